@@ -1,0 +1,172 @@
+/**
+ * The retraining pipeline's contract: state names and the input / output schema of every task.
+ *
+ * The CDK state machine (lib/infra) is built from these names and JSON paths; each Lambda handler
+ * parses its input with the schema named here; the local runner checks the same schemas. State names
+ * are PascalCase because people read them in the Step Functions console.
+ *
+ * Shape of the execution's JSON document as it flows:
+ *   $            = ExecutionInput
+ *   $.run        = RunContext            (BeginRun)
+ *   $.plan       = FeaturePlan           (PlanFeatures)
+ *   $.partitions = PartitionResult[]     (BuildFeatures map over $.plan.partitions)
+ *   $.data       = ValidatedData         (ValidateData)
+ *   $.training   = [TrainingResult, BaselinesResult]  (TrainAll parallel: Train, TrainBaselines)
+ *   $.evaluation = EvaluationResult      (Evaluate)
+ *   then Gate -> Deploy ($.deploy) | RecordRejection; any failure -> RecordFailure -> RunFailed
+ */
+import { z } from 'zod';
+import { ShelfSchema } from '../core/contract.ts';
+
+export const STATES = {
+  beginRun: 'BeginRun',
+  alreadyDone: 'AlreadyDone',
+  planFeatures: 'PlanFeatures',
+  buildFeatures: 'BuildFeatures',
+  buildPartitionFeatures: 'BuildPartitionFeatures',
+  validateData: 'ValidateData',
+  trainAll: 'TrainAll',
+  train: 'Train',
+  trainBaselines: 'TrainBaselines',
+  evaluate: 'Evaluate',
+  gate: 'Gate',
+  deploy: 'Deploy',
+  recordRejection: 'RecordRejection',
+  recordFailure: 'RecordFailure',
+  runFailed: 'RunFailed',
+  done: 'Done',
+} as const;
+
+/** Error names that Retry matches as transient (besides the Lambda service's own). */
+export const TRANSIENT_ERRORS = ['TransientError', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'InternalServerError', 'ServiceUnavailable'] as const;
+
+const RunId = z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'runId: 1-40 letters, digits or dashes');
+const S3Uri = z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'expected s3://bucket/key');
+
+/** Input of an execution: what a schedule, `shelves pipeline` or a person starts it with. */
+export const ExecutionInputSchema = z.strictObject({
+  shelf: ShelfSchema,
+  /** Idempotency key: re-running with the same id never creates a second version. */
+  runId: RunId,
+  /** Raw data location; default: the raw bucket root. */
+  rawPrefix: S3Uri.optional(),
+  /** Training cut-off (ISO); default: the end of the data. */
+  cutoff: z.string().optional(),
+  /** Overrides of the shelf's training hyperparameters (SageMaker passes strings). */
+  hyperparameters: z.record(z.string(), z.string()).optional(),
+});
+export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
+
+export const RunContextSchema = z.strictObject({
+  shelf: ShelfSchema,
+  runId: RunId,
+  versionId: z.string(),
+  trainingJobName: z.string().max(63),
+  rawPrefix: S3Uri,
+  /** Where this run writes cleaned partitions and the training / evaluation sets. */
+  featuresPrefix: S3Uri,
+  /** Where this run's artifacts (SageMaker output, baselines, report) go. */
+  artifactsPrefix: S3Uri,
+  cutoff: z.string().optional(),
+  hyperparameters: z.record(z.string(), z.string()),
+  /** True when a run with this id already finished: the execution ends at AlreadyDone. */
+  alreadyDone: z.boolean(),
+});
+export type RunContext = z.infer<typeof RunContextSchema>;
+
+export const BeginRunInputSchema = ExecutionInputSchema;
+
+export const PartitionRefSchema = z.strictObject({ dt: z.string(), uri: S3Uri });
+export const FeaturePlanSchema = z.strictObject({
+  partitions: z.array(PartitionRefSchema),
+  catalogUri: S3Uri,
+  usersUri: S3Uri,
+  /** Epoch ms; the data's "now". */
+  cutoff: z.number(),
+});
+export type FeaturePlan = z.infer<typeof FeaturePlanSchema>;
+export const PlanFeaturesInputSchema = z.object({ run: RunContextSchema });
+
+export const QualityReportSchema = z.strictObject({
+  file: z.string(),
+  read: z.number().int(),
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  rejectedByReason: z.record(z.string(), z.number().int()),
+  rejectsUri: z.string().optional(),
+});
+export type QualityReport = z.infer<typeof QualityReportSchema>;
+
+export const BuildPartitionInputSchema = z.object({ run: RunContextSchema, plan: FeaturePlanSchema.omit({ partitions: true }), partition: PartitionRefSchema });
+export const PartitionResultSchema = z.strictObject({ dt: z.string(), cleanUri: S3Uri, report: QualityReportSchema });
+export type PartitionResult = z.infer<typeof PartitionResultSchema>;
+
+export const ValidateDataInputSchema = z.object({ run: RunContextSchema, plan: FeaturePlanSchema, partitions: z.array(PartitionResultSchema) });
+export const ValidatedDataSchema = z.strictObject({
+  dataSnapshot: z.string(),
+  transformVersion: z.string(),
+  /** The SageMaker "train" channel: training set (with its validation split) for the shelf. */
+  trainUri: S3Uri,
+  /** The held-out evaluation set (temporal split), never seen by training. */
+  evalUri: S3Uri,
+  counts: z.record(z.string(), z.number()),
+  quality: z.array(QualityReportSchema),
+});
+export type ValidatedData = z.infer<typeof ValidatedDataSchema>;
+
+/** What Step Functions' createTrainingJob.sync returns (DescribeTrainingJob), reduced to what we use. */
+export const TrainingResultSchema = z.looseObject({
+  TrainingJobName: z.string(),
+  TrainingJobStatus: z.string(),
+  ModelArtifacts: z.looseObject({ S3ModelArtifacts: S3Uri }),
+});
+export type TrainingResult = z.infer<typeof TrainingResultSchema>;
+
+export const TrainBaselinesInputSchema = z.object({ run: RunContextSchema, data: ValidatedDataSchema });
+export const BaselinesResultSchema = z.strictObject({
+  baselines: z.array(z.strictObject({ name: z.string(), kind: z.string(), uri: S3Uri })),
+});
+export type BaselinesResult = z.infer<typeof BaselinesResultSchema>;
+
+export const EvaluateInputSchema = z.object({
+  run: RunContextSchema,
+  data: ValidatedDataSchema,
+  training: z.tuple([TrainingResultSchema, BaselinesResultSchema]),
+});
+export const GateDecisionSchema = z.strictObject({
+  pass: z.boolean(),
+  /** Every reason, in plain words: why it passed, or each rule it broke. */
+  reasons: z.array(z.string()),
+  primaryMetric: z.string(),
+  liveVersion: z.string().nullable(),
+});
+export type GateDecision = z.infer<typeof GateDecisionSchema>;
+export const EvaluationResultSchema = z.strictObject({
+  versionId: z.string(),
+  modelUri: S3Uri,
+  reportUri: S3Uri,
+  decision: GateDecisionSchema,
+  /** Primary metric per model name (candidate, live, baselines), for the console and `npm start`. */
+  summary: z.array(z.strictObject({ name: z.string(), role: z.enum(['candidate', 'live', 'baseline']), metric: z.string(), value: z.number(), lo: z.number(), hi: z.number() })),
+});
+export type EvaluationResult = z.infer<typeof EvaluationResultSchema>;
+
+export const DeployInputSchema = z.object({ run: RunContextSchema, evaluation: EvaluationResultSchema });
+export const DeployResultSchema = z.strictObject({
+  shelf: ShelfSchema,
+  liveVersion: z.string().nullable(),
+  canaryVersion: z.string().nullable(),
+  canaryWeight: z.number(),
+  revision: z.number().int(),
+});
+export type DeployResult = z.infer<typeof DeployResultSchema>;
+
+export const RecordRejectionInputSchema = DeployInputSchema;
+export const RecordFailureInputSchema = z.object({
+  run: RunContextSchema.optional(),
+  shelf: ShelfSchema.optional(),
+  runId: RunId.optional(),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+export const RunOutcomeSchema = z.strictObject({ shelf: ShelfSchema, runId: z.string(), status: z.enum(['deployed', 'rejected', 'failed', 'already-done']), reason: z.string() });
+export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
