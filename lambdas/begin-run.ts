@@ -1,0 +1,4 @@
+// Placeholder until the beginRun handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
+export const handler = async (): Promise<never> => {
+  throw new Error('beginRun: not implemented yet');
+};

@@ -1,0 +1,4 @@
+// Placeholder until the canaryMonitor handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
+export const handler = async (): Promise<never> => {
+  throw new Error('canaryMonitor: not implemented yet');
+};

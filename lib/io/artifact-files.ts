@@ -1,0 +1,28 @@
+/** Reads and writes a model artifact as a directory: manifest.json + model.bin. */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ARTIFACT_FILES, ModelManifestSchema, manifestJson, type ModelArtifact } from '../core/models/artifact.ts';
+import { InputError } from '../core/errors.ts';
+
+export async function writeArtifactDir(dir: string, artifact: ModelArtifact): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, ARTIFACT_FILES.payload), artifact.payload);
+  await writeFile(join(dir, ARTIFACT_FILES.manifest), manifestJson(artifact.manifest));
+}
+
+export async function readArtifactDir(dir: string): Promise<ModelArtifact> {
+  const manifestPath = join(dir, ARTIFACT_FILES.manifest);
+  let raw: string;
+  try {
+    raw = await readFile(manifestPath, 'utf8');
+  } catch {
+    throw new InputError(`no model here: expected ${ARTIFACT_FILES.manifest} and ${ARTIFACT_FILES.payload}`, { file: dir });
+  }
+  const parsed = ModelManifestSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new InputError(`invalid manifest: ${parsed.error.issues[0]?.message ?? 'unknown'}`, { file: manifestPath });
+  const buf = await readFile(join(dir, ARTIFACT_FILES.payload));
+  // Copy into an 8-byte aligned buffer so typed-array views need no further copy.
+  const payload = new Uint8Array(new ArrayBuffer(buf.byteLength));
+  payload.set(buf);
+  return { manifest: parsed.data, payload };
+}
