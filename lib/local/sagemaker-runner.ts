@@ -1,0 +1,242 @@
+/**
+ * The local SageMaker training runner: runs a CreateTrainingJob request the way the training
+ * container sees it, without Docker.
+ *
+ * The container contract (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-running-container.html)
+ * is a directory tree, here rooted at `<home>/sagemaker/<TrainingJobName>/` instead of `/opt/ml`:
+ *   input/config/hyperparameters.json   the HyperParameters (string values)
+ *   input/config/resourceconfig.json    one host, algo-1
+ *   input/config/inputdataconfig.json   the channels
+ *   input/data/<channel>/               every object under the channel's S3Uri
+ *   model/                              what the entrypoint writes; tarred to model.tar.gz
+ *   output/failure                      the failure reason the entrypoint writes before exiting non-zero
+ *   output/data/                        extra outputs; tarred to output.tar.gz when not empty
+ * The entrypoint learns the root from `SM_ROOT` (its only difference from the container), plus the
+ * usual SM_MODEL_DIR, SM_CHANNEL_<NAME>, SM_HPS, SM_OUTPUT_DATA_DIR variables.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { create as createTar } from 'tar';
+import { z } from 'zod';
+import { downloadPrefix, joinS3Uri, uploadFile } from '../aws/s3-uri.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The training entrypoint the container runs, relative to the repository root. */
+export const DEFAULT_TRAINING_ENTRYPOINT = 'lib/train/sagemaker-entrypoint.ts';
+/** Environment variable that replaces `/opt/ml` for the entrypoint. */
+export const SM_ROOT_ENV = 'SM_ROOT';
+/** SageMaker keeps the first 1024 characters of output/failure as FailureReason. */
+const FAILURE_REASON_LIMIT = 1024;
+
+/** The part of a CreateTrainingJob request the local runner honours. */
+export const CreateTrainingJobSchema = z.looseObject({
+  TrainingJobName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'TrainingJobName: 1-63 letters, digits or dashes'),
+  AlgorithmSpecification: z.looseObject({ TrainingImage: z.string().optional(), TrainingInputMode: z.string().optional() }),
+  RoleArn: z.string(),
+  HyperParameters: z.record(z.string(), z.string()).optional(),
+  InputDataConfig: z
+    .array(
+      z.looseObject({
+        ChannelName: z.string().regex(/^[A-Za-z0-9.\-_]+$/),
+        DataSource: z.looseObject({ S3DataSource: z.looseObject({ S3Uri: z.string(), S3DataType: z.string().optional() }) }),
+        ContentType: z.string().optional(),
+      }),
+    )
+    .optional(),
+  OutputDataConfig: z.looseObject({ S3OutputPath: z.string() }),
+  ResourceConfig: z.looseObject({ InstanceType: z.string().optional(), InstanceCount: z.number().optional() }).optional(),
+  StoppingCondition: z.looseObject({ MaxRuntimeInSeconds: z.number().optional() }).optional(),
+});
+export type CreateTrainingJobRequest = z.infer<typeof CreateTrainingJobSchema>;
+
+/** What DescribeTrainingJob (and so createTrainingJob.sync) returns, reduced to the useful part. */
+export interface TrainingJobDescription {
+  readonly TrainingJobName: string;
+  readonly TrainingJobArn: string;
+  readonly TrainingJobStatus: 'Completed' | 'Failed';
+  readonly SecondaryStatus: 'Completed' | 'Failed' | 'MaxRuntimeExceeded';
+  readonly FailureReason?: string;
+  readonly ModelArtifacts: { readonly S3ModelArtifacts: string };
+  readonly HyperParameters: Record<string, string>;
+  readonly AlgorithmSpecification: CreateTrainingJobRequest['AlgorithmSpecification'];
+  readonly RoleArn: string;
+  readonly InputDataConfig: NonNullable<CreateTrainingJobRequest['InputDataConfig']>;
+  readonly OutputDataConfig: CreateTrainingJobRequest['OutputDataConfig'];
+  /** Epoch milliseconds, as Step Functions renders SageMaker timestamps. */
+  readonly TrainingStartTime: number;
+  readonly TrainingEndTime: number;
+  readonly TrainingTimeInSeconds: number;
+}
+
+/**
+ * A failed training job as Step Functions reports it: Error `States.TaskFailed`, Cause the JSON of
+ * DescribeTrainingJob (with FailureReason), so Retry/Catch match as in AWS.
+ */
+export class TrainingJobFailedError extends Error {
+  override readonly name = 'States.TaskFailed';
+  constructor(readonly description: TrainingJobDescription) {
+    super(JSON.stringify(description));
+  }
+}
+
+/** A request SageMaker would refuse (ValidationException), named as Step Functions reports it. */
+export class TrainingJobRequestError extends Error {
+  override readonly name = 'SageMaker.AmazonSageMakerException';
+}
+
+export interface TrainingRunnerOptions {
+  /** Root of local state; the job directory is `<home>/sagemaker/<TrainingJobName>`. */
+  readonly home: string;
+  /** Entrypoint module, absolute or relative to the repository root; default DEFAULT_TRAINING_ENTRYPOINT. */
+  readonly entrypoint?: string;
+  /** Receives every line the entrypoint prints, already prefixed; default: stderr. */
+  readonly log?: (line: string) => void;
+}
+
+/** Runs one training job locally and returns its description; throws TrainingJobFailedError on failure. */
+export async function runTrainingJob(request: unknown, options: TrainingRunnerOptions): Promise<TrainingJobDescription> {
+  const parsed = CreateTrainingJobSchema.safeParse(request);
+  if (!parsed.success) throw new TrainingJobRequestError(`CreateTrainingJob request is invalid:\n${z.prettifyError(parsed.error)}`);
+  const job = parsed.data;
+  const name = job.TrainingJobName;
+  const root = join(resolve(options.home), 'sagemaker', name);
+  const dirs = {
+    config: join(root, 'input', 'config'),
+    data: join(root, 'input', 'data'),
+    model: join(root, 'model'),
+    output: join(root, 'output'),
+    outputData: join(root, 'output', 'data'),
+  };
+  // A job name is unique in AWS; locally a re-run with the same name starts from a clean directory.
+  await rm(root, { recursive: true, force: true });
+  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
+
+  const hyperParameters = job.HyperParameters ?? {};
+  const channels = job.InputDataConfig ?? [];
+  await writeFile(join(dirs.config, 'hyperparameters.json'), JSON.stringify(hyperParameters, null, 2));
+  await writeFile(join(dirs.config, 'resourceconfig.json'), JSON.stringify({ current_host: 'algo-1', hosts: ['algo-1'], network_interface_name: 'eth0' }, null, 2));
+  await writeFile(
+    join(dirs.config, 'inputdataconfig.json'),
+    JSON.stringify(
+      Object.fromEntries(channels.map((c) => [c.ChannelName, { TrainingInputMode: job.AlgorithmSpecification.TrainingInputMode ?? 'File', S3DistributionType: 'FullyReplicated', RecordWrapperType: 'None', ...(c.ContentType ? { ContentType: c.ContentType } : {}) }])),
+      null,
+      2,
+    ),
+  );
+  for (const channel of channels) await downloadPrefix(channel.DataSource.S3DataSource.S3Uri, join(dirs.data, channel.ChannelName));
+
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const entrypoint = resolve(REPO_ROOT, options.entrypoint ?? DEFAULT_TRAINING_ENTRYPOINT);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    [SM_ROOT_ENV]: root,
+    SM_MODEL_DIR: dirs.model,
+    SM_INPUT_DIR: join(root, 'input'),
+    SM_INPUT_CONFIG_DIR: dirs.config,
+    SM_OUTPUT_DIR: dirs.output,
+    SM_OUTPUT_DATA_DIR: dirs.outputData,
+    SM_HPS: JSON.stringify(hyperParameters),
+    SM_CHANNELS: JSON.stringify(channels.map((c) => c.ChannelName)),
+    SM_CURRENT_HOST: 'algo-1',
+    SM_HOSTS: JSON.stringify(['algo-1']),
+    TRAINING_JOB_NAME: name,
+  };
+  for (const channel of channels) env[`SM_CHANNEL_${channel.ChannelName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = join(dirs.data, channel.ChannelName);
+
+  const started = Date.now();
+  const maxRuntimeMs = (job.StoppingCondition?.MaxRuntimeInSeconds ?? 86_400) * 1000;
+  const exit = await runEntrypoint(entrypoint, env, `[${name}] `, log, maxRuntimeMs);
+  const ended = Date.now();
+
+  const outputPrefix = joinS3Uri(job.OutputDataConfig.S3OutputPath, name, 'output');
+  const description: TrainingJobDescription = {
+    TrainingJobName: name,
+    TrainingJobArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:training-job/${name.toLowerCase()}`,
+    TrainingJobStatus: exit.code === 0 ? 'Completed' : 'Failed',
+    SecondaryStatus: exit.timedOut ? 'MaxRuntimeExceeded' : exit.code === 0 ? 'Completed' : 'Failed',
+    ModelArtifacts: { S3ModelArtifacts: joinS3Uri(outputPrefix, 'model.tar.gz') },
+    HyperParameters: hyperParameters,
+    AlgorithmSpecification: job.AlgorithmSpecification,
+    RoleArn: job.RoleArn,
+    InputDataConfig: channels,
+    OutputDataConfig: job.OutputDataConfig,
+    TrainingStartTime: started,
+    TrainingEndTime: ended,
+    TrainingTimeInSeconds: Math.max(1, Math.round((ended - started) / 1000)),
+  };
+  if (exit.code !== 0) {
+    const reason = exit.timedOut ? `training job exceeded MaxRuntimeInSeconds (${maxRuntimeMs / 1000})` : await failureReason(dirs.output, exit);
+    throw new TrainingJobFailedError({ ...description, FailureReason: reason });
+  }
+
+  const modelTar = join(dirs.output, 'model.tar.gz');
+  await tarDirectory(dirs.model, modelTar);
+  await uploadFile(modelTar, description.ModelArtifacts.S3ModelArtifacts, 'application/gzip');
+  if ((await listFiles(dirs.outputData)).length > 0) {
+    const outputTar = join(dirs.output, 'output.tar.gz');
+    await tarDirectory(dirs.outputData, outputTar);
+    await uploadFile(outputTar, joinS3Uri(outputPrefix, 'output.tar.gz'), 'application/gzip');
+  }
+  return description;
+}
+
+/** Gzipped tar of a directory's files, sorted, with fixed times and owners: same files, same bytes. */
+export async function tarDirectory(dir: string, file: string): Promise<void> {
+  const files = await listFiles(dir);
+  await createTar({ gzip: true, file, cwd: dir, portable: true, mtime: new Date(0), noDirRecurse: true }, files);
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/'))
+    .sort();
+}
+
+async function failureReason(outputDir: string, exit: { code: number | null; signal: string | null }): Promise<string> {
+  try {
+    const text = (await readFile(join(outputDir, 'failure'), 'utf8')).trim();
+    if (text !== '') return text.slice(0, FAILURE_REASON_LIMIT);
+  } catch {
+    // No failure file: report the exit status instead, as SageMaker does.
+  }
+  return `AlgorithmError: training entrypoint exited with ${exit.signal ?? `code ${exit.code}`} and wrote no output/failure`;
+}
+
+function runEntrypoint(
+  entrypoint: string,
+  env: NodeJS.ProcessEnv,
+  prefix: string,
+  log: (line: string) => void,
+  maxRuntimeMs: number,
+): Promise<{ code: number | null; signal: string | null; timedOut: boolean }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entrypoint], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, maxRuntimeMs);
+    const streams = [child.stdout, child.stderr].map(
+      (stream) =>
+        new Promise<void>((closed) => {
+          const lines = createInterface({ input: stream });
+          lines.on('line', (line) => log(prefix + line));
+          lines.on('close', closed);
+        }),
+    );
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      fail(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      void Promise.all(streams).then(() => done({ code, signal, timedOut }));
+    });
+  });
+}
