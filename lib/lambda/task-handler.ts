@@ -1,0 +1,43 @@
+/**
+ * The shape every Lambda handler of this project takes: middy with structured logging first, the
+ * zod-parsed input, one call into the core, a checked output. Pipeline tasks use `taskHandler`; the
+ * schemas come from lib/shared/pipeline.ts so the state machine, the handler and the local runner agree.
+ */
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+
+export const logger = new Logger({ serviceName: 'home-shelves', logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+
+/** A task got input that does not match its schema: a wiring bug, never retried. */
+export class TaskInputError extends Error {
+  override readonly name = 'TaskInputError';
+}
+
+/** Wraps `run` as a Lambda handler for the pipeline task `task`. */
+export function taskHandler<I extends z.ZodType, O extends z.ZodType>(
+  task: string,
+  input: I,
+  output: O,
+  run: (event: z.output<I>) => Promise<z.input<O>>,
+): middy.MiddyfiedHandler<unknown, z.output<O>, Error, Context> {
+  return middy<unknown, z.output<O>, Error, Context>()
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .handler(async (event: unknown) => {
+      const parsed = input.safeParse(event);
+      if (!parsed.success) throw new TaskInputError(`${task}: input does not match its schema:\n${z.prettifyError(parsed.error)}`);
+      const started = performance.now();
+      const result = output.parse(await run(parsed.data));
+      logger.info(`${task} done`, { task, ms: Math.round(performance.now() - started) });
+      return result;
+    });
+}
+
+/** Reads a required environment variable at module load; fails loudly when it is missing. */
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
