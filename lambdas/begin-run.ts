@@ -1,4 +1,13 @@
-// Placeholder until the beginRun handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('beginRun: not implemented yet');
-};
+/** BeginRun: records the run once and names everything it will produce. */
+import { ModelRegistry } from '../lib/aws/registry.ts';
+import { requireEnv, taskHandler } from '../lib/lambda/task-handler.ts';
+import { beginRun } from '../lib/pipeline/begin-run.ts';
+import { BeginRunInputSchema, RunContextSchema, STATES } from '../lib/shared/pipeline.ts';
+import { ARTIFACTS_BUCKET, FEATURES_BUCKET, RAW_BUCKET } from '../lib/shared/resources.ts';
+
+const buckets = { raw: requireEnv(RAW_BUCKET.env), features: requireEnv(FEATURES_BUCKET.env), artifacts: requireEnv(ARTIFACTS_BUCKET.env) };
+const registry = new ModelRegistry();
+
+export const handler = taskHandler(STATES.beginRun, BeginRunInputSchema, RunContextSchema, (input) =>
+  beginRun(input, { registry, buckets, now: () => new Date() }),
+);

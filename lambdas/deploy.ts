@@ -1,4 +1,17 @@
-// Placeholder until the deploy handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('deploy: not implemented yet');
+/** Deploy: the gate-blessed version goes live (first deploy) or starts as canary. */
+import { EndpointStore } from '../lib/aws/endpoints.ts';
+import { ModelRegistry } from '../lib/aws/registry.ts';
+import { DEFAULT_CANARY_WEIGHT } from '../lib/core/shelf-config.ts';
+import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { deployVersion } from '../lib/pipeline/outcomes.ts';
+import { DeployInputSchema, DeployResultSchema, STATES } from '../lib/shared/pipeline.ts';
+import { ENV } from '../lib/shared/resources.ts';
+
+const deps = {
+  registry: new ModelRegistry(),
+  endpoints: new EndpointStore(),
+  canaryWeight: Number(process.env[ENV.canaryWeight] ?? DEFAULT_CANARY_WEIGHT),
+  now: () => new Date(),
 };
+
+export const handler = taskHandler(STATES.deploy, DeployInputSchema, DeployResultSchema, ({ run, evaluation }) => deployVersion(run, evaluation, deps));

@@ -1,4 +1,14 @@
-// Placeholder until the recordFailure handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('recordFailure: not implemented yet');
-};
+/** RecordFailure: any step failed; the run is marked failed with the step's own message. */
+import { ModelRegistry } from '../lib/aws/registry.ts';
+import { taskHandler, TaskInputError } from '../lib/lambda/task-handler.ts';
+import { recordFailure } from '../lib/pipeline/outcomes.ts';
+import { messageFromCause, RecordFailureInputSchema, RunOutcomeSchema, STATES } from '../lib/shared/pipeline.ts';
+
+const deps = { registry: new ModelRegistry(), now: () => new Date() };
+
+export const handler = taskHandler(STATES.recordFailure, RecordFailureInputSchema, RunOutcomeSchema, async (input) => {
+  const shelf = input.run?.shelf ?? input.shelf;
+  const runId = input.run?.runId ?? input.runId;
+  if (shelf === undefined || runId === undefined) throw new TaskInputError('RecordFailure needs the shelf and runId of the execution');
+  return recordFailure(shelf, runId, `${input.error.Error}: ${messageFromCause(input.error.Cause ?? '')}`, deps);
+});

@@ -1,4 +1,9 @@
-// Placeholder until the recordRejection handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('recordRejection: not implemented yet');
-};
+/** RecordRejection: the candidate failed the gate; the registry keeps it with every reason. */
+import { ModelRegistry } from '../lib/aws/registry.ts';
+import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { recordRejection } from '../lib/pipeline/outcomes.ts';
+import { RecordRejectionInputSchema, RunOutcomeSchema, STATES } from '../lib/shared/pipeline.ts';
+
+const deps = { registry: new ModelRegistry(), now: () => new Date() };
+
+export const handler = taskHandler(STATES.recordRejection, RecordRejectionInputSchema, RunOutcomeSchema, ({ run, evaluation }) => recordRejection(run, evaluation, deps));

@@ -4,6 +4,7 @@
  * tasks import the very handler modules the stack deploys; the SageMaker training task runs the
  * local training runner. One pipeline definition, two runners.
  */
+export { messageFromCause } from '../shared/pipeline.ts';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context as LambdaContext } from 'aws-lambda';
@@ -304,21 +305,6 @@ export async function runPipelineLocally(options: RunPipelineOptions): Promise<P
   } finally {
     await forwarding;
   }
-}
-
-/**
- * The readable message inside a Step Functions Cause: a Lambda error's errorMessage, a training
- * job's FailureReason, or the Cause itself.
- */
-export function messageFromCause(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown; FailureReason?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-    if (typeof parsed.FailureReason === 'string') return parsed.FailureReason;
-  } catch {
-    // Not JSON: a Fail state's Cause or a plain message.
-  }
-  return cause;
 }
 
 /**

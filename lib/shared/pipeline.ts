@@ -170,3 +170,18 @@ export const RecordFailureInputSchema = z.object({
 });
 export const RunOutcomeSchema = z.strictObject({ shelf: ShelfSchema, runId: z.string(), status: z.enum(['deployed', 'rejected', 'failed', 'already-done']), reason: z.string() });
 export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
+
+/**
+ * The readable message inside a Step Functions Cause: a Lambda error's errorMessage, a training
+ * job's FailureReason, or the Cause itself.
+ */
+export function messageFromCause(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; FailureReason?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    if (typeof parsed.FailureReason === 'string') return parsed.FailureReason;
+  } catch {
+    // Not JSON: a Fail state's Cause or a plain message.
+  }
+  return cause;
+}

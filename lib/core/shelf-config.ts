@@ -1,0 +1,25 @@
+/**
+ * Per-shelf pipeline settings: which algorithm trains the candidate, its default hyperparameters
+ * (strings, as SageMaker passes them), the evaluation window and the cut-off k. Execution input may
+ * override any hyperparameter.
+ */
+import type { Shelf } from './contract.ts';
+
+export interface ShelfConfig {
+  /** Model kind trained on SageMaker for this shelf. */
+  readonly algo: string;
+  readonly hyperparameters: Readonly<Record<string, string>>;
+  /** Length of the held-out test window at the end of the data, in days. */
+  readonly testDays: number;
+  /** Ranking cut-off for evaluation and for the shelf's size. */
+  readonly k: number;
+}
+
+export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
+  shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7' }, testDays: 3, k: 10 },
+  podcasts: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1' }, testDays: 7, k: 10 },
+  playlists: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1' }, testDays: 7, k: 10 },
+};
+
+/** Default share of traffic a newly deployed canary gets. */
+export const DEFAULT_CANARY_WEIGHT = 0.2;
