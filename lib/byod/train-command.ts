@@ -1,0 +1,109 @@
+/** The work of `shelves train` (lib/cli/train.ts holds only the option definitions). */
+import { createHash } from 'node:crypto';
+import { ConfigError, InputError } from '../core/errors.ts';
+import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
+import { writeArtifactDir } from '../io/artifact-files.ts';
+import type { TrainCommandOptions } from '../cli/train.ts';
+import { count, parseFeaturesCsv, parseInteractionsCsv, type Warnings } from './formats.ts';
+import { printWarnings, readText } from './read-input.ts';
+import { writeSeenFile } from './seen-file.ts';
+
+/** Version of the BYOD "transforms" (none: features are used as given). */
+export const BYOD_TRANSFORM_VERSION = 'byod@1';
+
+interface PopularityModule {
+  fitPopularity(data: TrainingData, options?: { halfLifeDays?: number }): Recommender;
+}
+interface RandomModule {
+  fitRandom(data: TrainingData, options: { seed: number }): Recommender;
+}
+
+export async function runTrain(options: TrainCommandOptions): Promise<void> {
+  const started = performance.now();
+  const interactionsText = await readText(options.interactions);
+  const { interactions, warnings } = parseInteractionsCsv(interactionsText, options.interactions);
+  printWarnings(options.interactions, warnings);
+  const hash = createHash('sha256').update(interactionsText);
+
+  const userFeatures = await readFeatures(options.userFeatures, 'user', new Set(interactions.map((x) => x.userId)), hash);
+  const itemFeatures = await readFeatures(options.itemFeatures, 'item', new Set(interactions.map((x) => x.itemId)), hash);
+  let cutoff = -Infinity;
+  for (const x of interactions) if (x.ts > cutoff) cutoff = x.ts;
+  const data: TrainingData = {
+    interactions,
+    ...(userFeatures !== undefined ? { userFeatures } : {}),
+    ...(itemFeatures !== undefined ? { itemFeatures } : {}),
+    cutoff,
+    snapshot: `sha256:${hash.digest('hex').slice(0, 16)}`,
+    transformVersion: BYOD_TRANSFORM_VERSION,
+  };
+  const hybrid = options.algo === 'hybrid-warp' || options.algo === 'hybrid-bpr';
+  if (!hybrid && (userFeatures !== undefined || itemFeatures !== undefined)) {
+    process.stderr.write(`warning: ${options.algo} does not use features; --user-features/--item-features ignored\n`);
+  }
+  const users = new Set(interactions.map((x) => x.userId)).size;
+  const items = new Set(interactions.map((x) => x.itemId)).size;
+  process.stderr.write(`training ${options.algo} on ${interactions.length} interactions (${users} users, ${items} items)\n`);
+
+  const model = await fit(options, data);
+  await writeArtifactDir(options.out, model.save());
+  await writeSeenFile(options.out, interactions, hybrid && userFeatures !== undefined ? userFeatures.keys() : []);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stderr.write(`wrote ${options.algo} model (${model.knownItems().length} items) to ${options.out} in ${seconds}s\n`);
+}
+
+async function fit(options: TrainCommandOptions, data: TrainingData): Promise<Recommender> {
+  switch (options.algo) {
+    case 'hybrid-warp':
+    case 'hybrid-bpr': {
+      const { trainHybrid } = await import('../train/train-hybrid.ts');
+      return trainHybrid(data, {
+        loss: options.algo === 'hybrid-warp' ? 'warp' : 'bpr',
+        seed: options.seed,
+        threads: options.threads,
+        ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+        ...(options.dim !== undefined ? { dim: options.dim } : {}),
+        onProgress: (p) => {
+          const metric = p.metric === undefined ? '' : ` ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch})`;
+          const rate = p.samplesPerSecond > 0 ? ` ${Math.round(p.samplesPerSecond / 1000)}k positives/s` : '';
+          process.stderr.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${metric}${rate}\n`);
+        },
+      });
+    }
+    case 'popularity': {
+      const mod = (await importSibling('../core/models/baselines/popularity.ts')) as PopularityModule;
+      return mod.fitPopularity(data);
+    }
+    case 'random': {
+      const mod = (await importSibling('../core/models/baselines/random.ts')) as RandomModule;
+      return mod.fitRandom(data, { seed: options.seed });
+    }
+  }
+}
+
+/** Imports a module of another part of the tree, with a clear error while it does not exist yet. */
+async function importSibling(relative: string): Promise<unknown> {
+  const url = new URL(relative, import.meta.url);
+  try {
+    return await import(url.href);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new ConfigError(`this build has no ${url.pathname.split('/lib/')[1] ?? relative}`);
+    throw error;
+  }
+}
+
+async function readFeatures(file: string | undefined, side: 'user' | 'item', known: ReadonlySet<string>, hash: ReturnType<typeof createHash>): Promise<FeatureRows | undefined> {
+  if (file === undefined) return undefined;
+  const text = await readText(file);
+  hash.update(text);
+  const { rows, warnings } = parseFeaturesCsv(text, file, side);
+  let matched = 0;
+  for (const id of rows.keys()) if (known.has(id)) matched++;
+  if (matched === 0) {
+    throw new InputError(`no ${side}_id of this file appears in the interactions file (${rows.size} ids listed); is it the right file?`, { file, field: `${side}_id` });
+  }
+  const extra: Warnings = new Map(warnings);
+  if (rows.size > matched) count(extra, `${side}s without interactions (kept, scored from their features)`, rows.size - matched);
+  printWarnings(file, extra);
+  return rows;
+}

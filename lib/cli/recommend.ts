@@ -1,0 +1,36 @@
+/**
+ * `shelves recommend`: top-k items per user from a model directory written by `shelves train`,
+ * as JSON Lines `{"userId": "...", "items": ["...", ...]}` (best first).
+ *
+ * Items that appear only in the training --item-features file are already in a hybrid model;
+ * --item-features here adds items published after training (scored from their features).
+ */
+import type { Command } from 'commander';
+import { integer } from './train.ts';
+
+export interface RecommendCommandOptions {
+  readonly model: string;
+  readonly k: number;
+  readonly out: string;
+  readonly users?: string;
+  readonly excludeSeen?: boolean;
+  readonly candidates?: string;
+  readonly itemFeatures?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('recommend')
+    .description('write top-k recommendations per user from a model trained by `shelves train`')
+    .requiredOption('--model <dir>', 'model directory written by `shelves train`')
+    .requiredOption('--k <n>', 'items per user', integer(1))
+    .requiredOption('--out <file>', 'JSON Lines output file')
+    .option('--users <file>', 'user ids, one per line (default: every user with training interactions)')
+    .option('--exclude-seen', 'leave out items the user interacted with in training')
+    .option('--candidates <file>', 'rank only these item ids, one per line')
+    .option('--item-features <file>', 'item features CSV of items added after training (hybrid models)')
+    .action(async (options: RecommendCommandOptions) => {
+      const { runRecommend } = await import('../byod/recommend-command.ts');
+      await runRecommend(options);
+    });
+}

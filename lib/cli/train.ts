@@ -1,0 +1,52 @@
+/**
+ * `shelves train`: fits a model on your own CSV files (bring your own data) and writes the model
+ * directory: manifest.json + model.bin (the artifact) and seen.json (training users and their items,
+ * for `shelves recommend --exclude-seen`).
+ *
+ * The hybrid model keeps every item of --item-features, including items without interactions, so
+ * `shelves recommend --candidates` can rank them without the features file.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+export const ALGOS = ['hybrid-warp', 'hybrid-bpr', 'popularity', 'random'] as const;
+export type Algo = (typeof ALGOS)[number];
+
+export interface TrainCommandOptions {
+  readonly interactions: string;
+  readonly algo: Algo;
+  readonly out: string;
+  readonly itemFeatures?: string;
+  readonly userFeatures?: string;
+  readonly seed: number;
+  readonly epochs?: number;
+  readonly dim?: number;
+  readonly threads: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a model on your own interactions CSV (user_id,item_id,timestamp[,weight])')
+    .requiredOption('--interactions <file>', 'interactions CSV: user_id,item_id,timestamp[,weight]')
+    .addOption(new Option('--algo <algo>', 'model to train').choices(ALGOS).makeOptionMandatory())
+    .requiredOption('--out <dir>', 'model directory to write')
+    .option('--item-features <file>', 'item features CSV: item_id,feature[,value] (hybrid models)')
+    .option('--user-features <file>', 'user features CSV: user_id,feature[,value] (hybrid models)')
+    .option('--seed <n>', 'random seed', integer(0), 1)
+    .option('--epochs <n>', 'maximum epochs (hybrid; default 20, early stopping on a validation split)', integer(1))
+    .option('--dim <n>', 'embedding size (hybrid; default 64)', integer(1))
+    .option('--threads <n>', 'worker threads (hybrid; 1 = deterministic)', integer(1), 1)
+    .action(async (options: TrainCommandOptions) => {
+      const { runTrain } = await import('../byod/train-command.ts');
+      await runTrain(options);
+    });
+}
+
+/** A commander argument parser for integers >= min. */
+export function integer(min: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}

@@ -1,0 +1,470 @@
+/**
+ * Fitting the hybrid model: data preparation, the epoch loop with early stopping, and the final
+ * representations. The epoch loop is split into steps (HybridSession) so the multi-threaded trainer
+ * in lib/train runs the same preparation, validation and finishing code, and only farms out shards.
+ *
+ * Validation split (never test data): a seeded sample of users with at least 2 distinct items,
+ * max(50, ceil(validationShare × eligible users)) of them (at most maxValidationUsers, at most all
+ * eligible users), each holding out their
+ * most recent max(1, round(validationShare × n)) items (at most n - 1). After each epoch the model
+ * is measured by NDCG@10 (binary relevance) on those users (training items excluded); the best epoch's
+ * parameters are kept and training stops after `patience` epochs without improvement. With
+ * validationShare 0 every epoch runs and the last parameters are kept.
+ *
+ * Positives: one per distinct (user, item) pair, weight = sum of the pair's interaction weights
+ * divided by the mean over pairs, clipped to 10 (a heavy repeat listener must not blow up a step);
+ * pairs whose summed weight is not positive are dropped.
+ */
+import { ConfigError, InputError } from '../../errors.ts';
+import { Rng } from '../../rng.ts';
+import type { TrainingData } from '../recommender.ts';
+import { buildFeatureSpace, heapAlloc, type Alloc, type FeatureSpace } from './features.ts';
+import {
+  LOSS_BPR, LOSS_WARP, OPT_ADAGRAD, OPT_ADAM, makeScratch, runShard, sumRows,
+  type KernelConfig, type KernelData, type KernelParams, type ShardResult,
+} from './kernel.ts';
+import { HybridRecommender, type HybridKind } from './model.ts';
+import { TopK } from './top-k.ts';
+
+/** Options of fitHybrid / trainHybrid; every field has a default. */
+export interface HybridOptions {
+  /** 'warp' (default) or 'bpr'. */
+  readonly loss?: 'warp' | 'bpr';
+  /** 'adagrad' (default) or 'adam'. */
+  readonly optimizer?: 'adagrad' | 'adam';
+  /** Embedding size, 1..1024; default 64. */
+  readonly dim?: number;
+  /** Maximum number of epochs; default 20. */
+  readonly epochs?: number;
+  /** Default 0.05 for Adagrad, 0.005 for Adam. */
+  readonly learningRate?: number;
+  /** L2 penalty on touched parameters, >= 0; default 1e-6. */
+  readonly l2?: number;
+  /** Seed of initialisation, shuffling, sampling and the validation split; default 1. */
+  readonly seed?: number;
+  /** Worker threads (trainHybrid only; 1 = deterministic single-threaded fit); default 1. */
+  readonly threads?: number;
+  /** Epochs without validation improvement before stopping; default 3. */
+  readonly patience?: number;
+  /** Share of users (and of their items) held out for early stopping, 0..0.5; default 0.1. */
+  readonly validationShare?: number;
+  /** Cap on validation users (keeps the per-epoch check cheap); default 500. */
+  readonly maxValidationUsers?: number;
+  /** WARP: maximum negatives drawn per positive; default 10. */
+  readonly maxSampled?: number;
+  /** Called after each epoch. */
+  readonly onProgress?: (progress: HybridProgress) => void;
+}
+
+export interface HybridProgress {
+  /** 1-based epoch number. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Mean loss per positive in this epoch. */
+  readonly loss: number;
+  /** Validation NDCG@10, or undefined without a validation split. */
+  readonly metric: number | undefined;
+  /** 1-based epoch whose parameters are kept so far. */
+  readonly bestEpoch: number;
+  /** Positives processed in this epoch. */
+  readonly samples: number;
+}
+
+interface Resolved {
+  loss: 'warp' | 'bpr';
+  optimizer: 'adagrad' | 'adam';
+  dim: number;
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  seed: number;
+  threads: number;
+  patience: number;
+  validationShare: number;
+  maxValidationUsers: number;
+  maxSampled: number;
+}
+
+const METRIC_K = 10;
+const MAX_SAMPLE_WEIGHT = 10;
+/** Fewer validation users than this make early stopping follow noise. */
+const MIN_VALIDATION_USERS = 50;
+
+/** Fits a hybrid model on one thread. Same data and seed give the same artifact bytes. */
+export function fitHybrid(data: TrainingData, options: HybridOptions = {}): HybridRecommender {
+  const session = HybridSession.prepare(data, options);
+  for (let epoch = 0; epoch < session.epochs; epoch++) {
+    session.shuffle(epoch);
+    const result = session.runShard(epoch, 0, 0, session.positives);
+    if (session.endEpoch(epoch, [result])) break;
+  }
+  return session.finish();
+}
+
+/** One training run, step by step: prepare, then per epoch shuffle → shards → endEpoch, then finish. */
+export class HybridSession {
+  readonly kernelData: KernelData;
+  readonly params: KernelParams;
+  /** The permutation of positives of the current epoch. */
+  readonly order: Int32Array;
+  readonly positives: number;
+  readonly epochs: number;
+  readonly options: Resolved;
+  private readonly users: FeatureSpace;
+  private readonly items: FeatureSpace;
+  private readonly validation: { user: number; held: Int32Array }[];
+  private readonly onProgress: ((p: HybridProgress) => void) | undefined;
+  private readonly data: TrainingData;
+  private best: { epoch: number; metric: number; userEmb: Float32Array; itemEmb: Float32Array; itemBias: Float32Array } | undefined;
+  private epochsRun = 0;
+  private lastMetric: number | undefined;
+  private readonly scratch;
+
+  private constructor(init: {
+    data: TrainingData; options: Resolved; onProgress: ((p: HybridProgress) => void) | undefined; users: FeatureSpace; items: FeatureSpace;
+    kernelData: KernelData; params: KernelParams; order: Int32Array; validation: { user: number; held: Int32Array }[];
+  }) {
+    this.data = init.data;
+    this.options = init.options;
+    this.onProgress = init.onProgress;
+    this.users = init.users;
+    this.items = init.items;
+    this.kernelData = init.kernelData;
+    this.params = init.params;
+    this.order = init.order;
+    this.validation = init.validation;
+    this.positives = init.order.length;
+    this.epochs = init.options.epochs;
+    this.scratch = makeScratch(init.options.dim);
+  }
+
+  /** Validates options, builds feature matrices, splits validation, initialises parameters. */
+  static prepare(data: TrainingData, options: HybridOptions = {}, alloc: Alloc = heapAlloc): HybridSession {
+    const o = resolve(options);
+    if (data.interactions.length === 0) throw new InputError('no interactions to train on');
+    const users = buildFeatureSpace(new Set(data.interactions.map((x) => x.userId)), data.userFeatures, alloc);
+    const items = buildFeatureSpace(new Set(data.interactions.map((x) => x.itemId)), data.itemFeatures, alloc);
+    const userRow = rowIndex(users.ids);
+    const itemRow = rowIndex(items.ids);
+
+    // Distinct (user, item) pairs with summed weight and latest time.
+    const pairs = new Map<number, Map<number, { w: number; ts: number }>>();
+    for (const x of data.interactions) {
+      const u = userRow.get(x.userId) as number;
+      const i = itemRow.get(x.itemId) as number;
+      let row = pairs.get(u);
+      if (row === undefined) pairs.set(u, (row = new Map()));
+      const cur = row.get(i);
+      if (cur === undefined) row.set(i, { w: x.weight, ts: x.ts });
+      else {
+        cur.w += x.weight;
+        cur.ts = Math.max(cur.ts, x.ts);
+      }
+    }
+    const rng = new Rng(o.seed);
+    const perUser: { u: number; items: { i: number; w: number; ts: number }[] }[] = [];
+    let weightSum = 0;
+    let pairCount = 0;
+    for (const u of [...pairs.keys()].sort((a, b) => a - b)) {
+      const list = [...(pairs.get(u) as Map<number, { w: number; ts: number }>)].map(([i, v]) => ({ i, w: v.w, ts: v.ts })).filter((p) => p.w > 0);
+      if (list.length === 0) continue;
+      list.sort((a, b) => a.ts - b.ts || a.i - b.i);
+      for (const p of list) weightSum += p.w;
+      pairCount += list.length;
+      perUser.push({ u, items: list });
+    }
+    if (pairCount === 0) throw new InputError('no interaction has a positive weight');
+    const meanWeight = weightSum / pairCount;
+
+    // Validation users: a seeded sample of users with >= 2 items; they give up their latest items.
+    const validation: { user: number; held: Int32Array }[] = [];
+    const heldOut = new Set<string>();
+    if (o.validationShare > 0) {
+      const eligible = perUser.filter((p) => p.items.length >= 2);
+      const want = Math.min(o.maxValidationUsers, eligible.length, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible.length)));
+      const chosen = new Rng(rng.nextUint32()).shuffle(eligible.slice()).slice(0, want).sort((a, b) => a.u - b.u);
+      for (const p of chosen) {
+        const n = p.items.length;
+        const hold = Math.min(n - 1, Math.max(1, Math.round(o.validationShare * n)));
+        const held = p.items.slice(n - hold).map((x) => x.i).sort((a, b) => a - b);
+        for (const i of held) heldOut.add(`${p.u}:${i}`);
+        validation.push({ user: p.u, held: Int32Array.from(held) });
+      }
+    }
+
+    const train: { u: number; i: number; w: number }[] = [];
+    for (const p of perUser) {
+      const kept = p.items.filter((x) => !heldOut.has(`${p.u}:${x.i}`)).sort((a, b) => a.i - b.i);
+      for (const x of kept) train.push({ u: p.u, i: x.i, w: Math.min(MAX_SAMPLE_WEIGHT, x.w / meanWeight) });
+    }
+    const n = train.length;
+    const posUser = alloc<Int32Array>('int32', n);
+    const posItem = alloc<Int32Array>('int32', n);
+    const posWeight = alloc<Float32Array>('float32', n);
+    const seenPtr = alloc<Int32Array>('int32', users.ids.length + 1);
+    const seenItem = alloc<Int32Array>('int32', n);
+    for (let p = 0; p < n; p++) {
+      const t = train[p] as { u: number; i: number; w: number };
+      posUser[p] = t.u;
+      posItem[p] = t.i;
+      posWeight[p] = t.w;
+      seenItem[p] = t.i;
+      seenPtr[t.u + 1] = (seenPtr[t.u + 1] as number) + 1;
+    }
+    for (let u = 0; u < users.ids.length; u++) seenPtr[u + 1] = (seenPtr[u + 1] as number) + (seenPtr[u] as number);
+
+    const d = o.dim;
+    const nUserFeatures = users.nIdentity + users.metaNames.length;
+    const nItemFeatures = items.nIdentity + items.metaNames.length;
+    const init = (length: number): Float32Array => {
+      const a = alloc<Float32Array>('float32', length);
+      for (let x = 0; x < length; x++) a[x] = (rng.next() - 0.5) / d;
+      return a;
+    };
+    const adam = o.optimizer === 'adam';
+    const acc = (length: number): Float32Array => {
+      const a = alloc<Float32Array>('float32', length);
+      if (!adam) a.fill(1);
+      return a;
+    };
+    const mom = (length: number): Float32Array => alloc<Float32Array>('float32', adam ? length : 0);
+    const userEmb = init(nUserFeatures * d);
+    const itemEmb = init(nItemFeatures * d);
+    const params: KernelParams = {
+      userEmb,
+      userAcc: acc(nUserFeatures * d),
+      userMom: mom(nUserFeatures * d),
+      itemEmb,
+      itemAcc: acc(nItemFeatures * d),
+      itemMom: mom(nItemFeatures * d),
+      itemBias: alloc<Float32Array>('float32', nItemFeatures),
+      itemBiasAcc: acc(nItemFeatures),
+      itemBiasMom: mom(nItemFeatures),
+    };
+    const kernelData: KernelData = {
+      dim: d,
+      nItems: items.ids.length,
+      userPtr: users.matrix.ptr,
+      userFeat: users.matrix.feat,
+      userWeight: users.matrix.weight,
+      itemPtr: items.matrix.ptr,
+      itemFeat: items.matrix.feat,
+      itemWeight: items.matrix.weight,
+      posUser,
+      posItem,
+      posWeight,
+      seenPtr,
+      seenItem,
+    };
+    return new HybridSession({ data, options: o, onProgress: options.onProgress, users, items, kernelData, params, order: alloc<Int32Array>('int32', n), validation });
+  }
+
+  /** Fills `order` with this epoch's seeded permutation of the positives. */
+  shuffle(epoch: number): void {
+    const order = this.order;
+    for (let p = 0; p < order.length; p++) order[p] = p;
+    const rng = new Rng(mix(this.options.seed, epoch, 0x5eed));
+    for (let p = order.length - 1; p > 0; p--) {
+      const q = rng.int(p + 1);
+      const t = order[p] as number;
+      order[p] = order[q] as number;
+      order[q] = t;
+    }
+  }
+
+  /** The kernel settings of one shard (shard = worker number, start = first position in `order`). */
+  kernelConfig(epoch: number, start: number): KernelConfig {
+    const o = this.options;
+    return {
+      loss: o.loss === 'warp' ? LOSS_WARP : LOSS_BPR,
+      optimizer: o.optimizer === 'adam' ? OPT_ADAM : OPT_ADAGRAD,
+      learningRate: o.learningRate,
+      l2: o.l2,
+      maxSampled: o.maxSampled,
+      stepOffset: epoch * this.positives + start,
+    };
+  }
+
+  /** Seed of the sampling generator of one shard of one epoch. */
+  shardSeed(epoch: number, shard: number): number {
+    return mix(this.options.seed, epoch, shard + 1);
+  }
+
+  /** Runs one shard in this thread. */
+  runShard(epoch: number, shard: number, start: number, end: number): ShardResult {
+    return runShard(this.kernelData, this.params, this.kernelConfig(epoch, start), this.order, start, end, new Rng(this.shardSeed(epoch, shard)), this.scratch);
+  }
+
+  /** Records an epoch: validation, best-parameter snapshot, progress. Returns true to stop early. */
+  endEpoch(epoch: number, shards: readonly ShardResult[]): boolean {
+    let loss = 0;
+    let samples = 0;
+    for (const s of shards) {
+      loss += s.loss;
+      samples += s.samples;
+    }
+    this.epochsRun = epoch + 1;
+    const metric = this.validation.length > 0 ? this.validationNdcg() : undefined;
+    this.lastMetric = metric;
+    // Ties count as improvement: on equal validation the later (longer trained) epoch wins, and a
+    // saturated metric (tiny catalogs) does not stop training early.
+    if (metric !== undefined && (this.best === undefined || metric >= this.best.metric)) {
+      const snap = this.best ?? { epoch, metric, userEmb: new Float32Array(this.params.userEmb.length), itemEmb: new Float32Array(this.params.itemEmb.length), itemBias: new Float32Array(this.params.itemBias.length) };
+      snap.epoch = epoch;
+      snap.metric = metric;
+      snap.userEmb.set(this.params.userEmb);
+      snap.itemEmb.set(this.params.itemEmb);
+      snap.itemBias.set(this.params.itemBias);
+      this.best = snap;
+    }
+    const bestEpoch = this.best?.epoch ?? epoch;
+    this.onProgress?.({ epoch: epoch + 1, epochs: this.epochs, loss: samples > 0 ? loss / samples : 0, metric, bestEpoch: bestEpoch + 1, samples });
+    return metric !== undefined && epoch - bestEpoch >= this.options.patience;
+  }
+
+  /** Builds the recommender from the best (or last) parameters. */
+  finish(): HybridRecommender {
+    const o = this.options;
+    const d = o.dim;
+    const userEmb = this.best?.userEmb ?? this.params.userEmb;
+    const itemEmb = this.best?.itemEmb ?? this.params.itemEmb;
+    const itemBiasF = this.best?.itemBias ?? this.params.itemBias;
+    const { users, items } = this;
+    const userRep = new Float32Array(users.ids.length * d);
+    for (let u = 0; u < users.ids.length; u++) sumRows(users.matrix.ptr, users.matrix.feat, users.matrix.weight, userEmb, u, d, userRep, u * d);
+    const itemRep = new Float32Array(items.ids.length * d);
+    const itemBias = new Float32Array(items.ids.length);
+    const itemFromFeatures = new Uint8Array(items.ids.length);
+    const { ptr, feat, weight } = items.matrix;
+    for (let i = 0; i < items.ids.length; i++) {
+      sumRows(ptr, feat, weight, itemEmb, i, d, itemRep, i * d);
+      let b = 0;
+      for (let p = ptr[i] as number; p < (ptr[i + 1] as number); p++) b += (weight[p] as number) * (itemBiasF[feat[p] as number] as number);
+      itemBias[i] = b;
+      itemFromFeatures[i] = (items.identity[i] as number) < 0 ? 1 : 0;
+    }
+    const kind: HybridKind = o.loss === 'warp' ? 'hybrid-warp' : 'hybrid-bpr';
+    return new HybridRecommender({
+      kind,
+      dim: d,
+      userIds: users.ids,
+      userRep,
+      userFeatureNames: users.metaNames,
+      userFeatureEmb: userEmb.slice(users.nIdentity * d),
+      itemIds: items.ids,
+      itemRep,
+      itemBias,
+      itemFromFeatures,
+      itemFeatureNames: items.metaNames,
+      itemFeatureEmb: itemEmb.slice(items.nIdentity * d),
+      itemFeatureBias: itemBiasF.slice(items.nIdentity),
+      info: {
+        hyperparameters: { ...o },
+        transformVersion: this.data.transformVersion,
+        dataSnapshot: this.data.snapshot,
+        trainedAt: this.data.cutoff,
+        seed: o.seed,
+        training: {
+          epochsRun: this.epochsRun,
+          bestEpoch: this.best !== undefined ? this.best.epoch + 1 : this.epochsRun,
+          validationMetric: `ndcg@${METRIC_K}`,
+          validationValue: this.best?.metric ?? this.lastMetric ?? null,
+          validationUsers: this.validation.length,
+          trainPositives: this.positives,
+        },
+      },
+    });
+  }
+
+  /** Mean NDCG@10 (binary relevance) over the validation users, training items excluded. */
+  private validationNdcg(): number {
+    const d = this.options.dim;
+    const { itemPtr, itemFeat, itemWeight, userPtr, userFeat, userWeight, seenPtr, seenItem, nItems } = this.kernelData;
+    const { itemEmb, itemBias, userEmb } = this.params;
+    const rep = new Float32Array(nItems * d);
+    const bias = new Float32Array(nItems);
+    for (let i = 0; i < nItems; i++) {
+      sumRows(itemPtr, itemFeat, itemWeight, itemEmb, i, d, rep, i * d);
+      let b = 0;
+      for (let p = itemPtr[i] as number; p < (itemPtr[i + 1] as number); p++) b += (itemWeight[p] as number) * (itemBias[itemFeat[p] as number] as number);
+      bias[i] = b;
+    }
+    const user = new Float64Array(d);
+    const mask = new Uint8Array(nItems);
+    let total = 0;
+    for (const { user: u, held } of this.validation) {
+      sumRows(userPtr, userFeat, userWeight, userEmb, u, d, user);
+      for (let p = seenPtr[u] as number; p < (seenPtr[u + 1] as number); p++) mask[seenItem[p] as number] = 1;
+      const heap = new TopK(METRIC_K);
+      for (let i = 0; i < nItems; i++) {
+        if (mask[i] === 1) continue;
+        let s = bias[i] as number;
+        const base = i * d;
+        for (let q = 0; q < d; q++) s += (user[q] as number) * (rep[base + q] as number);
+        if (s >= heap.threshold()) heap.push(s, i);
+      }
+      for (let p = seenPtr[u] as number; p < (seenPtr[u + 1] as number); p++) mask[seenItem[p] as number] = 0;
+      let dcg = 0;
+      heap.drain().forEach(({ item }, rank) => {
+        if (held.includes(item)) dcg += 1 / Math.log2(rank + 2);
+      });
+      let ideal = 0;
+      for (let r = 0; r < Math.min(METRIC_K, held.length); r++) ideal += 1 / Math.log2(r + 2);
+      total += dcg / ideal;
+    }
+    return total / this.validation.length;
+  }
+}
+
+function resolve(options: HybridOptions): Resolved {
+  const optimizer = options.optimizer ?? 'adagrad';
+  const r: Resolved = {
+    loss: options.loss ?? 'warp',
+    optimizer,
+    dim: options.dim ?? 64,
+    epochs: options.epochs ?? 20,
+    learningRate: options.learningRate ?? (optimizer === 'adam' ? 0.005 : 0.05),
+    l2: options.l2 ?? 1e-6,
+    seed: options.seed ?? 1,
+    threads: options.threads ?? 1,
+    patience: options.patience ?? 3,
+    validationShare: options.validationShare ?? 0.1,
+    maxValidationUsers: options.maxValidationUsers ?? 500,
+    maxSampled: options.maxSampled ?? 10,
+  };
+  const check = (ok: boolean, what: string, value: unknown): void => {
+    if (!ok) throw new ConfigError(`hybrid option ${what} is ${String(value)}, expected ${expected[what] ?? 'a valid value'}`);
+  };
+  const expected: Record<string, string> = {
+    loss: '"warp" or "bpr"', optimizer: '"adagrad" or "adam"', dim: 'an integer 1..1024', epochs: 'an integer >= 1',
+    learningRate: 'a number > 0', l2: 'a number >= 0', seed: 'an integer', threads: 'an integer >= 1', patience: 'an integer >= 1',
+    validationShare: 'a number 0..0.5', maxValidationUsers: 'an integer >= 1', maxSampled: 'an integer >= 1',
+  };
+  const int = (v: number, min: number, max = Number.MAX_SAFE_INTEGER): boolean => Number.isInteger(v) && v >= min && v <= max;
+  check(r.loss === 'warp' || r.loss === 'bpr', 'loss', r.loss);
+  check(r.optimizer === 'adagrad' || r.optimizer === 'adam', 'optimizer', r.optimizer);
+  check(int(r.dim, 1, 1024), 'dim', r.dim);
+  check(int(r.epochs, 1), 'epochs', r.epochs);
+  check(Number.isFinite(r.learningRate) && r.learningRate > 0, 'learningRate', r.learningRate);
+  check(Number.isFinite(r.l2) && r.l2 >= 0, 'l2', r.l2);
+  check(Number.isInteger(r.seed), 'seed', r.seed);
+  check(int(r.threads, 1), 'threads', r.threads);
+  check(int(r.patience, 1), 'patience', r.patience);
+  check(Number.isFinite(r.validationShare) && r.validationShare >= 0 && r.validationShare <= 0.5, 'validationShare', r.validationShare);
+  check(int(r.maxValidationUsers, 1), 'maxValidationUsers', r.maxValidationUsers);
+  check(int(r.maxSampled, 1), 'maxSampled', r.maxSampled);
+  return r;
+}
+
+function rowIndex(ids: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  ids.forEach((id, i) => m.set(id, i));
+  return m;
+}
+
+function mix(seed: number, epoch: number, salt: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (epoch + 1) ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ salt ^ (h >>> 16), 0x27d4eb2f);
+  return (h ^ (h >>> 15)) >>> 0;
+}

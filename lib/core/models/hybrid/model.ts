@@ -1,0 +1,362 @@
+/**
+ * The fitted hybrid recommender: precomputed user and item representations, scored by dot product.
+ *
+ * score(user, item) = userRep · itemRep + itemBias. Representations of trained entities are
+ * computed once after training (identity + metadata features, weights normalised to sum 1); a cold
+ * user's representation, and that of an item added by indexItems(), is the normalised sum of its
+ * known metadata feature embeddings (unknown names ignored). A user with no known feature gets the
+ * zero vector, which ranks items by bias alone (a popularity-like order).
+ *
+ * Ties are broken by item id (ordinal string order). Artifact sections are float32 views of the
+ * payload; ids and vocabularies travel in the manifest (itemIndex, extra).
+ */
+import { z } from 'zod';
+import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact, type TypedArray } from '../artifact.ts';
+import type { Feature, FeatureRows, RecommendOptions, Recommender, ScoredItem, UserContext } from '../recommender.ts';
+import { compareIds, knownFeatures } from './features.ts';
+import { TopK } from './top-k.ts';
+
+export const HYBRID_KINDS = ['hybrid-warp', 'hybrid-bpr'] as const;
+export type HybridKind = (typeof HYBRID_KINDS)[number];
+
+/** Everything a fitted hybrid model is made of. */
+export interface HybridState {
+  readonly kind: HybridKind;
+  readonly dim: number;
+  readonly userIds: readonly string[];
+  /** nUsers × dim. */
+  readonly userRep: Float32Array;
+  readonly userFeatureNames: readonly string[];
+  /** Metadata feature embeddings of users, nUserFeatureNames × dim. */
+  readonly userFeatureEmb: Float32Array;
+  readonly itemIds: readonly string[];
+  /** nItems × dim and nItems. */
+  readonly itemRep: Float32Array;
+  readonly itemBias: Float32Array;
+  /** 1 for items whose representation comes from features only (no identity embedding). */
+  readonly itemFromFeatures: Uint8Array;
+  readonly itemFeatureNames: readonly string[];
+  readonly itemFeatureEmb: Float32Array;
+  readonly itemFeatureBias: Float32Array;
+  readonly info: {
+    readonly hyperparameters: Record<string, unknown>;
+    readonly transformVersion: string;
+    readonly dataSnapshot: string;
+    readonly trainedAt: number;
+    readonly seed: number;
+    /** Training report (epochs run, best epoch, validation metric...). */
+    readonly training: Record<string, unknown>;
+  };
+}
+
+const ExtraSchema = z.looseObject({
+  dim: z.number().int().positive(),
+  userIds: z.array(z.string()),
+  userFeatureNames: z.array(z.string()),
+  itemFeatureNames: z.array(z.string()),
+  training: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** A fitted hybrid model. */
+export class HybridRecommender implements Recommender {
+  readonly kind: HybridKind;
+  private readonly dim: number;
+  private readonly state: HybridState;
+  private itemIds: string[];
+  private itemRep: Float32Array;
+  private itemBias: Float32Array;
+  private fromFeatures: Uint8Array;
+  private nItems: number;
+  private userPos: Map<string, number> | undefined;
+  private itemPos: Map<string, number> | undefined;
+  private userFeatureIndex: Map<string, number> | undefined;
+  private itemFeatureIndex: Map<string, number> | undefined;
+  /** Position of each item in id order; undefined while index order is id order. */
+  private rank: Int32Array | undefined;
+  private rankChecked = false;
+  /** False while the item arrays are views of a loaded payload: copied before the first write. */
+  private ownsItems: boolean;
+
+  /** `borrowed`: the item arrays belong to someone else (an artifact payload) and are copied before any write. */
+  constructor(state: HybridState, borrowed = false) {
+    this.ownsItems = !borrowed;
+    this.state = state;
+    this.kind = state.kind;
+    this.dim = state.dim;
+    this.itemIds = [...state.itemIds];
+    this.nItems = this.itemIds.length;
+    this.itemRep = state.itemRep;
+    this.itemBias = state.itemBias;
+    this.fromFeatures = state.itemFromFeatures;
+    if (this.itemRep.length !== this.nItems * this.dim || this.itemBias.length !== this.nItems || this.fromFeatures.length !== this.nItems) {
+      throw new ArtifactError(`item sections do not match ${this.nItems} items × dim ${this.dim}`);
+    }
+    if (state.userRep.length !== state.userIds.length * this.dim) throw new ArtifactError(`userRep has ${state.userRep.length} values, expected ${state.userIds.length} × ${this.dim}`);
+    if (state.userFeatureEmb.length !== state.userFeatureNames.length * this.dim) throw new ArtifactError('userFeatureEmb does not match userFeatureNames × dim');
+    if (state.itemFeatureEmb.length !== state.itemFeatureNames.length * this.dim || state.itemFeatureBias.length !== state.itemFeatureNames.length) {
+      throw new ArtifactError('itemFeatureEmb/itemFeatureBias do not match itemFeatureNames');
+    }
+  }
+
+  /** Top-k items for the user, best first; a user unseen in training is represented by context.features. */
+  recommend(context: UserContext, k: number, options: RecommendOptions = {}): ScoredItem[] {
+    if (k <= 0 || this.nItems === 0) return [];
+    const user = this.userVector(context);
+    const d = this.dim;
+    const rep = this.itemRep;
+    const bias = this.itemBias;
+    const heap = new TopK(k, (i) => this.tieRank(i));
+    let mask: Uint8Array | undefined;
+    if (options.exclude !== undefined && options.exclude.size > 0) {
+      mask = new Uint8Array(this.nItems);
+      const pos = this.items();
+      for (const id of options.exclude) {
+        const i = pos.get(id);
+        if (i !== undefined) mask[i] = 1;
+      }
+    }
+    let rows: Int32Array | undefined;
+    if (options.candidates !== undefined) {
+      const pos = this.items();
+      const seen = new Uint8Array(this.nItems);
+      const list: number[] = [];
+      for (const id of options.candidates) {
+        const i = pos.get(id);
+        if (i === undefined || seen[i] === 1) continue;
+        seen[i] = 1;
+        list.push(i);
+      }
+      rows = Int32Array.from(list);
+    }
+    const n = rows === undefined ? this.nItems : rows.length;
+    // The heap's entry threshold is cached: most items are rejected by one comparison.
+    let threshold = -Infinity;
+    for (let r = 0; r < n; r++) {
+      const i = rows === undefined ? r : (rows[r] as number);
+      if (mask !== undefined && mask[i] === 1) continue;
+      const base = i * d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let q = 0;
+      for (; q + 3 < d; q += 4) {
+        s0 += (user[q] as number) * (rep[base + q] as number);
+        s1 += (user[q + 1] as number) * (rep[base + q + 1] as number);
+        s2 += (user[q + 2] as number) * (rep[base + q + 2] as number);
+        s3 += (user[q + 3] as number) * (rep[base + q + 3] as number);
+      }
+      for (; q < d; q++) s0 += (user[q] as number) * (rep[base + q] as number);
+      const score = s0 + s1 + s2 + s3 + (bias[i] as number);
+      if (score < threshold) continue;
+      heap.push(score, i);
+      threshold = heap.threshold();
+    }
+    return heap.drain().map(({ item, score }) => ({ itemId: this.itemIds[item] as string, score }));
+  }
+
+  /**
+   * Adds items (or refreshes items that were themselves added from features) from their features.
+   * Items trained with an identity embedding keep their trained representation. Items with no
+   * known feature are skipped. Returns how many items the model scores from features alone.
+   */
+  indexItems(itemFeatures: FeatureRows): number {
+    const d = this.dim;
+    const pos = this.items();
+    const names = this.itemFeatureIndexMap();
+    const emb = this.state.itemFeatureEmb;
+    const fbias = this.state.itemFeatureBias;
+    const ids = [...itemFeatures.keys()].sort(compareIds);
+    if (!this.ownsItems) {
+      this.itemRep = this.itemRep.slice();
+      this.itemBias = this.itemBias.slice();
+      this.fromFeatures = this.fromFeatures.slice();
+      this.ownsItems = true;
+    }
+    for (const id of ids) {
+      const existing = pos.get(id);
+      if (existing !== undefined && this.fromFeatures[existing] !== 1) continue;
+      const { index, weight } = knownFeatures(itemFeatures.get(id) ?? [], names);
+      if (index.length === 0) continue;
+      let at = existing;
+      if (at === undefined) {
+        at = this.nItems;
+        this.grow(at + 1);
+        this.itemIds.push(id);
+        pos.set(id, at);
+        this.nItems++;
+        this.rankChecked = false;
+        this.rank = undefined;
+      }
+      const base = at * d;
+      let b = 0;
+      for (let q = 0; q < d; q++) this.itemRep[base + q] = 0;
+      for (let p = 0; p < index.length; p++) {
+        const f = index[p] as number;
+        const w = weight[p] as number;
+        for (let q = 0; q < d; q++) this.itemRep[base + q] = (this.itemRep[base + q] as number) + w * (emb[f * d + q] as number);
+        b += w * (fbias[f] as number);
+      }
+      this.itemBias[at] = b;
+      this.fromFeatures[at] = 1;
+    }
+    let count = 0;
+    for (let i = 0; i < this.nItems; i++) count += this.fromFeatures[i] as number;
+    return count;
+  }
+
+  knownItems(): readonly string[] {
+    return this.itemIds.slice(0, this.nItems);
+  }
+
+  /** Users with a trained representation, in index order. */
+  knownUsers(): readonly string[] {
+    return this.state.userIds;
+  }
+
+  save(): ModelArtifact {
+    const s = this.state;
+    const n = this.nItems;
+    const arrays: Record<string, TypedArray> = {
+      userRep: s.userRep,
+      userFeatureEmb: s.userFeatureEmb,
+      itemRep: this.itemRep.subarray(0, n * this.dim),
+      itemBias: this.itemBias.subarray(0, n),
+      itemFromFeatures: this.fromFeatures.subarray(0, n),
+      itemFeatureEmb: s.itemFeatureEmb,
+      itemFeatureBias: s.itemFeatureBias,
+    };
+    return makeArtifact(
+      {
+        kind: this.kind,
+        hyperparameters: s.info.hyperparameters,
+        transformVersion: s.info.transformVersion,
+        dataSnapshot: s.info.dataSnapshot,
+        trainedAt: s.info.trainedAt,
+        seed: s.info.seed,
+        itemIndex: this.itemIds.slice(0, n),
+        extra: { dim: this.dim, userIds: [...s.userIds], userFeatureNames: [...s.userFeatureNames], itemFeatureNames: [...s.itemFeatureNames], training: s.info.training },
+      },
+      arrays,
+    );
+  }
+
+  private userVector(context: UserContext): Float32Array | Float64Array {
+    const d = this.dim;
+    const u = this.users().get(context.userId);
+    if (u !== undefined) return this.state.userRep.subarray(u * d, (u + 1) * d);
+    return coldVector(context.features ?? [], this.userFeatureIndexMap(), this.state.userFeatureEmb, d);
+  }
+
+  private grow(needed: number): void {
+    const capacity = this.itemBias.length;
+    if (needed <= capacity) return;
+    const next = Math.max(needed, Math.ceil(capacity * 1.5) + 16);
+    const rep = new Float32Array(next * this.dim);
+    rep.set(this.itemRep.subarray(0, this.nItems * this.dim));
+    const bias = new Float32Array(next);
+    bias.set(this.itemBias.subarray(0, this.nItems));
+    const from = new Uint8Array(next);
+    from.set(this.fromFeatures.subarray(0, this.nItems));
+    this.itemRep = rep;
+    this.itemBias = bias;
+    this.fromFeatures = from;
+  }
+
+  private tieRank(i: number): number {
+    if (!this.rankChecked) {
+      this.rankChecked = true;
+      let sorted = true;
+      for (let j = 1; j < this.nItems && sorted; j++) sorted = compareIds(this.itemIds[j - 1] as string, this.itemIds[j] as string) < 0;
+      if (!sorted) {
+        const order = Array.from({ length: this.nItems }, (_, j) => j).sort((a, b) => compareIds(this.itemIds[a] as string, this.itemIds[b] as string));
+        const rank = new Int32Array(this.nItems);
+        order.forEach((item, r) => (rank[item] = r));
+        this.rank = rank;
+      }
+    }
+    return this.rank === undefined ? i : (this.rank[i] as number);
+  }
+
+  private users(): Map<string, number> {
+    this.userPos ??= indexOf(this.state.userIds);
+    return this.userPos;
+  }
+
+  private items(): Map<string, number> {
+    this.itemPos ??= indexOf(this.itemIds);
+    return this.itemPos;
+  }
+
+  private userFeatureIndexMap(): Map<string, number> {
+    this.userFeatureIndex ??= indexOf(this.state.userFeatureNames);
+    return this.userFeatureIndex;
+  }
+
+  private itemFeatureIndexMap(): Map<string, number> {
+    this.itemFeatureIndex ??= indexOf(this.state.itemFeatureNames);
+    return this.itemFeatureIndex;
+  }
+}
+
+/** Loads a hybrid model from its artifact: typed-array views of the payload, no per-number parsing. */
+export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
+  const { manifest } = artifact;
+  if (!(HYBRID_KINDS as readonly string[]).includes(manifest.kind)) {
+    throw new ArtifactError(`artifact kind is "${manifest.kind}", expected one of ${HYBRID_KINDS.join(', ')}`);
+  }
+  const extra = ExtraSchema.safeParse(manifest.extra);
+  if (!extra.success) throw new ArtifactError(`hybrid artifact extra is invalid: ${extra.error.issues[0]?.message ?? 'unknown'}`);
+  const sections = unpackSections(artifact);
+  const f32 = (name: string): Float32Array => {
+    const s = sections[name];
+    if (!(s instanceof Float32Array)) throw new ArtifactError(`section ${name} missing or not float32`);
+    return s;
+  };
+  const from = sections.itemFromFeatures;
+  if (!(from instanceof Uint8Array)) throw new ArtifactError('section itemFromFeatures missing or not uint8');
+  return new HybridRecommender(
+    {
+    kind: manifest.kind as HybridKind,
+    dim: extra.data.dim,
+    userIds: extra.data.userIds,
+    userRep: f32('userRep'),
+    userFeatureNames: extra.data.userFeatureNames,
+    userFeatureEmb: f32('userFeatureEmb'),
+    itemIds: manifest.itemIndex,
+    itemRep: f32('itemRep'),
+    itemBias: f32('itemBias'),
+    itemFromFeatures: from,
+    itemFeatureNames: extra.data.itemFeatureNames,
+    itemFeatureEmb: f32('itemFeatureEmb'),
+    itemFeatureBias: f32('itemFeatureBias'),
+    info: {
+      hyperparameters: manifest.hyperparameters,
+      transformVersion: manifest.transformVersion,
+      dataSnapshot: manifest.dataSnapshot,
+      trainedAt: manifest.trainedAt,
+      seed: manifest.seed,
+      training: extra.data.training ?? {},
+    },
+    },
+    true,
+  );
+}
+
+/** Normalised sum of the known features' embeddings (zero vector when none is known). */
+export function coldVector(features: readonly Feature[], names: ReadonlyMap<string, number>, emb: Float32Array, dim: number): Float64Array {
+  const out = new Float64Array(dim);
+  const { index, weight } = knownFeatures(features, names);
+  for (let p = 0; p < index.length; p++) {
+    const base = (index[p] as number) * dim;
+    const w = weight[p] as number;
+    for (let q = 0; q < dim; q++) out[q] = (out[q] as number) + w * (emb[base + q] as number);
+  }
+  return out;
+}
+
+function indexOf(ids: readonly string[]): Map<string, number> {
+  const map = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) map.set(ids[i] as string, i);
+  return map;
+}

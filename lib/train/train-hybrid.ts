@@ -1,0 +1,135 @@
+/**
+ * The multi-threaded hybrid trainer: Hogwild-style SGD over SharedArrayBuffer parameters.
+ *
+ * Each epoch the main thread shuffles the positives (seeded) and gives each worker one contiguous
+ * shard of the permutation; workers update the shared parameters without locks. Validation, the
+ * best-epoch snapshot and the final model are the core's (HybridSession), so only the SGD passes
+ * run in parallel. With threads = 1 it is the deterministic single-threaded fit; with more threads
+ * the result depends on scheduling (same quality, not the same bytes).
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { fitHybrid, HybridSession, type HybridOptions, type HybridProgress } from '../core/models/hybrid/fit.ts';
+import { sharedAlloc } from '../core/models/hybrid/features.ts';
+import type { HybridRecommender } from '../core/models/hybrid/model.ts';
+import type { ShardResult } from '../core/models/hybrid/kernel.ts';
+import type { TrainingData } from '../core/models/recommender.ts';
+import type { ShardTask, WorkerInit } from './hybrid-worker.ts';
+
+/** Progress of trainHybrid: the core's, plus wall-clock figures. */
+export interface TrainProgress extends HybridProgress {
+  /** Milliseconds of SGD in this epoch (without validation). */
+  readonly sgdMs: number;
+  /** Positives per second of this epoch's SGD, all threads together. */
+  readonly samplesPerSecond: number;
+  readonly threads: number;
+}
+
+export interface TrainHybridOptions extends Omit<HybridOptions, 'onProgress'> {
+  readonly onProgress?: (progress: TrainProgress) => void;
+}
+
+const WORKER_URL = new URL('./hybrid-worker.ts', import.meta.url);
+/**
+ * Worker bootstrap: registers tsx's loader inside the worker, then imports the TypeScript worker.
+ * (`execArgv: ['--import', 'tsx']` is not enough on Node 20: the worker's entry module is resolved
+ * before hooks registered by --import are active, so a .ts entry fails with ERR_UNKNOWN_FILE_EXTENSION.)
+ */
+function bootstrapSource(): string {
+  // The ESM build of tsx's API (its CJS build cannot register ESM hooks from inside a worker).
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+}
+
+/** Fits a hybrid model, on `threads` worker threads when > 1 (default 1: deterministic, in this thread). */
+export async function trainHybrid(data: TrainingData, options: TrainHybridOptions = {}): Promise<HybridRecommender> {
+  const threads = Math.min(options.threads ?? 1, Math.max(1, availableParallelism() * 2));
+  let sgdMs = 0;
+  let epochSamples = 0;
+  const report = (p: HybridProgress, used: number): void =>
+    options.onProgress?.({ ...p, sgdMs, samplesPerSecond: sgdMs > 0 ? (epochSamples / sgdMs) * 1000 : 0, threads: used });
+
+  if (threads <= 1) {
+    // Time each epoch's SGD by the gap between progress callbacks minus nothing else measurable:
+    // run the same loop as fitHybrid, but step by step so validation is not counted.
+    const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, 1) });
+    for (let epoch = 0; epoch < session.epochs; epoch++) {
+      session.shuffle(epoch);
+      const t0 = performance.now();
+      const result = session.runShard(epoch, 0, 0, session.positives);
+      sgdMs = performance.now() - t0;
+      epochSamples = result.samples;
+      if (session.endEpoch(epoch, [result])) break;
+    }
+    return session.finish();
+  }
+
+  const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, threads) }, sharedAlloc);
+  const init: WorkerInit = { data: session.kernelData, params: session.params, order: session.order };
+  const workers = Array.from({ length: threads }, () => spawnWorker(init));
+  try {
+    for (let epoch = 0; epoch < session.epochs; epoch++) {
+      session.shuffle(epoch);
+      const n = session.positives;
+      const t0 = performance.now();
+      const results = await Promise.all(
+        workers.map((w, shard) => {
+          const start = Math.floor((n * shard) / threads);
+          const end = Math.floor((n * (shard + 1)) / threads);
+          return w.run({ config: session.kernelConfig(epoch, start), start, end, seed: session.shardSeed(epoch, shard) });
+        }),
+      );
+      sgdMs = performance.now() - t0;
+      epochSamples = results.reduce((s, r) => s + r.samples, 0);
+      if (session.endEpoch(epoch, results)) break;
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+  return session.finish();
+}
+
+/** Fits a hybrid model in this thread (the pure core fit, re-exported for symmetry). */
+export { fitHybrid };
+
+interface ShardWorker {
+  run(task: ShardTask): Promise<ShardResult>;
+  stop(): Promise<void>;
+}
+
+function spawnWorker(init: WorkerInit): ShardWorker {
+  // The worker is TypeScript: load it through tsx whatever loader the parent runs under.
+  const worker = new Worker(bootstrapSource(), { eval: true, workerData: init });
+  let pending: { resolve: (r: ShardResult) => void; reject: (e: Error) => void } | undefined;
+  let failure: Error | undefined;
+  worker.on('message', (msg: { ok: true; result: ShardResult } | { ok: false; message: string }) => {
+    const p = pending;
+    pending = undefined;
+    if (msg.ok) p?.resolve(msg.result);
+    else p?.reject(new Error(`hybrid worker failed: ${msg.message}`));
+  });
+  const fail = (error: Error): void => {
+    failure = error;
+    pending?.reject(error);
+    pending = undefined;
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => {
+    if (code !== 0) fail(new Error(`hybrid worker exited with code ${code}`));
+  });
+  return {
+    run(task) {
+      if (failure !== undefined) return Promise.reject(failure);
+      return new Promise<ShardResult>((resolve, reject) => {
+        pending = { resolve, reject };
+        worker.postMessage(task);
+      });
+    },
+    async stop() {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
+}

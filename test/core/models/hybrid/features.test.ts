@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { buildFeatureSpace, knownFeatures } from '../../../../lib/core/models/hybrid/features.ts';
+import { InputError } from '../../../../lib/core/errors.ts';
+
+describe('buildFeatureSpace', () => {
+  const space = buildFeatureSpace(new Set(['b', 'a']), new Map([
+    ['a', [['genre:rock', 1], ['genre:pop', 3]]],
+    ['c', [['genre:rock', 2], ['genre:rock', 2]]],
+  ]));
+
+  it('sorts ids and gives identity features only to ids seen in interactions', () => {
+    expect(space.ids).toEqual(['a', 'b', 'c']);
+    expect([...space.identity]).toEqual([0, 1, -1]);
+    expect(space.metaNames).toEqual(['genre:pop', 'genre:rock']);
+  });
+
+  it.each([
+    ['a', [[0, 0.2], [2, 0.6], [3, 0.2]]],
+    ['b', [[1, 1]]],
+    ['c', [[3, 1]]],
+  ])('normalises the weights of row %s to sum 1: %j', (id, expected) => {
+    const r = space.ids.indexOf(id);
+    const { ptr, feat, weight } = space.matrix;
+    const got = [];
+    for (let p = ptr[r] as number; p < (ptr[r + 1] as number); p++) got.push([feat[p], Number((weight[p] as number).toFixed(6))]);
+    expect(got).toEqual(expected);
+  });
+
+  it('rejects a non-finite feature value', () => {
+    expect(() => buildFeatureSpace(new Set(['a']), new Map([['a', [['x', Number.NaN]]]]))).toThrow(InputError);
+  });
+});
+
+describe('knownFeatures', () => {
+  it('ignores unknown names and normalises over the known ones', () => {
+    expect(knownFeatures([['x', 1], ['nope', 5], ['y', 3]], new Map([['x', 0], ['y', 1]]))).toEqual({ index: [0, 1], weight: [0.25, 0.75] });
+  });
+
+  it('returns nothing when no feature is known', () => {
+    expect(knownFeatures([['nope', 1]], new Map())).toEqual({ index: [], weight: [] });
+  });
+});

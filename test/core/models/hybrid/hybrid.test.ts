@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, InputError } from '../../../../lib/core/errors.ts';
+import { manifestJson } from '../../../../lib/core/models/artifact.ts';
+import { fitHybrid, HybridRecommender, loadHybrid, type HybridProgress } from '../../../../lib/core/models/hybrid/index.ts';
+import { groupPrecision, plantedWorld } from './planted.ts';
+
+const world = plantedWorld();
+const users = [...world.groupOf.keys()].filter((id) => id.startsWith('u'));
+const FAST = { dim: 16, epochs: 15, seed: 3 } as const;
+const warp = fitHybrid(world.data, { ...FAST, loss: 'warp' });
+
+describe('fitHybrid', () => {
+  it.each([
+    ['warp', 'adagrad'],
+    ['bpr', 'adagrad'],
+    ['warp', 'adam'],
+  ] as const)('learns the planted groups with %s loss and %s (precision@5 well above the 0.5 of chance)', (loss, optimizer) => {
+    const model = fitHybrid(world.data, { ...FAST, loss, optimizer });
+    expect(model.kind).toBe(loss === 'warp' ? 'hybrid-warp' : 'hybrid-bpr');
+    expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);
+  });
+
+  it('gives a cold user with features the items of their group', () => {
+    for (const g of [0, 1]) {
+      const recs = warp.recommend({ userId: 'never-seen', now: 0, features: [[`group:${g}`, 1], ['unknown:feature', 1]] }, 5);
+      expect(recs).toHaveLength(5);
+      for (const r of recs) expect(world.groupOf.get(r.itemId)).toBe(g);
+    }
+  });
+
+  it('ranks an item added by indexItems for the group whose feature it has', () => {
+    const model = fitHybrid(world.data, { ...FAST, loss: 'warp' });
+    const count = model.indexItems(new Map([['new-show', [['genre:0', 1], ['genre:unheard-of', 1]]], ['featureless', [['nothing:known', 1]]]]));
+    expect(count).toBe(1);
+    expect(model.knownItems()).toContain('new-show');
+    expect(model.knownItems()).not.toContain('featureless');
+    const otherGroup = world.items.filter((id) => world.groupOf.get(id) === 1);
+    const candidates = ['new-show', ...otherGroup];
+    for (const u of users.filter((id) => world.groupOf.get(id) === 0).slice(0, 20)) {
+      expect(model.recommend({ userId: u, now: 0 }, 1, { candidates })[0]?.itemId).toBe('new-show');
+    }
+  });
+
+  it('produces identical artifact bytes for the same data and seed, and different bytes for another seed', () => {
+    const a = fitHybrid(world.data, { ...FAST, epochs: 3 }).save();
+    const b = fitHybrid(world.data, { ...FAST, epochs: 3 }).save();
+    const c = fitHybrid(world.data, { ...FAST, epochs: 3, seed: 4 }).save();
+    expect(manifestJson(b.manifest)).toBe(manifestJson(a.manifest));
+    expect(Buffer.from(b.payload).equals(Buffer.from(a.payload))).toBe(true);
+    expect(Buffer.from(c.payload).equals(Buffer.from(a.payload))).toBe(false);
+  });
+
+  it('reports every epoch, and runs them all without a validation split', () => {
+    const seen: HybridProgress[] = [];
+    const model = fitHybrid(world.data, { ...FAST, epochs: 4, validationShare: 0, onProgress: (p) => seen.push(p) });
+    expect(seen.map((p) => p.epoch)).toEqual([1, 2, 3, 4]);
+    expect(seen.every((p) => p.metric === undefined && p.samples > 0 && Number.isFinite(p.loss))).toBe(true);
+    expect(model.save().manifest.extra.training).toMatchObject({ epochsRun: 4, bestEpoch: 4, validationUsers: 0 });
+  });
+
+  it('keeps the best epoch and stops after `patience` epochs without improvement', () => {
+    const seen: HybridProgress[] = [];
+    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, onProgress: (p) => seen.push(p) });
+    const last = seen.at(-1) as HybridProgress;
+    const training = model.save().manifest.extra.training as { bestEpoch: number; epochsRun: number; validationValue: number };
+    expect(training.epochsRun).toBe(seen.length);
+    expect(training.bestEpoch).toBe(last.bestEpoch);
+    expect(training.validationValue).toBe(Math.max(...seen.map((p) => p.metric as number)));
+    if (seen.length < 40) expect(seen.length - training.bestEpoch).toBe(2);
+  });
+
+  it.each([
+    [{ dim: 0 }, 'dim'],
+    [{ epochs: 1.5 }, 'epochs'],
+    [{ learningRate: -1 }, 'learningRate'],
+    [{ validationShare: 0.9 }, 'validationShare'],
+  ])('rejects the option %o with a ConfigError naming %s', (options, name) => {
+    expect(() => fitHybrid(world.data, options)).toThrow(ConfigError);
+    expect(() => fitHybrid(world.data, options)).toThrow(name);
+  });
+
+  it('rejects training data without interactions', () => {
+    expect(() => fitHybrid({ ...world.data, interactions: [] })).toThrow(InputError);
+  });
+
+  it('scores users and items known only from their feature rows', () => {
+    const data = {
+      ...world.data,
+      userFeatures: new Map([...(world.data.userFeatures ?? []), ['feature-only-user', [['group:1', 1]] as const]]),
+      itemFeatures: new Map([...(world.data.itemFeatures ?? []), ['feature-only-item', [['genre:1', 1]] as const]]),
+    };
+    const model = fitHybrid(data, FAST);
+    expect(model.knownItems()).toContain('feature-only-item');
+    expect(model.knownUsers()).toContain('feature-only-user');
+    const recs = model.recommend({ userId: 'feature-only-user', now: 0 }, 5);
+    expect(recs.every((r) => world.groupOf.get(r.itemId) === 1 || r.itemId === 'feature-only-item')).toBe(true);
+  });
+});
+
+describe('HybridRecommender', () => {
+  it('loads back from its artifact with identical recommendations', () => {
+    const loaded = loadHybrid(warp.save());
+    const contexts = [...users.slice(0, 10).map((userId) => ({ userId, now: 0 })), { userId: 'cold', now: 0, features: [['group:0', 1]] as const }];
+    for (const context of contexts) {
+      expect(loaded.recommend(context, 8)).toEqual(warp.recommend(context, 8));
+    }
+    expect(loaded.knownItems()).toEqual(warp.knownItems());
+  });
+
+  it('keeps items added after loading when saved again, leaving the loaded artifact untouched', () => {
+    const artifact = warp.save();
+    const before = Buffer.from(artifact.payload);
+    const loaded = loadHybrid(artifact);
+    loaded.indexItems(new Map([['late', [['genre:1', 1]]]]));
+    expect(Buffer.from(artifact.payload).equals(before)).toBe(true);
+    const again = loadHybrid(loaded.save());
+    expect(again.knownItems()).toContain('late');
+    expect(again.recommend({ userId: 'u0001', now: 0 }, 5, { candidates: ['late', 'i000'] })).toEqual(loaded.recommend({ userId: 'u0001', now: 0 }, 5, { candidates: ['late', 'i000'] }));
+  });
+
+  it('never returns excluded items', () => {
+    const full = warp.recommend({ userId: 'u0000', now: 0 }, 5);
+    const exclude = new Set(full.slice(0, 3).map((r) => r.itemId));
+    const recs = warp.recommend({ userId: 'u0000', now: 0 }, 5, { exclude });
+    expect(recs).toHaveLength(5);
+    expect(recs.some((r) => exclude.has(r.itemId))).toBe(false);
+    expect(recs.slice(0, 2)).toEqual(full.slice(3, 5));
+  });
+
+  it('ranks only the candidates, ignoring unknown and repeated ids', () => {
+    const candidates = ['i001', 'i002', 'i001', 'not-an-item', 'i003'];
+    const recs = warp.recommend({ userId: 'u0000', now: 0 }, 10, { candidates });
+    expect(recs.map((r) => r.itemId).sort()).toEqual(['i001', 'i002', 'i003']);
+    expect(recs.map((r) => r.score)).toEqual([...recs.map((r) => r.score)].sort((a, b) => b - a));
+  });
+
+  it.each([0, -1])('returns nothing for k = %i', (k) => {
+    expect(warp.recommend({ userId: 'u0000', now: 0 }, k)).toEqual([]);
+  });
+
+  it('breaks ties by item id, also for items added out of id order', () => {
+    const model = tieModel(['b', 'd', 'f']);
+    expect(model.recommend({ userId: 'nobody', now: 0 }, 3).map((r) => r.itemId)).toEqual(['b', 'd', 'f']);
+    model.indexItems(new Map([['a', [['x', 1]]], ['c', [['x', 1]]]]));
+    expect(model.recommend({ userId: 'nobody', now: 0 }, 4).map((r) => r.itemId)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+/** A model whose every score is 0: only the tie-break orders its items. */
+function tieModel(itemIds: string[]): HybridRecommender {
+  const dim = 2;
+  return new HybridRecommender({
+    kind: 'hybrid-warp',
+    dim,
+    userIds: [],
+    userRep: new Float32Array(0),
+    userFeatureNames: [],
+    userFeatureEmb: new Float32Array(0),
+    itemIds,
+    itemRep: new Float32Array(itemIds.length * dim),
+    itemBias: new Float32Array(itemIds.length),
+    itemFromFeatures: new Uint8Array(itemIds.length),
+    itemFeatureNames: ['x'],
+    itemFeatureEmb: new Float32Array(dim),
+    itemFeatureBias: new Float32Array(1),
+    info: { hyperparameters: {}, transformVersion: 't', dataSnapshot: 's', trainedAt: 0, seed: 0, training: {} },
+  });
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { manifestJson } from '../../../../lib/core/models/artifact.ts';
+import { fitHybrid } from '../../../../lib/core/models/hybrid/index.ts';
+import { trainHybrid, type TrainProgress } from '../../../../lib/train/train-hybrid.ts';
+import { groupPrecision, plantedWorld } from './planted.ts';
+
+const world = plantedWorld();
+const users = [...world.groupOf.keys()].filter((id) => id.startsWith('u'));
+const OPTIONS = { dim: 16, epochs: 15, seed: 3 } as const;
+
+describe('trainHybrid', () => {
+  it('with one thread is the deterministic single-threaded fit', async () => {
+    const threaded = (await trainHybrid(world.data, { ...OPTIONS, threads: 1 })).save();
+    const pure = fitHybrid(world.data, { ...OPTIONS, threads: 1 }).save();
+    expect(manifestJson(threaded.manifest)).toBe(manifestJson(pure.manifest));
+    expect(Buffer.from(threaded.payload).equals(Buffer.from(pure.payload))).toBe(true);
+  });
+
+  it.each(['warp', 'bpr'] as const)('with two worker threads learns the planted groups as well (%s)', async (loss) => {
+    const progress: TrainProgress[] = [];
+    const model = await trainHybrid(world.data, { ...OPTIONS, loss, threads: 2, onProgress: (p) => progress.push(p) });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p.threads === 2 && p.samplesPerSecond > 0)).toBe(true);
+    expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);
+  });
+});
