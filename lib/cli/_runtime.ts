@@ -1,0 +1,18 @@
+/**
+ * Where CLI commands find the registry, endpoints and buckets. Default: the embedded local runtime
+ * (dynalite + s3rver under .shelves/). With `SHELVES_TARGET=aws` the commands use the AWS account of
+ * the environment, with table and bucket names from the usual variables (the stack's outputs).
+ */
+import { shelvesHome } from './_home.ts';
+import type { LocalEngines } from '../local/engines.ts';
+
+export async function withRuntime<T>(run: (engines: LocalEngines | null) => Promise<T>): Promise<T> {
+  if (process.env.SHELVES_TARGET === 'aws') return run(null);
+  const { startLocalEngines } = await import('../local/engines.ts');
+  const engines = await startLocalEngines({ home: shelvesHome() });
+  try {
+    return await run(engines);
+  } finally {
+    await engines.stop();
+  }
+}
