@@ -1,0 +1,36 @@
+/**
+ * The CDK app. The only place that reads CDK context; it validates it into an AppConfig and passes
+ * it down as props. Environment-agnostic unless `account` and `region` are given, so `cdk synth`
+ * needs no credentials.
+ *
+ * Configuration: the `homeShelves` object in cdk.json, overridable per key with `-c key=value`
+ * (e.g. `-c bundling=false`, `-c trainingInstanceType=ml.c5.xlarge`, `-c canaryWeight=0.1`);
+ * `-c nag=false` skips the cdk-nag AwsSolutions validation.
+ *
+ * On-demand retraining run (the stack outputs StateMachineArn):
+ *   aws stepfunctions start-execution --state-machine-arn <StateMachineArn> \
+ *     --name podcasts-manual-001 --input '{"shelf":"podcasts","runId":"manual-001"}'
+ * runId is the idempotency key (1-40 letters, digits, dashes): the same runId never makes a second version.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AppConfigSchema, parseAppConfig } from '../lib/infra/config.ts';
+import { HomeShelvesStack } from '../lib/infra/home-shelves-stack.ts';
+
+const app = new App();
+const fromFile = (app.node.tryGetContext('homeShelves') ?? {}) as Record<string, unknown>;
+const overrides = Object.fromEntries(
+  Object.keys(AppConfigSchema.shape)
+    .map((key) => [key, app.node.tryGetContext(key) as unknown])
+    .filter(([, value]) => value !== undefined),
+);
+const config = parseAppConfig({ ...fromFile, ...overrides });
+if (!config.bundling) app.node.setContext('aws:cdk:bundling-stacks', []);
+// cdk-nag v3 is a policy validation plugin: findings fail `cdk synth` and land in policy-validation-report.json.
+if (String(app.node.tryGetContext('nag')) !== 'false') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+new HomeShelvesStack(app, config.stackName, {
+  config,
+  ...(config.account !== undefined || config.region !== undefined ? { env: { account: config.account, region: config.region } } : {}),
+  description: 'home-shelves: trains, evaluates, deploys and serves the home screen shelves',
+});

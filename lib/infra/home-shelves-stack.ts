@@ -1,0 +1,150 @@
+/**
+ * The home-shelves stack: storage, the Lambdas of FUNCTIONS with their bindings, the retraining
+ * state machine with its schedules, and the serving API.
+ *
+ * One stack on purpose: the state machine's definition refers to functions, buckets and roles by
+ * Ref / Fn::GetAtt inside the same template, which the local runtime resolves (cross-stack exports
+ * would become Fn::ImportValue). Logical ids of functions, buckets, tables and the state machine are
+ * their ids in lib/shared/resources.ts.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { SHELVES } from '../core/contract.ts';
+import { ARTIFACTS_BUCKET, CATALOG_TABLE, ENDPOINTS_TABLE, ENV, FEATURES_BUCKET, FUNCTIONS, PREFIXES, RAW_BUCKET, REGISTRY_TABLE } from '../shared/resources.ts';
+import type { AppConfig } from './config.ts';
+import { RetrainingPipeline } from './retraining-pipeline.ts';
+import { RequestLogStream, ServingApi } from './serving.ts';
+import { ShelvesFunction } from './shelves-function.ts';
+import { ShelvesStorage } from './storage.ts';
+import { TrainingResources } from './training.ts';
+
+export interface HomeShelvesStackProps extends StackProps {
+  readonly config: AppConfig;
+}
+
+type FunctionKey = keyof typeof FUNCTIONS;
+
+/** Everything home-shelves runs on, in one stack. */
+export class HomeShelvesStack extends Stack {
+  readonly storage: ShelvesStorage;
+  readonly functions: Readonly<Record<FunctionKey, ShelvesFunction>>;
+  readonly training: TrainingResources;
+  readonly pipeline: RetrainingPipeline;
+  readonly requestLogs: RequestLogStream;
+  readonly api: ServingApi;
+  /** One EventBridge rule per shelf, starting a retraining run. */
+  readonly schedules: Readonly<Record<(typeof SHELVES)[number], events.Rule>>;
+
+  constructor(scope: Construct, id: string, props: HomeShelvesStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    this.storage = new ShelvesStorage(this, 'Storage', { noncurrentVersionDays: config.noncurrentVersionDays });
+    const { RawBucket: raw, FeaturesBucket: features, ArtifactsBucket: artifacts } = this.storage.buckets;
+    const { RegistryTable: registry, EndpointsTable: endpoints, CatalogTable: catalog } = this.storage.tables;
+
+    const fn = Object.fromEntries(Object.entries(FUNCTIONS).map(([key, spec]) => [key, new ShelvesFunction(this, { spec, logRetention })])) as Record<FunctionKey, ShelvesFunction>;
+    this.functions = fn;
+
+    // Pipeline tasks.
+    fn.beginRun.bindTable(REGISTRY_TABLE, registry, 'readWrite').bindBucketName(RAW_BUCKET, raw).bindBucketName(FEATURES_BUCKET, features).bindBucketName(ARTIFACTS_BUCKET, artifacts);
+    fn.planFeatures.bindBucket(RAW_BUCKET, raw, 'read').bindBucketName(FEATURES_BUCKET, features);
+    fn.buildPartitionFeatures.bindBucket(RAW_BUCKET, raw, 'read').bindBucket(FEATURES_BUCKET, features, 'readWrite');
+    fn.validateData.bindBucket(RAW_BUCKET, raw, 'read').bindBucket(FEATURES_BUCKET, features, 'readWrite');
+    fn.trainBaselines.bindBucket(FEATURES_BUCKET, features, 'read').bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite');
+    fn.evaluate
+      .bindBucket(FEATURES_BUCKET, features, 'read')
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite')
+      .bindTable(REGISTRY_TABLE, registry, 'readWrite')
+      .bindTable(ENDPOINTS_TABLE, endpoints, 'read');
+    fn.deploy.bindTable(REGISTRY_TABLE, registry, 'readWrite').bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').setEnvironment(ENV.canaryWeight, String(config.canaryWeight));
+    fn.recordRejection.bindTable(REGISTRY_TABLE, registry, 'readWrite');
+    fn.recordFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
+
+    // Serving.
+    this.requestLogs = new RequestLogStream(this, 'RequestLogs', { rawBucket: raw, logRetention });
+    fn.serve
+      .bindTable(ENDPOINTS_TABLE, endpoints, 'read')
+      .bindTable(REGISTRY_TABLE, registry, 'read')
+      .bindTable(CATALOG_TABLE, catalog, 'read')
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read')
+      .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
+      .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));
+    fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', { prefix: PREFIXES.feedback });
+    fn.canaryMonitor.bindBucket(RAW_BUCKET, raw, 'read').bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').bindTable(REGISTRY_TABLE, registry, 'readWrite');
+    fn.admin.bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').bindTable(REGISTRY_TABLE, registry, 'readWrite');
+
+    this.api = new ServingApi(this, 'Serving', {
+      serve: fn.serve.function,
+      ingestEvents: fn.ingestEvents.function,
+      admin: fn.admin.function,
+      logRetention,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+    });
+    new events.Rule(this, 'CanaryMonitorSchedule', {
+      description: 'Promotes or rolls back canaries from live feedback',
+      schedule: events.Schedule.rate(Duration.minutes(config.canaryMonitorMinutes)),
+      targets: [new targets.LambdaFunction(fn.canaryMonitor.function, { retryAttempts: 2 })],
+    });
+
+    // Retraining.
+    this.training = new TrainingResources(this, 'Training', { featuresBucket: features, artifactsBucket: artifacts });
+    this.pipeline = new RetrainingPipeline(this, 'Retraining', {
+      functions: {
+        beginRun: fn.beginRun.function,
+        planFeatures: fn.planFeatures.function,
+        buildPartitionFeatures: fn.buildPartitionFeatures.function,
+        validateData: fn.validateData.function,
+        trainBaselines: fn.trainBaselines.function,
+        evaluate: fn.evaluate.function,
+        deploy: fn.deploy.function,
+        recordRejection: fn.recordRejection.function,
+        recordFailure: fn.recordFailure.function,
+      },
+      training: {
+        repository: this.training.image.repository,
+        imageTag: this.training.image.imageTag,
+        role: this.training.role,
+        instanceType: config.trainingInstanceType,
+        volumeGb: config.trainingVolumeGb,
+        maxRuntime: Duration.minutes(config.trainingMaxRuntimeMinutes),
+      },
+      mapMaxConcurrency: config.mapMaxConcurrency,
+      timeout: Duration.minutes(config.pipelineTimeoutMinutes),
+      logRetention,
+    });
+
+    const schedules = {} as Record<(typeof SHELVES)[number], events.Rule>;
+    for (const shelf of SHELVES) {
+      schedules[shelf] = new events.Rule(this, `${pascal(shelf)}RetrainingSchedule`, {
+        description: `Starts a retraining run of the ${shelf} shelf`,
+        schedule: events.Schedule.expression(config.schedules[shelf]),
+        targets: [
+          new targets.SfnStateMachine(this.pipeline.stateMachine, {
+            // The event id is unique per scheduled start (a UUID), so every start is a new run.
+            input: events.RuleTargetInput.fromObject({ shelf, runId: events.EventField.eventId }),
+            retryAttempts: 2,
+          }),
+        ],
+      });
+    }
+    this.schedules = schedules;
+
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.pipeline.stateMachine.stateMachineArn,
+      description: 'Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"shelf":"podcasts","runId":"manual-001"}\'',
+    });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'GET|POST /v1/home, POST /v1/events, POST /admin/{shelf}/promote|rollback (IAM)' });
+    new CfnOutput(this, 'RawBucketName', { value: raw.bucketName });
+    new CfnOutput(this, 'ArtifactsBucketName', { value: artifacts.bucketName });
+  }
+}
+
+function pascal(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

@@ -1,0 +1,147 @@
+/**
+ * Serving infrastructure: the HTTP API in front of Serve / IngestEvents / Admin, and the Firehose
+ * stream that lands Serve's feature logs (what was shown, with which features) in the raw bucket.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { PREFIXES } from '../shared/resources.ts';
+import { acknowledgeRule, acknowledgeWildcardResources } from './nag.ts';
+
+/** Firehose puts records it could not deliver here, outside the `requests/` data. */
+export const REQUEST_LOG_ERRORS_PREFIX = 'requests-errors/';
+
+export interface RequestLogStreamProps {
+  /** The raw bucket; records land under `requests/dt=YYYY-MM-DD/`. */
+  readonly rawBucket: IBucket;
+  readonly logRetention: RetentionDays;
+  /** Seconds Firehose buffers before writing an object; default 300. */
+  readonly bufferSeconds?: number;
+}
+
+/** A Direct PUT Firehose stream into the raw bucket's `requests/` prefix, encrypted, with error logs. */
+export class RequestLogStream extends Construct {
+  readonly deliveryStream: CfnDeliveryStream;
+  readonly deliveryStreamName: string;
+  readonly deliveryStreamArn: string;
+
+  constructor(scope: Construct, id: string, props: RequestLogStreamProps) {
+    super(scope, id);
+    const bucket = props.rawBucket;
+    const logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    const logStream = new LogStream(this, 'S3Delivery', { logGroup, removalPolicy: RemovalPolicy.RETAIN });
+
+    const requestObjects = bucket.arnForObjects(`${PREFIXES.requestLogs}*`);
+    const errorObjects = bucket.arnForObjects(`${REQUEST_LOG_ERRORS_PREFIX}*`);
+    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'), description: 'Firehose delivery of Serve feature logs to the raw bucket' });
+    const policy = new iam.Policy(this, 'DeliveryPolicy', {
+      statements: [
+        new iam.PolicyStatement({ actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], resources: [bucket.bucketArn] }),
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+          resources: [requestObjects, errorObjects],
+        }),
+        new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:log-stream:${logStream.logStreamName}`] }),
+      ],
+    });
+    policy.attachToRole(role);
+
+    this.deliveryStream = new CfnDeliveryStream(this, 'DeliveryStream', {
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },
+      extendedS3DestinationConfiguration: {
+        bucketArn: bucket.bucketArn,
+        roleArn: role.roleArn,
+        prefix: `${PREFIXES.requestLogs}dt=!{timestamp:yyyy-MM-dd}/`,
+        errorOutputPrefix: `${REQUEST_LOG_ERRORS_PREFIX}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+        bufferingHints: { intervalInSeconds: props.bufferSeconds ?? 300, sizeInMBs: 64 },
+        compressionFormat: 'GZIP',
+        cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
+      },
+    });
+    // Firehose checks its permissions on creation.
+    this.deliveryStream.node.addDependency(policy);
+    this.deliveryStreamName = this.deliveryStream.ref;
+    this.deliveryStreamArn = this.deliveryStream.attrArn;
+
+    acknowledgeWildcardResources(policy, 'Firehose writes objects with generated keys under the requests/ and requests-errors/ prefixes of the raw bucket only.', [requestObjects, errorObjects]);
+  }
+}
+
+export interface ServingApiProps {
+  readonly serve: IFunction;
+  readonly ingestEvents: IFunction;
+  readonly admin: IFunction;
+  readonly logRetention: RetentionDays;
+  /** Steady-state requests per second across the API. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** The HTTP API: public home and events routes, IAM-authorized admin routes, access logs, throttling. */
+export class ServingApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly accessLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServingApiProps) {
+    super(scope, id);
+    this.api = new HttpApi(this, 'HttpApi', { description: 'home-shelves: home screen shelves, feedback events, admin', createDefaultStage: false });
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            sourceIp: '$context.identity.sourceIp',
+            caller: '$context.identity.caller',
+          }),
+        ),
+      },
+    });
+
+    const serve = new HttpLambdaIntegration('ServeIntegration', props.serve);
+    const ingest = new HttpLambdaIntegration('IngestEventsIntegration', props.ingestEvents);
+    const admin = new HttpLambdaIntegration('AdminIntegration', props.admin);
+    const iamAuth = new HttpIamAuthorizer();
+
+    const publicRoutes = [
+      ...this.api.addRoutes({ path: '/v1/home', methods: [HttpMethod.GET, HttpMethod.POST], integration: serve }),
+      ...this.api.addRoutes({ path: '/v1/events', methods: [HttpMethod.POST], integration: ingest }),
+    ];
+    for (const action of ['promote', 'rollback']) {
+      this.api.addRoutes({ path: `/admin/{shelf}/${action}`, methods: [HttpMethod.POST], integration: admin, authorizer: iamAuth });
+    }
+    for (const route of publicRoutes) {
+      acknowledgeRule(
+        route,
+        'AwsSolutions-APIG4',
+        'The app calls the home and events routes for every listener, signed in or not, without AWS credentials; the body carries an opaque user id, the stage throttles, and these routes change no model or endpoint (the admin routes use IAM).',
+      );
+    }
+  }
+
+  /** The API's base URL. */
+  get url(): string {
+    return this.api.apiEndpoint;
+  }
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { functionKeyOfLogicalId, stateMachineResource, synthesizeTemplates } from '../../lib/infra/synth.ts';
+import { FUNCTIONS } from '../../lib/shared/resources.ts';
+
+describe('synthesizeTemplates', () => {
+  const templates = synthesizeTemplates({ bundling: false });
+  const template = templates.HomeShelves!;
+
+  it('returns the stack template by stack name, without bundling', () => {
+    expect(Object.keys(templates)).toEqual(['HomeShelves']);
+    expect(template.Resources[FUNCTIONS.serve.id]?.Type).toBe('AWS::Lambda::Function');
+  });
+
+  it('exposes the state machine definition as an Fn::Join of text and tokens', () => {
+    const definition = stateMachineResource(template).Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] };
+    expect(definition['Fn::Join'][0]).toBe('');
+    expect(definition['Fn::Join'][1]).toContainEqual({ 'Fn::GetAtt': [FUNCTIONS.beginRun.id, 'Arn'] });
+  });
+
+  it.each(Object.entries(FUNCTIONS).map(([key, spec]) => [spec.id, key]))('maps the logical id %s back to FUNCTIONS.%s', (logicalId, key) => {
+    expect(functionKeyOfLogicalId(logicalId)).toBe(key);
+  });
+
+  it('maps an unknown logical id to nothing', () => {
+    expect(functionKeyOfLogicalId('SomethingElse')).toBeUndefined();
+  });
+});
