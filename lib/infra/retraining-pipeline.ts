@@ -19,11 +19,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { STATES, TRANSIENT_ERRORS } from '../shared/pipeline.ts';
-import { STATE_MACHINE } from '../shared/resources.ts';
+import { STATE_MACHINE, TRAINING_JOB_PREFIX } from '../shared/resources.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
 /** Every SageMaker training job the pipeline starts is named with this prefix (lib/pipeline/naming.ts). */
-export const TRAINING_JOB_PREFIX = 'hs-';
+export { TRAINING_JOB_PREFIX };
 
 /** The Lambda service's own transient failures, retried on every Lambda task. */
 export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;

@@ -9,9 +9,10 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from './nag.ts';
 import { REPO_ROOT } from './shelves-function.ts';
+import { PREFIXES } from '../shared/resources.ts';
 
 /** Key prefix under which BeginRun places each run's features and artifacts (`runs/<shelf>/<runId>/`). */
-export const RUNS_PREFIX = 'runs/';
+export const RUNS_PREFIX = PREFIXES.runs;
 /** Log group SageMaker writes training job logs to. */
 const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 

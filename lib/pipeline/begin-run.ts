@@ -6,6 +6,7 @@
 import { SHELF_CONFIG } from '../core/shelf-config.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import type { ExecutionInput, RunContext } from '../shared/pipeline.ts';
+import { PREFIXES } from '../shared/resources.ts';
 import { trainingJobNameFor, versionIdFor } from './naming.ts';
 
 export interface Buckets {
@@ -29,8 +30,8 @@ export async function beginRun(input: ExecutionInput, deps: { registry: ModelReg
     versionId,
     trainingJobName: trainingJobNameFor(shelf, runId, run.attempt),
     rawPrefix: input.rawPrefix ?? `s3://${deps.buckets.raw}/`,
-    featuresPrefix: `s3://${deps.buckets.features}/runs/${shelf}/${runId}/`,
-    artifactsPrefix: `s3://${deps.buckets.artifacts}/runs/${shelf}/${runId}/`,
+    featuresPrefix: `s3://${deps.buckets.features}/${PREFIXES.runs}${shelf}/${runId}/`,
+    artifactsPrefix: `s3://${deps.buckets.artifacts}/${PREFIXES.runs}${shelf}/${runId}/`,
     ...(input.cutoff ? { cutoff: input.cutoff } : {}),
     hyperparameters: { ...SHELF_CONFIG[shelf].hyperparameters, ...input.hyperparameters, shelf, algo: input.hyperparameters?.algo ?? SHELF_CONFIG[shelf].algo },
     alreadyDone,

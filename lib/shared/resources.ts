@@ -82,7 +82,12 @@ export const PREFIXES = {
   models: 'models/',
   baselines: 'baselines/',
   reports: 'reports/',
+  /** Per-run features and artifacts: runs/<shelf>/<runId>/ in the features and artifacts buckets. */
+  runs: 'runs/',
 } as const;
+
+/** Every SageMaker training job of the pipeline starts with this; the state machine's IAM is scoped to it. */
+export const TRAINING_JOB_PREFIX = 'hs-';
 
 export interface FunctionSpec {
   /** Construct id, and the name the local runtime resolves the ARN token to. */
