@@ -1,0 +1,88 @@
+/**
+ * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
+ * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
+ *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads, shuffle
+ *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
+ *   /opt/ml/model/                             the artifact (manifest.json + model.bin), tarred by SageMaker
+ *   /opt/ml/output/failure                     the reason, when training fails
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { ShelfSchema } from '../core/contract.ts';
+import { buildShelfData } from '../core/features/protocol.ts';
+import { shuffleInteractions, shuffleLabels } from '../core/negative-control.ts';
+import { fitShortcutsRanker } from '../core/models/shortcuts/model.ts';
+import type { Recommender } from '../core/models/recommender.ts';
+import { writeArtifactDir } from '../io/artifact-files.ts';
+import { readChannelDir } from '../pipeline/channel.ts';
+import { trainHybrid } from './train-hybrid.ts';
+
+const Int = z.coerce.number().int();
+export const TrainingHyperparametersSchema = z.object({
+  shelf: ShelfSchema,
+  algo: z.enum(['hybrid-warp', 'hybrid-bpr', 'shortcuts-ranker']),
+  seed: Int.default(7),
+  epochs: Int.positive().default(30),
+  dim: Int.positive().default(64),
+  threads: Int.positive().default(1),
+  /** Negative control: train on shuffled interactions (the gate must reject the result). */
+  shuffle: z.enum(['true', 'false']).default('false'),
+});
+export type TrainingHyperparameters = z.infer<typeof TrainingHyperparametersSchema>;
+
+const log = (message: string): void => {
+  process.stdout.write(`${message}\n`);
+};
+
+/** Trains the model of one shelf from a training channel folder. */
+export async function trainFromChannel(channelDir: string, hp: TrainingHyperparameters): Promise<Recommender> {
+  const channel = await readChannelDir(channelDir);
+  log(`channel: ${channel.events.length} events, ${channel.catalog.length} items, ${channel.users.length} users; cutoff ${new Date(channel.meta.cutoff).toISOString()}`);
+  const shelfData = buildShelfData(hp.shelf, {
+    events: channel.events,
+    catalog: channel.catalog,
+    users: channel.users,
+    cutoff: channel.meta.cutoff,
+    testDays: channel.meta.testDays,
+    snapshot: channel.meta.dataSnapshot,
+  });
+  if (hp.algo === 'shortcuts-ranker') {
+    const examples = shelfData.shortcutExamples;
+    if (examples === undefined) throw new Error('the shortcuts transforms produced no ranking examples');
+    log(`shortcuts ranker: ${examples.groups.length - 1} decision points, ${examples.labels.length} candidate rows`);
+    return fitShortcutsRanker(hp.shuffle === 'true' ? shuffleLabels(examples, hp.seed) : examples, { seed: hp.seed });
+  }
+  const base = { ...shelfData.train, userFeatures: shelfData.userFeatures, itemFeatures: shelfData.itemFeatures };
+  const data = hp.shuffle === 'true' ? shuffleInteractions(base, hp.seed) : base;
+  log(`${hp.algo}: ${data.interactions.length} interactions, dim ${hp.dim}, up to ${hp.epochs} epochs, ${hp.threads} thread(s)`);
+  return trainHybrid(data, {
+    loss: hp.algo === 'hybrid-bpr' ? 'bpr' : 'warp',
+    dim: hp.dim,
+    epochs: hp.epochs,
+    seed: hp.seed,
+    threads: hp.threads,
+    onProgress: (p) => log(`epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch + 1}, ${Math.round(p.samplesPerSecond)} samples/s)`),
+  });
+}
+
+async function main(): Promise<void> {
+  const root = process.env.SM_ROOT ?? '/opt/ml';
+  const failurePath = join(root, 'output', 'failure');
+  try {
+    const raw: unknown = JSON.parse(await readFile(join(root, 'input', 'config', 'hyperparameters.json'), 'utf8'));
+    const hp = TrainingHyperparametersSchema.parse(raw);
+    const model = await trainFromChannel(join(root, 'input', 'data', 'train'), hp);
+    await writeArtifactDir(join(root, 'model'), model.save());
+    log(`model written: kind ${model.kind}, ${model.knownItems().length} items`);
+  } catch (error) {
+    const reason = error instanceof z.ZodError ? `invalid hyperparameters: ${z.prettifyError(error)}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    await mkdir(join(root, 'output'), { recursive: true });
+    await writeFile(failurePath, reason);
+    process.stderr.write(`training failed: ${reason}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
