@@ -52,7 +52,12 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     const examples = shelfData.shortcutExamples;
     if (examples === undefined) throw new Error('the shortcuts transforms produced no ranking examples');
     log(`shortcuts ranker: ${examples.groups.length - 1} decision points, ${examples.labels.length} candidate rows`);
-    return fitShortcutsRanker(hp.shuffle === 'true' ? shuffleLabels(examples, hp.seed) : examples, { seed: hp.seed });
+    return fitShortcutsRanker(hp.shuffle === 'true' ? shuffleLabels(examples, hp.seed) : examples, {
+      seed: hp.seed,
+      transformVersion: shelfData.train.transformVersion,
+      snapshot: shelfData.train.snapshot,
+      cutoff: shelfData.train.cutoff,
+    });
   }
   const base = { ...shelfData.train, userFeatures: shelfData.userFeatures, itemFeatures: shelfData.itemFeatures };
   const data = hp.shuffle === 'true' ? shuffleInteractions(base, hp.seed) : base;
@@ -63,7 +68,7 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     epochs: hp.epochs,
     seed: hp.seed,
     threads: hp.threads,
-    onProgress: (p) => log(`epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch + 1}, ${Math.round(p.samplesPerSecond)} samples/s)`),
+    onProgress: (p) => log(`epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch + 1}, ${Math.round(p.samplesPerSecond)} samples/s)`),
   });
 }
 

@@ -1,0 +1,31 @@
+/** Which dummy models each shelf is compared with, and how to fit one by name. */
+import type { Shelf } from '../contract.ts';
+import { fitOwnHistory } from './baselines/own-history.ts';
+import { fitPopularity, fitRecentPopularity } from './baselines/popularity.ts';
+import { fitSegmentPopularity } from './baselines/popularity-segment.ts';
+import { fitRandom } from './baselines/random.ts';
+import type { Recommender, TrainingData } from './recommender.ts';
+
+export const BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
+  podcasts: ['popularity', 'popularity-segment', 'recent-popularity', 'random'],
+  playlists: ['popularity', 'popularity-segment', 'random'],
+  shortcuts: ['most-recent', 'most-frequent'],
+};
+
+export function fitBaseline(name: string, data: TrainingData, seed: number): Recommender {
+  switch (name) {
+    case 'popularity':
+      return fitPopularity(data);
+    case 'recent-popularity':
+      return fitRecentPopularity(data);
+    case 'popularity-segment':
+      return fitSegmentPopularity(data);
+    case 'random':
+      return fitRandom(data, { seed });
+    case 'most-recent':
+    case 'most-frequent':
+      return fitOwnHistory(name, data);
+    default:
+      throw new Error(`unknown baseline "${name}"; known: popularity, recent-popularity, popularity-segment, random, most-recent, most-frequent`);
+  }
+}
