@@ -1,4 +1,11 @@
-// Placeholder until the buildPartitionFeatures handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('buildPartitionFeatures: not implemented yet');
-};
+/** BuildPartitionFeatures: validates and cleans one date partition (one Map iteration). */
+import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { buildPartitionFeatures } from '../lib/pipeline/data-steps.ts';
+import { dataStepConfigFromEnv } from '../lib/pipeline/step-config.ts';
+import { BuildPartitionInputSchema, PartitionResultSchema, STATES } from '../lib/shared/pipeline.ts';
+
+const config = dataStepConfigFromEnv();
+
+export const handler = taskHandler(STATES.buildPartitionFeatures, BuildPartitionInputSchema, PartitionResultSchema, ({ run, plan, partition }) =>
+  buildPartitionFeatures(run, plan, partition, config),
+);

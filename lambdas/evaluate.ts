@@ -1,4 +1,12 @@
-// Placeholder until the evaluate handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('evaluate: not implemented yet');
-};
+/** Evaluate: candidate, live model and baselines on one evaluation set; the gate's decision; reports. */
+import policyJson from '../lib/config/gate-policy.json' with { type: 'json' };
+import { EndpointStore } from '../lib/aws/endpoints.ts';
+import { ModelRegistry } from '../lib/aws/registry.ts';
+import { parseGatePolicy } from '../lib/core/gate/policy.ts';
+import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { evaluateCandidate } from '../lib/pipeline/model-steps.ts';
+import { EvaluateInputSchema, EvaluationResultSchema, STATES } from '../lib/shared/pipeline.ts';
+
+const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), policy: parseGatePolicy(policyJson, 'lib/config/gate-policy.json'), now: () => new Date() };
+
+export const handler = taskHandler(STATES.evaluate, EvaluateInputSchema, EvaluationResultSchema, ({ run, data, training }) => evaluateCandidate(run, data, training, deps));

@@ -1,4 +1,6 @@
-// Placeholder until the trainBaselines handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('trainBaselines: not implemented yet');
-};
+/** TrainBaselines: fits the shelf's dummy models on the candidate's own training channel. */
+import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { trainBaselines } from '../lib/pipeline/model-steps.ts';
+import { BaselinesResultSchema, STATES, TrainBaselinesInputSchema } from '../lib/shared/pipeline.ts';
+
+export const handler = taskHandler(STATES.trainBaselines, TrainBaselinesInputSchema, BaselinesResultSchema, ({ run, data }) => trainBaselines(run, data));

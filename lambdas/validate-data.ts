@@ -1,4 +1,9 @@
-// Placeholder until the validateData handler lands (issues 5 and 6); the CDK stack needs the entry file to exist.
-export const handler = async (): Promise<never> => {
-  throw new Error('validateData: not implemented yet');
-};
+/** ValidateData: quality across the run, the temporal split, and the train / eval channels. */
+import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { validateData } from '../lib/pipeline/data-steps.ts';
+import { dataStepConfigFromEnv } from '../lib/pipeline/step-config.ts';
+import { STATES, ValidateDataInputSchema, ValidatedDataSchema } from '../lib/shared/pipeline.ts';
+
+const config = dataStepConfigFromEnv();
+
+export const handler = taskHandler(STATES.validateData, ValidateDataInputSchema, ValidatedDataSchema, ({ run, plan, partitions }) => validateData(run, plan, partitions, config));

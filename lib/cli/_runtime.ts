@@ -8,6 +8,8 @@ import type { LocalEngines } from '../local/engines.ts';
 
 export async function withRuntime<T>(run: (engines: LocalEngines | null) => Promise<T>): Promise<T> {
   if (process.env.SHELVES_TARGET === 'aws') return run(null);
+  // Handlers log JSON for CloudWatch; on a terminal only warnings are worth the space.
+  process.env.LOG_LEVEL ??= 'WARN';
   const { startLocalEngines } = await import('../local/engines.ts');
   const engines = await startLocalEngines({ home: shelvesHome() });
   try {

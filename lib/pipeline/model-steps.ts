@@ -1,0 +1,107 @@
+/**
+ * The pipeline's model steps: TrainBaselines (fit every dummy model of the shelf on the same training
+ * channel as the candidate) and Evaluate (candidate, live model and baselines on the same evaluation
+ * set; gate; reports; the version recorded in the registry).
+ */
+import { joinS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
+import type { EndpointStore } from '../aws/endpoints.ts';
+import type { ModelRegistry } from '../aws/registry.ts';
+import type { Shelf } from '../core/contract.ts';
+import { evaluateRuns, type EvalRun, type EvaluationReport } from '../core/eval/evaluate.ts';
+import { buildShelfData, type ShelfData } from '../core/features/protocol.ts';
+import { decideGate, type GatePolicy } from '../core/gate/policy.ts';
+import { BASELINES_BY_SHELF, fitBaseline } from '../core/models/fit.ts';
+import { loadRecommender } from '../core/models/load.ts';
+import type { Recommender } from '../core/models/recommender.ts';
+import { renderHtmlReport } from '../core/report/html.ts';
+import { SHELF_CONFIG } from '../core/shelf-config.ts';
+import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../shared/pipeline.ts';
+import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
+import { fetchChannel } from './data-steps.ts';
+
+async function shelfDataFor(run: RunContext, data: ValidatedData, withEval: boolean): Promise<ShelfData> {
+  const train = await fetchChannel(data.trainUri);
+  const test = withEval ? await fetchChannel(data.evalUri) : undefined;
+  return buildShelfData(run.shelf, {
+    events: test ? [...train.events, ...test.events] : train.events,
+    catalog: train.catalog,
+    users: train.users,
+    cutoff: train.meta.cutoff,
+    testDays: train.meta.testDays,
+    snapshot: train.meta.dataSnapshot,
+  });
+}
+
+export async function trainBaselines(run: RunContext, data: ValidatedData): Promise<BaselinesResult> {
+  const shelfData = await shelfDataFor(run, data, false);
+  const seed = Number(run.hyperparameters.seed ?? 7);
+  const baselines = [];
+  for (const name of BASELINES_BY_SHELF[run.shelf]) {
+    const model = fitBaseline(name, shelfData.train, seed);
+    const uri = `${joinS3Uri(run.artifactsPrefix, 'baselines', name)}/`;
+    await writeArtifactUri(uri, model.save());
+    baselines.push({ name, kind: model.kind, uri });
+  }
+  return { baselines };
+}
+
+/** Gives a recommender the catalog as serving would: new items by features, item metadata for the Shortcuts transforms. */
+export function prepareForServing(model: Recommender, shelfData: ShelfData): Recommender {
+  model.indexItems?.(shelfData.itemFeatures, shelfData.train.items);
+  return model;
+}
+
+export interface EvaluateDeps {
+  readonly registry: ModelRegistry;
+  readonly endpoints: EndpointStore;
+  readonly policy: GatePolicy;
+  readonly now: () => Date;
+  readonly resamples?: number;
+}
+
+/** Summary rows of a report's primary metric. */
+export function summarize(report: EvaluationReport, metric: string): EvaluationResult['summary'] {
+  return report.runs.map((r) => ({ name: r.name, role: r.role, metric, value: r.metrics[metric]?.mean ?? 0, lo: r.metrics[metric]?.lo ?? 0, hi: r.metrics[metric]?.hi ?? 0 }));
+}
+
+export async function evaluateCandidate(run: RunContext, data: ValidatedData, training: readonly [TrainingResult, BaselinesResult], deps: EvaluateDeps): Promise<EvaluationResult> {
+  const shelf: Shelf = run.shelf;
+  const policy = deps.policy[shelf];
+  const shelfData = await shelfDataFor(run, data, true);
+  const modelUri = training[0].ModelArtifacts.S3ModelArtifacts;
+  const candidate = prepareForServing(loadRecommender(await readArtifactUri(modelUri)), shelfData);
+  const runs: EvalRun[] = [{ name: 'candidate', role: 'candidate', recommender: candidate }];
+  const endpoint = await deps.endpoints.getEndpoint(shelf);
+  const live = endpoint.liveVersion ? await deps.registry.getVersion(shelf, endpoint.liveVersion) : null;
+  if (live !== null && live.versionId !== run.versionId) {
+    runs.push({ name: `live (${live.versionId})`, role: 'live', recommender: prepareForServing(loadRecommender(await readArtifactUri(live.artifactUri)), shelfData) });
+  }
+  for (const b of training[1].baselines) runs.push({ name: b.name, role: 'baseline', recommender: prepareForServing(loadRecommender(await readArtifactUri(b.uri)), shelfData) });
+
+  const report = evaluateRuns(shelfData.eval, runs, { k: SHELF_CONFIG[shelf].k, seed: Number(run.hyperparameters.seed ?? 7), ...(deps.resamples ? { resamples: deps.resamples } : {}) });
+  const decision = decideGate(report, policy, live?.versionId ?? null);
+  const reportPrefix = joinS3Uri(run.artifactsPrefix, 'report');
+  const reportUri = joinS3Uri(reportPrefix, 'report.html');
+  await putObjectBytes(joinS3Uri(reportPrefix, 'report.json'), JSON.stringify({ report, decision }, null, 2), 'application/json');
+  await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}`), 'text/html');
+  const c = report.runs[0];
+  const metrics: Record<string, number> = {};
+  for (const [name, interval] of Object.entries(c?.metrics ?? {})) metrics[name] = interval.mean;
+  for (const [name, value] of Object.entries(c?.beyond ?? {})) metrics[name] = value;
+  metrics.users = report.users;
+  await deps.registry.putVersion({
+    shelf,
+    versionId: run.versionId,
+    runId: run.runId,
+    kind: candidate.kind,
+    status: 'evaluated',
+    artifactUri: modelUri,
+    reportUri,
+    metrics,
+    decision: { pass: decision.pass, reasons: decision.reasons },
+    dataSnapshot: data.dataSnapshot,
+    transformVersion: data.transformVersion,
+    createdAt: deps.now().toISOString(),
+  });
+  return { versionId: run.versionId, modelUri, reportUri, decision, summary: summarize(report, policy.primaryMetric) };
+}
