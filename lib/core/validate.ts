@@ -29,9 +29,14 @@ export interface RowContext {
 
 export type RowResult<T> = { readonly ok: true; readonly row: T } | { readonly ok: false; readonly reject: Reject };
 
-function reasonOf(issue: z.core.$ZodIssue): RejectReason {
-  if (issue.code === 'invalid_type') return (issue as { input?: unknown }).input === undefined ? 'missing-field' : 'wrong-type';
-  if (issue.code === 'unrecognized_keys') return 'invalid-value';
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function reasonOf(issue: z.core.$ZodIssue, raw: unknown): RejectReason {
+  if (issue.code === 'invalid_type') return valueAt(raw, issue.path) === undefined ? 'missing-field' : 'wrong-type';
   return 'invalid-value';
 }
 
@@ -53,7 +58,7 @@ export function validateRecord<T extends { readonly timestamp?: string; readonly
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     const field = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(',') : issue.path.join('.');
-    return reject(ctx, text, field, reasonOf(issue), issue.message);
+    return reject(ctx, text, field, reasonOf(issue, raw), issue.message);
   }
   const row = parsed.data;
   if (ctx.now !== undefined && row.timestamp !== undefined && Date.parse(row.timestamp) > ctx.now) {
