@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { ConfigError, InputError } from '../core/errors.ts';
+import { loadRecommender } from '../core/models/load.ts';
 import type { ModelArtifact } from '../core/models/artifact.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { readArtifactDir } from '../io/artifact-files.ts';
@@ -65,17 +66,7 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
   process.stderr.write(`wrote recommendations for ${written} users to ${options.out}\n`);
 }
 
-/** loadRecommender from lib/core/models/load.ts; the hybrid loader directly while that file is missing. */
+/** Loads any kind of model directory (hybrid, popularity, random...). */
 async function loadModel(artifact: ModelArtifact): Promise<Recommender> {
-  const url = new URL('../core/models/load.ts', import.meta.url);
-  let load: ((a: ModelArtifact) => Recommender) | undefined;
-  try {
-    load = ((await import(url.href)) as { loadRecommender: (a: ModelArtifact) => Recommender }).loadRecommender;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-  }
-  if (load !== undefined) return load(artifact);
-  const { loadHybrid, HYBRID_KINDS } = await import('../core/models/hybrid/index.ts');
-  if ((HYBRID_KINDS as readonly string[]).includes(artifact.manifest.kind)) return loadHybrid(artifact);
-  throw new ConfigError(`cannot load a "${artifact.manifest.kind}" model: lib/core/models/load.ts is missing`);
+  return loadRecommender(artifact);
 }

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, InputError } from '../core/errors.ts';
 import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
+import { fitPopularity } from '../core/models/baselines/popularity.ts';
+import { fitRandom } from '../core/models/baselines/random.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from '../cli/train.ts';
 import { count, parseFeaturesCsv, parseInteractionsCsv, type Warnings } from './formats.ts';
@@ -11,12 +13,6 @@ import { writeSeenFile } from './seen-file.ts';
 /** Version of the BYOD "transforms" (none: features are used as given). */
 export const BYOD_TRANSFORM_VERSION = 'byod@1';
 
-interface PopularityModule {
-  fitPopularity(data: TrainingData, options?: { halfLifeDays?: number }): Recommender;
-}
-interface RandomModule {
-  fitRandom(data: TrainingData, options: { seed: number }): Recommender;
-}
 
 export async function runTrain(options: TrainCommandOptions): Promise<void> {
   const started = performance.now();
@@ -71,26 +67,14 @@ async function fit(options: TrainCommandOptions, data: TrainingData): Promise<Re
       });
     }
     case 'popularity': {
-      const mod = (await importSibling('../core/models/baselines/popularity.ts')) as PopularityModule;
-      return mod.fitPopularity(data);
+      return fitPopularity(data);
     }
     case 'random': {
-      const mod = (await importSibling('../core/models/baselines/random.ts')) as RandomModule;
-      return mod.fitRandom(data, { seed: options.seed });
+      return fitRandom(data, { seed: options.seed });
     }
   }
 }
 
-/** Imports a module of another part of the tree, with a clear error while it does not exist yet. */
-async function importSibling(relative: string): Promise<unknown> {
-  const url = new URL(relative, import.meta.url);
-  try {
-    return await import(url.href);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new ConfigError(`this build has no ${url.pathname.split('/lib/')[1] ?? relative}`);
-    throw error;
-  }
-}
 
 async function readFeatures(file: string | undefined, side: 'user' | 'item', known: ReadonlySet<string>, hash: ReturnType<typeof createHash>): Promise<FeatureRows | undefined> {
   if (file === undefined) return undefined;
