@@ -1,0 +1,235 @@
+/**
+ * The serving runtime around the pure core: endpoint records cached for `endpointTtlMs` (a deploy or a
+ * rollback takes effect within that time), artifacts loaded once per version and shared by later
+ * requests, the catalog refreshed every `catalogRefreshMs` into every loaded model (new items get
+ * representations from their features without a retrain), a fallback heuristic per shelf whenever a
+ * model cannot be loaded, and a feature log of every response.
+ */
+import type { EndpointRecord } from '../aws/endpoints.ts';
+import { SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
+import { aggregateInteractions } from '../core/features/interactions.ts';
+import { itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/features/entities.ts';
+import { shortcutUnit, weekdayOf } from '../core/features/shortcuts.ts';
+import { TRANSFORM_VERSION } from '../core/features/version.ts';
+import { fitOwnHistory } from '../core/models/baselines/own-history.ts';
+import { fitSegmentPopularity } from '../core/models/baselines/popularity-segment.ts';
+import { loadRecommender } from '../core/models/load.ts';
+import type { Feature, ItemMeta, Recommender, UserContext } from '../core/models/recommender.ts';
+import { assembleHome, DEFAULT_OVERLAY, type CatalogView, type FreshOverlayConfig, type ShelfPlan } from '../core/serving/assemble.ts';
+import { chooseVariant } from '../core/serving/variant.ts';
+import type { FeedbackEvent, HomeBody, HomeResponse } from '../api/schemas.ts';
+import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
+
+const DAY = 86_400_000;
+const SHELF_TYPES: Readonly<Record<Shelf, readonly string[] | undefined>> = { shortcuts: undefined, podcasts: ['show'], playlists: ['playlist'] };
+const TITLES: Readonly<Record<Shelf, string>> = { shortcuts: 'Jump back in', podcasts: 'Podcasts for you', playlists: 'Playlists to start with' };
+
+export interface ServingConfig {
+  readonly endpointTtlMs: number;
+  readonly catalogRefreshMs: number;
+  readonly k: number;
+  readonly overlay: FreshOverlayConfig;
+  readonly requestLogBatch: number;
+}
+
+export const DEFAULT_SERVING_CONFIG: ServingConfig = { endpointTtlMs: 30_000, catalogRefreshMs: 60_000, k: 10, overlay: DEFAULT_OVERLAY, requestLogBatch: 50 };
+
+interface CatalogState {
+  readonly loadedAt: number;
+  readonly data: ServingData;
+  readonly meta: Map<string, ItemMeta>;
+  readonly titles: Map<string, string>;
+  readonly byType: Map<string, string[]>;
+  readonly featuresByType: Map<string, Map<string, readonly Feature[]>>;
+  readonly fallbacks: Map<Shelf, Recommender>;
+}
+
+let requestSeq = 0;
+
+export class HomeService {
+  private readonly endpoints = new Map<Shelf, { record: EndpointRecord; at: number }>();
+  private readonly models = new Map<string, Promise<Recommender>>();
+  private catalog: CatalogState | undefined;
+  private catalogLoading: Promise<CatalogState> | undefined;
+  private logBuffer: RequestLogRecord[] = [];
+
+  constructor(
+    private readonly ports: ServingPorts,
+    private readonly config: ServingConfig = DEFAULT_SERVING_CONFIG,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async catalogState(): Promise<CatalogState> {
+    const stale = this.catalog === undefined || this.now() - this.catalog.loadedAt > this.config.catalogRefreshMs;
+    if (!stale) return this.catalog as CatalogState;
+    this.catalogLoading ??= this.ports.loadData().then((data) => {
+      const state = buildCatalogState(data, this.now());
+      this.catalog = state;
+      this.catalogLoading = undefined;
+      // New items reach every loaded model: the dynamic item index.
+      for (const [key, model] of this.models) void model.then((m) => indexInto(m, state, key.split('#')[0] as Shelf)).catch(() => undefined);
+      return state;
+    }, (error: unknown) => {
+      this.catalogLoading = undefined;
+      if (this.catalog) return this.catalog; // keep serving the last catalog
+      throw error;
+    });
+    return this.catalog ?? this.catalogLoading;
+  }
+
+  private async endpoint(shelf: Shelf): Promise<EndpointRecord | undefined> {
+    const cached = this.endpoints.get(shelf);
+    if (cached && this.now() - cached.at < this.config.endpointTtlMs) return cached.record;
+    try {
+      const record = await this.ports.endpoint(shelf);
+      this.endpoints.set(shelf, { record, at: this.now() });
+      return record;
+    } catch {
+      return cached?.record; // DynamoDB unreachable: the last record we knew
+    }
+  }
+
+  private model(shelf: Shelf, versionId: string, state: CatalogState): Promise<Recommender> {
+    const key = `${shelf}#${versionId}`;
+    let model = this.models.get(key);
+    if (model === undefined) {
+      model = this.ports
+        .artifactUri(shelf, versionId)
+        .then((uri) => this.ports.loadArtifact(uri))
+        .then((artifact) => indexInto(loadRecommender(artifact), state, shelf));
+      model.catch(() => this.models.delete(key)); // a failed load is retried by a later request
+      this.models.set(key, model);
+    }
+    return model;
+  }
+
+  private async plan(shelf: Shelf, userId: string, state: CatalogState): Promise<ShelfPlan> {
+    const types = SHELF_TYPES[shelf];
+    const candidates = types?.flatMap((t) => state.byType.get(t) ?? []);
+    const fallback = (reason: string): ShelfPlan => ({ shelf, title: TITLES[shelf], recommender: state.fallbacks.get(shelf) as Recommender, modelVersion: `heuristic:${shelf === 'shortcuts' ? 'most-recent' : 'popularity-segment'}`, variant: 'fallback', fallbackReason: reason, k: this.config.k, ...(candidates ? { candidates } : {}) });
+    const endpoint = await this.endpoint(shelf);
+    if (endpoint === undefined) return fallback('the endpoint record could not be read');
+    const variant = endpoint.canaryVersion !== null ? chooseVariant(userId, shelf, endpoint.canaryWeight) : 'live';
+    const version = variant === 'canary' ? endpoint.canaryVersion : endpoint.liveVersion;
+    if (version === null) return fallback('no model deployed yet');
+    try {
+      const recommender = await this.model(shelf, version, state);
+      const freshItems = candidates?.filter((id) => (state.meta.get(id)?.publishedAt ?? 0) >= this.now() - this.config.overlay.maxAgeDays * DAY);
+      return { shelf, title: TITLES[shelf], recommender, modelVersion: version, variant, k: this.config.k, ...(candidates ? { candidates } : {}), ...(freshItems?.length ? { freshItems } : {}) };
+    } catch (error) {
+      return fallback(`model ${version} could not be loaded: ${(error as Error).message}`);
+    }
+  }
+
+  /** The home screen for a user (known, or described by the request context). */
+  async home(request: { userId?: string; context?: HomeBody['context'] }): Promise<HomeResponse> {
+    const state = await this.catalogState();
+    const now = this.now();
+    const userId = request.userId ?? `anonymous-${(++requestSeq).toString(36)}`;
+    const user = state.data.users.get(userId);
+    const ctx = request.context;
+    const features = user && !ctx?.onboardingGenres ? userFeatures(user) : ctx ? requestUserFeatures({ country: ctx.country, device: ctx.device, ...(ctx.ageBand ? { ageBand: ctx.ageBand } : {}), ...(ctx.onboardingGenres ? { onboardingGenres: ctx.onboardingGenres } : {}) }) : [];
+    const local = ctx?.localTime ? localClock(ctx.localTime) : { hour: new Date(now).getUTCHours(), weekday: weekdayOf(now) };
+    const history = state.data.history.get(userId);
+    const context: UserContext = {
+      userId,
+      now,
+      features,
+      meta: user ? userMeta(user) : { ...(ctx ? { country: ctx.country, device: ctx.device, onboardingGenres: ctx.onboardingGenres ?? [] } : {}) },
+      ...(history ? { history } : {}),
+      localHour: local.hour,
+      weekday: local.weekday,
+    };
+    const plans = await Promise.all(SHELVES.map((shelf) => this.plan(shelf, userId, state)));
+    const view: CatalogView = { meta: (id) => state.meta.get(id), title: (id) => state.titles.get(id) ?? id };
+    let shelves;
+    try {
+      shelves = assembleHome(plans, context, view, this.config.overlay);
+    } catch (error) {
+      // A model that fails at scoring time must not take the home screen down: that shelf falls back.
+      shelves = assembleHome(plans.map((p) => ({ ...p, recommender: guard(p, state, (error as Error).message) })), context, view, this.config.overlay);
+    }
+    const requestId = `req-${now.toString(36)}-${(++requestSeq).toString(36)}`;
+    const response: HomeResponse = { requestId, userId, generatedAt: new Date(now).toISOString(), transformVersion: TRANSFORM_VERSION, shelves: shelves as HomeResponse['shelves'] };
+    this.logBuffer.push({ requestId, userId, at: response.generatedAt, transformVersion: TRANSFORM_VERSION, features, shelves: shelves.map((s) => ({ shelf: s.shelf, modelVersion: s.modelVersion, variant: s.variant, items: s.items.map((i) => ({ id: i.id, score: i.score })) })) });
+    if (this.logBuffer.length >= this.config.requestLogBatch) await this.flush();
+    return response;
+  }
+
+  /** Writes buffered request logs (call before the process ends). */
+  async flush(): Promise<void> {
+    const batch = this.logBuffer;
+    this.logBuffer = [];
+    if (batch.length > 0) await this.ports.logRequests(batch).catch(() => undefined); // logging never fails a request
+  }
+
+  async events(batch: readonly FeedbackEvent[]): Promise<number> {
+    await this.ports.writeFeedback(batch);
+    return batch.length;
+  }
+}
+
+function guard(plan: ShelfPlan, state: CatalogState, reason: string): Recommender {
+  const fallback = state.fallbacks.get(plan.shelf as Shelf) as Recommender;
+  return {
+    kind: plan.recommender.kind,
+    knownItems: () => plan.recommender.knownItems(),
+    save: () => plan.recommender.save(),
+    recommend: (c, k, o) => {
+      try {
+        return plan.recommender.recommend(c, k, o);
+      } catch {
+        void reason;
+        return fallback.recommend(c, k, o);
+      }
+    },
+  };
+}
+
+function localClock(localTime: string): { hour: number; weekday: number } {
+  const m = /T(\d{2}):/.exec(localTime);
+  const date = localTime.slice(0, 10);
+  return { hour: Number(m?.[1] ?? 0), weekday: new Date(`${date}T12:00:00Z`).getUTCDay() };
+}
+
+function indexInto(model: Recommender, state: CatalogState, shelf: Shelf): Recommender {
+  const types = SHELF_TYPES[shelf];
+  const features = new Map<string, readonly Feature[]>();
+  for (const t of types ?? []) for (const [id, f] of state.featuresByType.get(t) ?? []) features.set(id, f);
+  model.indexItems?.(features, state.meta);
+  return model;
+}
+
+function buildCatalogState(data: ServingData, now: number): CatalogState {
+  const meta = new Map<string, ItemMeta>();
+  const titles = new Map<string, string>();
+  const byType = new Map<string, string[]>();
+  const featuresByType = new Map<string, Map<string, readonly Feature[]>>();
+  for (const item of data.catalog as CatalogItem[]) {
+    meta.set(item.itemId, itemMeta(item));
+    titles.set(item.itemId, item.title);
+    if (Date.parse(item.publishedAt) > now) continue;
+    (byType.get(item.type) ?? byType.set(item.type, []).get(item.type))?.push(item.itemId);
+    (featuresByType.get(item.type) ?? featuresByType.set(item.type, new Map()).get(item.type))?.set(item.itemId, itemFeatures(item));
+  }
+  // Fallback heuristics from recent listening: segment popularity of shows / playlists, most-recent for Shortcuts.
+  const fallbacks = new Map<Shelf, Recommender>();
+  const users = new Map([...data.users].map(([id, u]) => [id, userMeta(u)]));
+  for (const shelf of ['podcasts', 'playlists'] as const) {
+    const types = new Set(SHELF_TYPES[shelf]);
+    const listens = [...data.history].flatMap(([userId, events]) => events.map((e) => ({ userId, unit: shortcutUnit(e.itemId, meta), ts: e.ts })).filter((l) => types.has(meta.get(l.unit)?.type ?? '')));
+    fallbacks.set(shelf, fitSegmentPopularity({ interactions: aggregateInteractions(listens), users, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION }));
+  }
+  const shortcuts = fitOwnHistory('most-recent', { interactions: [], items: meta, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION });
+  fallbacks.set('shortcuts', shortcuts);
+  return { loadedAt: now, data, meta, titles, byType, featuresByType, fallbacks };
+}
+
+/** A clock that starts at `startIso` and runs at real speed; the wall clock when `startIso` is undefined. */
+export function clockFrom(startIso: string | undefined): () => number {
+  if (startIso === undefined || startIso === '') return Date.now;
+  const start = Date.parse(startIso);
+  if (Number.isNaN(start)) throw new Error(`SHELVES_NOW must be an ISO time, got "${startIso}"`);
+  const origin = Date.now();
+  return () => start + (Date.now() - origin);
+}
