@@ -77,7 +77,7 @@ export function fillShelf(plan: ShelfPlan, context: UserContext, exclude: Readon
   const base = plan.recommender.recommend(context, plan.k, { exclude, ...(plan.candidates ? { candidates: plan.candidates } : {}) });
   let fresh: ScoredItem[] = [];
   if (plan.freshItems !== undefined && plan.freshItems.length > 0 && overlay.maxSlots > 0) {
-    const ranked = plan.recommender.recommend(context, overlay.maxSlots * 4, { exclude, candidates: plan.freshItems });
+    const ranked = plan.recommender.recommend(context, plan.freshItems.length, { exclude, candidates: plan.freshItems });
     const scored = (ranked.length > 0 ? ranked : plan.freshItems.map((itemId) => ({ itemId, score: 0 })))
       .map((s) => {
         const published = catalog.meta(s.itemId)?.publishedAt ?? 0;

@@ -57,8 +57,8 @@ export function decideCanary(live: ArmStats, canary: ArmStats, policy: CanaryPol
   if (live.impressions < policy.minImpressions || canary.impressions < policy.minImpressions) {
     return { action: 'wait', reason: `not enough data yet (${policy.minImpressions} impressions per arm needed): ${summary}`, live: l, canary: c, zScore };
   }
-  const drop = l.rate > 0 ? (l.rate - c.rate) / l.rate : 0;
   if (zScore < -policy.z) return { action: 'rollback', reason: `canary is significantly worse (z = ${zScore.toFixed(2)}): ${summary}`, live: l, canary: c, zScore };
-  if (drop > policy.tolerance) return { action: 'rollback', reason: `canary is ${pct(drop)} worse than live, over the ${pct(policy.tolerance)} tolerance: ${summary}`, live: l, canary: c, zScore };
+  // Confidently worse beyond the tolerance: even the canary's upper bound trails live by more than it.
+  if (c.hi < l.rate * (1 - policy.tolerance)) return { action: 'rollback', reason: `canary's play rate is at most ${pct(c.hi)}, more than ${pct(policy.tolerance)} under live's ${pct(l.rate)}: ${summary}`, live: l, canary: c, zScore };
   return { action: 'promote', reason: `canary is not worse than live (z = ${zScore.toFixed(2)}, tolerance ${pct(policy.tolerance)}): ${summary}`, live: l, canary: c, zScore };
 }
