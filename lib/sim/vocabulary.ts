@@ -18,3 +18,6 @@ export const COUNTRIES: readonly { readonly code: string; readonly weight: numbe
 
 export const DEVICES_WEIGHTED: readonly (readonly [string, number])[] = [['mobile', 0.62], ['desktop', 0.14], ['speaker', 0.08], ['tv', 0.05], ['car', 0.07], ['web', 0.04]];
 export const AGE_BANDS_WEIGHTED: readonly (readonly [string, number])[] = [['13-17', 0.06], ['18-24', 0.22], ['25-34', 0.28], ['35-44', 0.2], ['45-54', 0.13], ['55+', 0.11]];
+
+/** `shelves world` defaults: a world that generates in a few seconds. The start is fixed, never the wall clock. */
+export const DEFAULT_WORLD = { users: 3000, days: 60, seed: 42, start: '2026-09-01' } as const;

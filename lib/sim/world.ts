@@ -33,7 +33,7 @@ export interface WorldOptions {
   readonly onProgress?: (day: number, days: number, events: number) => void;
 }
 
-export const DEFAULT_WORLD = { users: 2000, days: 42, seed: 42, start: '2026-09-01' } as const;
+export { DEFAULT_WORLD } from './vocabulary.ts';
 
 type Kind = 'show' | 'playlist' | 'album' | 'audiobook';
 
@@ -47,8 +47,10 @@ interface SimItem {
   /** Shows: days between episodes (1 daily, 7 weekly). */
   readonly cadence: number;
   readonly primary: string;
+  readonly language: string;
+  readonly publisher: string;
   /** Shows: their episodes (id, publish time), oldest first. */
-  readonly episodes: { id: string; at: number }[];
+  readonly episodes: { id: string; at: number; durationMs: number }[];
 }
 
 interface Familiar {
@@ -107,19 +109,32 @@ function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-/** Writes lines to a stream, waiting for it to drain when its buffer is full. */
+/** Writes lines to a file in 256 KiB chunks, waiting for the stream to drain when its buffer is full. */
 class LineWriter {
   private readonly stream: WriteStream;
+  private buffer: string[] = [];
+  private size = 0;
   count = 0;
   constructor(path: string) {
     this.stream = createWriteStream(path);
   }
-  async write(line: string): Promise<void> {
+  /** Adds a line; resolves at once unless a chunk had to be flushed. */
+  write(line: string): Promise<void> | undefined {
     this.count++;
-    if (!this.stream.write(line + '\n')) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    this.buffer.push(line);
+    this.size += line.length + 1;
+    return this.size >= 262_144 ? this.flush() : undefined;
   }
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer.join('\n') + '\n';
+    this.buffer = [];
+    this.size = 0;
+    if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }
 }
 
@@ -127,7 +142,8 @@ class World {
   readonly rng: Rng;
   readonly start: number;
   readonly items: SimItem[] = [];
-  readonly byKindCategory = new Map<string, SimItem[]>();
+  /** Items by `kind:category` and by `kind:*`, with cumulative quality for popularity-weighted draws (rebuilt when items are added). */
+  readonly pools = new Map<string, { items: SimItem[]; cumulative: Float64Array | undefined }>();
   readonly users: SimUser[] = [];
   readonly publishers: { name: string; dim: number; lean: Float32Array }[] = [];
   catalogLines: string[] = [];
@@ -160,7 +176,7 @@ class World {
     if (secondary >= 0 && secondary !== primaryIndex) latent[secondary]! += 0.5;
     if (publisher) for (let d = 0; d < latent.length; d++) latent[d]! += 0.6 * (publisher.lean[d] as number);
     for (let d = 0; d < latent.length; d++) latent[d]! += 0.05 * rng.next();
-    const quality = Math.exp(rng.normal() * 1.0) * (rng.next() < hitChance ? 15 : 1);
+    const quality = Math.exp(rng.normal() * 1.2) * (rng.next() < hitChance ? 15 : 1);
     this.seq++;
     const id = `${kind === 'show' ? 'sh' : kind === 'playlist' ? 'pl' : kind === 'album' ? 'al' : 'ab'}-${String(this.seq).padStart(6, '0')}`;
     const item: SimItem = {
@@ -172,19 +188,25 @@ class World {
       durationMs: kind === 'audiobook' ? (5 + rng.int(8)) * 3_600_000 : kind === 'album' ? (35 + rng.int(30)) * MINUTE : kind === 'playlist' ? (60 + rng.int(120)) * MINUTE : 0,
       cadence: kind === 'show' ? (rng.next() < 0.3 ? 1 : 7) : 0,
       primary: TASTE_DIMS[primaryIndex] as string,
+      publisher: publisher?.name ?? 'independent',
+      language: pickWeighted(rng, [['en', 0.55], ['sv', 0.1], ['de', 0.1], ['es', 0.08], ['pt', 0.07], ['hi', 0.05], ['ja', 0.05]] as const),
       episodes: [],
     };
     this.items.push(item);
-    const key = `${kind}:${item.primary}`;
-    (this.byKindCategory.get(key) ?? this.byKindCategory.set(key, []).get(key))?.push(item);
+    for (const key of [`${kind}:${item.primary}`, `${kind}:*`]) {
+      let pool = this.pools.get(key);
+      if (pool === undefined) this.pools.set(key, (pool = { items: [], cumulative: undefined }));
+      pool.items.push(item);
+      pool.cumulative = undefined;
+    }
     const categories = [item.primary, ...(secondary >= 0 && secondary !== primaryIndex ? [TASTE_DIMS[secondary] as string] : [])];
-    const language = pickWeighted(rng, [['en', 0.6], ['sv', 0.1], ['de', 0.1], ['es', 0.08], ['pt', 0.07], ['ja', 0.05]] as const);
+    const language = item.language;
     const record: CatalogItem = {
       itemId: id,
       type: kind,
       title: `${kind} ${this.seq} on ${item.primary}`,
       categories,
-      publisher: publisher?.name ?? 'independent',
+      publisher: item.publisher,
       language,
       publishedAt: iso(at),
       ...(item.durationMs > 0 ? { durationMs: item.durationMs } : {}),
@@ -196,9 +218,9 @@ class World {
   addEpisode(show: SimItem, at: number, rng: Rng): void {
     const n = show.episodes.length + 1;
     const id = `${show.id}-ep${String(n).padStart(4, '0')}`;
-    show.episodes.push({ id, at });
     const durationMs = (20 + rng.int(50)) * MINUTE;
-    const record: CatalogItem = { itemId: id, type: 'episode', title: `${show.id} episode ${n}`, categories: [show.primary], publisher: 'episode', language: 'en', publishedAt: iso(at), showId: show.id, durationMs };
+    show.episodes.push({ id, at, durationMs });
+    const record: CatalogItem = { itemId: id, type: 'episode', title: `${show.id} episode ${n}`, categories: [show.primary], publisher: show.publisher, language: show.language, publishedAt: iso(at), showId: show.id, durationMs };
     this.catalogLines.push(JSON.stringify(record));
   }
 
@@ -242,26 +264,50 @@ class World {
     return { user, record };
   }
 
-  /** Taste × popularity choice among a sample: half by the user's strongest dimensions, half anything popular. */
+  /** An item of the pool drawn with probability proportional to its quality (what charts and word of mouth do). */
+  draw(key: string, rng: Rng): SimItem | undefined {
+    const pool = this.pools.get(key);
+    if (pool === undefined || pool.items.length === 0) return undefined;
+    if (pool.cumulative === undefined) {
+      const built = new Float64Array(pool.items.length);
+      let total = 0;
+      pool.items.forEach((item, i) => (built[i] = total += item.quality));
+      pool.cumulative = built;
+    }
+    const cumulative = pool.cumulative;
+    const r = rng.next() * (cumulative[cumulative.length - 1] as number);
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cumulative[mid] as number) > r) hi = mid;
+      else lo = mid + 1;
+    }
+    return pool.items[lo];
+  }
+
+  /**
+   * Taste × popularity choice: candidates drawn by popularity, two thirds from the user's taste dimensions
+   * and one third from the whole kind, then one picked by softmax(4·affinity + 0.5·log quality + language match).
+   */
   choose(user: SimUser, kind: Kind, rng: Rng, now: number, exclude: ReadonlySet<string>): SimItem | undefined {
     const sample: SimItem[] = [];
     const dims = [...user.taste].map((w, d) => [d, w] as const).filter(([, w]) => w > 0);
-    for (let s = 0; s < 24 && dims.length > 0; s++) {
-      const d = pickWeighted(rng, dims);
-      const list = this.byKindCategory.get(`${kind}:${TASTE_DIMS[d]}`);
-      if (list && list.length > 0) sample.push(list[rng.int(list.length)] as SimItem);
+    for (let s = 0; s < 16 && dims.length > 0; s++) {
+      const item = this.draw(`${kind}:${TASTE_DIMS[pickWeighted(rng, dims)]}`, rng);
+      if (item) sample.push(item);
     }
-    const all = this.items;
-    for (let s = 0; s < 16; s++) {
-      const item = all[rng.int(all.length)] as SimItem;
-      if (item.kind === kind) sample.push(item);
+    for (let s = 0; s < 8; s++) {
+      const item = this.draw(`${kind}:*`, rng);
+      if (item) sample.push(item);
     }
     let best: SimItem | undefined;
     let bestKey = -Infinity;
     for (const item of sample) {
       if (item.publishedAt > now || exclude.has(item.id)) continue;
-      // Gumbel-max sampling of softmax(4·affinity + log quality).
-      const key = 4 * dot(user.taste, item.latent) + Math.log(item.quality) - Math.log(-Math.log(rng.next() || 1e-12));
+      // Gumbel-max sampling of the softmax.
+      const own = item.language === user.language ? 1 : item.language === 'en' ? 0.3 : 0;
+      const key = 4 * dot(user.taste, item.latent) + 0.5 * Math.log(item.quality) + own - Math.log(-Math.log(rng.next() || 1e-12));
       if (key > bestKey) {
         bestKey = key;
         best = item;
@@ -279,7 +325,13 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   await mkdir(join(out, 'catalog'), { recursive: true });
   await mkdir(join(out, 'users'), { recursive: true });
   await mkdir(join(out, 'truth'), { recursive: true });
-  const scale = Math.max(1, options.users / 2000);
+  // The catalog grows slower than the audience (a big service does not have proportionally more shows).
+  const scale = Math.max(1, Math.pow(options.users / 2000, 0.6));
+  const catalogOut = new LineWriter(join(out, 'catalog', 'catalog.jsonl'));
+  const flushCatalog = async (): Promise<void> => {
+    for (const line of world.catalogLines) await catalogOut.write(line);
+    world.catalogLines = [];
+  };
   const crng = world.rng.fork('catalog');
   const initial: Record<Kind, number> = { show: Math.round(250 * scale), playlist: Math.round(200 * scale), album: Math.round(300 * scale), audiobook: Math.round(80 * scale) };
   for (const kind of ['show', 'playlist', 'album', 'audiobook'] as const) {
@@ -308,7 +360,11 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     const drng = world.rng.fork(`day-${day}`);
     // Today's releases: shows, playlists, albums; episodes of shows on their cadence.
     const releases: [Kind, number][] = [['show', 3 * scale], ['playlist', 2 * scale], ['album', 2 * scale], ['audiobook', 0.3 * scale]];
-    for (const [kind, mean] of releases) for (let n = poisson(drng, mean); n > 0; n--) world.addItem(kind, dayStart + drng.int(DAY), drng, 0.05);
+    // Shows and playlists appear every day (at least one of each); albums and audiobooks most days.
+    for (const [kind, mean] of releases) {
+      const atLeast = kind === 'show' || kind === 'playlist' ? 1 : 0;
+      for (let n = atLeast + poisson(drng, Math.max(0, mean - atLeast)); n > 0; n--) world.addItem(kind, dayStart + drng.int(DAY), drng, 0.05);
+    }
     for (const show of world.items) {
       if (show.kind !== 'show' || show.publishedAt >= dayStart + DAY) continue;
       const last = show.episodes[show.episodes.length - 1]?.at ?? show.publishedAt - show.cadence * DAY;
@@ -320,18 +376,31 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     const file = 'part-00000.jsonl';
     const writer = new LineWriter(join(dir, file));
     const weekday = new Date(dayStart).getUTCDay();
+    // The day's events are kept compactly (line + time), then written in time order (stable for ties).
+    const dayLines: string[] = [];
+    const dayTimes: number[] = [];
     for (const user of world.users) {
       if (user.signupAt >= dayStart + DAY) continue;
-      for (const event of simulateUserDay(world, user, dayStart, weekday)) await writer.write(JSON.stringify(event));
+      for (const event of simulateUserDay(world, user, dayStart, weekday)) {
+        dayLines.push(JSON.stringify(event));
+        dayTimes.push(Date.parse(event.timestamp));
+      }
     }
+    const order = Uint32Array.from(dayTimes.keys()).sort((x, y) => (dayTimes[x] as number) - (dayTimes[y] as number) || x - y);
+    for (const i of order) await writer.write(dayLines[i] as string);
     await writer.close();
+    await flushCatalog();
     partitions.push({ dt, events: writer.count, files: [`events/dt=${dt}/${file}`] });
     totalEvents += writer.count;
     options.onProgress?.(day + 1, options.days, totalEvents);
   }
 
-  await writeFile(join(out, 'catalog', 'catalog.jsonl'), world.catalogLines.join('\n') + '\n');
-  await writeFile(join(out, 'truth', 'items.jsonl'), world.items.map((i) => JSON.stringify({ itemId: i.id, kind: i.kind, quality: Number(i.quality.toFixed(5)), latent: Array.from(i.latent, (x) => Number(x.toFixed(5))) })).join('\n') + '\n');
+  await flushCatalog();
+  const items = catalogOut.count;
+  await catalogOut.close();
+  const truthItems = new LineWriter(join(out, 'truth', 'items.jsonl'));
+  for (const i of world.items) await truthItems.write(JSON.stringify({ itemId: i.id, kind: i.kind, publishedAt: iso(i.publishedAt), quality: Number(i.quality.toFixed(5)), latent: Array.from(i.latent, (x) => Number(x.toFixed(5))) }));
+  await truthItems.close();
   await writeFile(join(out, 'truth', 'params.json'), JSON.stringify({ dims: TASTE_DIMS, affinityWeight: 4, note: 'play probability = sigmoid(4·taste·latent + log(quality) - 3)' }, null, 2) + '\n');
   const manifest: DatasetManifest = {
     schemaVersion: SCHEMA_VERSION,
@@ -339,7 +408,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     seed: options.seed,
     start: iso(start),
     end: iso(end),
-    counts: { users: options.users, items: world.catalogLines.length, events: totalEvents, partitions: partitions.length },
+    counts: { users: options.users, items, events: totalEvents, partitions: partitions.length },
     partitions,
     options: { users: options.users, days: options.days, seed: options.seed, start: options.start },
   };
@@ -359,10 +428,11 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
   const hours = [...new Set(Array.from({ length: sessions }, () => (rng.next() < 0.75 ? (user.hours[0] as number) : (user.hours[1] as number))))].sort((a, b) => a - b);
   for (const baseHour of hours) {
     const hour = Math.max(0, Math.min(23, baseHour + (rng.next() < 0.2 ? (rng.next() < 0.5 ? -1 : 1) : 0)));
-    let ts = Math.max(lastTs + MINUTE, dayStart + (hour + tz) * 3_600_000 + rng.int(50) * MINUTE);
+    let ts = Math.max(lastTs + MINUTE, user.signupAt + MINUTE, dayStart + (hour + tz) * 3_600_000 + rng.int(50) * MINUTE);
     if (ts >= dayStart + DAY) break;
     const mode = pickMode(user, rng, isNew, ts);
     const listen = (itemId: string, eventType: ListeningEvent['eventType'], msPlayed: number, progress: number): void => {
+      if (ts >= dayStart + DAY) return; // past midnight: the rest of the session is not logged today
       events.push({ userId: user.id, itemId, eventType, msPlayed: Math.max(0, Math.round(msPlayed)), progress: Math.max(0, Math.min(1, Number(progress.toFixed(4)))), timestamp: iso(ts), device: user.device as ListeningEvent['device'], country: user.country, localHour: new Date(ts).getUTCHours() });
       ts += Math.max(MINUTE, Math.round(msPlayed)) + rng.int(3) * MINUTE;
     };
@@ -379,7 +449,10 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
     // A couple of impressions skipped before the pick: browsing.
     for (let s = rng.int(3); s > 0; s--) {
       const seen = world.choose(user, kind, rng, ts, known);
-      if (seen) listen(kind === 'show' ? (seen.episodes[seen.episodes.length - 1]?.id ?? seen.id) : seen.id, rng.next() < 0.5 ? 'impression' : 'skip', rng.int(20_000), 0);
+      if (seen === undefined) continue;
+      const seenId = kind === 'show' ? (seen.episodes[seen.episodes.length - 1]?.id ?? seen.id) : seen.id;
+      if (rng.next() < 0.5) listen(seenId, 'impression', 0, 0);
+      else listen(seenId, 'skip', rng.int(20_000), 0);
     }
     const item = world.choose(user, kind, rng, ts, known);
     if (item === undefined) continue;
@@ -388,8 +461,9 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
     const keep = 1 / (1 + Math.exp(-(4 * affinity + Math.log(item.quality) - 2)));
     playFamiliar(world, user, f, rng, ts, listen, keep);
     if (rng.next() < keep) {
+      if (rng.next() < 0.15) listen(item.id, 'save', 0, f.progress);
       user.familiar.push(f);
-      if (user.familiar.length > 12) user.familiar.splice(user.familiar.findIndex((x) => x.progress >= 1 || x.plays <= 1) >>> 0, 1);
+      if (user.familiar.length > 12) user.familiar.splice(Math.max(0, user.familiar.findIndex((x) => x.progress >= 1 || x.plays <= 1)), 1);
     }
     lastTs = ts;
   }
@@ -446,7 +520,7 @@ function playFamiliar(world: World, user: SimUser, f: Familiar, rng: Rng, now: n
     const episode = available[Math.min(f.nextEpisode, available.length - 1)];
     if (episode === undefined) return;
     const share = Math.min(1, 0.3 + engagement * rng.next() + 0.2);
-    listen(episode.id, share >= 0.98 ? 'complete' : 'play', 40 * MINUTE * share, share);
+    listen(episode.id, share >= 0.98 ? 'complete' : 'play', Math.floor(episode.durationMs * share), share);
     if (share > 0.6) f.nextEpisode = Math.min(available.length, f.nextEpisode + 1);
   } else if (item.kind === 'playlist') {
     const share = 0.1 + 0.5 * rng.next() * engagement;

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { readdir } from 'node:fs/promises';
-import { formatS3Uri, parseS3Uri, uploadFile } from '../aws/s3-uri.ts';
+import { formatS3Uri, joinS3Uri, parseS3Uri, uploadFile } from '../aws/s3-uri.ts';
 import type { DatasetManifest } from '../core/contract.ts';
 import { generateWorld, type WorldOptions } from './world.ts';
 
@@ -24,14 +24,17 @@ export async function writeWorld(out: string, options: Omit<WorldOptions, 'onPro
   const manifest = await generateWorld(dir, {
     ...options,
     onProgress: (day, days, events) => {
-      if (day % 7 === 0 || day === days) log(`world: day ${day}/${days}, ${events.toLocaleString('en-US')} events`);
+      if (day % 5 === 0 || day === days) log(`world: day ${day}/${days}, ${events.toLocaleString('en-US')} events`);
     },
   });
   if (toS3) {
     const { bucket, key } = parseS3Uri(out);
     const all = await files(dir);
-    for (const f of all) await uploadFile(f, formatS3Uri(bucket, `${key.replace(/\/?$/, '/').replace(/^\/$/, '')}${relative(dir, f).split(sep).join('/')}`));
-    await rm(dir, { recursive: true, force: true });
+    try {
+      for (const f of all) await uploadFile(f, joinS3Uri(formatS3Uri(bucket, key), relative(dir, f).split(sep).join('/')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
   log(`world: ${manifest.counts.users} users, ${manifest.counts.items} items, ${manifest.counts.events} events in ${manifest.counts.partitions} partitions -> ${out} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   return manifest;

@@ -45,30 +45,104 @@ describe('the world simulator', () => {
     expect(files(a)).toContain(join('truth', 'users.jsonl'));
   });
 
-  it('writes rows that all satisfy the data contract, sorted by time per user', () => {
-    for (const row of lines(join(a, 'catalog', 'catalog.jsonl'))) CatalogItemSchema.parse(row);
-    for (const row of lines(join(a, 'users', 'users.jsonl'))) UserSchema.parse(row);
-    const events = lines(join(a, 'events', 'dt=2026-09-05', 'part-00000.jsonl')).map((r) => ListeningEventSchema.parse(r));
-    const last = new Map<string, string>();
-    for (const e of events) {
-      expect(e.timestamp >= (last.get(e.userId) ?? '')).toBe(true);
-      last.set(e.userId, e.timestamp);
+  it('writes rows that all satisfy the data contract, each partition sorted by time and within its day', () => {
+    const catalog = lines(join(a, 'catalog', 'catalog.jsonl')).map((r) => CatalogItemSchema.parse(r));
+    const users = new Map(lines(join(a, 'users', 'users.jsonl')).map((r) => UserSchema.parse(r)).map((u) => [u.userId, u]));
+    const durations = new Map(catalog.map((i) => [i.itemId, i.durationMs]));
+    const manifest = DatasetManifestSchema.parse(JSON.parse(readFileSync(join(a, 'manifest.json'), 'utf8')));
+    for (const p of manifest.partitions) {
+      const events = lines(join(a, p.files[0] as string)).map((r) => ListeningEventSchema.parse(r));
+      expect(events.map((e) => e.timestamp)).toEqual(events.map((e) => e.timestamp).sort());
+      for (const e of events) {
+        expect(e.timestamp.slice(0, 10)).toBe(p.dt);
+        expect(e.localHour).toBe(new Date(e.timestamp).getUTCHours());
+        const user = users.get(e.userId);
+        expect(user).toBeDefined();
+        expect([e.country, e.device]).toEqual([user?.country, user?.device]);
+        expect(e.timestamp >= (user?.signupAt ?? '')).toBe(true);
+        expect(e.msPlayed).toBeLessThanOrEqual(durations.get(e.itemId) ?? Infinity);
+        expect(durations.has(e.itemId)).toBe(true);
+      }
     }
+  });
+
+  it('has mostly plays, with impressions, skips, saves and completions among them', () => {
+    const all = files(a).filter((f) => f.startsWith('events')).flatMap((f) => lines(join(a, f)));
+    const byType = new Map<string, number>();
+    for (const e of all) byType.set(String(e.eventType), (byType.get(String(e.eventType)) ?? 0) + 1);
+    for (const type of ['impression', 'play', 'skip', 'save', 'resume', 'complete']) expect(byType.get(type) ?? 0, type).toBeGreaterThan(0);
+    expect((byType.get('play') ?? 0) + (byType.get('resume') ?? 0) + (byType.get('complete') ?? 0)).toBeGreaterThan(all.length / 2);
   });
 
   it('has habits, releases, sign-ups and a heavy tail', () => {
     const all = files(a).filter((f) => f.startsWith('events')).flatMap((f) => lines(join(a, f)));
     expect(all.some((e) => e.eventType === 'resume')).toBe(true);
     const catalog = lines(join(a, 'catalog', 'catalog.jsonl'));
-    const published = new Set(catalog.map((i) => String(i.publishedAt).slice(0, 10)));
-    for (let d = 1; d <= 10; d++) expect(published.has(`2026-09-${String(d).padStart(2, '0')}`)).toBe(true);
-    const signups = new Set(lines(join(a, 'users', 'users.jsonl')).map((u) => String(u.signupAt).slice(0, 10)).filter((d) => d >= '2026-09-01'));
-    expect(signups.size).toBeGreaterThanOrEqual(8);
+    const days = Array.from({ length: 10 }, (_, i) => `2026-09-${String(i + 1).padStart(2, '0')}`);
+    for (const type of ['show', 'episode', 'playlist']) {
+      const published = new Set(catalog.filter((i) => i.type === type).map((i) => String(i.publishedAt).slice(0, 10)));
+      for (const day of days) expect(published.has(day), `${type} on ${day}`).toBe(true);
+    }
+    const signups = new Set(lines(join(a, 'users', 'users.jsonl')).map((u) => String(u.signupAt).slice(0, 10)));
+    for (const day of days) expect(signups.has(day), `sign-ups on ${day}`).toBe(true);
+    const existing = lines(join(a, 'users', 'users.jsonl')).filter((u) => String(u.signupAt) < '2026-09-01').length;
+    expect(existing).toBe(240);
     const plays = new Map<string, number>();
-    for (const e of all) if (e.eventType !== 'impression' && e.eventType !== 'skip') plays.set(String(e.itemId), (plays.get(String(e.itemId)) ?? 0) + 1);
+    for (const e of all) {
+      if (e.eventType === 'impression' || e.eventType === 'skip' || e.eventType === 'save') continue;
+      const item = String(e.itemId).replace(/-ep\d+$/, ''); // an episode's plays count for its show
+      plays.set(item, (plays.get(item) ?? 0) + 1);
+    }
     const counts = [...plays.values()].sort((x, y) => y - x);
-    const top = counts.slice(0, Math.ceil(counts.length * 0.05)).reduce((s, n) => s + n, 0);
-    expect(top / counts.reduce((s, n) => s + n, 0)).toBeGreaterThan(0.2);
+    const top = counts.slice(0, Math.ceil(counts.length * 0.01)).reduce((s, n) => s + n, 0);
+    expect(top / counts.reduce((s, n) => s + n, 0)).toBeGreaterThan(0.1);
+  });
+
+  it('repeats familiar listening at the user\'s habitual hour', () => {
+    const hours = new Map<string, number[]>();
+    for (const f of files(a).filter((f) => f.startsWith('events'))) {
+      for (const e of lines(join(a, f))) {
+        if (e.eventType !== 'play' && e.eventType !== 'resume' && e.eventType !== 'complete') continue;
+        const key = `${String(e.userId)} ${String(e.itemId).replace(/-ep\d+$/, '')}`;
+        (hours.get(key) ?? hours.set(key, []).get(key))?.push(Number(e.localHour));
+      }
+    }
+    let near = 0;
+    let total = 0;
+    for (const hs of hours.values()) {
+      if (hs.length < 3) continue;
+      const counts = new Map<number, number>();
+      for (const h of hs) counts.set(h, (counts.get(h) ?? 0) + 1);
+      const mode = ([...counts].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0] as [number, number])[0];
+      for (const h of hs) {
+        total++;
+        if (Math.min(Math.abs(h - mode), 24 - Math.abs(h - mode)) <= 2) near++;
+      }
+    }
+    expect(total).toBeGreaterThan(100);
+    expect(near / total).toBeGreaterThan(0.6);
+  });
+
+  it('lets an item\'s primary category predict who plays it, for items released during the world too', async () => {
+    const truth = await loadTruth(a);
+    const dims = JSON.parse(readFileSync(join(a, 'truth', 'params.json'), 'utf8')).dims as string[];
+    const catalog = new Map(lines(join(a, 'catalog', 'catalog.jsonl')).map((i) => [String(i.itemId), i]));
+    let players = 0;
+    let population = 0;
+    let n = 0;
+    for (const f of files(a).filter((f) => f.startsWith('events'))) {
+      for (const e of lines(join(a, f))) {
+        if (e.eventType !== 'play') continue;
+        const item = catalog.get(String(e.itemId));
+        if (item === undefined || String(item.publishedAt) < '2026-09-01') continue;
+        const d = dims.indexOf((item.categories as string[])[0] as string);
+        players += (truth.tastes.get(String(e.userId)) as Float32Array)[d] as number;
+        population += truth.meanTaste[d] as number;
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(50);
+    expect(players / n).toBeGreaterThan(2 * (population / n));
   });
 
   it('draws onboarding picks from the user\'s own tastes', async () => {
@@ -94,9 +168,36 @@ describe('the world simulator', () => {
     const far = ranked.slice(-20).map(([id]) => id);
     const mean = (ids: string[]) => ids.reduce((s, id) => s + playProbability(truth, userId, id), 0) / ids.length;
     expect(mean(close)).toBeGreaterThan(mean(far));
-    const rng = new Rng(1);
-    const responses = respond(truth, userId, close, rng);
+    const now = Date.parse('2026-09-11T00:00:00Z');
+    const plays = (ids: string[]) => {
+      const rng = new Rng(1);
+      let n = 0;
+      for (let round = 0; round < 50; round++) n += respond(truth, userId, ids, now, rng).filter((r) => r === 'play').length;
+      return n;
+    };
+    expect(plays(close)).toBeGreaterThan(plays(far));
+    const responses = respond(truth, userId, close, now, new Rng(2));
     expect(responses).toHaveLength(20);
     expect(responses.every((r) => r === 'play' || r === 'skip' || r === 'none')).toBe(true);
+  });
+
+  it('never plays an item before it is published, and answers for unknown users with the mean taste', async () => {
+    const truth = await loadTruth(a);
+    const [userId] = [...truth.tastes.keys()] as [string];
+    const best = [...truth.items].sort((x, y) => y[1].quality - x[1].quality).slice(0, 10).map(([id]) => id);
+    const before = Date.parse('2020-01-01T00:00:00Z');
+    const rng = new Rng(3);
+    for (let round = 0; round < 20; round++) expect(respond(truth, userId, best, before, rng)).not.toContain('play');
+    expect(playProbability(truth, 'nobody', best[0] as string)).toBeCloseTo(playProbability({ ...truth, tastes: new Map([['nobody', truth.meanTaste]]) }, 'nobody', best[0] as string));
+  });
+
+  it('gives a different world for a different seed', async () => {
+    const c = mkdtempSync(join(tmpdir(), 'world-c-'));
+    try {
+      await generateWorld(c, { ...options, users: 50, days: 2, seed: 8 });
+      expect(readFileSync(join(c, 'users', 'users.jsonl'), 'utf8')).not.toBe(readFileSync(join(a, 'users', 'users.jsonl'), 'utf8').split('\n').slice(0, 50).join('\n') + '\n');
+    } finally {
+      rmSync(c, { recursive: true, force: true });
+    }
   });
 });
