@@ -42,6 +42,9 @@ interface CatalogState {
   readonly byType: Map<string, string[]>;
   readonly featuresByType: Map<string, Map<string, readonly Feature[]>>;
   readonly fallbacks: Map<Shelf, Recommender>;
+  /** Per shelf, the same arrays on every request (models cache their index of a list they have seen). */
+  readonly candidates: Map<Shelf, readonly string[]>;
+  readonly fresh: Map<Shelf, readonly string[]>;
 }
 
 let requestSeq = 0;
@@ -63,7 +66,7 @@ export class HomeService {
     const stale = this.catalog === undefined || this.now() - this.catalog.loadedAt > this.config.catalogRefreshMs;
     if (!stale) return this.catalog as CatalogState;
     this.catalogLoading ??= this.ports.loadData().then((data) => {
-      const state = buildCatalogState(data, this.now());
+      const state = buildCatalogState(data, this.now(), this.config.overlay.maxAgeDays);
       this.catalog = state;
       this.catalogLoading = undefined;
       // New items reach every loaded model: the dynamic item index.
@@ -104,8 +107,7 @@ export class HomeService {
   }
 
   private async plan(shelf: Shelf, userId: string, state: CatalogState): Promise<ShelfPlan> {
-    const types = SHELF_TYPES[shelf];
-    const candidates = types?.flatMap((t) => state.byType.get(t) ?? []);
+    const candidates = state.candidates.get(shelf);
     const fallback = (reason: string): ShelfPlan => ({ shelf, title: TITLES[shelf], recommender: state.fallbacks.get(shelf) as Recommender, modelVersion: `heuristic:${shelf === 'shortcuts' ? 'most-recent' : 'popularity-segment'}`, variant: 'fallback', fallbackReason: reason, k: this.config.k, ...(candidates ? { candidates } : {}) });
     const endpoint = await this.endpoint(shelf);
     if (endpoint === undefined) return fallback('the endpoint record could not be read');
@@ -114,7 +116,7 @@ export class HomeService {
     if (version === null) return fallback('no model deployed yet');
     try {
       const recommender = await this.model(shelf, version, state);
-      const freshItems = candidates?.filter((id) => (state.meta.get(id)?.publishedAt ?? 0) >= this.now() - this.config.overlay.maxAgeDays * DAY);
+      const freshItems = state.fresh.get(shelf);
       return { shelf, title: TITLES[shelf], recommender, modelVersion: version, variant, k: this.config.k, ...(candidates ? { candidates } : {}), ...(freshItems?.length ? { freshItems } : {}) };
     } catch (error) {
       return fallback(`model ${version} could not be loaded: ${(error as Error).message}`);
@@ -200,7 +202,7 @@ function indexInto(model: Recommender, state: CatalogState, shelf: Shelf): Recom
   return model;
 }
 
-function buildCatalogState(data: ServingData, now: number): CatalogState {
+function buildCatalogState(data: ServingData, now: number, freshDays: number): CatalogState {
   const meta = new Map<string, ItemMeta>();
   const titles = new Map<string, string>();
   const byType = new Map<string, string[]>();
@@ -222,7 +224,16 @@ function buildCatalogState(data: ServingData, now: number): CatalogState {
   }
   const shortcuts = fitOwnHistory('most-recent', { interactions: [], items: meta, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION });
   fallbacks.set('shortcuts', shortcuts);
-  return { loadedAt: now, data, meta, titles, byType, featuresByType, fallbacks };
+  const candidates = new Map<Shelf, readonly string[]>();
+  const fresh = new Map<Shelf, readonly string[]>();
+  for (const shelf of SHELVES) {
+    const types = SHELF_TYPES[shelf];
+    if (types === undefined) continue;
+    const ids = types.flatMap((t) => byType.get(t) ?? []);
+    candidates.set(shelf, ids);
+    fresh.set(shelf, ids.filter((id) => (meta.get(id)?.publishedAt ?? 0) >= now - freshDays * DAY));
+  }
+  return { loadedAt: now, data, meta, titles, byType, featuresByType, fallbacks, candidates, fresh };
 }
 
 /** A clock that starts at `startIso` and runs at real speed; the wall clock when `startIso` is undefined. */

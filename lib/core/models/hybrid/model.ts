@@ -98,6 +98,26 @@ export class HybridRecommender implements Recommender {
     }
   }
 
+  /** Candidate lists seen before, as row indices: serving passes the same list on every request. */
+  private readonly candidateCache = new WeakMap<readonly string[], { rows: Int32Array; nItems: number }>();
+
+  private candidateRows(candidates: readonly string[]): Int32Array {
+    const cached = this.candidateCache.get(candidates);
+    if (cached !== undefined && cached.nItems === this.nItems) return cached.rows;
+    const pos = this.items();
+    const seen = new Uint8Array(this.nItems);
+    const list: number[] = [];
+    for (const id of candidates) {
+      const i = pos.get(id);
+      if (i === undefined || seen[i] === 1) continue;
+      seen[i] = 1;
+      list.push(i);
+    }
+    const rows = Int32Array.from(list);
+    this.candidateCache.set(candidates, { rows, nItems: this.nItems });
+    return rows;
+  }
+
   /** Top-k items for the user, best first; a user unseen in training is represented by context.features. */
   recommend(context: UserContext, k: number, options: RecommendOptions = {}): ScoredItem[] {
     if (k <= 0 || this.nItems === 0) return [];
@@ -115,19 +135,7 @@ export class HybridRecommender implements Recommender {
         if (i !== undefined) mask[i] = 1;
       }
     }
-    let rows: Int32Array | undefined;
-    if (options.candidates !== undefined) {
-      const pos = this.items();
-      const seen = new Uint8Array(this.nItems);
-      const list: number[] = [];
-      for (const id of options.candidates) {
-        const i = pos.get(id);
-        if (i === undefined || seen[i] === 1) continue;
-        seen[i] = 1;
-        list.push(i);
-      }
-      rows = Int32Array.from(list);
-    }
+    const rows = options.candidates === undefined ? undefined : this.candidateRows(options.candidates);
     const n = rows === undefined ? this.nItems : rows.length;
     // The heap's entry threshold is cached: most items are rejected by one comparison.
     let threshold = -Infinity;
