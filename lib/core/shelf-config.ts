@@ -18,7 +18,8 @@ export interface ShelfConfig {
 export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
   shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7' }, testDays: 3, k: 10 },
   podcasts: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1' }, testDays: 7, k: 10 },
-  playlists: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1' }, testDays: 7, k: 10 },
+  // New listeners are few per day: a 14-day window gives the Playlists evaluation enough of them.
+  playlists: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1' }, testDays: 14, k: 10 },
 };
 
 /** Default share of traffic a newly deployed canary gets. */

@@ -13,7 +13,7 @@ import { TRANSFORM_VERSION } from '../core/features/version.ts';
 import { hashString } from '../core/rng.ts';
 import { SHELF_CONFIG } from '../core/shelf-config.ts';
 import { checkRejectRate, type Reject, type QualityReport } from '../core/validate.ts';
-import { readRecords } from '../io/records.ts';
+import { parseRecords } from '../io/records.ts';
 import type { FeaturePlan, PartitionResult, RunContext, ValidatedData } from '../shared/pipeline.ts';
 import { CHANNEL_FILES, readChannelDir, toJsonLines, type ChannelData, type ChannelMeta } from './channel.ts';
 
@@ -52,7 +52,7 @@ export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
 
 async function readAll<T extends { timestamp?: string; itemId?: string; userId?: string }>(
   prefix: string,
-  schema: Parameters<typeof readRecords<T>>[1],
+  schema: Parameters<typeof parseRecords<T>>[1],
   ctx: { knownItems?: ReadonlySet<string>; now?: number },
   config: DataStepConfig,
   rejectsUri: string,
@@ -65,7 +65,7 @@ async function readAll<T extends { timestamp?: string; itemId?: string; userId?:
   const examples = new Map<string, Reject>();
   const report = { file: prefix, read: 0, accepted: 0, rejected: 0, rejectedByReason: {} as Record<string, number> };
   for (const key of keys) {
-    const result = await readRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { ...ctx, file: key });
+    const result = await parseRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { ...ctx, file: key });
     rows.push(...result.rows);
     rejects.push(...result.rejects);
     const r = result.tally.report();

@@ -9,17 +9,17 @@ import { ModelRegistry } from '../aws/registry.ts';
 import { formatS3Uri, getObjectBytes, listKeys, putObjectBytes } from '../aws/s3-uri.ts';
 import { CatalogItemSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
 import { historyOf } from '../core/features/entities.ts';
-import { readRecords } from '../io/records.ts';
+import { parseRecords } from '../io/records.ts';
 import { readArtifactUri } from '../pipeline/artifact-store.ts';
 import { ENV, PREFIXES, RAW_BUCKET } from '../shared/resources.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 
 const DAY = 86_400_000;
 
-async function readFolder<T extends { timestamp?: string; itemId?: string; userId?: string }>(bucket: string, prefix: string, schema: Parameters<typeof readRecords<T>>[1], keep: (key: string) => boolean = () => true): Promise<T[]> {
+async function readFolder<T extends { timestamp?: string; itemId?: string; userId?: string }>(bucket: string, prefix: string, schema: Parameters<typeof parseRecords<T>>[1], keep: (key: string) => boolean = () => true): Promise<T[]> {
   const out: T[] = [];
   for (const key of (await listKeys(formatS3Uri(bucket, prefix))).filter((k) => !k.endsWith('/') && keep(k))) {
-    const { rows } = await readRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { file: key });
+    const { rows } = await parseRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { file: key });
     out.push(...rows);
   }
   return out;

@@ -25,7 +25,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'shelves-pipeline-'));
   engines = await startLocalEngines({ home });
   const world = join(home, 'world');
-  await generateWorld(world, { users: 1000, days: 28, seed: 5, start: '2026-09-01' });
+  await generateWorld(world, { users: 2000, days: 35, seed: 5, start: '2026-09-01' });
   await uploadDataset(world, RAW_BUCKET.localName);
   await loadCatalogTable(world);
 }, 120_000);

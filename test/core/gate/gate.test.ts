@@ -20,7 +20,7 @@ const lines = <T>(f: string): T[] => readFileSync(f, 'utf8').trim().split('\n').
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gate-world-'));
-  const manifest = await generateWorld(dir, { users: 1200, days: 35, seed: 11, start: '2026-09-01' });
+  const manifest = await generateWorld(dir, { users: 2000, days: 35, seed: 11, start: '2026-09-01' });
   const events = manifest.partitions.flatMap((p) => p.files.flatMap((f) => lines<ListeningEvent>(join(dir, f))));
   data = buildShelfData('podcasts', {
     events,
