@@ -7,8 +7,11 @@ export function register(program: Command): void {
     .command('start')
     .description('the main job (npm start): generate the default world if absent, run the pipeline for all shelves, deploy what passes')
     .option('--data <dir>', 'use this dataset folder instead of the simulated world')
+    .option('--serve', 'afterwards, serve the home API and dashboard until Ctrl-C (default when run in a terminal)')
+    .option('--no-serve', 'exit after the pipeline runs')
+    .option('--port <n>', 'port of the local API', '8787')
     .addHelpText('after', `\nLocal state lives in ${'$'}SHELVES_HOME or .shelves/; delete it to start over.`)
-    .action(async (opts: { data?: string }) => {
+    .action(async (opts: { data?: string; serve?: boolean; port: string }) => {
       const { ensureData, newRunId, runPipelines } = await import('../local/main-job.ts');
       const { SHELVES } = await import('../core/contract.ts');
       const started = performance.now();
@@ -20,6 +23,16 @@ export function register(program: Command): void {
         const results = await runPipelines(shelvesHome(), { shelves: SHELVES, runId: newRunId() });
         process.stdout.write(`\nsummary: ${results.map((r) => `${r.shelf} ${r.outcome}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s; see \`shelves status\`\n`);
         if (results.some((r) => r.status === 'FAILED')) process.exitCode = 1;
+        if (opts.serve ?? process.stdout.isTTY) {
+          const { startLocalApi } = await import('../local/local-api.ts');
+          const api = await startLocalApi(Number(opts.port));
+          process.stdout.write(`\nhome API on ${api.url}  (GET /v1/home?userId=u-0000001, POST /v1/home, POST /v1/events, /openapi.json)\ndashboard: ${api.url}/dashboard   Ctrl-C to stop\n`);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await api.close();
+        }
       });
     });
 }
