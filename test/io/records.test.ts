@@ -45,7 +45,7 @@ describe('formats', () => {
     { itemId: 'a', type: 'album', title: 'A, "quoted"', categories: ['jazz', 'rock'], publisher: 'p', language: 'en', publishedAt: '2026-01-01T00:00:00.000Z', durationMs: 1000 },
     { itemId: 'e', type: 'episode', title: 'E', categories: ['news'], publisher: 'p', language: 'sv', publishedAt: '2026-02-01T00:00:00.000Z', showId: 's' },
   ];
-  it.each(['catalog.jsonl', 'catalog.csv', 'catalog.parquet'])('round-trips catalog items through %s', async (name) => {
+  it.each(['catalog.jsonl', 'catalog.jsonl.gz', 'catalog.csv', 'catalog.csv.gz', 'catalog.parquet'])('round-trips catalog items through %s', async (name) => {
     const bytes = encodeRecords(name, items as unknown as Record<string, unknown>[]);
     const back = await parseRecords<CatalogItem>(bytes, CatalogItemSchema, { file: name });
     expect(back.rejects).toEqual([]);
