@@ -10,6 +10,7 @@ import { EndpointStore } from '../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../lib/aws/registry.ts';
 import { ShelfSchema } from '../lib/core/contract.ts';
 import { ConflictError } from '../lib/core/errors.ts';
+import { json, parseJsonBody } from '../lib/lambda/http.ts';
 import { logger } from '../lib/lambda/task-handler.ts';
 import { promote, rollback } from '../lib/pipeline/endpoint-actions.ts';
 
@@ -21,16 +22,14 @@ const AdminRequestSchema = z.object({
 });
 const AdminBodySchema = z.object({ reason: z.string().min(1).max(500).default('by an operator through the admin API') });
 
-function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler(async (event) => {
     const request = AdminRequestSchema.safeParse(event);
     if (!request.success) return json(400, { error: 'ValidationError', issues: request.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    const body = AdminBodySchema.safeParse(request.data.body ? JSON.parse(request.data.body) : {});
+    const raw = request.data.body ? parseJsonBody(request.data.body) : { ok: true as const, value: {} };
+    if (!raw.ok) return raw.response;
+    const body = AdminBodySchema.safeParse(raw.value);
     if (!body.success) return json(400, { error: 'ValidationError', issues: body.error.issues.map((i) => ({ path: `body.${i.path.join('.')}`, message: i.message })) });
     const { shelf, action } = request.data.pathParameters;
     try {

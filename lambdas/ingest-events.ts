@@ -3,24 +3,18 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { EventsBodySchema, validationError } from '../lib/api/schemas.ts';
+import { json, parseJsonBody } from '../lib/lambda/http.ts';
 import { logger } from '../lib/lambda/task-handler.ts';
 import { awsServingPorts } from '../lib/serving/aws-ports.ts';
 
 const ports = awsServingPorts();
 
-function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler(async (event) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(event.body ?? '');
-    } catch {
-      return json(400, { error: 'ValidationError', issues: [{ path: 'body', message: 'the body is not valid JSON' }] });
-    }
+    const raw = parseJsonBody(event.body);
+    if (!raw.ok) return raw.response;
+    const body = raw.value;
     const parsed = EventsBodySchema.safeParse(body);
     if (!parsed.success) return json(400, validationError(parsed.error, 'body'));
     await ports.writeFeedback(parsed.data.events);

@@ -8,6 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { HomeBodySchema, HomeQuerySchema, validationError } from '../lib/api/schemas.ts';
 import { openApiDocument } from '../lib/api/openapi.ts';
+import { json, parseJsonBody } from '../lib/lambda/http.ts';
 import { logger } from '../lib/lambda/task-handler.ts';
 import { awsServingPorts } from '../lib/serving/aws-ports.ts';
 import { clockFrom, DEFAULT_SERVING_CONFIG, HomeService } from '../lib/serving/home-service.ts';
@@ -21,10 +22,6 @@ const service = new HomeService(awsServingPorts({ now }), {
   catalogRefreshMs: Number(process.env.CATALOG_REFRESH_SECONDS ?? 60) * 1000,
 }, now);
 
-function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler(async (event) => {
@@ -36,12 +33,9 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
       if (!query.success) return json(400, validationError(query.error, 'query'));
       response = await service.home({ userId: query.data.userId });
     } else {
-      let body: unknown;
-      try {
-        body = JSON.parse(event.body ?? '');
-      } catch {
-        return json(400, { error: 'ValidationError', issues: [{ path: 'body', message: 'the body is not valid JSON' }] });
-      }
+      const raw = parseJsonBody(event.body);
+      if (!raw.ok) return raw.response;
+      const body = raw.value;
       const parsed = HomeBodySchema.safeParse(body);
       if (!parsed.success) return json(400, validationError(parsed.error, 'body'));
       response = await service.home({ ...(parsed.data.userId ? { userId: parsed.data.userId } : {}), context: parsed.data.context });

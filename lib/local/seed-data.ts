@@ -3,22 +3,13 @@
  * bucket, and its catalog into the catalog table that serving reads. Simulator ground truth (truth/)
  * stays local: the pipeline never sees it.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { CatalogTable } from '../aws/catalog-table.ts';
 import { formatS3Uri, listKeys, uploadFile } from '../aws/s3-uri.ts';
+import { walkFiles } from '../io/files.ts';
 import { CatalogItemSchema, type CatalogItem } from '../core/contract.ts';
 import { InputError } from '../core/errors.ts';
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(path)));
-    else out.push(path);
-  }
-  return out.sort();
-}
 
 /** True when the raw bucket already holds a dataset (a manifest or event partitions). */
 export async function rawDataPresent(rawBucket: string): Promise<boolean> {
@@ -28,7 +19,7 @@ export async function rawDataPresent(rawBucket: string): Promise<boolean> {
 
 /** Uploads every file of `dir` except truth/ to the raw bucket under the same relative keys; returns the count. */
 export async function uploadDataset(dir: string, rawBucket: string, onProgress?: (done: number, total: number) => void): Promise<number> {
-  const files = (await walk(dir)).filter((f) => !relative(dir, f).startsWith(`truth${sep}`));
+  const files = (await walkFiles(dir)).filter((f) => !relative(dir, f).startsWith(`truth${sep}`));
   let done = 0;
   for (const file of files) {
     const key = relative(dir, file).split(sep).join('/');

@@ -2,20 +2,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { readdir } from 'node:fs/promises';
 import { formatS3Uri, joinS3Uri, parseS3Uri, uploadFile } from '../aws/s3-uri.ts';
 import type { DatasetManifest } from '../core/contract.ts';
+import { walkFiles } from '../io/files.ts';
 import { generateWorld, type WorldOptions } from './world.ts';
-
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(p)));
-    else out.push(p);
-  }
-  return out.sort();
-}
 
 export async function writeWorld(out: string, options: Omit<WorldOptions, 'onProgress'>, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<DatasetManifest> {
   const started = performance.now();
@@ -29,7 +19,7 @@ export async function writeWorld(out: string, options: Omit<WorldOptions, 'onPro
   });
   if (toS3) {
     const { bucket, key } = parseS3Uri(out);
-    const all = await files(dir);
+    const all = await walkFiles(dir);
     try {
       for (const f of all) await uploadFile(f, joinS3Uri(formatS3Uri(bucket, key), relative(dir, f).split(sep).join('/')));
     } finally {
