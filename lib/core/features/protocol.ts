@@ -165,19 +165,31 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
   return { train, eval: evalSet, itemFeatures: itemFeatureRows, userFeatures: userFeatureRows, ...(shortcutExamples ? { shortcutExamples } : {}) };
 }
 
-/** Slice labels: new vs established user, country, device, activity tercile of training listens. */
+/**
+ * Slice labels: new vs established user, country, device, and activity by the share of users (all
+ * known users, inactive ones counting 0) with strictly fewer training listens: < 1/3 low, < 2/3 medium, else high.
+ */
 function sliceLabeller(activity: ReadonlyMap<string, number>, users: ReadonlyMap<string, User>, cutoff: number): (userId: string) => Record<string, string> {
-  const counts = [...activity.values()].sort((a, b) => a - b);
-  const q1 = counts[Math.floor(counts.length / 3)] ?? 0;
-  const q2 = counts[Math.floor((2 * counts.length) / 3)] ?? 0;
+  const ids = new Set([...users.keys(), ...activity.keys()]);
+  const counts = Float64Array.from(ids, (id) => activity.get(id) ?? 0).sort();
+  const fewer = (n: number): number => {
+    let lo = 0;
+    let hi = counts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((counts[mid] as number) < n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   return (userId) => {
     const user = users.get(userId);
-    const n = activity.get(userId) ?? 0;
+    const share = fewer(activity.get(userId) ?? 0) / Math.max(1, counts.length);
     return {
       userType: user !== undefined && toEpochMs(user.signupAt) >= cutoff - NEW_USER_DAYS * DAY ? 'new' : 'established',
       country: user?.country ?? 'unknown',
       device: user?.device ?? 'unknown',
-      activity: n <= q1 ? 'low' : n <= q2 ? 'medium' : 'high',
+      activity: share < 1 / 3 ? 'low' : share < 2 / 3 ? 'medium' : 'high',
     };
   };
 }

@@ -209,5 +209,5 @@ export function buildShortcutsExamples(
     features.set(chunk, offset);
     offset += chunk.length;
   }
-  return { featureNames: SHORTCUT_FEATURE_NAMES, features, labels: Float32Array.from(labels), groups: Int32Array.from(groups), itemIds };
+  return { featureNames: SHORTCUT_FEATURE_NAMES, features, labels: Float32Array.from(labels), groups: Int32Array.from(groups), itemIds, catalog: catalog.meta };
 }

@@ -15,6 +15,12 @@ import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact, type T
 import type { Feature, FeatureRows, RecommendOptions, Recommender, ScoredItem, UserContext } from '../recommender.ts';
 import { compareIds, knownFeatures } from './features.ts';
 import { TopK } from './top-k.ts';
+import { buildIvf, extendIvf, probeRows, type IvfIndex } from './ivf.ts';
+
+/** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
+export const ANN_MIN_ITEMS = 20_000;
+const ANN_LISTS = 64;
+const ANN_PROBES = 8;
 
 export const HYBRID_KINDS = ['hybrid-warp', 'hybrid-bpr'] as const;
 export type HybridKind = (typeof HYBRID_KINDS)[number];
@@ -118,7 +124,33 @@ export class HybridRecommender implements Recommender {
     return rows;
   }
 
-  /** Top-k items for the user, best first; a user unseen in training is represented by context.features. */
+  private ivf: IvfIndex | undefined;
+  /** Catalog size from which recommend() uses the IVF index; Infinity forces the exact scan. */
+  annMinItems = ANN_MIN_ITEMS;
+  private readonly maskCache = new WeakMap<readonly string[], Uint8Array>();
+
+  /** The IVF index of the current items, rebuilt when items were added. */
+  private ivfIndex(): IvfIndex {
+    if (this.ivf === undefined || this.ivf.nItems > this.nItems) this.ivf = buildIvf(this.itemRep, this.itemBias, this.nItems, this.dim, { nlist: ANN_LISTS, seed: 1 });
+    // Items added since (new content between retrains) join their nearest cluster; no rebuild on the request path.
+    else if (this.ivf.nItems < this.nItems) this.ivf = extendIvf(this.ivf, this.itemRep, this.itemBias, this.nItems, this.dim);
+    return this.ivf;
+  }
+
+  private candidateMask(candidates: readonly string[]): Uint8Array {
+    let mask = this.maskCache.get(candidates);
+    if (mask === undefined || mask.length !== this.nItems) {
+      mask = new Uint8Array(this.nItems);
+      for (const i of this.candidateRows(candidates)) mask[i] = 1;
+      this.maskCache.set(candidates, mask);
+    }
+    return mask;
+  }
+
+  /**
+   * Top-k items for the user, best first; a user unseen in training is represented by context.features.
+   * Exact below ANN_MIN_ITEMS items (every evaluation here); approximate (IVF) above, for serving.
+   */
   recommend(context: UserContext, k: number, options: RecommendOptions = {}): ScoredItem[] {
     if (k <= 0 || this.nItems === 0) return [];
     const user = this.userVector(context);
@@ -135,7 +167,12 @@ export class HybridRecommender implements Recommender {
         if (i !== undefined) mask[i] = 1;
       }
     }
-    const rows = options.candidates === undefined ? undefined : this.candidateRows(options.candidates);
+    let rows = options.candidates === undefined ? undefined : this.candidateRows(options.candidates);
+    if (this.nItems >= this.annMinItems && (rows === undefined || rows.length >= this.annMinItems)) {
+      // Large catalogs: scan only the best clusters of the IVF index (serving's latency budget).
+      const probed = probeRows(this.ivfIndex(), user, d, ANN_PROBES, options.candidates === undefined ? undefined : this.candidateMask(options.candidates));
+      if (probed.length >= k * 4) rows = probed;
+    }
     const n = rows === undefined ? this.nItems : rows.length;
     // The heap's entry threshold is cached: most items are rejected by one comparison.
     let threshold = -Infinity;

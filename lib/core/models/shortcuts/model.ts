@@ -4,7 +4,8 @@
  * publish times) is given by indexItems, as serving refreshes it; the artifact holds only weights.
  */
 import { SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, weekdayOf } from '../../features/shortcuts.ts';
-import { makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
+import { ITEM_TYPES } from '../../contract.ts';
+import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
 import type { FeatureRows, ItemMeta, Recommender, RecommendOptions, ScoredItem, UserContext } from '../recommender.ts';
 import { rankByScore } from '../baselines/rank.ts';
 import { fitRanker, scoreRows, type LinearRanker, type RankerOptions } from './ranker.ts';
@@ -43,8 +44,39 @@ class ShortcutsRanker implements Recommender {
   }
 
   save(): ModelArtifact {
-    return makeArtifact({ ...this.manifest, kind: this.kind, itemIndex: [] }, { mean: this.ranker.mean, scale: this.ranker.scale, weights: this.ranker.weights });
+    // The catalog travels with the weights (type, show of each episode, publish time), so a loaded
+    // ranker maps episodes to shows and sees new episodes without a separate catalog file.
+    const ids = [...this.catalog.meta.keys()].sort();
+    const row = new Map(ids.map((id, i) => [id, i]));
+    const typeCode = new Uint8Array(ids.length);
+    const showRow = new Int32Array(ids.length).fill(-1);
+    const publishedAt = new Float64Array(ids.length).fill(Number.NaN);
+    ids.forEach((id, i) => {
+      const m = this.catalog.meta.get(id) as ItemMeta;
+      typeCode[i] = m.type === undefined ? 255 : Math.max(0, ITEM_TYPES.indexOf(m.type as (typeof ITEM_TYPES)[number]));
+      if (m.showId !== undefined) showRow[i] = row.get(m.showId) ?? -1;
+      if (m.publishedAt !== undefined) publishedAt[i] = m.publishedAt;
+    });
+    return makeArtifact(
+      { ...this.manifest, kind: this.kind, itemIndex: ids },
+      { mean: this.ranker.mean, scale: this.ranker.scale, weights: this.ranker.weights, typeCode, showRow, publishedAt },
+    );
   }
+}
+
+function catalogFromSections(itemIndex: readonly string[], arrays: Record<string, unknown>): Map<string, ItemMeta> {
+  const meta = new Map<string, ItemMeta>();
+  const typeCode = arrays.typeCode as Uint8Array | undefined;
+  const showRow = arrays.showRow as Int32Array | undefined;
+  const publishedAt = arrays.publishedAt as Float64Array | undefined;
+  if (!typeCode || !showRow || !publishedAt) return meta;
+  itemIndex.forEach((id, i) => {
+    const type = ITEM_TYPES[typeCode[i] as number];
+    const show = showRow[i] as number;
+    const published = publishedAt[i] as number;
+    meta.set(id, { ...(type !== undefined ? { type } : {}), ...(show >= 0 ? { showId: itemIndex[show] as string } : {}), ...(Number.isNaN(published) ? {} : { publishedAt: published }) });
+  });
+  return meta;
 }
 
 export function fitShortcutsRanker(
@@ -52,6 +84,7 @@ export function fitShortcutsRanker(
   options: RankerOptions & { catalog?: ReadonlyMap<string, ItemMeta>; transformVersion?: string; snapshot?: string; cutoff?: number },
 ): Recommender {
   const ranker = fitRanker(examples, options);
+  const catalog = options.catalog ?? examples.catalog;
   return new ShortcutsRanker(
     ranker,
     {
@@ -62,14 +95,18 @@ export function fitShortcutsRanker(
       seed: options.seed,
       extra: { featureNames: [...SHORTCUT_FEATURE_NAMES], groups: examples.groups.length - 1 },
     },
-    options.catalog,
+    catalog,
   );
 }
 
 export function loadShortcutsRanker(artifact: ModelArtifact): Recommender {
   const arrays = unpackSections(artifact);
   const names = artifact.manifest.extra.featureNames as string[] | undefined;
-  if (names && names.join() !== SHORTCUT_FEATURE_NAMES.join()) throw new Error(`shortcuts-ranker artifact was trained on features [${names.join(', ')}], this build computes [${SHORTCUT_FEATURE_NAMES.join(', ')}]`);
-  const { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra } = artifact.manifest;
-  return new ShortcutsRanker({ mean: arrays.mean as Float32Array, scale: arrays.scale as Float32Array, weights: arrays.weights as Float32Array }, { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra });
+  if (names && names.join() !== SHORTCUT_FEATURE_NAMES.join()) throw new ArtifactError(`shortcuts-ranker artifact was trained on features [${names.join(', ')}], this build computes [${SHORTCUT_FEATURE_NAMES.join(', ')}]`);
+  const { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra, itemIndex } = artifact.manifest;
+  return new ShortcutsRanker(
+    { mean: arrays.mean as Float32Array, scale: arrays.scale as Float32Array, weights: arrays.weights as Float32Array },
+    { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra },
+    catalogFromSections(itemIndex, arrays),
+  );
 }

@@ -16,6 +16,8 @@ export interface RankingExamples {
   readonly groups: Int32Array;
   /** Item id of each row (for inspection and tests). */
   readonly itemIds: readonly string[];
+  /** Catalog metadata the features were computed with; the ranker keeps it so serving maps episodes to shows. */
+  readonly catalog?: ReadonlyMap<string, ItemMeta>;
 }
 
 /** Catalog facts the Shortcuts transforms use: item metadata and episode publish times per show. */
