@@ -6,7 +6,10 @@
 import type { z } from 'zod';
 import { DataQualityError } from './errors.ts';
 
-export const REJECT_REASONS = ['bad-json', 'missing-field', 'wrong-type', 'invalid-value', 'unknown-item', 'unknown-user', 'future-timestamp'] as const;
+/** Default largest share of rejected rows per file before a read fails (1%). */
+export const DEFAULT_REJECT_LIMIT = 0.01;
+
+export const REJECT_REASONS = ['bad-json', 'missing-field', 'wrong-type', 'invalid-value', 'unknown-item', 'unknown-user', 'future-timestamp', 'duplicate'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface Reject {
@@ -75,6 +78,29 @@ export function validateRecord<T extends { readonly timestamp?: string; readonly
 
 function reject<T>(ctx: RowContext, raw: string, field: string, reason: RejectReason, message: string): RowResult<T> {
   return { ok: false, reject: { file: ctx.file, line: ctx.line, field, reason, message, raw: raw.length > 2000 ? raw.slice(0, 2000) + '…' : raw } };
+}
+
+/**
+ * Rejects the second and later copies of an event within one file (same user, item, event type and
+ * timestamp: a client retry logged twice). Keeps one key per distinct event, so memory grows with the
+ * file, not with the dataset; opt in per read.
+ */
+export class DuplicateFilter {
+  private readonly firstLine = new Map<string, number>();
+
+  /** `result` unchanged, or a `duplicate` reject naming the line of the first copy. */
+  check<T>(result: RowResult<T>, ctx: RowContext, raw: string): RowResult<T> {
+    if (!result.ok) return result;
+    const row = result.row as { readonly userId?: unknown; readonly itemId?: unknown; readonly eventType?: unknown; readonly timestamp?: unknown };
+    if (row.timestamp === undefined) return result;
+    const key = `${String(row.userId)}\u0000${String(row.itemId)}\u0000${String(row.eventType)}\u0000${String(row.timestamp)}`;
+    const first = this.firstLine.get(key);
+    if (first === undefined) {
+      this.firstLine.set(key, ctx.line);
+      return result;
+    }
+    return reject(ctx, raw, '', 'duplicate', `same userId, itemId, eventType and timestamp as line ${first}`);
+  }
 }
 
 export interface QualityReport {

@@ -10,10 +10,10 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../aws/clients.ts';
 import { parseS3Uri } from '../aws/s3-uri.ts';
 import { InputError } from '../core/errors.ts';
-import { isS3Uri } from './store.ts';
 
-async function openStream(uri: string): Promise<Readable> {
-  if (!isS3Uri(uri)) {
+/** Opens a local file or an S3 object as a byte stream (not decompressed); a missing file is an InputError naming it. */
+export async function openReadStream(uri: string): Promise<Readable> {
+  if (!uri.startsWith('s3://')) {
     const stream = createReadStream(uri);
     // Surface "not found" as an InputError naming the file instead of an unhandled stream error.
     await new Promise<void>((ok, fail) => {
@@ -30,7 +30,7 @@ async function openStream(uri: string): Promise<Readable> {
 
 /** Yields every line of `uri` (a local path or s3 URI), gunzipping when the name ends in `.gz`. */
 export async function* readLines(uri: string): AsyncGenerator<string> {
-  const raw = await openStream(uri);
+  const raw = await openReadStream(uri);
   const input = uri.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const lines = createInterface({ input, crlfDelay: Infinity });
   try {

@@ -5,16 +5,18 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { parquetReadObjects } from 'hyparquet';
+import { Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
+import { parse as parseCsvStream } from 'csv-parse';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { z } from 'zod';
 import { InputError } from '../core/errors.ts';
-import { QualityTally, validateJsonLine, validateRecord, type QualityReport, type Reject, type RowContext } from '../core/validate.ts';
+import { checkRejectRate, DuplicateFilter, QualityTally, validateJsonLine, validateRecord, type QualityReport, type Reject, type RowContext, type RowResult } from '../core/validate.ts';
 import { getObjectBytes, putObjectBytes } from '../aws/s3-uri.ts';
-import { readLines } from './lines.ts';
-import { isS3Uri } from './store.ts';
+import { openReadStream, readLines } from './lines.ts';
+import { isS3Uri, openStore, splitUri } from './store.ts';
 
 export type RecordFormat = 'jsonl' | 'csv' | 'parquet';
 
@@ -28,6 +30,8 @@ export function formatOf(name: string): RecordFormat {
 
 const LIST_FIELDS = new Set(['categories', 'onboardingGenres']);
 const NUMBER_FIELDS = new Set(['msPlayed', 'progress', 'localHour', 'durationMs']);
+/** Parquet files are decoded this many rows at a time, so a large file is never one array of objects. */
+const PARQUET_CHUNK_ROWS = 50_000;
 
 /** A CSV cell as the contract expects it: lists split on `|`, numbers parsed, empty cells absent. */
 function csvValue(field: string, value: string): unknown {
@@ -44,59 +48,118 @@ export interface ReadResult<T> {
 
 type Checked = { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string };
 
+/** One row as it comes out of a file, before validation: JSON text, or an already parsed record. */
+type RawRow = { readonly line: number; readonly text: string; readonly record?: Record<string, unknown> };
+
+async function* jsonlRows(lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<RawRow> {
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() !== '') yield { line, text };
+  }
+}
+
+async function* csvRows(input: Readable, file: string): AsyncGenerator<RawRow> {
+  const parser = input.pipe(parseCsvStream({ relax_column_count: true, skip_empty_lines: true }));
+  let header: string[] | undefined;
+  let index = 0;
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      index++;
+      if (header === undefined) {
+        header = cells;
+        continue;
+      }
+      const record: Record<string, unknown> = {};
+      header.forEach((field, c) => {
+        const v = csvValue(field, cells[c] ?? '');
+        if (v !== undefined) record[field] = v;
+      });
+      // Line = record number counting the header (a quoted field spanning lines is still one record).
+      yield { line: index, text: cells.join(','), record };
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`not valid CSV: ${(error as Error).message}`, { file });
+  }
+}
+
+async function* parquetRows(file: AsyncBuffer | ArrayBuffer, name: string): AsyncGenerator<RawRow> {
+  let metadata;
+  try {
+    metadata = await parquetMetadataAsync(file);
+  } catch (error) {
+    throw new InputError(`not valid Parquet: ${(error as Error).message}`, { file: name });
+  }
+  const total = Number(metadata.num_rows);
+  for (let rowStart = 0; rowStart < total; rowStart += PARQUET_CHUNK_ROWS) {
+    const rowEnd = Math.min(total, rowStart + PARQUET_CHUNK_ROWS);
+    const objects = (await parquetReadObjects({ file, metadata, rowStart, rowEnd })) as Record<string, unknown>[];
+    for (let i = 0; i < objects.length; i++) {
+      const record: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(objects[i] as Record<string, unknown>)) {
+        if (v === null || v === undefined) continue;
+        record[k] = typeof v === 'bigint' ? Number(v) : LIST_FIELDS.has(k) && typeof v === 'string' ? (v === '' ? [] : v.split('|')) : v;
+      }
+      yield { line: rowStart + i + 1, text: JSON.stringify(record), record };
+    }
+  }
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function validateRaw<T extends Checked>(row: RawRow, schema: z.ZodType<T>, ctx: RowContext): RowResult<T> {
+  return row.record === undefined ? validateJsonLine(row.text, schema, ctx) : validateRecord(row.record, row.text, schema, ctx);
+}
+
 /** Parses and validates the bytes of one file. `ctx` gives the file name and cross-checks (line is set per row). */
 export async function parseRecords<T extends Checked>(bytes: Uint8Array, schema: z.ZodType<T>, ctx: Omit<RowContext, 'line'> & { readonly name?: string }): Promise<ReadResult<T>> {
   // `name` (default: ctx.file) picks the format; ctx.file is what rejects and the report call the file.
   const name = ctx.name ?? ctx.file;
   const format = formatOf(name);
   const data = name.endsWith('.gz') ? gunzipSync(bytes) : bytes;
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const source = format === 'jsonl' ? jsonlRows(buffer.toString('utf8').split('\n')) : format === 'csv' ? csvRows(Readable.from([buffer]), ctx.file) : parquetRows(toArrayBuffer(data), ctx.file);
   const tally = new QualityTally(ctx.file);
   const rows: T[] = [];
   const rejects: Reject[] = [];
-  const take = (result: ReturnType<typeof validateRecord<T>>): void => {
+  for await (const raw of source) {
+    const result = validateRaw(raw, schema, { ...ctx, line: raw.line });
     tally.add(result);
     if (result.ok) rows.push(result.row);
     else rejects.push(result.reject);
-  };
-  if (format === 'jsonl') {
-    const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-    let line = 0;
-    for (const raw of text.split('\n')) {
-      line++;
-      if (raw.trim() === '') continue;
-      take(validateJsonLine(raw, schema, { ...ctx, line }));
-    }
-  } else if (format === 'csv') {
-    const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-    let records: string[][];
-    try {
-      records = parseCsv(text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
-    } catch (error) {
-      throw new InputError(`not valid CSV: ${(error as Error).message}`, { file: ctx.file });
-    }
-    const header = records[0];
-    if (header === undefined) return { rows, rejects, tally };
-    records.slice(1).forEach((cells, i) => {
-      const record: Record<string, unknown> = {};
-      header.forEach((field, c) => {
-        const v = csvValue(field, cells[c] ?? '');
-        if (v !== undefined) record[field] = v;
-      });
-      take(validateRecord(record, cells.join(','), schema, { ...ctx, line: i + 2 }));
-    });
-  } else {
-    const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    const objects = (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[];
-    objects.forEach((o, i) => {
-      const record: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(o)) {
-        if (v === null || v === undefined) continue;
-        record[k] = typeof v === 'bigint' ? Number(v) : LIST_FIELDS.has(k) && typeof v === 'string' ? (v === '' ? [] : v.split('|')) : v;
-      }
-      take(validateRecord(record, JSON.stringify(record), schema, { ...ctx, line: i + 1 }));
-    });
   }
   return { rows, rejects, tally };
+}
+
+/** The raw rows of a file at `uri` (local or s3), streamed: JSON Lines and CSV line by line (gunzipping `.gz`), Parquet in row chunks. */
+async function* rowsOf(uri: string, file: string): AsyncGenerator<RawRow> {
+  const format = formatOf(uri);
+  if (format === 'jsonl') {
+    yield* jsonlRows(readLines(uri));
+  } else if (format === 'csv') {
+    const raw = await openReadStream(uri);
+    const input = uri.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+    try {
+      yield* csvRows(input, file);
+    } finally {
+      raw.destroy();
+    }
+  } else {
+    let buffer: AsyncBuffer | ArrayBuffer;
+    if (isS3Uri(uri)) buffer = toArrayBuffer(await getObjectBytes(uri));
+    else {
+      try {
+        buffer = await asyncBufferFromFile(uri);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`file not found: ${uri}`);
+        throw error;
+      }
+    }
+    yield* parquetRows(buffer, file);
+  }
 }
 
 /** Serializes records in the format of `name` (`.jsonl`, `.csv`, optionally `.gz`, or `.parquet`). */
@@ -106,10 +169,7 @@ export function encodeRecords(name: string, records: readonly Record<string, unk
   if (format === 'jsonl') return gz(Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '')));
   const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : Array.isArray(v) ? v.join('|') : String(v));
-  if (format === 'csv') {
-    const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    return gz(Buffer.from([fields.join(','), ...records.map((r) => fields.map((f) => quote(cell(r[f]))).join(','))].join('\n') + '\n'));
-  }
+  if (format === 'csv') return gz(Buffer.from([fields.join(','), ...records.map((r) => fields.map((f) => csvCell(r[f])).join(','))].join('\n') + '\n'));
   const columnData = fields.map((name) => {
     const numeric = records.every((r) => r[name] === undefined || typeof r[name] === 'number');
     return numeric
@@ -160,31 +220,123 @@ export interface ReadReport<T> {
  * streamed line by line. Rejects are written to `options.rejectsUri` when there are any, and the
  * report names that URI. `options.file` names the file in rejects and reports (default: `uri`).
  */
-export async function readRecords<T extends Checked>(uri: string, schema: z.ZodType<T>, options: ReadOptions = {}): Promise<ReadReport<T>> {
-  const { rejectsUri, ...rest } = options;
+export async function readRecords<T extends Checked>(uri: string, schema: z.ZodType<T>, options: ReadOptions & { readonly dedupe?: boolean } = {}): Promise<ReadReport<T>> {
+  const rows: T[] = [];
+  const stream = streamRecords(uri, schema, options);
+  for await (const row of stream) rows.push(row);
+  return { rows, rejects: stream.rejects, report: stream.report(), tally: stream.tally };
+}
+
+/** Rows of one file as they are read, with the file's quality report once iteration has finished. */
+export interface RecordStream<T> extends AsyncIterable<T> {
+  /** The quality report; complete after the `for await` loop ends (throws before it has started). */
+  report(): QualityReport;
+  /** Every rejected row so far (kept: a malformed row never disappears). */
+  readonly rejects: Reject[];
+  readonly tally: QualityTally;
+}
+
+export interface StreamOptions extends ReadOptions {
+  /** Reject later copies of an event (same user, item, type, timestamp) within the file. Default false. */
+  readonly dedupe?: boolean;
+  /** Largest accepted share of rejected rows (0..1); checked when the file ends, DataQualityError above it. Default: no check. */
+  readonly rejectLimit?: number;
+}
+
+/**
+ * Streams the valid rows of `uri` (local path or s3 URI; format by extension) without holding the file
+ * in memory: JSON Lines and CSV line by line, Parquet in chunks of rows. Rejects are kept (they should
+ * be few) and written to `options.rejectsUri` as JSON Lines when the file ends; then `rejectLimit`,
+ * if given, is checked. Iterate once.
+ */
+export function streamRecords<T extends Checked>(uri: string, schema: z.ZodType<T>, options: StreamOptions = {}): RecordStream<T> {
+  const { rejectsUri, rejectLimit, dedupe = false, ...rest } = options;
   const ctx = { ...rest, file: options.file ?? uri };
-  let result: ReadResult<T>;
-  if (formatOf(uri) === 'jsonl') {
-    const tally = new QualityTally(ctx.file);
-    const rows: T[] = [];
-    const rejects: Reject[] = [];
-    let line = 0;
-    for await (const raw of readLines(uri)) {
-      line++;
-      if (raw.trim() === '') continue;
-      const row = validateJsonLine(raw, schema, { ...ctx, line });
-      tally.add(row);
-      if (row.ok) rows.push(row.row);
-      else rejects.push(row.reject);
+  const tally = new QualityTally(ctx.file);
+  const duplicates = dedupe ? new DuplicateFilter() : undefined;
+  const rejects: Reject[] = [];
+  let report: QualityReport | undefined;
+  let started = false;
+  async function* rows(): AsyncGenerator<T> {
+    for await (const raw of rowsOf(uri, ctx.file)) {
+      const rowCtx = { ...ctx, line: raw.line };
+      const validated = validateRaw(raw, schema, rowCtx);
+      const result = duplicates === undefined ? validated : duplicates.check(validated, rowCtx, raw.text);
+      tally.add(result);
+      if (result.ok) yield result.row;
+      else rejects.push(result.reject);
     }
-    result = { rows, rejects, tally };
-  } else {
-    result = await parseRecords(await readBytes(uri), schema, { ...ctx, name: uri });
+    const done: QualityReport = tally.report();
+    if (rejectsUri !== undefined && rejects.length > 0) {
+      await writeRecords(rejectsUri, rejects);
+      done.rejectsUri = rejectsUri;
+    }
+    report = done;
+    if (rejectLimit !== undefined) checkRejectRate(done, rejectLimit, tally.examples);
   }
-  const report: QualityReport = { ...result.tally.report(), file: ctx.file };
-  if (rejectsUri !== undefined && result.rejects.length > 0) {
-    await writeRecords(rejectsUri, result.rejects);
-    report.rejectsUri = rejectsUri;
+  return {
+    rejects,
+    tally,
+    report() {
+      if (report !== undefined) return report;
+      if (!started) throw new Error(`the report of ${ctx.file} is ready only after its rows have been read`);
+      return tally.report();
+    },
+    [Symbol.asyncIterator]() {
+      if (started) throw new Error(`${ctx.file} is already being read: a record stream can be iterated once`);
+      started = true;
+      return rows();
+    },
+  };
+}
+
+export interface WriteStreamOptions {
+  /** CSV column order. Default: the keys of the first row (so optional fields should be present on it). */
+  readonly fields?: readonly string[];
+}
+
+/**
+ * Writes rows as they come (an async iterable, e.g. a generator) to `uri` (local or s3) as JSON Lines or
+ * CSV, optionally gzipped, without holding them in memory; Parquet is columnar, so its rows are
+ * collected and written at the end. Returns the number of rows written.
+ */
+export async function writeRecordStream(uri: string, rows: AsyncIterable<object> | Iterable<object>, options: WriteStreamOptions = {}): Promise<number> {
+  const format = formatOf(uri);
+  let count = 0;
+  if (format === 'parquet') {
+    const all: object[] = [];
+    for await (const row of rows) all.push(row);
+    await writeRecords(uri, all);
+    return all.length;
   }
-  return { ...result, report };
+  async function* text(): AsyncGenerator<string> {
+    let fields = options.fields;
+    for await (const row of rows) {
+      const record = row as Record<string, unknown>;
+      count++;
+      if (format === 'jsonl') {
+        yield JSON.stringify(record) + '\n';
+        continue;
+      }
+      if (fields === undefined) fields = Object.keys(record);
+      if (count === 1) yield fields.join(',') + '\n';
+      yield fields.map((f) => csvCell(record[f])).join(',') + '\n';
+    }
+  }
+  const chunks: AsyncIterable<string | Uint8Array> = uri.endsWith('.gz') ? gzipChunks(text()) : text();
+  const { parent, name } = splitUri(uri);
+  await openStore(parent).putStream(name, chunks);
+  return count;
+}
+
+async function* gzipChunks(source: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
+  const gzip: Transform = createGzip();
+  const feeding = pipeline(Readable.from(source), gzip);
+  for await (const chunk of gzip as AsyncIterable<Uint8Array>) yield chunk;
+  await feeding;
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : Array.isArray(v) ? v.join('|') : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

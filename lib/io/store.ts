@@ -3,10 +3,20 @@
  * (`s3://bucket/prefix`), so readers and the dataset layout do not care where the data lives.
  * Keys are always `/`-separated and relative to the store's root.
  */
-import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../aws/clients.ts';
 import { getObjectBytes, joinS3Uri, listKeys, parseS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
 import { InputError } from '../core/errors.ts';
+import { openReadStream } from './lines.ts';
+
+/** What `putStream` accepts: a Node stream or any async iterable of chunks (e.g. an async generator of lines). */
+export type ByteSource = Readable | AsyncIterable<Uint8Array | string>;
 
 export interface Store {
   /** The root URI: an absolute local path or `s3://bucket/prefix`. */
@@ -16,6 +26,13 @@ export interface Store {
   get(key: string): Promise<Uint8Array>;
   put(key: string, bytes: Uint8Array | string): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /** The bytes of a large file as a stream (not decompressed), without holding it in memory. */
+  getStream(key: string): Promise<Readable>;
+  /**
+   * Writes a large file from a stream. Local: straight to the file. S3: spooled to a temp file first,
+   * then one PutObject with a known length (fine up to a few hundred MB), so memory stays flat.
+   */
+  putStream(key: string, source: ByteSource): Promise<void>;
   /** The full URI (local path or s3 URI) of a key. */
   uriOf(key: string): string;
 }
@@ -28,6 +45,16 @@ export function isS3Uri(uri: string): boolean {
 export function joinUri(base: string, ...parts: string[]): string {
   return isS3Uri(base) ? joinS3Uri(base, ...parts) : join(base, ...parts);
 }
+
+/** Splits a file URI (local path or s3 URI) into its folder and its name. */
+export function splitUri(uri: string): { readonly parent: string; readonly name: string } {
+  const cut = uri.replace(/\/+$/, '').lastIndexOf('/');
+  if (cut < 0) return { parent: '.', name: uri };
+  return { parent: uri.slice(0, cut) || '/', name: uri.slice(cut + 1) };
+}
+
+/** The store interface under the name the design uses. */
+export type BlobStore = Store;
 
 /** Opens a local folder or an S3 prefix as a Store. The folder need not exist yet. */
 export function openStore(uri: string): Store {
@@ -71,6 +98,12 @@ function localStore(root: string): Store {
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, bytes);
     },
+    getStream: (key) => openReadStream(path(key)),
+    async putStream(key, source) {
+      const target = path(key);
+      await mkdir(dirname(target), { recursive: true });
+      await pipeline(toReadable(source), createWriteStream(target));
+    },
     async exists(key) {
       try {
         await access(path(key));
@@ -102,5 +135,23 @@ function s3Store(uri: string): Store {
     get: (key) => getObjectBytes(uriOf(key)),
     put: (key, bytes) => putObjectBytes(uriOf(key), bytes),
     exists: async (key) => (await list(key)).includes(key),
+    getStream: (key) => openReadStream(uriOf(key)),
+    async putStream(key, source) {
+      const target = uriOf(key);
+      const dir = await mkdtemp(join(tmpdir(), 'shelves-put-'));
+      try {
+        const spool = join(dir, 'body');
+        await pipeline(toReadable(source), createWriteStream(spool));
+        const { bucket, key: objectKey } = parseS3Uri(target);
+        const { size } = await stat(spool);
+        await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: createReadStream(spool), ContentLength: size }));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
   };
+}
+
+function toReadable(source: ByteSource): Readable {
+  return source instanceof Readable ? source : Readable.from(source);
 }

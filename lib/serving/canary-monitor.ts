@@ -61,7 +61,14 @@ export async function monitorCanaries(deps: MonitorDeps): Promise<MonitorOutcome
       continue;
     }
     const { live, canary } = await armStats(deps.rawBucket, shelf, { live: endpoint.liveVersion, canary: endpoint.canaryVersion });
-    const decision = decideCanary(live, canary, deps.policy ?? DEFAULT_CANARY_POLICY);
+    let decision;
+    try {
+      decision = decideCanary(live, canary, deps.policy ?? DEFAULT_CANARY_POLICY);
+    } catch (error) {
+      // Inconsistent feedback (more plays than impressions) decides nothing; the other shelves go on.
+      outcomes.push({ shelf, action: 'wait', reason: `canary monitor: ${(error as Error).message}` });
+      continue;
+    }
     const reason = `canary monitor: ${decision.reason}`;
     if (decision.action === 'promote') await promote(shelf, reason, deps, endpoint.revision);
     else if (decision.action === 'rollback') await rollback(shelf, reason, deps, endpoint.revision);

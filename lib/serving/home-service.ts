@@ -1,9 +1,16 @@
 /**
- * The serving runtime around the pure core: endpoint records cached for `endpointTtlMs` (a deploy or a
- * rollback takes effect within that time), artifacts loaded once per version and shared by later
- * requests, the catalog refreshed every `catalogRefreshMs` into every loaded model (new items get
- * representations from their features without a retrain), a fallback heuristic per shelf whenever a
- * model cannot be loaded, and a feature log of every response.
+ * The serving runtime around the pure core:
+ * - endpoint records are cached for `endpointTtlMs` (default 30 s): a deploy, promotion or rollback
+ *   takes effect within that many seconds; with the endpoint store unreachable, the last record read
+ *   keeps serving (or the shelf's heuristic if none was ever read);
+ * - artifacts are loaded once per version and shared by every later request of the process (the
+ *   Lambda keeps one service at module scope), at most `maxModels` versions, least recently used first out;
+ * - the catalog is re-read every `catalogRefreshMs` (default 60 s) and its items are indexed into every
+ *   loaded model (`indexItems`), so a new show is recommendable within that time, without a retrain;
+ * - a model that cannot be loaded or throws while ranking is replaced by the last model the shelf
+ *   served, else by the shelf's heuristic, and the shelf says so (variant 'fallback', fallbackReason):
+ *   the home never fails because one model did;
+ * - every response is feature-logged to the RequestLogSink in batches of `requestLogBatch`.
  */
 import type { EndpointRecord } from '../aws/endpoints.ts';
 import { SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
@@ -17,7 +24,8 @@ import { loadRecommender } from '../core/models/load.ts';
 import type { Feature, ItemMeta, Recommender, UserContext } from '../core/models/recommender.ts';
 import { assembleHome, DEFAULT_OVERLAY, type CatalogView, type FreshOverlayConfig, type ShelfPlan } from '../core/serving/assemble.ts';
 import { chooseVariant } from '../core/serving/variant.ts';
-import type { FeedbackEvent, HomeBody, HomeResponse } from '../api/schemas.ts';
+import { hashString } from '../core/rng.ts';
+import { summarizeEvents, type EventsAccepted, type FeedbackEvent, type HomeBody, type HomeResponse } from '../api/schemas.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 
 const DAY = 86_400_000;
@@ -25,14 +33,26 @@ const SHELF_TYPES: Readonly<Record<Shelf, readonly string[] | undefined>> = { sh
 const TITLES: Readonly<Record<Shelf, string>> = { shortcuts: 'Jump back in', podcasts: 'Podcasts for you', playlists: 'Playlists to start with' };
 
 export interface ServingConfig {
+  /** How long an endpoint record is trusted; a deploy or rollback takes effect within it. Default 30 s. */
   readonly endpointTtlMs: number;
+  /** How often catalog, users and history are re-read and new items indexed. Default 60 s. */
   readonly catalogRefreshMs: number;
+  /** Items per shelf; default 10. */
   readonly k: number;
   readonly overlay: FreshOverlayConfig;
+  /** Feature-log records per write to the sink; default 50 (call flush() before the process ends). */
   readonly requestLogBatch: number;
+  /** Model versions kept loaded (live + canary of three shelves fit the default, 8). */
+  readonly maxModels: number;
 }
 
-export const DEFAULT_SERVING_CONFIG: ServingConfig = { endpointTtlMs: 30_000, catalogRefreshMs: 60_000, k: 10, overlay: DEFAULT_OVERLAY, requestLogBatch: 50 };
+export const DEFAULT_SERVING_CONFIG: ServingConfig = { endpointTtlMs: 30_000, catalogRefreshMs: 60_000, k: 10, overlay: DEFAULT_OVERLAY, requestLogBatch: 50, maxModels: 8 };
+
+/** A home request: a known user by id, and/or the request context (a user never seen gives only context). */
+export interface HomeRequest {
+  readonly userId?: string;
+  readonly context?: HomeBody['context'];
+}
 
 interface CatalogState {
   readonly loadedAt: number;
@@ -51,16 +71,22 @@ let requestSeq = 0;
 
 export class HomeService {
   private readonly endpoints = new Map<Shelf, { record: EndpointRecord; at: number }>();
+  /** Loaded models by "shelf#version", in least-recently-used order (a Map keeps insertion order). */
   private readonly models = new Map<string, Promise<Recommender>>();
+  /** The last model each shelf served, the first fallback when a newer one cannot be loaded. */
+  private readonly lastServed = new Map<Shelf, { version: string; recommender: Recommender }>();
   private catalog: CatalogState | undefined;
   private catalogLoading: Promise<CatalogState> | undefined;
   private logBuffer: RequestLogRecord[] = [];
+  private readonly config: ServingConfig;
 
   constructor(
     private readonly ports: ServingPorts,
-    private readonly config: ServingConfig = DEFAULT_SERVING_CONFIG,
+    config: Partial<ServingConfig> = DEFAULT_SERVING_CONFIG,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.config = { ...DEFAULT_SERVING_CONFIG, ...config };
+  }
 
   private async catalogState(): Promise<CatalogState> {
     const stale = this.catalog === undefined || this.now() - this.catalog.loadedAt > this.config.catalogRefreshMs;
@@ -95,43 +121,58 @@ export class HomeService {
   private model(shelf: Shelf, versionId: string, state: CatalogState): Promise<Recommender> {
     const key = `${shelf}#${versionId}`;
     let model = this.models.get(key);
-    if (model === undefined) {
+    if (model !== undefined) {
+      this.models.delete(key); // most recently used moves to the end
+      this.models.set(key, model);
+    } else {
       model = this.ports
         .artifactUri(shelf, versionId)
         .then((uri) => this.ports.loadArtifact(uri))
         .then((artifact) => indexInto(loadRecommender(artifact), state, shelf));
       model.catch(() => this.models.delete(key)); // a failed load is retried by a later request
       this.models.set(key, model);
+      for (const oldest of this.models.keys()) {
+        if (this.models.size <= this.config.maxModels) break;
+        this.models.delete(oldest);
+      }
     }
     return model;
   }
 
   private async plan(shelf: Shelf, userId: string, state: CatalogState): Promise<ShelfPlan> {
     const candidates = state.candidates.get(shelf);
-    const fallback = (reason: string): ShelfPlan => ({ shelf, title: TITLES[shelf], recommender: state.fallbacks.get(shelf) as Recommender, modelVersion: `heuristic:${shelf === 'shortcuts' ? 'most-recent' : 'popularity-segment'}`, variant: 'fallback', fallbackReason: reason, k: this.config.k, ...(candidates ? { candidates } : {}) });
+    const freshItems = state.fresh.get(shelf);
+    const heuristic = { recommender: state.fallbacks.get(shelf) as Recommender, modelVersion: `heuristic:${shelf === 'shortcuts' ? 'most-recent' : 'popularity-segment'}` };
+    const common = { shelf, title: TITLES[shelf], k: this.config.k, ...(candidates ? { candidates } : {}), ...(freshItems?.length ? { freshItems } : {}) };
+    const fallback = (reason: string): ShelfPlan => {
+      const last = this.lastServed.get(shelf);
+      return last
+        ? { ...common, recommender: last.recommender, modelVersion: last.version, variant: 'fallback', fallbackReason: `${reason}; serving the last loaded model`, fallback: heuristic }
+        : { ...common, ...heuristic, variant: 'fallback', fallbackReason: reason };
+    };
     const endpoint = await this.endpoint(shelf);
     if (endpoint === undefined) return fallback('the endpoint record could not be read');
     const variant = endpoint.canaryVersion !== null ? chooseVariant(userId, shelf, endpoint.canaryWeight) : 'live';
     const version = variant === 'canary' ? endpoint.canaryVersion : endpoint.liveVersion;
-    if (version === null) return fallback('no model deployed yet');
+    if (version === null) return { ...common, ...heuristic, variant: 'fallback', fallbackReason: 'no model deployed yet' };
     try {
       const recommender = await this.model(shelf, version, state);
-      const freshItems = state.fresh.get(shelf);
-      return { shelf, title: TITLES[shelf], recommender, modelVersion: version, variant, k: this.config.k, ...(candidates ? { candidates } : {}), ...(freshItems?.length ? { freshItems } : {}) };
+      if (variant === 'live') this.lastServed.set(shelf, { version, recommender });
+      return { ...common, recommender, modelVersion: version, variant, fallback: heuristic };
     } catch (error) {
       return fallback(`model ${version} could not be loaded: ${(error as Error).message}`);
     }
   }
 
   /** The home screen for a user (known, or described by the request context). */
-  async home(request: { userId?: string; context?: HomeBody['context'] }): Promise<HomeResponse> {
+  async home(request: HomeRequest): Promise<HomeResponse> {
     const state = await this.catalogState();
     const now = this.now();
     const userId = request.userId ?? `anonymous-${(++requestSeq).toString(36)}`;
     const user = state.data.users.get(userId);
     const ctx = request.context;
     const features = user && !ctx?.onboardingGenres ? userFeatures(user) : ctx ? requestUserFeatures({ country: ctx.country, device: ctx.device, ...(ctx.ageBand ? { ageBand: ctx.ageBand } : {}), ...(ctx.onboardingGenres ? { onboardingGenres: ctx.onboardingGenres } : {}) }) : [];
-    const local = ctx?.localTime ? localClock(ctx.localTime) : { hour: new Date(now).getUTCHours(), weekday: weekdayOf(now) };
+    const local = ctx?.localTime ? localClock(ctx.localTime) : ctx?.localHour !== undefined && ctx.weekday !== undefined ? { hour: ctx.localHour, weekday: ctx.weekday } : { hour: new Date(now).getUTCHours(), weekday: weekdayOf(now) };
     const history = state.data.history.get(userId);
     const context: UserContext = {
       userId,
@@ -144,16 +185,12 @@ export class HomeService {
     };
     const plans = await Promise.all(SHELVES.map((shelf) => this.plan(shelf, userId, state)));
     const view: CatalogView = { meta: (id) => state.meta.get(id), title: (id) => state.titles.get(id) ?? id };
-    let shelves;
-    try {
-      shelves = assembleHome(plans, context, view, this.config.overlay);
-    } catch (error) {
-      // A model that fails at scoring time must not take the home screen down: that shelf falls back.
-      shelves = assembleHome(plans.map((p) => ({ ...p, recommender: guard(p, state, (error as Error).message) })), context, view, this.config.overlay);
-    }
     const requestId = `req-${now.toString(36)}-${(++requestSeq).toString(36)}`;
+    // The overlay's exploration is seeded per request: reproducible from the request log.
+    const seed = hashString(requestId);
+    const shelves = assembleHome(plans, context, view, this.config.overlay, seed);
     const response: HomeResponse = { requestId, userId, generatedAt: new Date(now).toISOString(), transformVersion: TRANSFORM_VERSION, shelves: shelves as HomeResponse['shelves'] };
-    this.logBuffer.push({ requestId, userId, at: response.generatedAt, transformVersion: TRANSFORM_VERSION, features, shelves: shelves.map((s) => ({ shelf: s.shelf, modelVersion: s.modelVersion, variant: s.variant, items: s.items.map((i) => ({ id: i.id, score: i.score })) })) });
+    this.logBuffer.push({ requestId, userId, at: response.generatedAt, transformVersion: TRANSFORM_VERSION, seed, features, shelves: shelves.map((s) => ({ shelf: s.shelf, modelVersion: s.modelVersion, variant: s.variant, items: s.items.map((i) => ({ id: i.id, score: i.score })) })) });
     if (this.logBuffer.length >= this.config.requestLogBatch) await this.flush();
     return response;
   }
@@ -165,27 +202,16 @@ export class HomeService {
     if (batch.length > 0) await this.ports.logRequests(batch).catch(() => undefined); // logging never fails a request
   }
 
-  async events(batch: readonly FeedbackEvent[]): Promise<number> {
+  /** Writes a validated batch of feedback events; the 202 body of POST /v1/events. */
+  async events(batch: readonly FeedbackEvent[]): Promise<EventsAccepted> {
     await this.ports.writeFeedback(batch);
-    return batch.length;
+    return summarizeEvents(batch);
   }
 }
 
-function guard(plan: ShelfPlan, state: CatalogState, reason: string): Recommender {
-  const fallback = state.fallbacks.get(plan.shelf as Shelf) as Recommender;
-  return {
-    kind: plan.recommender.kind,
-    knownItems: () => plan.recommender.knownItems(),
-    save: () => plan.recommender.save(),
-    recommend: (c, k, o) => {
-      try {
-        return plan.recommender.recommend(c, k, o);
-      } catch {
-        void reason;
-        return fallback.recommend(c, k, o);
-      }
-    },
-  };
+/** The serving runtime that the Lambda handler and the local HTTP server call: { home, events, flush }. */
+export function createHomeService(ports: ServingPorts, config: Partial<ServingConfig> = {}, now: () => number = Date.now): HomeService {
+  return new HomeService(ports, config, now);
 }
 
 function localClock(localTime: string): { hour: number; weekday: number } {

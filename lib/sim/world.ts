@@ -42,6 +42,8 @@ interface SimItem {
   readonly kind: Kind;
   readonly latent: Float32Array;
   readonly quality: number;
+  /** log(quality), cached: discovery scores it for every candidate. */
+  readonly logQuality: number;
   readonly publishedAt: number;
   readonly durationMs: number;
   /** Shows: days between episodes (1 daily, 7 weekly). */
@@ -67,6 +69,8 @@ interface Familiar {
 interface SimUser {
   readonly id: string;
   readonly taste: Float32Array;
+  /** The taste dimensions with weight > 0 and their weights, computed once (discovery draws from them every session). */
+  readonly tasteDims: readonly (readonly [number, number])[];
   readonly signupAt: number;
   readonly country: string;
   readonly language: string;
@@ -184,6 +188,7 @@ class World {
       kind,
       latent,
       quality,
+      logQuality: Math.log(quality),
       publishedAt: at,
       durationMs: kind === 'audiobook' ? (5 + rng.int(8)) * 3_600_000 : kind === 'album' ? (35 + rng.int(30)) * MINUTE : kind === 'playlist' ? (60 + rng.int(120)) * MINUTE : 0,
       cadence: kind === 'show' ? (rng.next() < 0.3 ? 1 : 7) : 0,
@@ -243,6 +248,7 @@ class World {
     const user: SimUser = {
       id: `u-${String(index).padStart(7, '0')}`,
       taste,
+      tasteDims: [...taste].map((w, d) => [d, w] as const).filter(([, w]) => w > 0),
       signupAt,
       country: country.code,
       language: pickWeighted(rng, country.languages),
@@ -292,7 +298,7 @@ class World {
    */
   choose(user: SimUser, kind: Kind, rng: Rng, now: number, exclude: ReadonlySet<string>): SimItem | undefined {
     const sample: SimItem[] = [];
-    const dims = [...user.taste].map((w, d) => [d, w] as const).filter(([, w]) => w > 0);
+    const dims = user.tasteDims;
     for (let s = 0; s < 16 && dims.length > 0; s++) {
       const item = this.draw(`${kind}:${TASTE_DIMS[pickWeighted(rng, dims)]}`, rng);
       if (item) sample.push(item);
@@ -307,7 +313,7 @@ class World {
       if (item.publishedAt > now || exclude.has(item.id)) continue;
       // Gumbel-max sampling of the softmax.
       const own = item.language === user.language ? 1 : item.language === 'en' ? 0.3 : 0;
-      const key = 4 * dot(user.taste, item.latent) + 0.5 * Math.log(item.quality) + own - Math.log(-Math.log(rng.next() || 1e-12));
+      const key = 4 * dot(user.taste, item.latent) + 0.5 * item.logQuality + own - Math.log(-Math.log(rng.next() || 1e-12));
       if (key > bestKey) {
         bestKey = key;
         best = item;

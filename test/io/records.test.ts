@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogItemSchema, ListeningEventSchema, type CatalogItem, type ListeningEvent } from '../../lib/core/contract.ts';
 import { DataQualityError } from '../../lib/core/errors.ts';
 import { checkRejectRate } from '../../lib/core/validate.ts';
-import { encodeRecords, parseRecords, readRecords, writeRecords } from '../../lib/io/records.ts';
+import { encodeRecords, parseRecords, readRecords, streamRecords, writeRecordStream, writeRecords } from '../../lib/io/records.ts';
 
 const FILE = 'test/fixtures/data/bad/events.jsonl';
 const ctx = { file: FILE, knownItems: new Set(['i1', 'i2']), now: Date.parse('2026-11-28T00:00:00Z') };
@@ -50,5 +54,78 @@ describe('formats', () => {
     const back = await parseRecords<CatalogItem>(bytes, CatalogItemSchema, { file: name });
     expect(back.rejects).toEqual([]);
     expect(back.rows).toEqual(items);
+  });
+});
+
+describe('streaming files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shelves-records-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const events: ListeningEvent[] = Array.from({ length: 300 }, (_, i) => ({
+    userId: `u${i % 7}`, itemId: `i${i % 11}`, eventType: i % 5 === 0 ? 'resume' : 'play', msPlayed: i * 1000, progress: (i % 10) / 10,
+    timestamp: new Date(Date.UTC(2026, 8, 1) + i * 60_000).toISOString(), device: 'mobile', country: 'SE', localHour: i % 24,
+  }));
+  async function* generate(): AsyncGenerator<ListeningEvent> {
+    for (const e of events) yield e;
+  }
+
+  it.each(['events.jsonl', 'events.jsonl.gz', 'events.csv', 'events.csv.gz', 'events.parquet'])('writes a generator of rows to %s and streams them back', async (name) => {
+    const uri = join(dir, name);
+    expect(await writeRecordStream(uri, generate())).toBe(300);
+    const stream = streamRecords<ListeningEvent>(uri, ListeningEventSchema, { file: name });
+    const back: ListeningEvent[] = [];
+    for await (const row of stream) back.push(row);
+    expect(back).toEqual(events);
+    expect(stream.report()).toEqual({ file: name, read: 300, accepted: 300, rejected: 0, rejectedByReason: {} });
+  });
+
+  it('writes JSON Lines byte for byte as one JSON object per line', async () => {
+    const uri = join(dir, 'plain.jsonl.gz');
+    await writeRecordStream(uri, events.slice(0, 2));
+    expect(gunzipSync(await readFile(uri)).toString()).toBe(events.slice(0, 2).map((e) => JSON.stringify(e) + '\n').join(''));
+  });
+
+  it('streams the same rows and rejects as the whole-file reader, and writes the rejects file at the end', async () => {
+    const rejectsUri = join(dir, 'bad.rejects.jsonl');
+    const stream = streamRecords<ListeningEvent>(FILE, ListeningEventSchema, { ...ctx, rejectsUri });
+    const rows: ListeningEvent[] = [];
+    for await (const row of stream) rows.push(row);
+    const whole = await parseRecords<ListeningEvent>(readFileSync(FILE), ListeningEventSchema, ctx);
+    expect(rows).toEqual(whole.rows);
+    expect(stream.rejects).toEqual(whole.rejects);
+    expect(stream.report()).toEqual({ ...whole.tally.report(), rejectsUri });
+    const written = (await readFile(rejectsUri, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; raw: string });
+    expect(written.map((r) => [r.line, r.reason])).toEqual(whole.rejects.map((r) => [r.line, r.reason]));
+    expect(written[0]?.raw).toBe(readFileSync(FILE, 'utf8').split('\n')[1]);
+  });
+
+  it('throws DataQualityError once the file ends when the reject rate is over the limit', async () => {
+    const stream = streamRecords<ListeningEvent>(FILE, ListeningEventSchema, { ...ctx, rejectLimit: 0.5 });
+    const seen: string[] = [];
+    const drain = async (): Promise<void> => {
+      for await (const row of stream) seen.push(row.userId);
+    };
+    await expect(drain()).rejects.toThrow(/62\.5% of 8 rows rejected, limit 50\.0%: .*bad-json 1 \(line 2/);
+    expect(seen).toEqual(['u1', 'u4', 'u5']);
+  });
+
+  it('rejects a second copy of an event as a duplicate naming the first line, when asked to', async () => {
+    const uri = join(dir, 'twice.jsonl');
+    await writeRecordStream(uri, [events[0], events[1], events[0], { ...events[0], eventType: 'skip' }] as ListeningEvent[]);
+    const plain = await readRecords<ListeningEvent>(uri, ListeningEventSchema);
+    expect(plain.rows).toHaveLength(4);
+    const deduped = await readRecords<ListeningEvent>(uri, ListeningEventSchema, { dedupe: true });
+    expect(deduped.rows).toEqual([events[0], events[1], { ...events[0], eventType: 'skip' }]);
+    expect(deduped.rejects.map((r) => [r.line, r.reason, r.message])).toEqual([[3, 'duplicate', 'same userId, itemId, eventType and timestamp as line 1']]);
+    expect(deduped.report.rejectedByReason).toEqual({ duplicate: 1 });
+  });
+
+  it('has no report before its rows are read', () => {
+    expect(() => streamRecords(FILE, ListeningEventSchema).report()).toThrow(/only after its rows have been read/);
   });
 });

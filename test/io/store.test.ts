@@ -7,7 +7,7 @@ import { InputError } from '../../lib/core/errors.ts';
 import { loadDataset, openDataset } from '../../lib/io/dataset.ts';
 import { readLines } from '../../lib/io/lines.ts';
 import { readBytes } from '../../lib/io/records.ts';
-import { joinUri, openStore, type Store } from '../../lib/io/store.ts';
+import { joinUri, openStore, splitUri, type Store } from '../../lib/io/store.ts';
 import { startTestEngines } from '../aws/local-engines.ts';
 
 const FIXTURE = resolve('test/fixtures/data/small');
@@ -22,6 +22,17 @@ async function exercise(store: Store): Promise<void> {
   expect([...(await store.get('a/b/two.bin'))]).toEqual([1, 2, 3]);
   expect(await store.exists('c.txt')).toBe(true);
   expect(await store.exists('c')).toBe(false);
+
+  async function* lines(): AsyncGenerator<string> {
+    for (let i = 0; i < 2000; i++) yield `line ${i}\n`;
+  }
+  await store.putStream('big/lines.txt', lines());
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.getStream('big/lines.txt')) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString();
+  expect(text.split('\n')).toHaveLength(2001);
+  expect(text.endsWith('line 1999\n')).toBe(true);
+  await expect(store.getStream('big/missing.txt')).rejects.toThrow();
 }
 
 describe('joinUri', () => {
@@ -30,6 +41,17 @@ describe('joinUri', () => {
     ['/data/root', ['events', 'x.jsonl'], '/data/root/events/x.jsonl'],
   ])('joins %s with %j', (base, parts, expected) => {
     expect(joinUri(base, ...parts)).toBe(expected);
+  });
+});
+
+describe('splitUri', () => {
+  it.each([
+    ['s3://b/root/events/x.jsonl', 's3://b/root/events', 'x.jsonl'],
+    ['/data/root/x.csv', '/data/root', 'x.csv'],
+    ['/x.csv', '/', 'x.csv'],
+    ['x.csv', '.', 'x.csv'],
+  ])('splits %s into its folder and name', (uri, parent, name) => {
+    expect(splitUri(uri)).toEqual({ parent, name });
   });
 });
 
@@ -91,8 +113,8 @@ describe('an S3 store on s3rver', () => {
     const local = openStore(FIXTURE);
     for (const key of await local.list()) await s3.put(key, await local.get(key));
 
-    const fromS3 = await loadDataset(root, { rejectsRoot: 's3://home-shelves-raw/rejects/small' });
-    const fromDisk = await loadDataset(FIXTURE);
+    const fromS3 = await loadDataset(root, { rejectLimit: 1, rejectsRoot: 's3://home-shelves-raw/rejects/small' });
+    const fromDisk = await loadDataset(FIXTURE, { rejectLimit: 1 });
     expect(fromS3.events).toEqual(fromDisk.events);
     expect(fromS3.catalog).toEqual(fromDisk.catalog);
     expect(fromS3.users).toEqual(fromDisk.users);

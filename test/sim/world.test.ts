@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogItemSchema, DatasetManifestSchema, ListeningEventSchema, UserSchema } from '../../lib/core/contract.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import { loadTruth, playProbability, respond } from '../../lib/sim/respond.ts';
+import { openDataset } from '../../lib/io/dataset.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 
 const options = { users: 300, days: 10, seed: 7, start: '2026-09-01' };
@@ -43,6 +44,18 @@ describe('the world simulator', () => {
     expect(lines(join(a, 'users', 'users.jsonl'))).toHaveLength(300);
     expect(lines(join(a, 'catalog', 'catalog.jsonl'))).toHaveLength(manifest.counts.items);
     expect(files(a)).toContain(join('truth', 'users.jsonl'));
+  });
+
+  it('reads back through the dataset reader at the default 1% limit with no rejects: every event names a known user and item and none is after the end', async () => {
+    const dataset = await openDataset(a);
+    const catalog = await dataset.readCatalog();
+    const users = await dataset.readUsers();
+    expect([catalog.rejects, users.rejects]).toEqual([[], []]);
+    const stream = dataset.streamEvents({ knownItems: new Set(catalog.rows.map((i) => i.itemId)), knownUsers: new Set(users.rows.map((u) => u.userId)), dedupe: true });
+    let events = 0;
+    for await (const event of stream) if (event.userId !== '') events++;
+    expect(events).toBe(dataset.manifest?.counts.events);
+    expect(stream.reports.map((r) => r.rejected)).toEqual(Array.from({ length: 10 }, () => 0));
   });
 
   it('writes rows that all satisfy the data contract, each partition sorted by time and within its day', () => {

@@ -1,15 +1,21 @@
 /**
  * The evaluator: every run (candidate, live model, baselines) answers the same users with the same
  * context, exclusions and candidates; their lists are scored per user, averaged with bootstrap
- * intervals, sliced, and compared pairwise with the candidate.
+ * intervals, sliced, and compared pairwise with the candidate over the same users and resamples.
+ *
+ * Users without any relevant item are left out (they are counted in `usersWithoutRelevant`); a
+ * scored user a run gives no list counts 0 for that run. A list naming an item twice is an
+ * InputError naming the run, the user and the item.
  */
+import { catalogCoverage, categoryDiversity, embeddingDiversity, freshness, newItemRecall, novelty, personalization } from '../metrics/beyond-accuracy.ts';
+import { ACCURACY_FUNCTIONS, ACCURACY_METRICS, assertNoDuplicates, relevantCount, type Relevance } from '../metrics/ranking.ts';
 import type { ItemMeta, Recommender } from '../models/recommender.ts';
-import { accuracyAtK, ACCURACY_METRICS, assertNoDuplicates, type Relevance } from '../metrics/ranking.ts';
-import { catalogCoverage, categoryDiversity, freshness, newItemRecall, novelty, personalization } from '../metrics/beyond-accuracy.ts';
-import { bootstrapMean, pairedDifference, resampleIndices, type Interval } from '../stats/bootstrap.ts';
+import { DEFAULT_RESAMPLES, percentileInterval, resampledMeans, resampleIndices, type Interval } from '../stats/bootstrap.ts';
+import { comparePairedMeans } from '../stats/paired.ts';
 import type { EvalSet } from './eval-set.ts';
 
 export type RunRole = 'candidate' | 'live' | 'baseline';
+export const RUN_ROLES = ['candidate', 'live', 'baseline'] as const;
 
 export interface EvalRun {
   readonly name: string;
@@ -19,16 +25,19 @@ export interface EvalRun {
 
 export interface EvaluationOptions {
   readonly k: number;
-  /** Default 7. */
+  /** Seed of the bootstrap and of personalization's pair sampling; default 7. */
   readonly seed?: number;
   /** Bootstrap resamples; default 1000. */
   readonly resamples?: number;
   /** Window of "fresh" for the freshness metric, in days; default 7. */
   readonly freshnessDays?: number;
+  /** Item vectors for embedding diversity; without them that metric is left out. */
+  readonly itemVectors?: (itemId: string) => Float32Array | undefined;
 }
 
 export interface SliceStats {
   readonly users: number;
+  /** Mean of every accuracy metric over the slice's users. */
   readonly metrics: Readonly<Record<string, number>>;
 }
 
@@ -39,7 +48,9 @@ export interface RunReport {
   /** Users scored (those with at least one relevant item); users without a prediction count 0. */
   readonly users: number;
   readonly usersWithoutPrediction: number;
+  /** `ndcg@k`... → mean with its 95% bootstrap interval. */
   readonly metrics: Readonly<Record<string, Interval>>;
+  /** coverage, diversity, novelty, personalization, freshness, newItemRecall, newItemRelevant (+ embeddingDiversity). */
   readonly beyond: Readonly<Record<string, number>>;
   /** dimension → value → stats. */
   readonly slices: Readonly<Record<string, Readonly<Record<string, SliceStats>>>>;
@@ -52,14 +63,19 @@ export interface Comparison {
   readonly metric: string;
   /** Candidate minus the other run, per user, with its paired interval. */
   readonly difference: Interval;
-  /** difference.mean over the other run's mean (Infinity when that is 0 and the difference positive). */
-  readonly relativeLift: number;
+  /** difference.mean over the other run's mean; null when that mean is 0. */
+  readonly relativeLift: number | null;
+  /** The relative lift with its interval over the same resamples; null when the other run's mean is 0. */
+  readonly liftInterval: Interval | null;
 }
 
 export interface EvaluationReport {
   readonly shelf: string;
   readonly k: number;
+  /** Users scored: those with at least one relevant item. */
   readonly users: number;
+  /** Users of the evaluation set left out for having no relevant item. */
+  readonly usersWithoutRelevant: number;
   readonly evaluatedAt: number;
   readonly seed: number;
   readonly resamples: number;
@@ -67,7 +83,7 @@ export interface EvaluationReport {
   readonly comparisons: readonly Comparison[];
 }
 
-/** Scored lists of several runs over the same users: the common core of both entry points. */
+/** Lists of several runs over the same users: the common core of both entry points. */
 export interface ListsInput {
   readonly shelf: string;
   readonly userIds: readonly string[];
@@ -78,14 +94,17 @@ export interface ListsInput {
   readonly catalogSize: number;
   readonly trainItemCounts: ReadonlyMap<string, number>;
   readonly evaluatedAt: number;
+  /** Users left out before scoring for having no relevant item; default 0. */
+  readonly usersWithoutRelevant?: number;
 }
 
-/** Asks every recommender for every case of the set and scores the lists. */
+/** Asks every recommender for the top k of every case of the set and scores the lists. */
 export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: EvaluationOptions): EvaluationReport {
-  const cases = set.cases.filter((c) => [...c.relevant.values()].some((g) => g > 0));
+  const cases = set.cases.filter((c) => relevantCount(c.relevant) > 0);
+  const request = set.candidates ? { candidates: set.candidates } : {};
   const lists = runs.map((run) =>
     cases.map((c) => {
-      const list = run.recommender.recommend(c.context, options.k, { exclude: c.exclude, ...(set.candidates ? { candidates: set.candidates } : {}) }).map((s) => s.itemId);
+      const list = run.recommender.recommend(c.context, options.k, { exclude: c.exclude, ...request }).map((s) => s.itemId);
       assertNoDuplicates(list, `${run.name}'s list for user ${c.context.userId}`);
       return list;
     }),
@@ -101,6 +120,58 @@ export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: Ev
       catalogSize: set.candidates?.length ?? set.catalog.size,
       trainItemCounts: set.trainItemCounts,
       evaluatedAt: set.evaluatedAt,
+      usersWithoutRelevant: set.cases.length - cases.length,
+    },
+    options,
+  );
+}
+
+/** Lists computed elsewhere: one map userId → ranked items (best first) per run. */
+export interface PredictionRun {
+  readonly name: string;
+  /** Default: the first run is the candidate, the others baselines. */
+  readonly role?: RunRole;
+  readonly lists: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface PredictionOptions extends EvaluationOptions {
+  readonly shelf?: string;
+  /** Item metadata for diversity and freshness; default none. */
+  readonly catalog?: ReadonlyMap<string, ItemMeta>;
+  /** Denominator of coverage; default the catalog's size. */
+  readonly catalogSize?: number;
+  /** Training interactions per item, for novelty and new-item recall; default none. */
+  readonly trainItemCounts?: ReadonlyMap<string, number>;
+  /** Epoch ms of the evaluation, for freshness; default 0. */
+  readonly evaluatedAt?: number;
+  /** Slice labels per user; default none. */
+  readonly slices?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/**
+ * Scores externally supplied lists against `truth` (userId → relevance). Users are the truth's users
+ * with at least one relevant item, in sorted order (so the bootstrap does not depend on file order);
+ * predictions for users absent from the truth are ignored.
+ */
+export function evaluatePredictions(truth: ReadonlyMap<string, Relevance>, predictionsByRun: readonly PredictionRun[], options: PredictionOptions): EvaluationReport {
+  const userIds = [...truth.keys()].filter((u) => relevantCount(truth.get(u) as Relevance) > 0).sort();
+  const runs = predictionsByRun.map((run, index) => {
+    for (const [userId, list] of run.lists) assertNoDuplicates(list, `${run.name}: the list of user ${userId}`);
+    return { name: run.name, role: run.role ?? (index === 0 ? ('candidate' as const) : ('baseline' as const)), kind: 'external', lists: userIds.map((u) => run.lists.get(u)) };
+  });
+  const catalog = options.catalog ?? new Map<string, ItemMeta>();
+  return scoreLists(
+    {
+      shelf: options.shelf ?? 'external',
+      userIds,
+      relevant: userIds.map((u) => truth.get(u) as Relevance),
+      slices: userIds.map((u) => options.slices?.get(u) ?? {}),
+      runs,
+      catalog,
+      catalogSize: options.catalogSize ?? catalog.size,
+      trainItemCounts: options.trainItemCounts ?? new Map(),
+      evaluatedAt: options.evaluatedAt ?? 0,
+      usersWithoutRelevant: truth.size - userIds.length,
     },
     options,
   );
@@ -110,58 +181,70 @@ export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: Ev
 export function scoreLists(input: ListsInput, options: EvaluationOptions): EvaluationReport {
   const { k } = options;
   const seed = options.seed ?? 7;
-  const resamples = options.resamples ?? 1000;
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const n = input.userIds.length;
-  const samples = resampleIndices(n, resamples, seed);
   const metricNames = ACCURACY_METRICS.map((m) => `${m}@${k}`);
-  const perUser = input.runs.map((run) => {
-    const vectors: Record<string, Float64Array> = Object.fromEntries(metricNames.map((m) => [m, new Float64Array(n)]));
+  // Per-user vectors, run-major then metric: vectors[r * M + m][u].
+  const vectors: Float64Array[] = [];
+  for (const run of input.runs) {
+    const block = ACCURACY_METRICS.map(() => new Float64Array(n));
     for (let u = 0; u < n; u++) {
-      const values = accuracyAtK(run.lists[u] ?? [], input.relevant[u] as Relevance, k);
-      for (const m of metricNames) (vectors[m] as Float64Array)[u] = values[m] as number;
+      const list = run.lists[u];
+      if (list === undefined || list.length === 0) continue;
+      const relevant = input.relevant[u] as Relevance;
+      ACCURACY_METRICS.forEach((m, j) => {
+        (block[j] as Float64Array)[u] = ACCURACY_FUNCTIONS[m](list, relevant, k);
+      });
     }
-    return vectors;
-  });
+    vectors.push(...block);
+  }
+  const samples = resampleIndices(n, resamples, seed);
+  const resampled = n === 0 ? vectors.map(() => new Float64Array(0)) : resampledMeans(vectors, samples);
+  const means = vectors.map((v) => (n === 0 ? 0 : v.reduce((s, x) => s + x, 0) / n));
+  const at = (r: number, j: number): number => r * metricNames.length + j;
+
   const runs: RunReport[] = input.runs.map((run, r) => {
-    const vectors = perUser[r] as Record<string, Float64Array>;
-    const lists = run.lists.map((l) => l ?? []);
-    const fresh = freshness(lists, input.catalog, input.evaluatedAt, options.freshnessDays ?? 7);
+    // Beyond-accuracy metrics describe what a user sees: the top k only.
+    const lists = run.lists.map((l) => (l === undefined ? [] : l.length > k ? l.slice(0, k) : l));
     const nir = newItemRecall(lists, input.relevant, input.trainItemCounts, k);
+    const beyond: Record<string, number> = {
+      coverage: catalogCoverage(lists, input.catalogSize),
+      diversity: categoryDiversity(lists, input.catalog),
+      novelty: novelty(lists, input.trainItemCounts, input.catalogSize),
+      personalization: personalization(lists, 2000, seed),
+      freshness: freshness(lists, input.catalog, input.evaluatedAt, options.freshnessDays ?? 7),
+      newItemRecall: nir.value,
+      newItemRelevant: nir.items,
+    };
+    if (options.itemVectors) beyond.embeddingDiversity = embeddingDiversity(lists, options.itemVectors);
     return {
       name: run.name,
       role: run.role,
       kind: run.kind,
       users: n,
       usersWithoutPrediction: run.lists.filter((l) => l === undefined || l.length === 0).length,
-      metrics: Object.fromEntries(metricNames.map((m) => [m, bootstrapMean(vectors[m] as Float64Array, samples)])),
-      beyond: {
-        coverage: catalogCoverage(lists, input.catalogSize),
-        diversity: categoryDiversity(lists, input.catalog),
-        novelty: novelty(lists, input.trainItemCounts, input.catalogSize),
-        personalization: personalization(lists, 2000, seed),
-        freshness: fresh,
-        newItemRecall: nir.value,
-        newItemRelevant: nir.items,
-      },
-      slices: sliceStats(input.slices, vectors, metricNames),
+      metrics: Object.fromEntries(metricNames.map((m, j) => [m, n === 0 ? { mean: 0, lo: 0, hi: 0 } : percentileInterval(means[at(r, j)] as number, Float64Array.from(resampled[at(r, j)] as Float64Array))])),
+      beyond,
+      slices: sliceStats(input.slices, vectors.slice(at(r, 0), at(r + 1, 0)), metricNames),
     };
   });
+
   const comparisons: Comparison[] = [];
   const c = input.runs.findIndex((r) => r.role === 'candidate');
-  if (c >= 0) {
+  if (c >= 0 && n > 0) {
     input.runs.forEach((other, o) => {
       if (o === c) return;
-      for (const m of metricNames) {
-        const difference = pairedDifference((perUser[c] as Record<string, Float64Array>)[m] as Float64Array, (perUser[o] as Record<string, Float64Array>)[m] as Float64Array, samples);
-        const base = (runs[o] as RunReport).metrics[m]?.mean ?? 0;
-        comparisons.push({ candidate: input.runs[c]?.name ?? '', against: other.name, role: other.role, metric: m, difference, relativeLift: base > 0 ? difference.mean / base : difference.mean > 0 ? Infinity : 0 });
-      }
+      metricNames.forEach((metric, j) => {
+        const cmp = comparePairedMeans(means[at(c, j)] as number, means[at(o, j)] as number, resampled[at(c, j)] as Float64Array, resampled[at(o, j)] as Float64Array);
+        comparisons.push({ candidate: input.runs[c]?.name ?? '', against: other.name, role: other.role, metric, difference: cmp.difference, relativeLift: cmp.relativeLift?.mean ?? null, liftInterval: cmp.relativeLift });
+      });
     });
   }
-  return { shelf: input.shelf, k, users: n, evaluatedAt: input.evaluatedAt, seed, resamples, runs, comparisons };
+  return { shelf: input.shelf, k, users: n, usersWithoutRelevant: input.usersWithoutRelevant ?? 0, evaluatedAt: input.evaluatedAt, seed, resamples, runs, comparisons };
 }
 
-function sliceStats(slices: readonly Readonly<Record<string, string>>[], vectors: Record<string, Float64Array>, metrics: readonly string[]): Record<string, Record<string, SliceStats>> {
+/** Every metric per slice value (dimensions and values in sorted order), with the slice's user count. */
+function sliceStats(slices: readonly Readonly<Record<string, string>>[], vectors: readonly Float64Array[], metrics: readonly string[]): Record<string, Record<string, SliceStats>> {
   const groups = new Map<string, Map<string, number[]>>();
   slices.forEach((labels, u) => {
     for (const [dim, value] of Object.entries(labels)) {
@@ -173,13 +256,19 @@ function sliceStats(slices: readonly Readonly<Record<string, string>>[], vectors
     }
   });
   const out: Record<string, Record<string, SliceStats>> = {};
-  for (const [dim, byValue] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out[dim] = {};
-    for (const [value, users] of [...byValue].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const means: Record<string, number> = {};
-      for (const m of metrics) means[m] = users.reduce((s, u) => s + ((vectors[m] as Float64Array)[u] as number), 0) / users.length;
-      (out[dim] as Record<string, SliceStats>)[value] = { users: users.length, metrics: means };
+  for (const [dim, byValue] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const values: Record<string, SliceStats> = {};
+    for (const [value, users] of [...byValue].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const sliceMeans: Record<string, number> = {};
+      metrics.forEach((m, j) => {
+        const v = vectors[j] as Float64Array;
+        let s = 0;
+        for (const u of users) s += v[u] as number;
+        sliceMeans[m] = s / users.length;
+      });
+      values[value] = { users: users.length, metrics: sliceMeans };
     }
+    out[dim] = values;
   }
   return out;
 }

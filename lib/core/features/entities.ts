@@ -5,6 +5,7 @@
  */
 import { toEpochMs, type CatalogItem, type ListeningEvent, type User } from '../contract.ts';
 import type { Feature, HistoryEvent, ItemMeta, UserMeta } from '../models/recommender.ts';
+import { TRANSFORM_CONSTANTS } from './constants.ts';
 
 /** The facts about a user that features are made of. */
 export interface UserFacts {
@@ -38,14 +39,17 @@ export function itemFeatures(item: CatalogItem): Feature[] {
   return features;
 }
 
+/** What heuristics and the evaluator know about an item: type, categories, publish time, parent show. */
 export function itemMeta(item: CatalogItem): ItemMeta {
   return { type: item.type, categories: item.categories, publishedAt: toEpochMs(item.publishedAt), ...(item.showId !== undefined ? { showId: item.showId } : {}) };
 }
 
+/** What segment heuristics know about a user: country, device, age band, onboarding picks, signup time. */
 export function userMeta(user: User): UserMeta {
   return { country: user.country, device: user.device, ageBand: user.ageBand, onboardingGenres: user.onboardingGenres, signupAt: toEpochMs(user.signupAt) };
 }
 
+/** One raw event as the history serving and the Shortcuts transforms read (time in epoch ms). */
 export function historyEvent(event: ListeningEvent): HistoryEvent {
   return { itemId: event.itemId, ts: toEpochMs(event.timestamp), eventType: event.eventType, msPlayed: event.msPlayed, progress: event.progress, localHour: event.localHour };
 }
@@ -65,4 +69,12 @@ export function historyOf(events: readonly ListeningEvent[]): Map<string, Histor
 /** Listening, as opposed to impressions, skips and saves. */
 export function isListen(eventType: string): boolean {
   return eventType === 'play' || eventType === 'resume' || eventType === 'complete';
+}
+
+/**
+ * A listen strong enough to count as a positive interaction or a "start": at least
+ * TRANSFORM_CONSTANTS.minListenMs played, or at least minListenProgress reached (logs without msPlayed).
+ */
+export function isPositiveListen(event: { readonly eventType: string; readonly msPlayed: number; readonly progress: number }): boolean {
+  return isListen(event.eventType) && (event.msPlayed >= TRANSFORM_CONSTANTS.minListenMs || event.progress >= TRANSFORM_CONSTANTS.minListenProgress);
 }

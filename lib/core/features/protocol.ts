@@ -3,8 +3,10 @@
  * events in [cutoff, cutoff + testDays) test. Every model and baseline is then scored on exactly
  * the same users, candidates and exclusions (the EvalSet).
  *
- *   podcasts  — relevant: shows a user starts in the test window that they had never played;
- *               excluded: shows played before; candidates: every show published before the window ends.
+ *   podcasts  — users who exist at the cut-off; relevant: shows they start in the test window that
+ *               they had never played; excluded: shows played before; candidates: every show
+ *               published before the window ends. (Users who sign up in the window would be asked at
+ *               a time before they existed; they are the playlists shelf's users.)
  *   playlists — users who sign up in the test window; relevant: playlists they play in their first
  *               3 days; they have no history, only features (onboarding picks, country, device, age).
  *   shortcuts — users active before and in the window; relevant: the familiar items of their first
@@ -12,9 +14,10 @@
  */
 import { toEpochMs, type CatalogItem, type ListeningEvent, type Shelf, type User } from '../contract.ts';
 import type { EvalCase, EvalSet } from '../eval/eval-set.ts';
-import type { Feature, HistoryEvent, ItemMeta, TrainingData, UserMeta } from '../models/recommender.ts';
+import type { Feature, FeatureRows, HistoryEvent, ItemMeta, TrainingData, UserMeta } from '../models/recommender.ts';
 import type { RankingExamples } from '../models/shortcuts/types.ts';
-import { historyOf, isListen, itemFeatures, itemMeta, userFeatures, userMeta } from './entities.ts';
+import { TRANSFORM_CONSTANTS } from './constants.ts';
+import { historyOf, isListen, isPositiveListen, itemFeatures, itemMeta, userFeatures, userMeta } from './entities.ts';
 import { aggregateInteractions } from './interactions.ts';
 import { buildShortcutsExamples, sessionStarts, shortcutCandidates, shortcutCatalog, shortcutUnit, weekdayOf } from './shortcuts.ts';
 import { TRANSFORM_VERSION } from './version.ts';
@@ -41,8 +44,10 @@ export interface ShelfData {
   readonly train: TrainingData;
   readonly eval: EvalSet;
   /** Features of every rankable item of the shelf, including items published after the cut-off. */
-  readonly itemFeatures: ReadonlyMap<string, readonly Feature[]>;
-  readonly userFeatures: ReadonlyMap<string, readonly Feature[]>;
+  readonly itemFeatures: FeatureRows;
+  /** Features of every user, including users who sign up after the cut-off. */
+  readonly userFeatures: FeatureRows;
+  /** Shortcuts only: the ranker's training examples, decision points in the 21 days before the cut-off. */
   readonly shortcutExamples?: RankingExamples;
 }
 
@@ -67,15 +72,26 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
   const userFeatureRows = new Map<string, readonly Feature[]>(input.users.map((u) => [u.userId, userFeatures(u)]));
   const usersMeta = new Map<string, UserMeta>(input.users.map((u) => [u.userId, userMeta(u)]));
 
-  const trainEvents = input.events.filter((e) => toEpochMs(e.timestamp) < cutoff);
+  // One pass over the raw events: everything before the end of the test window, per user, sorted.
+  // Training reads only the part of each history before the cut-off.
   const history = historyOf(input.events.filter((e) => toEpochMs(e.timestamp) < end));
   const trainListens: { userId: string; unit: string; ts: number }[] = [];
+  const playedBefore = new Map<string, Set<string>>();
   const activity = new Map<string, number>();
-  for (const e of trainEvents) {
-    if (!isListen(e.eventType)) continue;
-    activity.set(e.userId, (activity.get(e.userId) ?? 0) + 1);
-    const unit = shortcutUnit(e.itemId, meta);
-    if (unitTypes.has(meta.get(unit)?.type ?? '')) trainListens.push({ userId: e.userId, unit, ts: toEpochMs(e.timestamp) });
+  for (const [userId, events] of history) {
+    const played = new Set<string>();
+    let listens = 0;
+    for (let i = 0, n = countBefore(events, cutoff); i < n; i++) {
+      const e = events[i] as HistoryEvent;
+      if (!isListen(e.eventType)) continue;
+      listens++;
+      const unit = shortcutUnit(e.itemId, meta);
+      if (!unitTypes.has(meta.get(unit)?.type ?? '')) continue;
+      played.add(unit);
+      if (isPositiveListen(e)) trainListens.push({ userId, unit, ts: e.ts });
+    }
+    if (listens > 0) activity.set(userId, listens);
+    if (played.size > 0) playedBefore.set(userId, played);
   }
   const interactions = aggregateInteractions(trainListens);
   const trainItemCounts = new Map<string, number>();
@@ -108,22 +124,18 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
 
   if (shelf === 'podcasts') {
     candidates = units.filter((i) => toEpochMs(i.publishedAt) < end).map((i) => i.itemId).sort();
-    const playedBefore = new Map<string, Set<string>>();
-    for (const l of trainListens) {
-      let set = playedBefore.get(l.userId);
-      if (set === undefined) playedBefore.set(l.userId, (set = new Set()));
-      set.add(l.unit);
-    }
     for (const [userId, events] of [...history].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const signup = usersMeta.get(userId)?.signupAt;
+      if (signup !== undefined && signup >= cutoff) continue;
       const before = playedBefore.get(userId) ?? new Set<string>();
       const relevant = new Map<string, number>();
       for (const e of events) {
-        if (e.ts < cutoff || !isListen(e.eventType)) continue;
+        if (e.ts < cutoff || !isPositiveListen(e)) continue;
         const unit = shortcutUnit(e.itemId, meta);
         if (unitTypes.has(meta.get(unit)?.type ?? '') && !before.has(unit)) relevant.set(unit, 1);
       }
       if (relevant.size === 0) continue;
-      const past = events.filter((e) => e.ts < cutoff);
+      const past = events.slice(0, countBefore(events, cutoff));
       cases.push({ context: contextOf(userId, cutoff, past), relevant, exclude: before, slices: slicer(userId) });
     }
   } else if (shelf === 'playlists') {
@@ -133,14 +145,15 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
       if (signup < cutoff || signup >= end) continue;
       const relevant = new Map<string, number>();
       for (const e of history.get(user.userId) ?? []) {
-        if (e.ts >= signup && e.ts < Math.min(signup + 3 * DAY, end) && isListen(e.eventType) && meta.get(e.itemId)?.type === 'playlist') relevant.set(e.itemId, 1);
+        if (e.ts >= signup && e.ts < Math.min(signup + 3 * DAY, end) && isPositiveListen(e) && meta.get(e.itemId)?.type === 'playlist') relevant.set(e.itemId, 1);
       }
       if (relevant.size === 0) continue;
       cases.push({ context: contextOf(user.userId, signup, undefined), relevant, exclude: new Set(), slices: slicer(user.userId) });
     }
   } else {
-    const trainHistory = historyOf(trainEvents);
-    shortcutExamples = buildShortcutsExamples(trainHistory, catalog, { from: cutoff - SHORTCUT_EXAMPLE_DAYS * DAY, to: cutoff });
+    // The examples' decision points lie before the cut-off and their features read only history
+    // before each decision point, so the full histories can be passed without leaking the window.
+    shortcutExamples = buildShortcutsExamples(history, catalog, { from: cutoff - SHORTCUT_EXAMPLE_DAYS * DAY, to: cutoff });
     for (const [userId, events] of [...history].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const first = sessionStarts(events, cutoff, end)[0];
       if (first === undefined) continue;
@@ -149,7 +162,7 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
       const relevant = new Map<string, number>();
       for (let i = first; i < events.length; i++) {
         const e = events[i] as HistoryEvent;
-        if (i > first && e.ts - (events[i - 1] as HistoryEvent).ts > 30 * 60_000) break;
+        if (i > first && e.ts - (events[i - 1] as HistoryEvent).ts > TRANSFORM_CONSTANTS.sessionGapMs) break;
         if (!isListen(e.eventType)) continue;
         const unit = shortcutUnit(e.itemId, meta);
         if (familiar.has(unit)) relevant.set(unit, 1);
@@ -163,6 +176,18 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
   const evalCatalog = shelf === 'shortcuts' ? meta : unitMeta;
   const evalSet: EvalSet = { shelf, cases, ...(candidates ? { candidates } : {}), trainItemCounts, catalog: evalCatalog, evaluatedAt: cutoff };
   return { train, eval: evalSet, itemFeatures: itemFeatureRows, userFeatures: userFeatureRows, ...(shortcutExamples ? { shortcutExamples } : {}) };
+}
+
+/** Number of events (sorted by ts) strictly before `t`. */
+function countBefore(events: readonly HistoryEvent[], t: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((events[mid] as HistoryEvent).ts < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

@@ -5,10 +5,10 @@
  */
 import type { HistoryEvent, ItemMeta } from '../models/recommender.ts';
 import type { RankingExamples, ShortcutCatalog } from '../models/shortcuts/types.ts';
+import { DAY_MS as DAY, HOUR_MS as HOUR, TRANSFORM_CONSTANTS as C } from './constants.ts';
 import { isListen } from './entities.ts';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+export { historyOf } from './entities.ts';
 
 export const SHORTCUT_TYPES = ['show', 'album', 'audiobook', 'playlist'] as const;
 
@@ -27,10 +27,13 @@ export const SHORTCUT_FEATURE_NAMES: readonly string[] = [
 ];
 const F = SHORTCUT_FEATURE_NAMES.length;
 
-/** The item a shortcut points at: an episode's show; anything else itself. */
+/**
+ * The item a shortcut points at: an episode's show; a track's album when known (the contract's one
+ * parent field, showId, names it); a show, album, audiobook or playlist, or an unknown id, itself.
+ */
 export function shortcutUnit(itemId: string, meta: ReadonlyMap<string, ItemMeta>): string {
   const m = meta.get(itemId);
-  return m?.type === 'episode' && m.showId !== undefined ? m.showId : itemId;
+  return (m?.type === 'episode' || m?.type === 'track') && m.showId !== undefined ? m.showId : itemId;
 }
 
 /** Catalog facts for the transforms: metadata and each show's episode publish times, ascending. */
@@ -61,8 +64,8 @@ function endIndex(history: readonly HistoryEvent[], now: number): number {
 
 /** Distinct units the user listened to before `now` within the lookback, most recent first. */
 export function shortcutCandidates(history: readonly HistoryEvent[], now: number, catalog: ShortcutCatalog, options: { maxCandidates?: number; lookbackDays?: number } = {}): string[] {
-  const max = options.maxCandidates ?? 30;
-  const since = now - (options.lookbackDays ?? 28) * DAY;
+  const max = options.maxCandidates ?? C.maxCandidates;
+  const since = now - (options.lookbackDays ?? C.lookbackDays) * DAY;
   const out: string[] = [];
   const seen = new Set<string>();
   for (let i = endIndex(history, now) - 1; i >= 0 && out.length < max; i--) {
@@ -101,7 +104,7 @@ export function shortcutFeatures(
   const plays28 = new Float32Array(candidates.length);
   const nearHour = new Float32Array(candidates.length);
   const sameDay = new Float32Array(candidates.length);
-  const since = ctx.now - 28 * DAY;
+  const since = ctx.now - C.lookbackDays * DAY;
   for (let i = endIndex(history, ctx.now) - 1; i >= 0; i--) {
     const e = history[i] as HistoryEvent;
     if (e.ts < since) break;
@@ -112,19 +115,19 @@ export function shortcutFeatures(
     if (last[r] === -1) {
       last[r] = e.ts;
       lastProgress[r] = e.progress;
-      finished[r] = e.eventType === 'complete' || e.progress >= 0.98 ? 1 : 0;
+      finished[r] = e.eventType === 'complete' || e.progress >= C.finishedProgress ? 1 : 0;
     }
     plays28[r]! += 1;
     if (age < 7 * DAY) plays7[r]! += 1;
     if (age < DAY) plays1[r]! += 1;
-    if (hourDistance(e.localHour, ctx.localHour) <= 2) nearHour[r]! += 1;
+    if (hourDistance(e.localHour, ctx.localHour) <= C.hourWindow) nearHour[r]! += 1;
     if (new Date(e.ts).getUTCDay() === ctx.weekday) sameDay[r]! += 1;
   }
   candidates.forEach((unit, r) => {
     const o = r * F;
     const n = plays28[r] as number;
     const lastTs = last[r] as number;
-    out[o] = Math.log1p(lastTs < 0 ? 28 * 24 : (ctx.now - lastTs) / HOUR);
+    out[o] = Math.log1p(lastTs < 0 ? C.lookbackDays * 24 : (ctx.now - lastTs) / HOUR);
     out[o + 1] = Math.log1p(plays1[r] as number);
     out[o + 2] = Math.log1p(plays7[r] as number);
     out[o + 3] = Math.log1p(n);
@@ -166,7 +169,7 @@ export function sessionStarts(history: readonly HistoryEvent[], from: number, to
   let previous = -Infinity;
   history.forEach((e, i) => {
     if (!isListen(e.eventType)) return;
-    if (e.ts >= from && e.ts < to && e.ts - previous > 30 * 60_000) starts.push(i);
+    if (e.ts >= from && e.ts < to && e.ts - previous > C.sessionGapMs) starts.push(i);
     previous = e.ts;
   });
   return starts;
@@ -189,7 +192,7 @@ export function buildShortcutsExamples(
   const users = [...historyByUser.keys()].sort();
   for (const user of users) {
     const history = historyByUser.get(user) as readonly HistoryEvent[];
-    const starts = sessionStarts(history, window.from, window.to).slice(-(window.maxGroupsPerUser ?? 20));
+    const starts = sessionStarts(history, window.from, window.to).slice(-(window.maxGroupsPerUser ?? C.maxGroupsPerUser));
     for (const index of starts) {
       const event = history[index] as HistoryEvent;
       const candidates = shortcutCandidates(history, event.ts, catalog);

@@ -43,11 +43,15 @@ export interface GateDecision {
   readonly liveVersion: string | null;
 }
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'infinitely');
 const f4 = (x: number): string => x.toFixed(4);
 
-/** Decides pass or fail, giving every reason in plain words. */
-export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, liveVersion: string | null): GateDecision {
+/**
+ * Decides pass or fail, giving every reason in plain words (each names the metric, the values and
+ * the baseline, live model or slice). `liveVersion` is the live model's version id; by default the
+ * live run's name, or null when the report has no live run.
+ */
+export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, liveVersion: string | null = report.runs.find((r) => r.role === 'live')?.name ?? null): GateDecision {
   const m = policy.primaryMetric;
   const reasons: string[] = [];
   let pass = true;
@@ -57,6 +61,10 @@ export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, li
   };
   const candidate = report.runs.find((r) => r.role === 'candidate');
   if (candidate === undefined) return { pass: false, reasons: ['no candidate in the evaluation'], primaryMetric: m, liveVersion };
+  if (candidate.metrics[m] === undefined) {
+    const available = Object.keys(candidate.metrics).join(', ') || 'none';
+    return { pass: false, reasons: [`the primary metric ${m} is not in the evaluation (it has ${available}): evaluate with the policy's k`], primaryMetric: m, liveVersion };
+  }
   const value = (r: RunReport): number => r.metrics[m]?.mean ?? 0;
   const baselines = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => value(b) - value(a));
   const best = baselines[0];
@@ -79,7 +87,8 @@ export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, li
   else {
     const change = value(live) > 0 ? (value(candidate) - value(live)) / value(live) : 0;
     if (change < -policy.maxRegressionVsLive) fail(`${m} ${f4(value(candidate))} is ${pct(-change)} below the live model ${live.name} (${f4(value(live))}); at most ${pct(policy.maxRegressionVsLive)} regression is allowed`);
-    else reasons.push(`${m} changes by ${pct(change)} against the live model ${live.name} (${f4(value(live))}), within the allowed ${pct(policy.maxRegressionVsLive)} regression`);
+    else if (change >= 0) reasons.push(`${m} ${f4(value(candidate))} is ${pct(change)} above the live model ${live.name} (${f4(value(live))})`);
+    else reasons.push(`${m} ${f4(value(candidate))} is ${pct(-change)} below the live model ${live.name} (${f4(value(live))}), within the allowed ${pct(policy.maxRegressionVsLive)} regression`);
   }
 
   const g = policy.guardrails;

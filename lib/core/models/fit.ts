@@ -1,5 +1,6 @@
 /** Which dummy models each shelf is compared with, and how to fit one by name. */
 import type { Shelf } from '../contract.ts';
+import { ConfigError } from '../errors.ts';
 import { fitOwnHistory } from './baselines/own-history.ts';
 import { fitPopularity, fitRecentPopularity } from './baselines/popularity.ts';
 import { fitSegmentPopularity } from './baselines/popularity-segment.ts';
@@ -12,6 +13,10 @@ export const BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
   shortcuts: ['most-recent', 'most-frequent'],
 };
 
+/** Every baseline fitBaseline knows, sorted. */
+export const BASELINE_NAMES: readonly string[] = ['most-frequent', 'most-recent', 'popularity', 'popularity-segment', 'random', 'recent-popularity'];
+
+/** Fits the named baseline with its default options; an unknown name is a ConfigError listing the known ones. */
 export function fitBaseline(name: string, data: TrainingData, seed: number): Recommender {
   switch (name) {
     case 'popularity':
@@ -26,6 +31,6 @@ export function fitBaseline(name: string, data: TrainingData, seed: number): Rec
     case 'most-frequent':
       return fitOwnHistory(name, data);
     default:
-      throw new Error(`unknown baseline "${name}"; known: popularity, recent-popularity, popularity-segment, random, most-recent, most-frequent`);
+      throw new ConfigError(`unknown baseline "${name}"; known baselines: ${BASELINE_NAMES.join(', ')}`);
   }
 }

@@ -4,6 +4,7 @@
  * beyond the tolerance; roll back when it is significantly worse or worse beyond the tolerance; wait
  * otherwise. Every decision carries its reason in plain words.
  */
+import { DataQualityError } from '../errors.ts';
 
 export interface ArmStats {
   readonly impressions: number;
@@ -27,7 +28,7 @@ export interface Rate {
   readonly hi: number;
 }
 
-/** Wilson score interval of a proportion. */
+/** Wilson score interval of a proportion: rate and [lo, hi] within [0, 1]; [0, 1] for 0 trials. */
 export function wilson(successes: number, trials: number, z = 1.96): Rate {
   if (trials === 0) return { rate: 0, lo: 0, hi: 1 };
   const p = successes / trials;
@@ -47,12 +48,46 @@ export interface CanaryDecision {
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
-export function decideCanary(live: ArmStats, canary: ArmStats, policy: CanaryPolicy = DEFAULT_CANARY_POLICY): CanaryDecision {
-  const l = wilson(live.plays, live.impressions);
-  const c = wilson(canary.plays, canary.impressions);
-  const pooled = (live.plays + canary.plays) / Math.max(1, live.impressions + canary.impressions);
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / Math.max(1, live.impressions) + 1 / Math.max(1, canary.impressions)));
-  const zScore = se > 0 ? (c.rate - l.rate) / se : 0;
+/** Both arms of a canary, over the same period. */
+export interface CanaryStats {
+  readonly live: ArmStats;
+  readonly canary: ArmStats;
+}
+
+/**
+ * The z statistic of the canary's rate minus live's, with the pooled standard error; 0 when either
+ * arm has no impressions or the pooled rate is 0 or 1 (no evidence either way).
+ */
+export function twoProportionZ(live: ArmStats, canary: ArmStats): number {
+  if (live.impressions === 0 || canary.impressions === 0) return 0;
+  const pooled = (live.plays + canary.plays) / (live.impressions + canary.impressions);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / live.impressions + 1 / canary.impressions));
+  return se > 0 ? (canary.plays / canary.impressions - live.plays / live.impressions) / se : 0;
+}
+
+function checkArm(name: string, arm: ArmStats): void {
+  const ok = Number.isInteger(arm.impressions) && Number.isInteger(arm.plays) && arm.impressions >= 0 && arm.plays >= 0 && arm.plays <= arm.impressions;
+  if (!ok) throw new DataQualityError(`canary statistics: the ${name} arm has ${arm.plays} plays on ${arm.impressions} impressions; expected whole numbers with 0 <= plays <= impressions`);
+}
+
+/**
+ * Promote, roll back or wait. Wait until each arm has `minImpressions`; then roll back when the canary
+ * is significantly worse (z < −policy.z) or even its Wilson upper bound trails live's rate by more
+ * than the tolerance; promote otherwise (not worse, with enough data). Accepts ({ live, canary }, policy)
+ * or (live, canary, policy).
+ */
+export function decideCanary(stats: CanaryStats, policy?: CanaryPolicy): CanaryDecision;
+export function decideCanary(live: ArmStats, canary: ArmStats, policy?: CanaryPolicy): CanaryDecision;
+export function decideCanary(first: CanaryStats | ArmStats, second?: ArmStats | CanaryPolicy, third?: CanaryPolicy): CanaryDecision {
+  const pair = 'live' in first;
+  const live = pair ? first.live : first;
+  const canary = pair ? first.canary : (second as ArmStats);
+  const policy = (pair ? (second as CanaryPolicy | undefined) : third) ?? DEFAULT_CANARY_POLICY;
+  checkArm('live', live);
+  checkArm('canary', canary);
+  const l = wilson(live.plays, live.impressions, policy.z);
+  const c = wilson(canary.plays, canary.impressions, policy.z);
+  const zScore = twoProportionZ(live, canary);
   const summary = `canary play rate ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] on ${canary.impressions} impressions vs live ${pct(l.rate)} [${pct(l.lo)}, ${pct(l.hi)}] on ${live.impressions}`;
   if (live.impressions < policy.minImpressions || canary.impressions < policy.minImpressions) {
     return { action: 'wait', reason: `not enough data yet (${policy.minImpressions} impressions per arm needed): ${summary}`, live: l, canary: c, zScore };

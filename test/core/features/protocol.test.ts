@@ -28,7 +28,7 @@ describe('buildShelfData', () => {
 
   it('makes podcasts relevant the shows started in the window and never played before, excluding shows played before', () => {
     const data = build('podcasts');
-    expect(relevantOf(data)).toEqual({ u1: ['showB', 'showC'], u3: ['showA'] });
+    expect(relevantOf(data)).toEqual({ u1: ['showB', 'showC'] });
     const u1 = data.eval.cases.find((c) => c.context.userId === 'u1');
     expect([...(u1?.exclude ?? [])]).toEqual(['showA']);
     expect(u1?.context.now).toBe(WORLD_CUTOFF);
@@ -43,8 +43,8 @@ describe('buildShelfData', () => {
 
   it('labels slices by signup age, country, device and activity', () => {
     const slices = Object.fromEntries(build('podcasts').eval.cases.map((c) => [c.context.userId, c.slices]));
-    expect(slices.u1).toMatchObject({ userType: 'established', country: 'SE', device: 'mobile', activity: 'high' });
-    expect(slices.u3).toMatchObject({ userType: 'new', activity: 'low' });
+    expect(slices.u1).toEqual({ userType: 'established', country: 'SE', device: 'mobile', activity: 'high' });
+    expect(build('playlists').eval.cases[0]?.slices).toEqual({ userType: 'new', country: 'SE', device: 'mobile', activity: 'low' });
     expect(build('shortcuts').eval.cases.find((c) => c.context.userId === 'u2')?.slices).toMatchObject({ userType: 'new', country: 'US', activity: 'medium' });
   });
 
@@ -74,5 +74,43 @@ describe('buildShelfData', () => {
     expect(examples?.groups.length).toBe(3);
     expect(examples?.itemIds).toEqual(['pl1', 'album1', 'showA', 'showA', 'pl1', 'album1']);
     expect(Array.from(examples?.labels ?? [])).toEqual([0, 0, 1, 0, 0, 1]);
+  });
+
+  it.each([
+    ['podcasts', ['u1']],
+    ['playlists', ['u3']],
+    ['shortcuts', ['u1', 'u2']],
+  ] as const)('puts users who sign up in the window only in the playlists evaluation (%s: %j)', (shelf, users) => {
+    expect(build(shelf).eval.cases.map((c) => c.context.userId)).toEqual(users);
+  });
+
+  it('counts neither a short listen before the cut-off as a training positive nor one in the window as a start', () => {
+    expect(build('playlists').train.interactions.some((i) => i.userId === 'u2' && i.itemId === 'pl1')).toBe(false);
+    expect(build('podcasts').eval.cases.some((c) => c.relevant.has('showC') && c.context.userId === 'u2')).toBe(false);
+    // The short listen still makes pl1 one of u2's own recent items.
+    expect(build('shortcuts').eval.cases.find((c) => c.context.userId === 'u2')?.context.history?.map((e) => e.itemId)).toContain('pl1');
+  });
+
+  it.each(['podcasts', 'playlists', 'shortcuts'] as const)('trains %s on the same data whatever happens in the test window', (shelf) => {
+    const full = build(shelf);
+    const pastOnly = buildShelfData(shelf, { ...world, events: world.events.filter((e) => Date.parse(e.timestamp) < WORLD_CUTOFF), cutoff: WORLD_CUTOFF, testDays: WORLD_TEST_DAYS, snapshot: 'world-small' });
+    expect(full.train.interactions).toEqual(pastOnly.train.interactions);
+    expect(full.eval.trainItemCounts).toEqual(pastOnly.eval.trainItemCounts);
+    expect(full.shortcutExamples).toEqual(pastOnly.shortcutExamples);
+  });
+
+  it('describes every item of the shelf and every user, and carries the metadata of every candidate', () => {
+    const data = build('playlists');
+    expect([...data.itemFeatures.keys()].sort()).toEqual(['pl1', 'pl2', 'pl3']);
+    expect([...data.userFeatures.keys()].sort()).toEqual(['u1', 'u2', 'u3', 'u4']);
+    for (const id of data.eval.candidates ?? []) expect(data.eval.catalog.get(id)?.type).toBe('playlist');
+    expect(data.eval.evaluatedAt).toBe(WORLD_CUTOFF);
+  });
+
+  it('gives the same bytes for the same input', () => {
+    const a = build('shortcuts');
+    const b = build('shortcuts');
+    expect(Buffer.from(a.shortcutExamples?.features.buffer ?? new ArrayBuffer(0))).toEqual(Buffer.from(b.shortcutExamples?.features.buffer ?? new ArrayBuffer(0)));
+    expect(a.eval).toEqual(b.eval);
   });
 });

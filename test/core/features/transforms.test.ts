@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogItem, ListeningEvent, User } from '../../../lib/core/contract.ts';
-import { historyOf, itemFeatures, itemMeta, requestUserFeatures, userFeatures } from '../../../lib/core/features/entities.ts';
-import { buildShortcutsExamples, SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, weekdayOf } from '../../../lib/core/features/shortcuts.ts';
-import { TRANSFORM_DEFINITIONS, TRANSFORM_VERSION, versionOf } from '../../../lib/core/features/version.ts';
+import { historyOf, isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures } from '../../../lib/core/features/entities.ts';
+import { buildShortcutsExamples, SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, shortcutUnit, weekdayOf } from '../../../lib/core/features/shortcuts.ts';
 
 const HOUR = 3_600_000;
 const t0 = Date.parse('2026-10-01T00:00:00Z');
@@ -45,18 +44,57 @@ describe('shortcut features', () => {
     expect(shortcutCandidates(history, t0 + 21 * HOUR, sc)).toEqual(['album1', 'show1']);
   });
 
-  it('computes hand-checked values: recency, counts, progress, finished, new episode', () => {
-    const now = t0 + 60 * HOUR;
-    const f = shortcutFeatures(history, ['show1', 'album1'], { now, localHour: 8, weekday: weekdayOf(now) }, sc);
-    const width = SHORTCUT_FEATURE_NAMES.length;
-    const get = (row: number, name: string) => f[row * width + SHORTCUT_FEATURE_NAMES.indexOf(name)];
-    expect(get(0, 'log_hours_since_last')).toBeCloseTo(Math.log1p(28), 5);
-    expect(get(0, 'log_plays_28d')).toBeCloseTo(Math.log1p(2), 5);
-    expect(get(0, 'finished')).toBe(1);
-    expect(get(0, 'new_episode')).toBe(1); // ep2 published at +40h, after the last play at +32h
-    expect(get(0, 'hour_affinity')).toBeCloseTo(1, 5); // both plays at 08:00
-    expect(get(1, 'last_progress')).toBeCloseTo(0.6, 5);
-    expect(get(1, 'type_album')).toBe(1);
+  // At Saturday 2026-10-03 12:00, local hour 8. show1: ep1 played Thu 08:00 (0.5), completed Fri 08:00;
+  // ep2 published Fri 16:00. album1: played Thu 20:00 (0.3), resumed Sat 08:00 (0.6).
+  const now = t0 + 60 * HOUR;
+  const rows = shortcutFeatures(history, ['show1', 'album1'], { now, localHour: 8, weekday: weekdayOf(now) }, sc);
+  const width = SHORTCUT_FEATURE_NAMES.length;
+  it.each([
+    ['show1', 0, 'log_hours_since_last', Math.log1p(28)],
+    ['show1', 0, 'log_plays_1d', 0],
+    ['show1', 0, 'log_plays_7d', Math.log1p(2)],
+    ['show1', 0, 'log_plays_28d', Math.log1p(2)],
+    ['show1', 0, 'hour_affinity', 1],
+    ['show1', 0, 'weekday_affinity', 0],
+    ['show1', 0, 'last_progress', 1],
+    ['show1', 0, 'finished', 1],
+    ['show1', 0, 'new_episode', 1],
+    ['show1', 0, 'recency_rank', 0],
+    ['show1', 0, 'type_show', 1],
+    ['show1', 0, 'type_album', 0],
+    ['album1', 1, 'log_hours_since_last', Math.log1p(4)],
+    ['album1', 1, 'log_plays_1d', Math.log1p(1)],
+    ['album1', 1, 'log_plays_7d', Math.log1p(2)],
+    ['album1', 1, 'hour_affinity', 0.5],
+    ['album1', 1, 'weekday_affinity', 0.5],
+    ['album1', 1, 'last_progress', 0.6],
+    ['album1', 1, 'finished', 0],
+    ['album1', 1, 'new_episode', 0],
+    ['album1', 1, 'recency_rank', 1],
+    ['album1', 1, 'type_album', 1],
+  ] as const)('gives %s (row %i) %s = %d', (_unit, row, name, expected) => {
+    expect(SHORTCUT_FEATURE_NAMES).toContain(name);
+    expect(rows[row * width + SHORTCUT_FEATURE_NAMES.indexOf(name)]).toBeCloseTo(expected, 5);
+  });
+
+  it('ignores history at or after now (no leakage)', () => {
+    const future = [...history, { itemId: 'album1', ts: now, eventType: 'play', msPlayed: 1, progress: 0.9, localHour: 8 }, { itemId: 'ep2', ts: now + HOUR, eventType: 'complete', msPlayed: 1, progress: 1, localHour: 9 }];
+    expect(Array.from(shortcutFeatures(future, ['show1', 'album1'], { now, localHour: 8, weekday: weekdayOf(now) }, sc))).toEqual(Array.from(rows));
+    expect(shortcutCandidates(future, now, sc)).toEqual(shortcutCandidates(history, now, sc));
+  });
+
+  it.each([
+    ['ep1', 'show1', 'an episode points at its show'],
+    ['track1', 'album1', 'a track points at its album (showId)'],
+    ['track2', 'track2', 'a track without an album points at itself'],
+    ['album1', 'album1', 'an album points at itself'],
+    ['book1', 'book1', 'an audiobook points at itself'],
+    ['nowhere', 'nowhere', 'an unknown id points at itself'],
+  ])('maps %s to the shortcut unit %s: %s', (itemId, unit) => {
+    const withTracks = new Map(meta);
+    withTracks.set('track1', { type: 'track', showId: 'album1' });
+    withTracks.set('track2', { type: 'track' });
+    expect(shortcutUnit(itemId, withTracks)).toBe(unit);
   });
 
   it('gives identical features on the batch (training examples) and request (serving) paths', () => {
@@ -74,14 +112,16 @@ describe('shortcut features', () => {
   });
 });
 
-describe('transform version', () => {
-  it('is a 16-hex-digit hash of the transform definitions', () => {
-    expect(TRANSFORM_VERSION).toMatch(/^[0-9a-f]{16}$/);
-    expect(versionOf(TRANSFORM_DEFINITIONS)).toBe(TRANSFORM_VERSION);
-  });
-
-  it('changes when a transform changes', () => {
-    const changed = TRANSFORM_DEFINITIONS.map((d) => (d === itemFeatures ? (item: CatalogItem) => [[`type:${item.type}`, 2]] : d));
-    expect(versionOf(changed)).not.toBe(TRANSFORM_VERSION);
+describe('positive listens', () => {
+  it.each([
+    ['play', 30_000, 0, true],
+    ['play', 29_999, 0.05, false],
+    ['resume', 0, 0.1, true],
+    ['complete', 600_000, 1, true],
+    ['skip', 600_000, 0.5, false],
+    ['impression', 0, 0, false],
+    ['save', 0, 0.5, false],
+  ] as const)('counts a %s of %i ms at progress %d as positive: %s', (eventType, msPlayed, progress, expected) => {
+    expect(isPositiveListen({ eventType, msPlayed, progress })).toBe(expected);
   });
 });

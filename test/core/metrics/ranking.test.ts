@@ -24,6 +24,23 @@ describe('ndcgAtK', () => {
     expect(ndcgAtK(ranked, relevant, 10)).toBeCloseTo(expected, 10);
   });
 
+  it('scores graded relevance by hand: [b, a] against {a: 3, b: 1} at k = 2', () => {
+    // DCG = 1/log2(2) + 3/log2(3); IDCG = 3/log2(2) + 1/log2(3).
+    const relevant = new Map([['a', 3], ['b', 1]]);
+    expect(ndcgAtK(['b', 'a'], relevant, 2)).toBeCloseTo((1 + 3 / Math.log2(3)) / (3 + 1 / Math.log2(3)), 12);
+  });
+
+  it('gives equal scores to rankings that only swap items of equal grade (ties)', () => {
+    const relevant = new Map([['a', 2], ['b', 2], ['c', 1]]);
+    expect(ndcgAtK(['a', 'b', 'c'], relevant, 3)).toBe(1);
+    expect(ndcgAtK(['b', 'a', 'c'], relevant, 3)).toBe(1);
+  });
+
+  it('scores a list shorter than k against the ideal cut at k', () => {
+    // Three relevant, one predicted hit at rank 1, k = 5: 1 / (1 + 1/log2 3 + 1/log2 4).
+    expect(ndcgAtK(['a'], binary('a', 'b', 'c'), 5)).toBeCloseTo(1 / (1 + 1 / Math.log2(3) + 0.5), 12);
+  });
+
   it('cuts both the list and the ideal at k', () => {
     // Two relevant, k = 1: ideal DCG@1 = 1; a hit at rank 1 scores 1.
     expect(ndcgAtK(['a', 'b'], binary('a', 'b'), 1)).toBe(1);
@@ -43,6 +60,11 @@ describe('precision, recall, MAP, MRR, hit rate', () => {
     ['mrr@4 = 1 / first hit rank', mrrAtK(['x', 'c'], relevant, 4), 1 / 2],
     ['hitrate@1 without a hit in the top 1', hitRateAtK(['x', 'a'], relevant, 1), 0],
     ['hitrate@2 with a hit', hitRateAtK(['x', 'a'], relevant, 2), 1],
+    ['precision@3 of an empty list', precisionAtK([], relevant, 3), 0],
+    ['recall@3 for a user without relevant items', recallAtK(['a'], binary(), 3), 0],
+    ['map@3 for a user without relevant items', mapAtK(['a'], binary(), 3), 0],
+    ['mrr@3 of an empty list', mrrAtK([], relevant, 3), 0],
+    ['map@5 with fewer than k predictions: (1/2) / min(5, 3)', mapAtK(['x', 'a'], relevant, 5), 1 / 2 / 3],
   ])('%s', (_title, value, expected) => {
     expect(value).toBeCloseTo(expected, 10);
   });

@@ -1,14 +1,15 @@
 /**
- * `shortcuts-ranker`: ranks the user's own recent items (the Shortcuts candidates) with the learned
- * pairwise ranker over the shared Shortcuts features. The catalog (item types, episodes' shows and
- * publish times) is given by indexItems, as serving refreshes it; the artifact holds only weights.
+ * `shortcuts-ranker`: ranks the user's own recent items (the Shortcuts candidates) with gradient-boosted
+ * LambdaRank trees (ranker.ts) over the shared Shortcuts features. The catalog (item types, episodes'
+ * shows and publish times) comes from options.catalog or the examples, is refreshed by indexItems at
+ * serving, and is saved with the trees so a loaded model maps episodes to shows on its own.
  */
 import { SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, weekdayOf } from '../../features/shortcuts.ts';
 import { ITEM_TYPES } from '../../contract.ts';
 import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
 import type { FeatureRows, ItemMeta, Recommender, RecommendOptions, ScoredItem, UserContext } from '../recommender.ts';
 import { rankByScore } from '../baselines/rank.ts';
-import { fitRanker, scoreRows, type LinearRanker, type RankerOptions } from './ranker.ts';
+import { fitRanker, rankerArrays, rankerFromArrays, type RankerModel, type RankerOptions } from './ranker.ts';
 import type { RankingExamples, ShortcutCatalog } from './types.ts';
 
 class ShortcutsRanker implements Recommender {
@@ -16,7 +17,7 @@ class ShortcutsRanker implements Recommender {
   private catalog: ShortcutCatalog;
 
   constructor(
-    private readonly ranker: LinearRanker,
+    private readonly ranker: RankerModel,
     private readonly manifest: Omit<ModelArtifact['manifest'], 'format' | 'sections' | 'payloadBytes' | 'itemIndex' | 'kind'>,
     catalog: ReadonlyMap<string, ItemMeta> = new Map(),
   ) {
@@ -29,7 +30,7 @@ class ShortcutsRanker implements Recommender {
     if (options?.candidates) candidates = candidates.filter((c) => options.candidates?.includes(c));
     if (candidates.length === 0) return [];
     const ctx = { now: context.now, localHour: context.localHour ?? new Date(context.now).getUTCHours(), weekday: context.weekday ?? weekdayOf(context.now) };
-    const scores = scoreRows(this.ranker, shortcutFeatures(history, candidates, ctx, this.catalog), candidates.length);
+    const scores = this.ranker.score(shortcutFeatures(history, candidates, ctx, this.catalog), candidates.length);
     const byId = new Map(candidates.map((c, i) => [c, scores[i] as number]));
     return rankByScore(candidates, (id) => byId.get(id) ?? Number.NaN, k, options?.exclude ? { exclude: options.exclude } : {});
   }
@@ -59,7 +60,7 @@ class ShortcutsRanker implements Recommender {
     });
     return makeArtifact(
       { ...this.manifest, kind: this.kind, itemIndex: ids },
-      { mean: this.ranker.mean, scale: this.ranker.scale, weights: this.ranker.weights, typeCode, showRow, publishedAt },
+      { ...rankerArrays(this.ranker), typeCode, showRow, publishedAt },
     );
   }
 }
@@ -88,7 +89,7 @@ export function fitShortcutsRanker(
   return new ShortcutsRanker(
     ranker,
     {
-      hyperparameters: { epochs: options.epochs ?? 8, learningRate: options.learningRate ?? 0.05, l2: options.l2 ?? 1e-4 },
+      hyperparameters: { trees: options.trees ?? 80, depth: ranker.depth, bins: options.bins ?? 32, shrinkage: options.shrinkage ?? 0.1, minLeaf: options.minLeaf ?? 5, l2: options.l2 ?? 1, subsample: options.subsample ?? 1 },
       transformVersion: options.transformVersion ?? '',
       dataSnapshot: options.snapshot ?? '',
       trainedAt: options.cutoff ?? 0,
@@ -105,7 +106,7 @@ export function loadShortcutsRanker(artifact: ModelArtifact): Recommender {
   if (names && names.join() !== SHORTCUT_FEATURE_NAMES.join()) throw new ArtifactError(`shortcuts-ranker artifact was trained on features [${names.join(', ')}], this build computes [${SHORTCUT_FEATURE_NAMES.join(', ')}]`);
   const { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra, itemIndex } = artifact.manifest;
   return new ShortcutsRanker(
-    { mean: arrays.mean as Float32Array, scale: arrays.scale as Float32Array, weights: arrays.weights as Float32Array },
+    rankerFromArrays(arrays, SHORTCUT_FEATURE_NAMES.length, Number(hyperparameters.depth ?? 4)),
     { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra },
     catalogFromSections(itemIndex, arrays),
   );

@@ -1,85 +1,262 @@
 /**
- * A pairwise logistic ranker (RankNet with a linear scorer) on standardized features. For each group
- * and each (positive, negative) pair it minimizes log(1 + exp(-(s_pos - s_neg))) + l2·|w|² by SGD in a
- * seeded order, so the same examples and seed give the same weights.
+ * A generic learning-to-rank learner: gradient-boosted regression trees with the LambdaRank objective
+ * (pairwise logistic loss weighted by each swap's |ΔNDCG|), histogram splits on quantile bins, Newton
+ * leaf values and shrinkage. Trees are complete binary trees of fixed depth stored in flat typed arrays:
+ * internal node n of tree t has its split at [t·(2^D−1) + n] (feature −1 = no split: every row goes left),
+ * its leaves at [t·2^D + leaf]. A row goes left when x[feature] <= threshold. The same examples, options
+ * and seed give the same bytes.
  */
 import { Rng } from '../../rng.ts';
+import { ArtifactError, type TypedArray } from '../artifact.ts';
 import type { RankingExamples } from './types.ts';
 
 export interface RankerOptions {
   readonly seed: number;
-  /** Passes over the pairs; default 8. */
-  readonly epochs?: number;
-  /** Default 0.05. */
-  readonly learningRate?: number;
-  /** Default 1e-4. */
+  /** Boosting rounds; default 80. */
+  readonly trees?: number;
+  /** Tree depth, 1..6; default 4. */
+  readonly depth?: number;
+  /** Histogram bins per feature, 2..255; default 32. */
+  readonly bins?: number;
+  /** Shrinkage (learning rate); default 0.1. */
+  readonly shrinkage?: number;
+  /** Fewest rows a leaf may hold; default 5. */
+  readonly minLeaf?: number;
+  /** L2 penalty on leaf values (added to the hessian sum); default 1. */
   readonly l2?: number;
+  /** Fraction of groups each tree is fitted on (drawn with the seed); default 1. */
+  readonly subsample?: number;
 }
 
-export interface LinearRanker {
-  readonly mean: Float32Array;
-  readonly scale: Float32Array;
-  readonly weights: Float32Array;
+/** A fitted ranker; higher score = rank higher. */
+export interface RankerModel {
+  readonly featureCount: number;
+  readonly depth: number;
+  readonly splitFeature: Int32Array;
+  readonly splitThreshold: Float32Array;
+  readonly leafValue: Float32Array;
+  /** Scores `rows` feature rows (row-major, featureCount wide). */
+  score(features: Float32Array, rows: number): Float32Array;
 }
 
-/** Fits the ranker; groups without both a positive and a negative teach nothing and are skipped. */
-export function fitRanker(examples: RankingExamples, options: RankerOptions): LinearRanker {
+class TreeEnsemble implements RankerModel {
+  constructor(
+    readonly featureCount: number,
+    readonly depth: number,
+    readonly splitFeature: Int32Array,
+    readonly splitThreshold: Float32Array,
+    readonly leafValue: Float32Array,
+  ) {}
+
+  get trees(): number {
+    return this.leafValue.length >> this.depth;
+  }
+
+  score(features: Float32Array, rows: number): Float32Array {
+    const out = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) out[r] = this.scoreRow(features, r * this.featureCount);
+    return out;
+  }
+
+  scoreRow(features: Float32Array, offset: number): number {
+    const internal = (1 << this.depth) - 1;
+    let s = 0;
+    for (let t = 0, n = this.trees; t < n; t++) {
+      let node = 0;
+      for (let d = 0; d < this.depth; d++) {
+        const f = this.splitFeature[t * internal + node] as number;
+        node = f < 0 || (features[offset + f] as number) <= (this.splitThreshold[t * internal + node] as number) ? 2 * node + 1 : 2 * node + 2;
+      }
+      s += this.leafValue[(t << this.depth) + node - internal] as number;
+    }
+    return s;
+  }
+}
+
+/** The typed arrays that hold a ranker, for an artifact's payload. */
+export function rankerArrays(model: RankerModel): Record<string, TypedArray> {
+  return { splitFeature: model.splitFeature, splitThreshold: model.splitThreshold, leafValue: model.leafValue };
+}
+
+/** Rebuilds a ranker from rankerArrays' output. */
+export function rankerFromArrays(arrays: Readonly<Record<string, TypedArray>>, featureCount: number, depth: number): RankerModel {
+  const { splitFeature, splitThreshold, leafValue } = arrays;
+  if (!(splitFeature instanceof Int32Array) || !(splitThreshold instanceof Float32Array) || !(leafValue instanceof Float32Array)) {
+    throw new ArtifactError('ranker arrays need int32 splitFeature and float32 splitThreshold, leafValue');
+  }
+  return new TreeEnsemble(featureCount, depth, splitFeature, splitThreshold, leafValue);
+}
+
+/** Scores rows with any ranker (kept for callers of the earlier linear API). */
+export function scoreRows(model: RankerModel, features: Float32Array, rows: number): Float32Array {
+  return model.score(features, rows);
+}
+
+/** Quantile cut points of one feature: bin b holds values <= cuts[b] (the last bin the rest). */
+function cutPoints(values: Float32Array, bins: number): Float32Array {
+  const sorted = Float32Array.from(values).sort();
+  const unique: number[] = [];
+  for (const v of sorted) if (unique.length === 0 || v !== unique[unique.length - 1]) unique.push(v);
+  if (unique.length <= bins) return Float32Array.from(unique.slice(0, -1));
+  const cuts: number[] = [];
+  for (let b = 1; b < bins; b++) {
+    const v = sorted[Math.floor((b * sorted.length) / bins) - 1] as number;
+    if (cuts.length === 0 || v > (cuts[cuts.length - 1] as number)) cuts.push(v);
+  }
+  if (cuts[cuts.length - 1] === unique[unique.length - 1]) cuts.pop();
+  return Float32Array.from(cuts);
+}
+
+function binOf(cuts: Float32Array, v: number): number {
+  let lo = 0;
+  let hi = cuts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v <= (cuts[mid] as number)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** LambdaRank gradients (as ascent directions) and hessians for the current scores. */
+function lambdas(examples: RankingExamples, scores: Float64Array, useGroup: Uint8Array, grad: Float64Array, hess: Float64Array): void {
+  grad.fill(0);
+  hess.fill(0);
+  const { labels, groups } = examples;
+  for (let g = 0; g + 1 < groups.length; g++) {
+    if (useGroup[g] === 0) continue;
+    const from = groups[g] as number;
+    const to = groups[g + 1] as number;
+    const rows = Array.from({ length: to - from }, (_, i) => from + i);
+    const ideal = [...rows].sort((a, b) => (labels[b] as number) - (labels[a] as number) || a - b);
+    let idcg = 0;
+    ideal.forEach((r, i) => (idcg += (2 ** (labels[r] as number) - 1) / Math.log2(i + 2)));
+    if (idcg <= 0) continue;
+    rows.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+    for (let i = 0; i < rows.length; i++) {
+      for (let j = 0; j < rows.length; j++) {
+        const hi = rows[i] as number;
+        const lo = rows[j] as number;
+        if ((labels[hi] as number) <= (labels[lo] as number)) continue;
+        const delta = Math.abs(((2 ** (labels[hi] as number) - 2 ** (labels[lo] as number)) * (1 / Math.log2(i + 2) - 1 / Math.log2(j + 2))) / idcg);
+        const rho = 1 / (1 + Math.exp((scores[hi] as number) - (scores[lo] as number)));
+        grad[hi]! += delta * rho;
+        grad[lo]! -= delta * rho;
+        const h = Math.max(delta * rho * (1 - rho), 1e-9);
+        hess[hi]! += h;
+        hess[lo]! += h;
+      }
+    }
+  }
+}
+
+/** Fits the ensemble. Groups whose rows all share one label teach nothing. */
+export function fitRanker(examples: RankingExamples, options: RankerOptions): RankerModel {
   const f = examples.featureNames.length;
   const rows = examples.labels.length;
-  const mean = new Float32Array(f);
-  const scale = new Float32Array(f).fill(1);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < f; j++) mean[j]! += (examples.features[r * f + j] as number) / Math.max(1, rows);
-  const variance = new Float64Array(f);
-  for (let r = 0; r < rows; r++)
-    for (let j = 0; j < f; j++) {
-      const d = (examples.features[r * f + j] as number) - (mean[j] as number);
-      variance[j]! += (d * d) / Math.max(1, rows);
-    }
-  for (let j = 0; j < f; j++) scale[j] = (variance[j] as number) > 1e-12 ? 1 / Math.sqrt(variance[j] as number) : 0;
+  const depth = Math.min(6, Math.max(1, options.depth ?? 4));
+  const treeCount = options.trees ?? 80;
+  const nBins = Math.min(255, Math.max(2, options.bins ?? 32));
+  const shrinkage = options.shrinkage ?? 0.1;
+  const minLeaf = options.minLeaf ?? 5;
+  const l2 = options.l2 ?? 1;
+  const subsample = options.subsample ?? 1;
+  const internal = (1 << depth) - 1;
 
-  const pairs: number[] = [];
-  for (let g = 0; g + 1 < examples.groups.length; g++) {
-    const from = examples.groups[g] as number;
-    const to = examples.groups[g + 1] as number;
-    for (let p = from; p < to; p++) {
-      if ((examples.labels[p] as number) <= 0) continue;
-      for (let n = from; n < to; n++) if ((examples.labels[n] as number) < (examples.labels[p] as number)) pairs.push(p, n);
-    }
+  // Histogram binning, column-major.
+  const cuts: Float32Array[] = [];
+  const binned = new Uint8Array(rows * f);
+  const column = new Float32Array(rows);
+  for (let j = 0; j < f; j++) {
+    for (let r = 0; r < rows; r++) column[r] = examples.features[r * f + j] as number;
+    const c = cutPoints(column, nBins);
+    cuts.push(c);
+    for (let r = 0; r < rows; r++) binned[j * rows + r] = binOf(c, column[r] as number);
   }
-  const weights = new Float32Array(f);
+
+  const splitFeature = new Int32Array(treeCount * internal).fill(-1);
+  const splitThreshold = new Float32Array(treeCount * internal);
+  const leafValue = new Float32Array(treeCount << depth);
+  const scores = new Float64Array(rows);
+  const grad = new Float64Array(rows);
+  const hess = new Float64Array(rows);
+  const groupCount = examples.groups.length - 1;
+  const useGroup = new Uint8Array(groupCount).fill(1);
+  const rowGroup = new Int32Array(rows);
+  for (let g = 0; g < groupCount; g++) for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) rowGroup[r] = g;
   const rng = new Rng(options.seed).fork('ranker');
-  const order = Array.from({ length: pairs.length / 2 }, (_, i) => i);
-  const lr0 = options.learningRate ?? 0.05;
-  const l2 = options.l2 ?? 1e-4;
-  const diff = new Float32Array(f);
-  const epochs = options.epochs ?? 8;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    rng.shuffle(order);
-    const lr = lr0 / (1 + epoch);
-    for (const k of order) {
-      const p = pairs[2 * k] as number;
-      const n = pairs[2 * k + 1] as number;
-      let margin = 0;
-      for (let j = 0; j < f; j++) {
-        const d = ((examples.features[p * f + j] as number) - (examples.features[n * f + j] as number)) * (scale[j] as number);
-        diff[j] = d;
-        margin += (weights[j] as number) * d;
-      }
-      const g = 1 / (1 + Math.exp(margin)); // -dLoss/dmargin
-      for (let j = 0; j < f; j++) weights[j] = (weights[j] as number) + lr * (g * (diff[j] as number) - l2 * (weights[j] as number));
-    }
-  }
-  return { mean, scale, weights };
-}
+  const histG = new Float64Array(nBins);
+  const histH = new Float64Array(nBins);
+  const histN = new Int32Array(nBins);
 
-/** Scores `rows` feature rows (row-major, featureNames.length wide). */
-export function scoreRows(ranker: LinearRanker, features: Float32Array, rows: number): Float32Array {
-  const f = ranker.weights.length;
-  const out = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let j = 0; j < f; j++) s += (ranker.weights[j] as number) * ((features[r * f + j] as number) - (ranker.mean[j] as number)) * (ranker.scale[j] as number);
-    out[r] = s;
+  for (let t = 0; t < treeCount; t++) {
+    if (subsample < 1) for (let g = 0; g < groupCount; g++) useGroup[g] = rng.next() < subsample ? 1 : 0;
+    lambdas(examples, scores, useGroup, grad, hess);
+    let nodes: number[][] = [Array.from({ length: rows }, (_, r) => r).filter((r) => useGroup[rowGroup[r] as number] === 1)];
+    for (let d = 0; d < depth; d++) {
+      const next: number[][] = [];
+      nodes.forEach((members, k) => {
+        const node = (1 << d) - 1 + k;
+        let G = 0;
+        let H = 0;
+        for (const r of members) {
+          G += grad[r] as number;
+          H += hess[r] as number;
+        }
+        const parent = (G * G) / (H + l2);
+        let best = { gain: 1e-12, feature: -1, bin: -1 };
+        if (members.length >= 2 * minLeaf) {
+          for (let j = 0; j < f; j++) {
+            const c = cuts[j] as Float32Array;
+            if (c.length === 0) continue;
+            histG.fill(0);
+            histH.fill(0);
+            histN.fill(0);
+            for (const r of members) {
+              const b = binned[j * rows + r] as number;
+              histG[b]! += grad[r] as number;
+              histH[b]! += hess[r] as number;
+              histN[b]!++;
+            }
+            let gl = 0;
+            let hl = 0;
+            let nl = 0;
+            for (let b = 0; b < c.length; b++) {
+              gl += histG[b] as number;
+              hl += histH[b] as number;
+              nl += histN[b] as number;
+              if (nl < minLeaf) continue;
+              if (members.length - nl < minLeaf) break;
+              const gain = (gl * gl) / (hl + l2) + ((G - gl) * (G - gl)) / (H - hl + l2) - parent;
+              if (gain > best.gain) best = { gain, feature: j, bin: b };
+            }
+          }
+        }
+        if (best.feature < 0) {
+          next.push(members, []);
+          return;
+        }
+        splitFeature[t * internal + node] = best.feature;
+        splitThreshold[t * internal + node] = (cuts[best.feature] as Float32Array)[best.bin] as number;
+        const left: number[] = [];
+        const right: number[] = [];
+        for (const r of members) ((binned[best.feature * rows + r] as number) <= best.bin ? left : right).push(r);
+        next.push(left, right);
+      });
+      nodes = next;
+    }
+    nodes.forEach((members, leaf) => {
+      let G = 0;
+      let H = 0;
+      for (const r of members) {
+        G += grad[r] as number;
+        H += hess[r] as number;
+      }
+      leafValue[(t << depth) + leaf] = members.length === 0 ? 0 : (shrinkage * G) / (H + l2);
+    });
+    // Update every row's score with the tree as stored (float32), so training sees what serving computes.
+    const model = new TreeEnsemble(f, depth, splitFeature.subarray(t * internal, (t + 1) * internal), splitThreshold.subarray(t * internal, (t + 1) * internal), leafValue.subarray(t << depth, (t + 1) << depth));
+    for (let r = 0; r < rows; r++) scores[r]! += model.scoreRow(examples.features, r * f);
   }
-  return out;
+  return new TreeEnsemble(f, depth, splitFeature, splitThreshold, leafValue);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { manifestJson, type ModelArtifact } from '../../../../lib/core/models/artifact.ts';
 import { externalRecommender } from '../../../../lib/core/models/baselines/external.ts';
+import { fitMostFrequent } from '../../../../lib/core/models/baselines/most-frequent.ts';
+import { fitMostRecent } from '../../../../lib/core/models/baselines/most-recent.ts';
 import { fitOwnHistory } from '../../../../lib/core/models/baselines/own-history.ts';
 import { fitPopularity, fitRecentPopularity } from '../../../../lib/core/models/baselines/popularity.ts';
 import { fitSegmentPopularity } from '../../../../lib/core/models/baselines/popularity-segment.ts';
@@ -38,6 +40,7 @@ const data: TrainingData = {
   snapshot: 'baselines-test',
   transformVersion: 'test',
 };
+const bytes = (artifact: ModelArtifact) => manifestJson(artifact.manifest) + Buffer.from(artifact.payload).toString('base64');
 const anyone: UserContext = { userId: 'someone', now: C };
 const ids = (model: Recommender, context: UserContext, k = 10, options = {}) => model.recommend(context, k, options).map((s) => s.itemId);
 
@@ -98,8 +101,26 @@ describe('own-history baselines', () => {
     expect(ids(fitted['most-frequent'] as Recommender, withHistory)).toEqual(['x', 'z', 'y']);
   });
 
-  it('recommends nothing to a user without history', () => {
+  it('recommends nothing to a user without history or training interactions', () => {
     expect(ids(fitted['most-recent'] as Recommender, anyone)).toEqual([]);
+  });
+
+  it.each([
+    ['most-recent', 'u1', ['b', 'a']],
+    ['most-recent', 'u3', ['d', 'c']],
+    ['most-frequent', 'u3', ['c', 'd']],
+    ['most-frequent', 'u1', ['b', 'a']],
+  ])("falls back to %s of %s's training interactions when the request has no history", (kind, userId, expected) => {
+    const model = fitted[kind] as Recommender;
+    expect(ids(model, { userId, now: C })).toEqual(expected);
+    expect(ids(loadRecommender(model.save()), { userId, now: C, history: [] })).toEqual(expected);
+    expect(ids(model, { userId, now: C }, 10, { candidates: [expected[1] as string, 'zz'] })).toEqual([expected[1]]);
+    expect(ids(model, { userId, now: C }, 10, { exclude: new Set([expected[0] as string]) })).toEqual([expected[1]]);
+  });
+
+  it('is what fitMostRecent and fitMostFrequent build', () => {
+    expect(bytes(fitMostRecent(data).save())).toBe(bytes((fitted['most-recent'] as Recommender).save()));
+    expect(bytes(fitMostFrequent(data).save())).toBe(bytes((fitted['most-frequent'] as Recommender).save()));
   });
 });
 
@@ -122,7 +143,6 @@ describe('external', () => {
 });
 
 describe('save and load', () => {
-  const bytes = (artifact: ModelArtifact) => manifestJson(artifact.manifest) + Buffer.from(artifact.payload).toString('base64');
 
   it.each(Object.keys(fitted))('loads %s back into a recommender with the same kind and recommendations', (kind) => {
     const model = fitted[kind] as Recommender;

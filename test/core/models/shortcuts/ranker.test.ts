@@ -1,56 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { buildShortcutsExamples, sessionStarts, shortcutCatalog, weekdayOf } from '../../../../lib/core/features/shortcuts.ts';
-import { manifestJson, type ModelArtifact } from '../../../../lib/core/models/artifact.ts';
-import { fitOwnHistory } from '../../../../lib/core/models/baselines/own-history.ts';
-import { loadRecommender } from '../../../../lib/core/models/load.ts';
-import type { HistoryEvent, Recommender, UserContext } from '../../../../lib/core/models/recommender.ts';
-import { fitShortcutsRanker } from '../../../../lib/core/models/shortcuts/model.ts';
-import { plantedDay, plantedWorld } from './planted.ts';
+import { fitRanker, rankerArrays, rankerFromArrays, type RankerModel } from '../../../../lib/core/models/shortcuts/ranker.ts';
+import type { RankingExamples } from '../../../../lib/core/models/shortcuts/types.ts';
+import { RECENCY, SYNTHETIC_FEATURES, syntheticExamples, top1Accuracy } from './synthetic.ts';
 
-const world = plantedWorld(12, 28, 11);
-const catalog = shortcutCatalog(world.meta);
-const examples = buildShortcutsExamples(world.history, catalog, { from: plantedDay(7), to: plantedDay(21) });
-const ranker = fitShortcutsRanker(examples, { seed: 5, cutoff: plantedDay(21), snapshot: 'planted', transformVersion: 'test' });
+const train = syntheticExamples(400, 1);
+const test = syntheticExamples(300, 2);
+const model = fitRanker(train, { seed: 9 });
+const scoresOf = (m: RankerModel, examples: RankingExamples) => m.score(examples.features, examples.labels.length);
+const bytes = (m: RankerModel) => Object.entries(rankerArrays(m)).map(([name, a]) => `${name}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')}`).join('|');
 
-/** Every session start in the last week, as a serving request, with the item actually played. */
-const requests: { context: UserContext; next: string }[] = [];
-for (const [userId, events] of world.history) {
-  for (const i of sessionStarts(events, plantedDay(21), plantedDay(28))) {
-    const e = events[i] as HistoryEvent;
-    requests.push({ context: { userId, now: e.ts, history: events.slice(0, i), localHour: e.localHour, weekday: weekdayOf(e.ts) }, next: e.itemId });
-  }
-}
-const hitRate = (model: Recommender): number => requests.filter((r) => model.recommend(r.context, 1)[0]?.itemId === r.next).length / requests.length;
-const bytes = (artifact: ModelArtifact) => manifestJson(artifact.manifest) + Buffer.from(artifact.payload).toString('base64');
-
-describe('shortcuts-ranker', () => {
-  it('learns the planted hour pattern and beats most-recent-first by a wide margin', () => {
-    const mostRecent = hitRate(fitOwnHistory('most-recent', { interactions: [], cutoff: 0, snapshot: '', transformVersion: '', items: world.meta }));
-    const learned = hitRate(ranker);
-    expect(requests.length).toBeGreaterThan(200);
-    expect(mostRecent).toBeLessThan(0.1);
-    // The best possible is (1 + 1/3 + 1) / 3 ≈ 0.78: the lunch item is one of three at random.
-    expect(learned).toBeGreaterThan(0.7);
+describe('fitRanker (LambdaRank boosted trees)', () => {
+  it('beats "most recent first" on held-out groups where the choice depends on hour affinity and frequency', () => {
+    const mostRecent = top1Accuracy(test, Array.from({ length: test.labels.length }, (_, r) => -(test.features[r * SYNTHETIC_FEATURES.length + RECENCY] as number)));
+    const learned = top1Accuracy(test, scoresOf(model, test));
+    expect(mostRecent).toBeLessThan(0.3);
+    expect(learned).toBeGreaterThan(0.75);
+    expect(learned - mostRecent).toBeGreaterThan(0.5);
   });
 
-  it('ranks only the user’s own recent items and honours exclusions', () => {
-    const request = requests[0] as (typeof requests)[number];
-    const list = ranker.recommend(request.context, 10);
-    const own = new Set((request.context.history ?? []).map((e) => e.itemId));
-    expect(list.length).toBeGreaterThan(1);
-    for (const s of list) expect(own.has(s.itemId)).toBe(true);
-    const top = list[0]?.itemId as string;
-    expect(ranker.recommend(request.context, 10, { exclude: new Set([top]) }).map((s) => s.itemId)).toEqual(list.slice(1).map((s) => s.itemId));
+  it('builds 80 trees of depth 4 by default', () => {
+    expect(model.depth).toBe(4);
+    expect(model.splitFeature.length).toBe(80 * 15);
+    expect(model.leafValue.length).toBe(80 * 16);
   });
 
-  it('loads back from its artifact with the same rankings and bytes, catalog included', () => {
-    const loaded = loadRecommender(ranker.save());
-    expect(loaded.kind).toBe('shortcuts-ranker');
-    for (const r of requests.slice(0, 20)) expect(loaded.recommend(r.context, 5)).toEqual(ranker.recommend(r.context, 5));
-    expect(bytes(loaded.save())).toBe(bytes(ranker.save()));
+  it('splits its first stump on the most informative feature', () => {
+    const stump = fitRanker(train, { seed: 9, trees: 1, depth: 1 });
+    expect(stump.splitFeature[0]).toBe(SYNTHETIC_FEATURES.indexOf('hourAffinity'));
+    // A row whose hour affinity is above the threshold scores the right leaf, below it the left one.
+    const threshold = stump.splitThreshold[0] as number;
+    const s = stump.score(Float32Array.from([0, threshold, 0, 0, 0, threshold + 0.01, 0, 0]), 2);
+    expect([s[0], s[1]]).toEqual([stump.leafValue[0], stump.leafValue[1]]);
+    expect(s[1]).toBeGreaterThan(s[0] as number);
   });
 
-  it('fits to identical bytes from the same examples and seed', () => {
-    expect(bytes(fitShortcutsRanker(examples, { seed: 5, cutoff: plantedDay(21), snapshot: 'planted', transformVersion: 'test' }).save())).toBe(bytes(ranker.save()));
+  it('fits to identical bytes from the same examples and seed, and differs by seed when subsampling', () => {
+    expect(bytes(fitRanker(train, { seed: 9 }))).toBe(bytes(model));
+    const a = fitRanker(train, { seed: 1, subsample: 0.5, trees: 5 });
+    expect(bytes(fitRanker(train, { seed: 1, subsample: 0.5, trees: 5 }))).toBe(bytes(a));
+    expect(bytes(fitRanker(train, { seed: 2, subsample: 0.5, trees: 5 }))).not.toBe(bytes(a));
+  });
+
+  it('round-trips through its typed arrays with identical scores', () => {
+    const loaded = rankerFromArrays(rankerArrays(model), SYNTHETIC_FEATURES.length, model.depth);
+    expect(scoresOf(loaded, test)).toEqual(scoresOf(model, test));
+  });
+
+  it('learns nothing from groups without a preferred row: every score is zero', () => {
+    const flat: RankingExamples = { ...train, labels: new Float32Array(train.labels.length) };
+    expect(new Set(scoresOf(fitRanker(flat, { seed: 9, trees: 3 }), test))).toEqual(new Set([0]));
   });
 });

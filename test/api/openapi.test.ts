@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { API_ROUTES, API_SCHEMAS, componentSchema, openApiDocument } from '../../lib/api/openapi.ts';
+import { EventsBodySchema, HomeBodySchema } from '../../lib/api/schemas.ts';
+import { DEFAULT_ROUTES } from '../../lib/local/http-server.ts';
+
+type Operation = { requestBody?: { content: Record<string, { schema: unknown; example?: unknown }> }; responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
+
+/** Every "$ref" string anywhere in a JSON value. */
+function refs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refs);
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : refs(v)));
+  return [];
+}
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1', () => {
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it.each(Object.keys(API_SCHEMAS))('has component %s equal to the JSON Schema of its zod schema', (name) => {
+    const { schema, io } = API_SCHEMAS[name as keyof typeof API_SCHEMAS];
+    const { $schema: _dialect, ...expected } = z.toJSONSchema(schema, { io }) as Record<string, unknown>;
+    expect(doc.components.schemas[name]).toEqual(expected);
+    expect(componentSchema(name as keyof typeof API_SCHEMAS)).toEqual(expected);
+  });
+
+  it('documents every route the API serves, and no other', () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual([...API_ROUTES].sort());
+    for (const route of DEFAULT_ROUTES) expect(API_ROUTES).toContain(route);
+  });
+
+  it('resolves every $ref to a component', () => {
+    const all = refs(doc.paths);
+    expect(all.length).toBeGreaterThan(0);
+    for (const ref of all) expect(doc.components.schemas[ref.replace('#/components/schemas/', '')]).toBeDefined();
+  });
+
+  it.each([
+    ['/v1/home', HomeBodySchema],
+    ['/v1/events', EventsBodySchema],
+  ] as const)('gives a request example for POST %s that the handler accepts', (path, schema) => {
+    const example = doc.paths[path]?.post?.requestBody?.content['application/json']?.example;
+    expect(example).toBeDefined();
+    expect(schema.safeParse(example).success).toBe(true);
+  });
+
+  it('names the new request fields, so a schema change shows up in the document', () => {
+    const context = ((doc.components.schemas.HomeBody as { properties: Record<string, { properties: Record<string, unknown> }> }).properties.context?.properties) ?? {};
+    expect(Object.keys(context).sort()).toEqual(Object.keys(HomeBodySchema.shape.context.shape ?? {}).sort());
+  });
+});
