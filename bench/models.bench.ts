@@ -3,10 +3,7 @@
  * the pipeline's own protocol (temporal split, same users, candidates and exclusions): the figures the
  * models issue asks for. Quality, not speed: no timing here is asserted anywhere.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { CatalogItem, ListeningEvent, Shelf, User } from '../lib/core/contract.ts';
+import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { buildShelfData } from '../lib/core/features/protocol.ts';
 import { BASELINES_BY_SHELF, fitBaseline } from '../lib/core/models/fit.ts';
@@ -14,41 +11,31 @@ import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-config.ts';
-import { DEFAULT_WORLD, generateWorld } from '../lib/sim/world.ts';
+import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;
-const lines = async <T>(f: string): Promise<T[]> => (await readFile(f, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as T);
 
 export default async function bench(): Promise<Record<string, number | string>> {
-  const dir = await mkdtemp(join(tmpdir(), 'models-bench-'));
   const figures: Record<string, number | string> = {};
-  try {
-    const manifest = await generateWorld(dir, DEFAULT_WORLD);
-    const events: ListeningEvent[] = [];
-    for (const p of manifest.partitions) for (const f of p.files) events.push(...(await lines<ListeningEvent>(join(dir, f))));
-    const catalog = await lines<CatalogItem>(join(dir, 'catalog', 'catalog.jsonl'));
-    const users = await lines<User>(join(dir, 'users', 'users.jsonl'));
-    for (const shelf of ['podcasts', 'playlists', 'shortcuts'] as Shelf[]) {
-      const testDays = SHELF_CONFIG[shelf].testDays;
-      const data = buildShelfData(shelf, { events, catalog, users, cutoff: Date.parse(manifest.end) - testDays * DAY, testDays, snapshot: 'bench' });
-      let candidate: Recommender;
-      if (shelf === 'shortcuts') candidate = fitShortcutsRanker(data.shortcutExamples!, { seed: 7 });
-      else candidate = fitHybrid(data.train, { epochs: 40, seed: 7 });
-      const runs = [{ name: 'candidate', role: 'candidate' as const, recommender: candidate }, ...BASELINES_BY_SHELF[shelf].map((b) => ({ name: b, role: 'baseline' as const, recommender: fitBaseline(b, data.train, 7) }))];
-      for (const r of runs) r.recommender.indexItems?.(data.itemFeatures, data.train.items);
-      const report = evaluateRuns(data.eval, runs, { k: 10, resamples: 500 });
-      figures[`${shelf}.users`] = report.users;
-      for (const r of report.runs) {
-        figures[`${shelf}.${r.name}.ndcg@10`] = Number((r.metrics['ndcg@10']?.mean ?? 0).toFixed(4));
-        figures[`${shelf}.${r.name}.recall@10`] = Number((r.metrics['recall@10']?.mean ?? 0).toFixed(4));
-        if (shelf === 'podcasts') figures[`${shelf}.${r.name}.newItemRecall@10`] = Number((r.beyond.newItemRecall ?? 0).toFixed(4));
-      }
-      const best = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => (b.metrics['ndcg@10']?.mean ?? 0) - (a.metrics['ndcg@10']?.mean ?? 0))[0];
-      const c = report.runs[0]?.metrics['ndcg@10']?.mean ?? 0;
-      figures[`${shelf}.liftOverBestBaseline`] = `${(((c - (best?.metrics['ndcg@10']?.mean ?? 0)) / (best?.metrics['ndcg@10']?.mean || 1)) * 100).toFixed(1)}% over ${best?.name}`;
+  const { manifest, events, catalog, users } = await defaultWorld();
+  for (const shelf of ['podcasts', 'playlists', 'shortcuts'] as Shelf[]) {
+    const testDays = SHELF_CONFIG[shelf].testDays;
+    const data = buildShelfData(shelf, { events, catalog, users, cutoff: Date.parse(manifest.end) - testDays * DAY, testDays, snapshot: 'bench' });
+    let candidate: Recommender;
+    if (shelf === 'shortcuts') candidate = fitShortcutsRanker(data.shortcutExamples!, { seed: 7 });
+    else candidate = fitHybrid(data.train, { epochs: 40, seed: 7, identityDropout: Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0) });
+    const runs = [{ name: 'candidate', role: 'candidate' as const, recommender: candidate }, ...BASELINES_BY_SHELF[shelf].map((b) => ({ name: b, role: 'baseline' as const, recommender: fitBaseline(b, data.train, 7) }))];
+    for (const r of runs) r.recommender.indexItems?.(data.itemFeatures, data.train.items);
+    const report = evaluateRuns(data.eval, runs, { k: 10, resamples: 500 });
+    figures[`${shelf}.users`] = report.users;
+    for (const r of report.runs) {
+      figures[`${shelf}.${r.name}.ndcg@10`] = Number((r.metrics['ndcg@10']?.mean ?? 0).toFixed(4));
+      figures[`${shelf}.${r.name}.recall@10`] = Number((r.metrics['recall@10']?.mean ?? 0).toFixed(4));
+      if (shelf === 'podcasts') figures[`${shelf}.${r.name}.newItemRecall@10`] = Number((r.beyond.newItemRecall ?? 0).toFixed(4));
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    const best = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => (b.metrics['ndcg@10']?.mean ?? 0) - (a.metrics['ndcg@10']?.mean ?? 0))[0];
+    const c = report.runs[0]?.metrics['ndcg@10']?.mean ?? 0;
+    figures[`${shelf}.liftOverBestBaseline`] = `${(((c - (best?.metrics['ndcg@10']?.mean ?? 0)) / (best?.metrics['ndcg@10']?.mean || 1)) * 100).toFixed(1)}% over ${best?.name}`;
   }
   return figures;
 }

@@ -57,6 +57,7 @@ async function fit(options: TrainCommandOptions, data: TrainingData): Promise<Re
         loss: options.algo === 'hybrid-warp' ? 'warp' : 'bpr',
         seed: options.seed,
         threads: options.threads,
+        identityDropout: options.identityDropout ?? (data.itemFeatures !== undefined && data.itemFeatures.size > 0 ? 0.2 : 0),
         ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
         ...(options.dim !== undefined ? { dim: options.dim } : {}),
         onProgress: (p) => {

@@ -21,6 +21,7 @@ export interface TrainCommandOptions {
   readonly epochs?: number;
   readonly dim?: number;
   readonly threads: number;
+  readonly identityDropout?: number;
 }
 
 export function register(program: Command): void {
@@ -36,10 +37,24 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'maximum epochs (hybrid; default 20, early stopping on a validation split)', integer(1))
     .option('--dim <n>', 'embedding size (hybrid; default 64)', integer(1))
     .option('--threads <n>', 'worker threads (hybrid; 1 = deterministic)', integer(1), 1)
+    .option(
+      '--identity-dropout <p>',
+      'hybrid: share of training steps that see items through their features only, so items without interactions rank on the same scale (0..0.9; default 0.2 with --item-features, else 0)',
+      fraction(0.9),
+    )
     .action(async (options: TrainCommandOptions) => {
       const { runTrain } = await import('../byod/train-command.ts');
       await runTrain(options);
     });
+}
+
+/** A commander argument parser for numbers in [0, max]. */
+export function fraction(max: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new InvalidArgumentError(`expected a number from 0 to ${max}, got "${value}"`);
+    return n;
+  };
 }
 
 /** A commander argument parser for integers >= min. */

@@ -7,11 +7,15 @@ import type { TrainingData } from './models/recommender.ts';
 import type { RankingExamples } from './models/shortcuts/types.ts';
 import { Rng } from './rng.ts';
 
-/** Reassigns the items of all interactions by a random permutation: users keep their activity, items their popularity, the pairing is noise. */
+/**
+ * Replaces the item of every interaction by one drawn uniformly from the items that occur: users keep
+ * their activity, everything else is noise. (A permutation, which keeps each item's popularity, is
+ * too weak a control: a model trained on it is a popularity model, and can beat a segment heuristic.)
+ */
 export function shuffleInteractions(data: TrainingData, seed: number): TrainingData {
   const rng = new Rng(seed).fork('shuffle-interactions');
-  const items = rng.shuffle(data.interactions.map((i) => i.itemId));
-  return { ...data, interactions: data.interactions.map((i, n) => ({ ...i, itemId: items[n] as string })), snapshot: `${data.snapshot}+shuffled` };
+  const items = [...new Set(data.interactions.map((i) => i.itemId))].sort();
+  return { ...data, interactions: data.interactions.map((i) => ({ ...i, itemId: items[rng.int(items.length)] as string })), snapshot: `${data.snapshot}+shuffled` };
 }
 
 /** Moves each group's positive label to a random row of the group. */

@@ -1,7 +1,8 @@
 /**
  * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
- *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads, shuffle
+ *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
+ *                                              identityDropout, shuffle
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
  *   /opt/ml/model/                             the artifact (manifest.json + model.bin), tarred by SageMaker
  *   /opt/ml/output/failure                     the reason, when training fails
@@ -27,6 +28,8 @@ export const TrainingHyperparametersSchema = z.object({
   epochs: Int.positive().default(30),
   dim: Int.positive().default(64),
   threads: Int.positive().default(1),
+  /** Hybrid only: identity dropout (see lib/core/models/hybrid/kernel.ts), 0..0.9. */
+  identityDropout: z.coerce.number().min(0).max(0.9).default(0),
   /** Negative control: train on shuffled interactions (the gate must reject the result). */
   shuffle: z.enum(['true', 'false']).default('false'),
 });
@@ -59,7 +62,8 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
       cutoff: shelfData.train.cutoff,
     });
   }
-  const base = { ...shelfData.train, userFeatures: shelfData.userFeatures, itemFeatures: shelfData.itemFeatures };
+  // Item features of the items published before the cut-off only (the catalog as it was then).
+  const base = shelfData.train;
   const data = hp.shuffle === 'true' ? shuffleInteractions(base, hp.seed) : base;
   log(`${hp.algo}: ${data.interactions.length} interactions, dim ${hp.dim}, up to ${hp.epochs} epochs, ${hp.threads} thread(s)`);
   return trainHybrid(data, {
@@ -68,7 +72,8 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     epochs: hp.epochs,
     seed: hp.seed,
     threads: hp.threads,
-    onProgress: (p) => log(`epoch ${p.epoch + 1}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch + 1}, ${Math.round(p.samplesPerSecond)} samples/s)`),
+    identityDropout: hp.identityDropout,
+    onProgress: (p) => log(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`),
   });
 }
 

@@ -52,6 +52,15 @@ describe('shelves train', () => {
     const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as { kind: string; itemIndex: string[] };
     expect(manifest.kind).toBe('hybrid-warp');
     expect(manifest.itemIndex).toContain('r-new');
+    // With --item-features, identity dropout defaults to 0.2 (items without interactions rank on scale).
+    expect((manifest as unknown as { hyperparameters: Record<string, unknown> }).hyperparameters.identityDropout).toBe(0.2);
+  });
+
+  it('rejects an identity dropout outside 0..0.9 with a one-line message', async () => {
+    const run = await shelves('train', '--interactions', join(FIX, 'interactions.csv'), '--algo', 'hybrid-warp', '--out', join(work, 'never'), '--identity-dropout', '2');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/--identity-dropout.*expected a number from 0 to 0.9, got "2"/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it.each([

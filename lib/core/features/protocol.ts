@@ -41,6 +41,7 @@ export interface ShelfDataInput {
 }
 
 export interface ShelfData {
+  /** Training data; its item features cover only items published before the cut-off. */
   readonly train: TrainingData;
   readonly eval: EvalSet;
   /** Features of every rankable item of the shelf, including items published after the cut-off. */
@@ -98,10 +99,13 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
   for (const i of interactions) trainItemCounts.set(i.itemId, (trainItemCounts.get(i.itemId) ?? 0) + 1);
   const slicer = sliceLabeller(activity, usersById, cutoff);
 
+  // Training knows the catalog as it was at the cut-off; later items reach a model through
+  // indexItems (evaluation and serving), as content published between retrains does.
+  const trainItemFeatures = new Map<string, readonly Feature[]>(units.filter((i) => toEpochMs(i.publishedAt) < cutoff).map((i) => [i.itemId, itemFeatureRows.get(i.itemId) ?? []]));
   const train: TrainingData = {
     interactions,
     userFeatures: userFeatureRows,
-    itemFeatures: itemFeatureRows,
+    itemFeatures: trainItemFeatures,
     items: shelf === 'shortcuts' ? meta : unitMeta,
     users: usersMeta,
     cutoff,

@@ -41,6 +41,17 @@ describe('buildShelfData', () => {
     expect(data.eval.trainItemCounts.get('showC')).toBeUndefined();
   });
 
+  it('trains on the catalog as it was at the cut-off: shows published later are left to indexItems', () => {
+    const data = build('podcasts');
+    const published = new Map(world.catalog.map((i) => [i.itemId, Date.parse(i.publishedAt)]));
+    const trainItems = [...(data.train.itemFeatures?.keys() ?? [])].sort();
+    expect(trainItems.length).toBeGreaterThan(0);
+    for (const id of trainItems) expect(published.get(id)).toBeLessThan(WORLD_CUTOFF);
+    const later = [...data.itemFeatures.keys()].filter((id) => (published.get(id) ?? 0) >= WORLD_CUTOFF);
+    expect(later.length).toBeGreaterThan(0);
+    for (const id of later) expect(data.train.itemFeatures?.has(id)).toBe(false);
+  });
+
   it('labels slices by signup age, country, device and activity', () => {
     const slices = Object.fromEntries(build('podcasts').eval.cases.map((c) => [c.context.userId, c.slices]));
     expect(slices.u1).toEqual({ userType: 'established', country: 'SE', device: 'mobile', activity: 'high' });

@@ -52,6 +52,12 @@ export interface HybridOptions {
   readonly maxValidationUsers?: number;
   /** WARP: maximum negatives drawn per positive; default 10. */
   readonly maxSampled?: number;
+  /**
+   * Probability, per positive, of representing the positive item (and, by a second draw, its
+   * negatives) by metadata features alone during training, 0..0.9; default 0 (see kernel.ts). Makes
+   * items that have only features (published after training) score on the trained items' scale.
+   */
+  readonly identityDropout?: number;
   /** Called after each epoch. */
   readonly onProgress?: (progress: HybridProgress) => void;
 }
@@ -83,6 +89,7 @@ interface Resolved {
   validationShare: number;
   maxValidationUsers: number;
   maxSampled: number;
+  identityDropout: number;
 }
 
 const METRIC_K = 10;
@@ -255,6 +262,7 @@ export class HybridSession {
       posWeight,
       seenPtr,
       seenItem,
+      ...metadataRows(items, alloc),
     };
     return new HybridSession({ data, options: o, onProgress: options.onProgress, users, items, kernelData, params, order: alloc<Int32Array>('int32', n), validation });
   }
@@ -281,6 +289,7 @@ export class HybridSession {
       learningRate: o.learningRate,
       l2: o.l2,
       maxSampled: o.maxSampled,
+      identityDropout: o.identityDropout,
       stepOffset: epoch * this.positives + start,
     };
   }
@@ -431,6 +440,7 @@ function resolve(options: HybridOptions): Resolved {
     validationShare: options.validationShare ?? 0.1,
     maxValidationUsers: options.maxValidationUsers ?? 500,
     maxSampled: options.maxSampled ?? 10,
+    identityDropout: options.identityDropout ?? 0,
   };
   const check = (ok: boolean, what: string, value: unknown): void => {
     if (!ok) throw new ConfigError(`hybrid option ${what} is ${String(value)}, expected ${expected[what] ?? 'a valid value'}`);
@@ -439,6 +449,7 @@ function resolve(options: HybridOptions): Resolved {
     loss: '"warp" or "bpr"', optimizer: '"adagrad" or "adam"', dim: 'an integer 1..1024', epochs: 'an integer >= 1',
     learningRate: 'a number > 0', l2: 'a number >= 0', seed: 'an integer', threads: 'an integer >= 1', patience: 'an integer >= 1',
     validationShare: 'a number 0..0.5', maxValidationUsers: 'an integer >= 1', maxSampled: 'an integer >= 1',
+    identityDropout: 'a number 0..0.9',
   };
   const int = (v: number, min: number, max = Number.MAX_SAFE_INTEGER): boolean => Number.isInteger(v) && v >= min && v <= max;
   check(r.loss === 'warp' || r.loss === 'bpr', 'loss', r.loss);
@@ -453,7 +464,42 @@ function resolve(options: HybridOptions): Resolved {
   check(Number.isFinite(r.validationShare) && r.validationShare >= 0 && r.validationShare <= 0.5, 'validationShare', r.validationShare);
   check(int(r.maxValidationUsers, 1), 'maxValidationUsers', r.maxValidationUsers);
   check(int(r.maxSampled, 1), 'maxSampled', r.maxSampled);
+  check(Number.isFinite(r.identityDropout) && r.identityDropout >= 0 && r.identityDropout <= 0.9, 'identityDropout', r.identityDropout);
   return r;
+}
+
+/**
+ * Each item's row without its identity feature, weights renormalised to absolute sum 1 (what an item
+ * known only from its metadata looks like); rows with nothing left keep their full row.
+ */
+function metadataRows(items: FeatureSpace, alloc: Alloc): Pick<KernelData, 'itemColdPtr' | 'itemColdFeat' | 'itemColdWeight'> {
+  const { ptr, feat, weight } = items.matrix;
+  const n = items.ids.length;
+  const coldPtr = alloc<Int32Array>('int32', n + 1);
+  const feats: number[] = [];
+  const weights: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const start = ptr[r] as number;
+    const end = ptr[r + 1] as number;
+    let total = 0;
+    for (let p = start; p < end; p++) if ((feat[p] as number) >= items.nIdentity) total += Math.abs(weight[p] as number);
+    for (let p = start; p < end; p++) {
+      const f = feat[p] as number;
+      if (total === 0) {
+        feats.push(f);
+        weights.push(weight[p] as number);
+      } else if (f >= items.nIdentity) {
+        feats.push(f);
+        weights.push((weight[p] as number) / total);
+      }
+    }
+    coldPtr[r + 1] = feats.length;
+  }
+  const coldFeat = alloc<Int32Array>('int32', feats.length);
+  coldFeat.set(feats);
+  const coldWeight = alloc<Float32Array>('float32', weights.length);
+  coldWeight.set(weights);
+  return { itemColdPtr: coldPtr, itemColdFeat: coldFeat, itemColdWeight: coldWeight };
 }
 
 function rowIndex(ids: readonly string[]): Map<string, number> {

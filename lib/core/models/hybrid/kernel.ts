@@ -11,6 +11,7 @@
  *   draws); update with weight log(floor((nItems - 1) / draws)), as LightFM does.
  * - BPR: one negative; loss -log sigmoid(positive - negative).
  * Negatives that are positives of the user are skipped (binary search in the user's sorted items).
+ * Identity dropout (config.identityDropout > 0) swaps item rows for metadata-only rows (see KernelData).
  * Optimizers: Adagrad (LightFM's form: accumulators start at 1, step lr / sqrt(acc)) or Adam
  * (lazy: only touched rows move; bias correction from the step counter). L2 adds l2 * parameter to
  * the gradient of every touched parameter.
@@ -43,6 +44,14 @@ export interface KernelData {
   /** Each user's positive item rows, sorted, in CSR form (for negative rejection). */
   readonly seenPtr: Int32Array;
   readonly seenItem: Int32Array;
+  /**
+   * Each item's metadata-only row (identity dropped, weights renormalised), in the same CSR form as
+   * the item matrix; an item without metadata (or without identity) keeps its full row. Read only
+   * when identityDropout > 0.
+   */
+  readonly itemColdPtr: Int32Array;
+  readonly itemColdFeat: Int32Array;
+  readonly itemColdWeight: Float32Array;
 }
 
 /** Trainable parameters and optimizer state, per feature. Moment arrays are empty for Adagrad. */
@@ -64,6 +73,13 @@ export interface KernelConfig {
   readonly learningRate: number;
   readonly l2: number;
   readonly maxSampled: number;
+  /**
+   * Identity dropout (as DropoutNet): per positive, the positive item is represented by its
+   * metadata-only row with this probability, and (by a second draw) so are that positive's negatives.
+   * The metadata embeddings then score an item on their own, on the same scale as trained items, so
+   * an item published after training competes with them. 0 = off (no random draws).
+   */
+  readonly identityDropout: number;
   /** Adam step counter at the start of this shard (ignored by Adagrad). */
   readonly stepOffset: number;
 }
@@ -99,9 +115,11 @@ export function runShard(
   scratch: KernelScratch = makeScratch(data.dim),
 ): ShardResult {
   const { dim, nItems, posUser, posItem, posWeight, seenPtr, seenItem, userPtr, userFeat, userWeight, itemPtr, itemFeat, itemWeight } = data;
+  const { itemColdPtr, itemColdFeat, itemColdWeight } = data;
   const { user, pos, neg, grad } = scratch;
   const warp = config.loss === LOSS_WARP;
   const maxSampled = Math.max(1, config.maxSampled | 0);
+  const dropout = config.identityDropout > 0 ? config.identityDropout : 0;
   let loss = 0;
   let samples = 0;
   let step = config.stepOffset;
@@ -112,7 +130,26 @@ export function runShard(
     const i = posItem[p] as number;
     const w = posWeight[p] as number;
     samples++;
-    const posBias = represent(userPtr, userFeat, userWeight, params.userEmb, u, dim, user, itemPtr, itemFeat, itemWeight, params.itemEmb, params.itemBias, i, pos);
+    // The rows (full or metadata-only) the positive and the negatives are represented by.
+    let pPtr = itemPtr;
+    let pFeat = itemFeat;
+    let pW = itemWeight;
+    let nPtr = itemPtr;
+    let nFeat = itemFeat;
+    let nW = itemWeight;
+    if (dropout > 0) {
+      if (rng.next() < dropout) {
+        pPtr = itemColdPtr;
+        pFeat = itemColdFeat;
+        pW = itemColdWeight;
+      }
+      if (rng.next() < dropout) {
+        nPtr = itemColdPtr;
+        nFeat = itemColdFeat;
+        nW = itemColdWeight;
+      }
+    }
+    const posBias = represent(userPtr, userFeat, userWeight, params.userEmb, u, dim, user, pPtr, pFeat, pW, params.itemEmb, params.itemBias, i, pos);
     const posScore = dot(user, pos, dim) + posBias;
     const lo = seenPtr[u] as number;
     const hi = seenPtr[u + 1] as number;
@@ -123,9 +160,9 @@ export function runShard(
         const cand = rng.int(nItems);
         if (contains(seenItem, lo, hi, cand)) continue;
         // Score without materialising the item's vector: most draws are rejected.
-        const negScore = scoreItem(itemPtr, itemFeat, itemWeight, params.itemEmb, params.itemBias, cand, dim, user);
+        const negScore = scoreItem(nPtr, nFeat, nW, params.itemEmb, params.itemBias, cand, dim, user);
         if (negScore > posScore - 1) {
-          sumRowsF64(itemPtr, itemFeat, itemWeight, params.itemEmb, cand, dim, neg);
+          sumRowsF64(nPtr, nFeat, nW, params.itemEmb, cand, dim, neg);
           const rankWeight = Math.log(Math.floor((nItems - 1) / sampled));
           if (rankWeight > 0) {
             j = cand;
@@ -139,7 +176,7 @@ export function runShard(
       let cand = rng.int(nItems);
       for (let tries = 0; tries < 10 && contains(seenItem, lo, hi, cand); tries++) cand = rng.int(nItems);
       if (!contains(seenItem, lo, hi, cand)) {
-        const negBias = representItem(itemPtr, itemFeat, itemWeight, params.itemEmb, params.itemBias, cand, dim, neg);
+        const negBias = representItem(nPtr, nFeat, nW, params.itemEmb, params.itemBias, cand, dim, neg);
         const x = posScore - (dot(user, neg, dim) + negBias);
         // -log(sigmoid(x)), computed stably
         loss += w * (x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x)));
@@ -152,10 +189,10 @@ export function runShard(
     upd.setStep(step);
     // d loss / d positive score = -coef, d loss / d negative score = +coef.
     for (let k = 0; k < dim; k++) grad[k] = coef * ((neg[k] as number) - (pos[k] as number));
-    upd.apply(params.itemEmb, params.itemAcc, params.itemMom, itemPtr, itemFeat, itemWeight, i, user, -coef, dim);
-    upd.applyBias(params.itemBias, params.itemBiasAcc, params.itemBiasMom, itemPtr, itemFeat, itemWeight, i, -coef);
-    upd.apply(params.itemEmb, params.itemAcc, params.itemMom, itemPtr, itemFeat, itemWeight, j, user, coef, dim);
-    upd.applyBias(params.itemBias, params.itemBiasAcc, params.itemBiasMom, itemPtr, itemFeat, itemWeight, j, coef);
+    upd.apply(params.itemEmb, params.itemAcc, params.itemMom, pPtr, pFeat, pW, i, user, -coef, dim);
+    upd.applyBias(params.itemBias, params.itemBiasAcc, params.itemBiasMom, pPtr, pFeat, pW, i, -coef);
+    upd.apply(params.itemEmb, params.itemAcc, params.itemMom, nPtr, nFeat, nW, j, user, coef, dim);
+    upd.applyBias(params.itemBias, params.itemBiasAcc, params.itemBiasMom, nPtr, nFeat, nW, j, coef);
     upd.apply(params.userEmb, params.userAcc, params.userMom, userPtr, userFeat, userWeight, u, grad, 1, dim);
   }
   return { loss, samples };
