@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { EventsBodySchema, validationError } from '../lib/api/schemas.ts';
+import { EventsBodySchema, summarizeEvents, validationError } from '../lib/api/schemas.ts';
 import { json, parseJsonBody } from '../lib/lambda/http.ts';
 import { logger } from '../lib/lambda/task-handler.ts';
 import { awsServingPorts } from '../lib/serving/aws-ports.ts';
@@ -18,5 +18,5 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
     const parsed = EventsBodySchema.safeParse(body);
     if (!parsed.success) return json(400, validationError(parsed.error, 'body'));
     await ports.writeFeedback(parsed.data.events);
-    return json(202, { accepted: parsed.data.events.length });
+    return json(202, summarizeEvents(parsed.data.events));
   });

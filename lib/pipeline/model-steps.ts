@@ -14,6 +14,7 @@ import { BASELINES_BY_SHELF, fitBaseline } from '../core/models/fit.ts';
 import { loadRecommender } from '../core/models/load.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { renderHtmlReport } from '../core/report/html.ts';
+import { renderJsonReport } from '../core/report/json.ts';
 import { SHELF_CONFIG } from '../core/shelf-config.ts';
 import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../shared/pipeline.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
@@ -82,7 +83,7 @@ export async function evaluateCandidate(run: RunContext, data: ValidatedData, tr
   const decision = decideGate(report, policy, live?.versionId ?? null);
   const reportPrefix = joinS3Uri(run.artifactsPrefix, 'report');
   const reportUri = joinS3Uri(reportPrefix, 'report.html');
-  await putObjectBytes(joinS3Uri(reportPrefix, 'report.json'), JSON.stringify({ report, decision }, null, 2), 'application/json');
+  await putObjectBytes(joinS3Uri(reportPrefix, 'report.json'), renderJsonReport(report, decision), 'application/json');
   await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}`), 'text/html');
   const c = report.runs[0];
   const metrics: Record<string, number> = {};

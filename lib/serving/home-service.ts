@@ -15,7 +15,7 @@
 import type { EndpointRecord } from '../aws/endpoints.ts';
 import { SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
 import { aggregateInteractions } from '../core/features/interactions.ts';
-import { itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/features/entities.ts';
+import { isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/features/entities.ts';
 import { shortcutUnit, weekdayOf } from '../core/features/shortcuts.ts';
 import { TRANSFORM_VERSION } from '../core/features/version.ts';
 import { fitOwnHistory } from '../core/models/baselines/own-history.ts';
@@ -240,12 +240,13 @@ function buildCatalogState(data: ServingData, now: number, freshDays: number): C
     (byType.get(item.type) ?? byType.set(item.type, []).get(item.type))?.push(item.itemId);
     (featuresByType.get(item.type) ?? featuresByType.set(item.type, new Map()).get(item.type))?.set(item.itemId, itemFeatures(item));
   }
-  // Fallback heuristics from recent listening: segment popularity of shows / playlists, most-recent for Shortcuts.
+  // Fallback heuristics from recent listening (positive listens, as training counts them): segment
+  // popularity of shows / playlists, most-recent for Shortcuts.
   const fallbacks = new Map<Shelf, Recommender>();
   const users = new Map([...data.users].map(([id, u]) => [id, userMeta(u)]));
   for (const shelf of ['podcasts', 'playlists'] as const) {
     const types = new Set(SHELF_TYPES[shelf]);
-    const listens = [...data.history].flatMap(([userId, events]) => events.map((e) => ({ userId, unit: shortcutUnit(e.itemId, meta), ts: e.ts })).filter((l) => types.has(meta.get(l.unit)?.type ?? '')));
+    const listens = [...data.history].flatMap(([userId, events]) => events.filter(isPositiveListen).map((e) => ({ userId, unit: shortcutUnit(e.itemId, meta), ts: e.ts })).filter((l) => types.has(meta.get(l.unit)?.type ?? '')));
     fallbacks.set(shelf, fitSegmentPopularity({ interactions: aggregateInteractions(listens), users, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION }));
   }
   const shortcuts = fitOwnHistory('most-recent', { interactions: [], items: meta, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION });
