@@ -1,6 +1,7 @@
 /** Which dummy models each shelf is compared with, and how to fit one by name. */
 import type { Shelf } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
+import { fitNewest } from './baselines/newest.ts';
 import { fitOwnHistory } from './baselines/own-history.ts';
 import { fitPopularity, fitRecentPopularity } from './baselines/popularity.ts';
 import { fitSegmentPopularity } from './baselines/popularity-segment.ts';
@@ -8,13 +9,13 @@ import { fitRandom } from './baselines/random.ts';
 import type { Recommender, TrainingData } from './recommender.ts';
 
 export const BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
-  podcasts: ['popularity', 'popularity-segment', 'recent-popularity', 'random'],
+  podcasts: ['popularity', 'popularity-segment', 'recent-popularity', 'newest', 'random'],
   playlists: ['popularity', 'popularity-segment', 'random'],
   shortcuts: ['most-recent', 'most-frequent'],
 };
 
 /** Every baseline fitBaseline knows, sorted. */
-export const BASELINE_NAMES: readonly string[] = ['most-frequent', 'most-recent', 'popularity', 'popularity-segment', 'random', 'recent-popularity'];
+export const BASELINE_NAMES: readonly string[] = ['most-frequent', 'most-recent', 'newest', 'popularity', 'popularity-segment', 'random', 'recent-popularity'];
 
 /** Fits the named baseline with its default options; an unknown name is a ConfigError listing the known ones. */
 export function fitBaseline(name: string, data: TrainingData, seed: number): Recommender {
@@ -25,6 +26,8 @@ export function fitBaseline(name: string, data: TrainingData, seed: number): Rec
       return fitRecentPopularity(data);
     case 'popularity-segment':
       return fitSegmentPopularity(data);
+    case 'newest':
+      return fitNewest(data);
     case 'random':
       return fitRandom(data, { seed });
     case 'most-recent':

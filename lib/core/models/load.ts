@@ -1,6 +1,7 @@
 /** Turns any artifact back into its recommender, by the manifest's kind. */
 import { ArtifactError, type ModelArtifact } from './artifact.ts';
 import { loadExternal } from './baselines/external.ts';
+import { loadNewest } from './baselines/newest.ts';
 import { loadOwnHistory } from './baselines/own-history.ts';
 import { loadScoreTable } from './baselines/popularity.ts';
 import { loadSegmentPopularity } from './baselines/popularity-segment.ts';
@@ -16,6 +17,7 @@ const LOADERS: Readonly<Record<string, (artifact: ModelArtifact) => Recommender>
   popularity: loadScoreTable,
   'recent-popularity': loadScoreTable,
   'popularity-segment': loadSegmentPopularity,
+  newest: loadNewest,
   random: loadRandom,
   'most-recent': loadOwnHistory,
   'most-frequent': loadOwnHistory,

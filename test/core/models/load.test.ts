@@ -15,7 +15,8 @@ const world = plantedWorld(6, 14, 4);
 const interactions = [...world.history].flatMap(([userId, events]) => events.map((e) => ({ userId, itemId: e.itemId, ts: e.ts, weight: 1 })));
 const data: TrainingData = {
   interactions,
-  items: world.meta,
+  // Publish dates spread over the fortnight, for the `newest` baseline.
+  items: new Map([...world.meta].map(([id, m], i) => [id, { ...m, publishedAt: m.publishedAt ?? plantedDay(i % 14) }])),
   users: new Map([...world.history.keys()].map((u, i) => [u, { country: i % 2 === 0 ? 'SE' : 'US', onboardingGenres: ['jazz'] }])),
   cutoff: plantedDay(14),
   snapshot: 'load-test',
@@ -65,6 +66,6 @@ describe('fitBaseline', () => {
 
   it('rejects an unknown name with a ConfigError listing the known ones', () => {
     expect(() => fitBaseline('oracle', data, 1)).toThrow(ConfigError);
-    expect(() => fitBaseline('oracle', data, 1)).toThrow(/"oracle"; known baselines: most-frequent, most-recent, popularity/);
+    expect(() => fitBaseline('oracle', data, 1)).toThrow(/"oracle"; known baselines: most-frequent, most-recent, newest, popularity/);
   });
 });

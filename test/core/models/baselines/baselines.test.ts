@@ -3,6 +3,7 @@ import { manifestJson, type ModelArtifact } from '../../../../lib/core/models/ar
 import { externalRecommender } from '../../../../lib/core/models/baselines/external.ts';
 import { fitMostFrequent } from '../../../../lib/core/models/baselines/most-frequent.ts';
 import { fitMostRecent } from '../../../../lib/core/models/baselines/most-recent.ts';
+import { fitNewest } from '../../../../lib/core/models/baselines/newest.ts';
 import { fitOwnHistory } from '../../../../lib/core/models/baselines/own-history.ts';
 import { fitPopularity, fitRecentPopularity } from '../../../../lib/core/models/baselines/popularity.ts';
 import { fitSegmentPopularity } from '../../../../lib/core/models/baselines/popularity-segment.ts';
@@ -52,6 +53,7 @@ const withHistory: UserContext = { userId: 'u9', now: C, history };
 const fitted: Readonly<Record<string, Recommender>> = {
   popularity: fitPopularity(data),
   'recent-popularity': fitRecentPopularity(data),
+  newest: fitNewest(data),
   'popularity-segment': fitSegmentPopularity(data),
   random: fitRandom(data, { seed: 7 }),
   'most-recent': fitOwnHistory('most-recent', data),
@@ -78,6 +80,22 @@ describe('popularity', () => {
   it('puts items published within the window first in recent-popularity', () => {
     // Half-life 7 days: a = 2·0.5^(1/7) ≈ 1.81, b = 1, c = 4·0.5² = 1 (ties b by id), d = 1 plus the freshness bonus.
     expect(ids(fitted['recent-popularity'] as Recommender, anyone)).toEqual(['d', 'a', 'b', 'c']);
+  });
+});
+
+describe('newest', () => {
+  it('ranks the items published by the cut-off newest first, ties by id, without undated items', () => {
+    expect(ids(fitted.newest as Recommender, anyone)).toEqual(['d', 'a', 'b', 'c']);
+    expect(ids(fitted.newest as Recommender, anyone, 2, { exclude: new Set(['d']) })).toEqual(['a', 'b']);
+  });
+
+  it('takes items published later through indexItems, and ranks only known candidates', () => {
+    const model = fitNewest(data);
+    const later = new Map([...(data.items ?? [])].concat([['e', { type: 'show', publishedAt: C + DAY }]]));
+    expect(model.indexItems?.(new Map([['e', []], ['a', []], ['unknown', []]]), later)).toBe(1);
+    expect(ids(model, anyone, 3)).toEqual(['e', 'd', 'a']);
+    expect(ids(model, anyone, 10, { candidates: ['c', 'nope', 'e'] })).toEqual(['e', 'c']);
+    expect(ids(loadRecommender(model.save()), anyone, 3)).toEqual(['e', 'd', 'a']);
   });
 });
 
