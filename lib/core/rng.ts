@@ -55,6 +55,11 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** The four 32-bit state words (for a kernel that runs the same generator elsewhere, e.g. in wasm). */
+  state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
   /** A child generator whose stream is independent of this one's future draws. */
   fork(label: number | string): Rng {
     const salt = typeof label === 'number' ? label : hashString(label);

@@ -2,7 +2,9 @@
  * The multi-threaded hybrid trainer: Hogwild-style SGD over SharedArrayBuffer parameters.
  *
  * Each epoch the main thread shuffles the positives (seeded) and gives each worker one contiguous
- * shard of the permutation; workers update the shared parameters without locks. Validation, the
+ * shard of the permutation; workers update the shared parameters without locks. With the wasm kernel
+ * (the default) the parameters live in one shared WebAssembly memory that every worker's kernel
+ * instance uses; with the JS kernel they are SharedArrayBuffer-backed typed arrays. Validation, the
  * best-epoch snapshot and the final model are the core's (HybridSession), so only the SGD passes
  * run in parallel. With threads = 1 it is the deterministic single-threaded fit; with more threads
  * the result depends on scheduling (same quality, not the same bytes).
@@ -67,8 +69,13 @@ export async function trainHybrid(data: TrainingData, options: TrainHybridOption
   }
 
   const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, threads) }, sharedAlloc);
-  const init: WorkerInit = { data: session.kernelData, params: session.params, order: session.order };
-  const workers = Array.from({ length: threads }, () => spawnWorker(init));
+  const arena = session.arena;
+  const workers = Array.from({ length: threads }, () => {
+    // With the wasm kernel each worker instantiates it over the session's shared memory, with its own slot.
+    const wasm = arena === undefined ? undefined : { memory: arena.memory, slot: arena.slot(session.options.dim, session.options.maxSampled) };
+    const init: WorkerInit = { data: session.kernelData, params: session.params, order: session.order, ...(wasm ? { wasm } : {}) };
+    return spawnWorker(init);
+  });
   try {
     for (let epoch = 0; epoch < session.epochs; epoch++) {
       session.shuffle(epoch);

@@ -25,6 +25,7 @@ import {
 } from './kernel.ts';
 import { HybridRecommender, type HybridKind } from './model.ts';
 import { TopK } from './top-k.ts';
+import { WasmArena, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
 
 /** Options of fitHybrid / trainHybrid; every field has a default. */
 export interface HybridOptions {
@@ -58,6 +59,11 @@ export interface HybridOptions {
    * items that have only features (published after training) score on the trained items' scale.
    */
   readonly identityDropout?: number;
+  /**
+   * The SGD kernel: 'wasm' (default; WebAssembly SIMD, wasm/kernel.wat) or 'js' (kernel.ts, the
+   * readable reference). 'wasm' needs dim % 4 == 0 and falls back to 'js' otherwise.
+   */
+  readonly kernel?: 'wasm' | 'js';
   /** Called after each epoch. */
   readonly onProgress?: (progress: HybridProgress) => void;
 }
@@ -90,6 +96,7 @@ interface Resolved {
   maxValidationUsers: number;
   maxSampled: number;
   identityDropout: number;
+  kernel: 'wasm' | 'js';
 }
 
 const METRIC_K = 10;
@@ -126,11 +133,15 @@ export class HybridSession {
   private epochsRun = 0;
   private lastMetric: number | undefined;
   private readonly scratch;
+  /** The wasm kernel's memory, when the wasm kernel runs (every array of the run lives in it). */
+  readonly arena: WasmArena | undefined;
+  private runner: WasmShardRunner | undefined;
 
   private constructor(init: {
     data: TrainingData; options: Resolved; onProgress: ((p: HybridProgress) => void) | undefined; users: FeatureSpace; items: FeatureSpace;
-    kernelData: KernelData; params: KernelParams; order: Int32Array; validation: { user: number; held: Int32Array }[];
+    kernelData: KernelData; params: KernelParams; order: Int32Array; validation: { user: number; held: Int32Array }[]; arena: WasmArena | undefined;
   }) {
+    this.arena = init.arena;
     this.data = init.data;
     this.options = init.options;
     this.onProgress = init.onProgress;
@@ -145,9 +156,15 @@ export class HybridSession {
     this.scratch = makeScratch(init.options.dim);
   }
 
-  /** Validates options, builds feature matrices, splits validation, initialises parameters. */
-  static prepare(data: TrainingData, options: HybridOptions = {}, alloc: Alloc = heapAlloc): HybridSession {
+  /**
+   * Validates options, builds feature matrices, splits validation, initialises parameters. With the
+   * wasm kernel every array goes into its (shared) memory and `alloc` is not used; otherwise arrays
+   * come from `alloc` (sharedAlloc for worker threads).
+   */
+  static prepare(data: TrainingData, options: HybridOptions = {}, sharedOrHeap: Alloc = heapAlloc): HybridSession {
     const o = resolve(options);
+    const arena = o.kernel === 'wasm' && wasmKernelFits(o.dim) && wasmKernelSupported() ? new WasmArena() : undefined;
+    const alloc = arena?.alloc ?? sharedOrHeap;
     if (data.interactions.length === 0) throw new InputError('no interactions to train on');
     const users = buildFeatureSpace(new Set(data.interactions.map((x) => x.userId)), data.userFeatures, alloc);
     const items = buildFeatureSpace(new Set(data.interactions.map((x) => x.itemId)), data.itemFeatures, alloc);
@@ -264,7 +281,7 @@ export class HybridSession {
       seenItem,
       ...metadataRows(items, alloc),
     };
-    return new HybridSession({ data, options: o, onProgress: options.onProgress, users, items, kernelData, params, order: alloc<Int32Array>('int32', n), validation });
+    return new HybridSession({ data, options: o, onProgress: options.onProgress, users, items, kernelData, params, order: alloc<Int32Array>('int32', n), validation, arena });
   }
 
   /** Fills `order` with this epoch's seeded permutation of the positives. */
@@ -299,9 +316,20 @@ export class HybridSession {
     return mix(this.options.seed, epoch, shard + 1);
   }
 
+  /** The kernel that runs: 'wasm' unless unavailable, asked otherwise, or dim is not a multiple of 4. */
+  get kernel(): 'wasm' | 'js' {
+    return this.arena === undefined ? 'js' : 'wasm';
+  }
+
   /** Runs one shard in this thread. */
   runShard(epoch: number, shard: number, start: number, end: number): ShardResult {
-    return runShard(this.kernelData, this.params, this.kernelConfig(epoch, start), this.order, start, end, new Rng(this.shardSeed(epoch, shard)), this.scratch);
+    const rng = new Rng(this.shardSeed(epoch, shard));
+    const config = this.kernelConfig(epoch, start);
+    if (this.arena !== undefined) {
+      this.runner ??= new WasmShardRunner(this.arena.memory, this.arena.slot(this.options.dim, this.options.maxSampled));
+      return this.runner.runShard(this.kernelData, this.params, config, this.order, start, end, rng);
+    }
+    return runShard(this.kernelData, this.params, config, this.order, start, end, rng, this.scratch);
   }
 
   /** Records an epoch: validation, best-parameter snapshot, progress. Returns true to stop early. */
@@ -380,6 +408,7 @@ export class HybridSession {
           validationValue: this.best?.metric ?? this.lastMetric ?? null,
           validationUsers: this.validation.length,
           trainPositives: this.positives,
+          kernel: this.kernel,
         },
       },
     });
@@ -441,6 +470,7 @@ function resolve(options: HybridOptions): Resolved {
     maxValidationUsers: options.maxValidationUsers ?? 500,
     maxSampled: options.maxSampled ?? 10,
     identityDropout: options.identityDropout ?? 0,
+    kernel: options.kernel ?? 'wasm',
   };
   const check = (ok: boolean, what: string, value: unknown): void => {
     if (!ok) throw new ConfigError(`hybrid option ${what} is ${String(value)}, expected ${expected[what] ?? 'a valid value'}`);
@@ -450,6 +480,7 @@ function resolve(options: HybridOptions): Resolved {
     learningRate: 'a number > 0', l2: 'a number >= 0', seed: 'an integer', threads: 'an integer >= 1', patience: 'an integer >= 1',
     validationShare: 'a number 0..0.5', maxValidationUsers: 'an integer >= 1', maxSampled: 'an integer >= 1',
     identityDropout: 'a number 0..0.9',
+    kernel: '"wasm" or "js"',
   };
   const int = (v: number, min: number, max = Number.MAX_SAFE_INTEGER): boolean => Number.isInteger(v) && v >= min && v <= max;
   check(r.loss === 'warp' || r.loss === 'bpr', 'loss', r.loss);
@@ -464,6 +495,7 @@ function resolve(options: HybridOptions): Resolved {
   check(Number.isFinite(r.validationShare) && r.validationShare >= 0 && r.validationShare <= 0.5, 'validationShare', r.validationShare);
   check(int(r.maxValidationUsers, 1), 'maxValidationUsers', r.maxValidationUsers);
   check(int(r.maxSampled, 1), 'maxSampled', r.maxSampled);
+  check(r.kernel === 'wasm' || r.kernel === 'js', 'kernel', r.kernel);
   check(Number.isFinite(r.identityDropout) && r.identityDropout >= 0 && r.identityDropout <= 0.9, 'identityDropout', r.identityDropout);
   return r;
 }

@@ -16,9 +16,14 @@ describe('trainHybrid', () => {
     expect(Buffer.from(threaded.payload).equals(Buffer.from(pure.payload))).toBe(true);
   });
 
-  it.each(['warp', 'bpr'] as const)('with two worker threads learns the planted groups as well (%s)', async (loss) => {
+  it.each([
+    ['warp', 'wasm'],
+    ['bpr', 'wasm'],
+    ['warp', 'js'],
+  ] as const)('with two worker threads learns the planted groups as well (%s, %s kernel)', async (loss, kernel) => {
     const progress: TrainProgress[] = [];
-    const model = await trainHybrid(world.data, { ...OPTIONS, loss, threads: 2, onProgress: (p) => progress.push(p) });
+    const model = await trainHybrid(world.data, { ...OPTIONS, loss, kernel, threads: 2, onProgress: (p) => progress.push(p) });
+    expect((model.save().manifest.extra as { training: { kernel: string } }).training.kernel).toBe(kernel);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((p) => p.threads === 2 && p.samplesPerSecond > 0)).toBe(true);
     expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);

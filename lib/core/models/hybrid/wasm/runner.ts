@@ -1,0 +1,136 @@
+/**
+ * Runs the WebAssembly SIMD kernel (kernel.wat, the same algorithm as ../kernel.ts) over training
+ * arrays that live in one shared WebAssembly memory.
+ *
+ * - WasmArena: an Alloc (see ../features.ts) whose typed arrays are views of a shared
+ *   WebAssembly.Memory, so HybridSession.prepare builds its data and parameters straight into the
+ *   kernel's memory. The memory is shared (its buffer is a SharedArrayBuffer) whatever the number of
+ *   threads: growing it keeps earlier views valid, and worker threads instantiate the kernel over
+ *   the very same memory (Hogwild).
+ * - ShardSlot: one thread's control block and scratch vectors inside that memory.
+ * - WasmShardRunner: one kernel instance; run() writes the control block and processes a shard.
+ *
+ * Pure: no I/O; the binary comes from the generated kernel-bytes.ts.
+ */
+import type { Rng } from '../../../rng.ts';
+import type { Alloc } from '../features.ts';
+import { LOSS_BPR, OPT_ADAM, type KernelConfig, type KernelData, type KernelParams, type ShardResult } from '../kernel.ts';
+import { KERNEL_WASM_BASE64 } from './kernel-bytes.ts';
+
+const PAGE = 65_536;
+const MAX_PAGES = 65_536;
+const CTX_BYTES = 256;
+const ALIGN = 16;
+
+let compiled: WebAssembly.Module | undefined;
+
+function kernelModule(): WebAssembly.Module {
+  if (compiled === undefined) {
+    const text = atob(KERNEL_WASM_BASE64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+let supported: boolean | undefined;
+
+/** True where WebAssembly with SIMD and shared memory is available (Node 20 and 22 have both). */
+export function wasmKernelSupported(): boolean {
+  if (supported === undefined) {
+    try {
+      kernelModule();
+      new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      supported = true;
+    } catch {
+      supported = false;
+    }
+  }
+  return supported;
+}
+
+/** The kernel's requirement on the embedding size: whole SIMD lanes. */
+export function wasmKernelFits(dim: number): boolean {
+  return dim % 4 === 0;
+}
+
+/** A bump allocator over a shared WebAssembly memory. */
+export class WasmArena {
+  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  /** Offset 0 stays unused, so no array sits at the null address. */
+  private top = ALIGN;
+
+  readonly alloc: Alloc = <T extends Int32Array | Float32Array>(kind: 'int32' | 'float32', length: number): T => {
+    const offset = this.reserve(length * 4);
+    const buffer = this.memory.buffer;
+    return (kind === 'int32' ? new Int32Array(buffer, offset, length) : new Float32Array(buffer, offset, length)) as T;
+  };
+
+  /** Reserves `bytes` (16-byte aligned), growing the memory as needed; returns the offset. */
+  reserve(bytes: number): number {
+    const offset = this.top;
+    this.top = offset + Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) {
+      const pages = Math.ceil((this.top - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`training data needs ${this.top} bytes, over the 4 GiB of a wasm memory`);
+      this.memory.grow(pages);
+    }
+    return offset;
+  }
+
+  /** A control block and scratch space for one thread. */
+  slot(dim: number, maxSampled: number): ShardSlot {
+    return { ctx: this.reserve(CTX_BYTES), scratch: this.reserve(4 * dim * 4), logTable: this.reserve((maxSampled + 1) * 8) };
+  }
+}
+
+/** Byte offsets of one thread's control block, scratch (4 × dim floats) and rank-weight table. */
+export interface ShardSlot {
+  readonly ctx: number;
+  readonly scratch: number;
+  readonly logTable: number;
+}
+
+/** One instance of the kernel over a shared memory, running shards through one slot. */
+export class WasmShardRunner {
+  private readonly run: (ctx: number, start: number, end: number) => number;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly slot: ShardSlot,
+  ) {
+    const instance = new WebAssembly.Instance(kernelModule(), { env: { memory, exp: Math.exp, log1p: Math.log1p } });
+    this.run = instance.exports.run as (ctx: number, start: number, end: number) => number;
+  }
+
+  /** Positives order[start .. end-1], as runShard in ../kernel.ts does; every array must live in this memory. */
+  runShard(data: KernelData, params: KernelParams, config: KernelConfig, order: Int32Array, start: number, end: number, rng: Rng): ShardResult {
+    const buffer = this.memory.buffer;
+    const { ctx, scratch, logTable } = this.slot;
+    const dim = data.dim;
+    const maxSampled = Math.max(1, config.maxSampled | 0);
+    const i32 = new Int32Array(buffer, ctx, CTX_BYTES / 4);
+    const f64 = new Float64Array(buffer, ctx, CTX_BYTES / 8);
+    const at = (a: Int32Array | Float32Array): number => a.byteOffset;
+    const fields = [
+      dim, data.nItems, at(data.userPtr), at(data.userFeat), at(data.userWeight), at(data.itemPtr), at(data.itemFeat), at(data.itemWeight),
+      at(data.itemColdPtr), at(data.itemColdFeat), at(data.itemColdWeight), at(data.posUser), at(data.posItem), at(data.posWeight),
+      at(data.seenPtr), at(data.seenItem), at(order), at(params.userEmb), at(params.userAcc), at(params.userMom), at(params.itemEmb),
+      at(params.itemAcc), at(params.itemMom), at(params.itemBias), at(params.itemBiasAcc), at(params.itemBiasMom),
+      config.loss === LOSS_BPR ? 1 : 0, config.optimizer === OPT_ADAM ? 1 : 0, maxSampled,
+      scratch, scratch + dim * 4, scratch + dim * 8, scratch + dim * 12, ...rng.state(), logTable,
+    ];
+    for (let f = 0; f < fields.length; f++) i32[f] = fields[f] as number;
+    f64[24] = config.learningRate;
+    f64[25] = config.l2;
+    f64[26] = config.identityDropout > 0 ? config.identityDropout : 0;
+    f64[27] = Math.pow(0.9, config.stepOffset);
+    f64[28] = Math.pow(0.999, config.stepOffset);
+    const table = new Float64Array(buffer, logTable, maxSampled + 1);
+    for (let s = 1; s <= maxSampled; s++) table[s] = Math.log(Math.floor((data.nItems - 1) / s));
+    const loss = this.run(ctx, start, end);
+    return { loss, samples: end - start };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The WebAssembly SIMD kernel (lib/core/models/hybrid/wasm/kernel.wat) against the JS reference
+ * kernel (kernel.ts): same algorithm, f32 instead of f64 vectors, so the same quality, not the same bits.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fitHybrid, type HybridRecommender } from '../../../../lib/core/models/hybrid/index.ts';
+import { bytesModule, BYTES_PATH, compileKernel } from '../../../../scripts/build-wasm.ts';
+import { groupPrecision, plantedWorld } from './planted.ts';
+
+const world = plantedWorld();
+const users = [...world.groupOf.keys()].filter((id) => id.startsWith('u'));
+const FAST = { dim: 16, epochs: 15, seed: 3 } as const;
+const training = (m: HybridRecommender): Record<string, unknown> => (m.save().manifest.extra as { training: Record<string, unknown> }).training;
+
+describe('the wasm kernel', () => {
+  it('is compiled from kernel.wat: the committed binary is what `npm run build:wasm` writes', async () => {
+    expect(readFileSync(BYTES_PATH, 'utf8')).toBe(bytesModule(await compileKernel()));
+  });
+
+  it.each([
+    ['warp', 'adagrad'],
+    ['bpr', 'adagrad'],
+    ['warp', 'adam'],
+    ['bpr', 'adam'],
+  ] as const)('learns as the JS reference does with %s and %s', (loss, optimizer) => {
+    const wasm = fitHybrid(world.data, { ...FAST, loss, optimizer, kernel: 'wasm' });
+    const js = fitHybrid(world.data, { ...FAST, loss, optimizer, kernel: 'js' });
+    expect(training(wasm).kernel).toBe('wasm');
+    expect(training(js).kernel).toBe('js');
+    const precision = (m: HybridRecommender): number => groupPrecision((u) => m.recommend({ userId: u, now: 0 }, 5), users, world.groupOf);
+    expect(precision(wasm)).toBeGreaterThan(0.9);
+    expect(Math.abs((training(wasm).validationValue as number) - (training(js).validationValue as number))).toBeLessThan(0.02);
+  });
+
+  it('trains the identity-dropout branch like the reference', () => {
+    const data = { ...world.data, itemFeatures: new Map([...(world.data.itemFeatures ?? []), ['tail', [['genre:0', 1]] as [string, number][]]]) };
+    const wasm = fitHybrid(data, { ...FAST, identityDropout: 0.3, kernel: 'wasm' });
+    const js = fitHybrid(data, { ...FAST, identityDropout: 0.3, kernel: 'js' });
+    expect(Math.abs((training(wasm).validationValue as number) - (training(js).validationValue as number))).toBeLessThan(0.02);
+  });
+
+  it('is the default, deterministic, and leaves sizes that are not whole SIMD lanes to the JS kernel', () => {
+    const a = fitHybrid(world.data, { ...FAST, epochs: 3 });
+    const b = fitHybrid(world.data, { ...FAST, epochs: 3 });
+    expect(training(a).kernel).toBe('wasm');
+    expect(Buffer.from(a.save().payload).equals(Buffer.from(b.save().payload))).toBe(true);
+    expect(training(fitHybrid(world.data, { ...FAST, epochs: 2, dim: 6 })).kernel).toBe('js');
+  });
+
+  it('rejects an unknown kernel', () => {
+    expect(() => fitHybrid(world.data, { ...FAST, kernel: 'gpu' as 'js' })).toThrow(/kernel is gpu, expected "wasm" or "js"/);
+  });
+});
