@@ -225,6 +225,7 @@ function indexInto(model: Recommender, state: CatalogState, shelf: Shelf): Recom
   const features = new Map<string, readonly Feature[]>();
   for (const t of types ?? []) for (const [id, f] of state.featuresByType.get(t) ?? []) features.set(id, f);
   model.indexItems?.(features, state.meta);
+  model.prepare?.(); // a large catalog's search index is ready before the first request
   return model;
 }
 

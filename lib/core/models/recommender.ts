@@ -106,6 +106,8 @@ export interface Recommender {
    * do not implement it.
    */
   indexItems?(itemFeatures: FeatureRows, items?: ReadonlyMap<string, ItemMeta>): number;
+  /** Builds any search structure now (serving calls it at load), so no request pays for it. */
+  prepare?(): void;
   /** Item ids the model can score. */
   knownItems(): readonly string[];
   /** The artifact that load() turns back into an equal recommender. */

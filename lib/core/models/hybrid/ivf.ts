@@ -101,3 +101,36 @@ export function probeRows(index: IvfIndex, user: Float32Array | Float64Array, d:
   for (const ci of best) for (const i of index.lists[ci] as Int32Array) if (allowed === undefined || allowed[i] === 1) rows[n++] = i;
   return rows.subarray(0, n);
 }
+
+/** The index as three flat arrays (artifact sections): centroids, list offsets (nlist + 1), members. */
+export function packIvf(index: IvfIndex): { centroids: Float32Array; offsets: Int32Array; members: Int32Array } {
+  const offsets = new Int32Array(index.nlist + 1);
+  index.lists.forEach((l, ci) => (offsets[ci + 1] = (offsets[ci] as number) + l.length));
+  const members = new Int32Array(offsets[index.nlist] as number);
+  index.lists.forEach((l, ci) => members.set(l, offsets[ci] as number));
+  return { centroids: index.centroids, offsets, members };
+}
+
+/**
+ * The index from packIvf's arrays (views, no copy). Throws a RangeError naming what does not fit:
+ * sizes, offsets that do not run from 0 to the member count, or a member that is not an item.
+ */
+export function unpackIvf(centroids: Float32Array, offsets: Int32Array, members: Int32Array, nItems: number, d: number): IvfIndex {
+  const nlist = offsets.length - 1;
+  if (nlist < 1 || centroids.length !== nlist * (d + 1)) throw new RangeError(`IVF centroids hold ${centroids.length} values, expected ${Math.max(nlist, 0)} × ${d + 1}`);
+  if (offsets[0] !== 0 || offsets[nlist] !== members.length || members.length !== nItems) {
+    throw new RangeError(`IVF lists cover ${members.length} members with offsets ending at ${offsets[nlist]}, expected all ${nItems} items`);
+  }
+  const lists: Int32Array[] = [];
+  for (let ci = 0; ci < nlist; ci++) {
+    const from = offsets[ci] as number;
+    const to = offsets[ci + 1] as number;
+    if (to < from) throw new RangeError(`IVF list ${ci} ends before it starts`);
+    lists.push(members.subarray(from, to));
+  }
+  for (let m = 0; m < members.length; m++) {
+    const i = members[m] as number;
+    if (i < 0 || i >= nItems) throw new RangeError(`IVF member ${i} is not an item row (0..${nItems - 1})`);
+  }
+  return { nlist, nItems, centroids, lists };
+}

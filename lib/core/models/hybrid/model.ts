@@ -15,7 +15,7 @@ import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact, type T
 import type { Feature, FeatureRows, RecommendOptions, Recommender, ScoredItem, UserContext } from '../recommender.ts';
 import { compareIds, knownFeatures } from './features.ts';
 import { TopK } from './top-k.ts';
-import { buildIvf, extendIvf, probeRows, type IvfIndex } from './ivf.ts';
+import { buildIvf, extendIvf, packIvf, probeRows, unpackIvf, type IvfIndex } from './ivf.ts';
 
 /** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
 export const ANN_MIN_ITEMS = 20_000;
@@ -44,6 +44,8 @@ export interface HybridState {
   readonly itemFeatureNames: readonly string[];
   readonly itemFeatureEmb: Float32Array;
   readonly itemFeatureBias: Float32Array;
+  /** The IVF index over the items, when the artifact carried one (models of ANN_MIN_ITEMS items or more). */
+  readonly ivf?: IvfIndex;
   readonly info: {
     readonly hyperparameters: Record<string, unknown>;
     readonly transformVersion: string;
@@ -94,6 +96,7 @@ export class HybridRecommender implements Recommender {
     this.itemRep = state.itemRep;
     this.itemBias = state.itemBias;
     this.fromFeatures = state.itemFromFeatures;
+    this.ivf = state.ivf;
     if (this.itemRep.length !== this.nItems * this.dim || this.itemBias.length !== this.nItems || this.fromFeatures.length !== this.nItems) {
       throw new ArtifactError(`item sections do not match ${this.nItems} items × dim ${this.dim}`);
     }
@@ -128,6 +131,16 @@ export class HybridRecommender implements Recommender {
   /** Catalog size from which recommend() uses the IVF index; Infinity forces the exact scan. */
   annMinItems = ANN_MIN_ITEMS;
   private readonly maskCache = new WeakMap<readonly string[], Uint8Array>();
+
+  /** Builds (or extends) the IVF index now when the catalog is large enough to use it: serving calls this at load. */
+  prepare(): void {
+    if (this.nItems >= this.annMinItems) this.ivfIndex();
+  }
+
+  /** True when recommend() would scan an index that is already built (none to build at request time). */
+  indexReady(): boolean {
+    return this.ivf !== undefined && this.ivf.nItems === this.nItems;
+  }
 
   /** The IVF index of the current items, rebuilt when items were added. */
   private ivfIndex(): IvfIndex {
@@ -271,6 +284,13 @@ export class HybridRecommender implements Recommender {
       itemFeatureEmb: s.itemFeatureEmb,
       itemFeatureBias: s.itemFeatureBias,
     };
+    if (n >= this.annMinItems) {
+      // Large catalogs carry their index, so a serving container does not run k-means on load.
+      const { centroids, offsets, members } = packIvf(this.ivfIndex());
+      arrays.ivfCentroids = centroids;
+      arrays.ivfOffsets = offsets;
+      arrays.ivfMembers = members;
+    }
     return makeArtifact(
       {
         kind: this.kind,
@@ -360,6 +380,18 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
   };
   const from = sections.itemFromFeatures;
   if (!(from instanceof Uint8Array)) throw new ArtifactError('section itemFromFeatures missing or not uint8');
+  let ivf: IvfIndex | undefined;
+  if (sections.ivfCentroids !== undefined || sections.ivfOffsets !== undefined || sections.ivfMembers !== undefined) {
+    const offsets = sections.ivfOffsets;
+    const members = sections.ivfMembers;
+    if (!(offsets instanceof Int32Array) || !(members instanceof Int32Array)) throw new ArtifactError('sections ivfOffsets and ivfMembers missing or not int32');
+    try {
+      ivf = unpackIvf(f32('ivfCentroids'), offsets, members, manifest.itemIndex.length, extra.data.dim);
+    } catch (error) {
+      if (error instanceof ArtifactError) throw error;
+      throw new ArtifactError(`the artifact's IVF index is invalid: ${(error as Error).message}`);
+    }
+  }
   return new HybridRecommender(
     {
     kind: manifest.kind as HybridKind,
@@ -375,6 +407,7 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
     itemFeatureNames: extra.data.itemFeatureNames,
     itemFeatureEmb: f32('itemFeatureEmb'),
     itemFeatureBias: f32('itemFeatureBias'),
+    ...(ivf ? { ivf } : {}),
     info: {
       hyperparameters: manifest.hyperparameters,
       transformVersion: manifest.transformVersion,
