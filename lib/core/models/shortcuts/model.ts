@@ -89,12 +89,15 @@ export function fitShortcutsRanker(
   return new ShortcutsRanker(
     ranker,
     {
-      hyperparameters: { trees: options.trees ?? 80, depth: ranker.depth, bins: options.bins ?? 32, shrinkage: options.shrinkage ?? 0.1, minLeaf: options.minLeaf ?? 5, l2: options.l2 ?? 1, subsample: options.subsample ?? 1 },
+      hyperparameters: {
+        trees: options.trees ?? 80, depth: ranker.depth, bins: options.bins ?? 32, shrinkage: options.shrinkage ?? 0.1, minLeaf: options.minLeaf ?? 5, l2: options.l2 ?? 1, subsample: options.subsample ?? 1,
+        validationShare: options.validationShare ?? 0.1, patience: options.patience ?? 10,
+      },
       transformVersion: options.transformVersion ?? '',
       dataSnapshot: options.snapshot ?? '',
       trainedAt: options.cutoff ?? 0,
       seed: options.seed,
-      extra: { featureNames: [...SHORTCUT_FEATURE_NAMES], groups: examples.groups.length - 1 },
+      extra: { featureNames: [...SHORTCUT_FEATURE_NAMES], groups: examples.groups.length - 1, training: ranker.training },
     },
     catalog,
   );

@@ -5,6 +5,10 @@
  * internal node n of tree t has its split at [t·(2^D−1) + n] (feature −1 = no split: every row goes left),
  * its leaves at [t·2^D + leaf]. A row goes left when x[feature] <= threshold. The same examples, options
  * and seed give the same bytes.
+ *
+ * Early stopping: a seeded share of the groups that have a positive (validationShare, default 0.1, at
+ * least 20 groups or none) is held out of training; after each tree their NDCG@10 is measured, and the
+ * ensemble keeps the trees up to the best one, stopping after `patience` trees without improvement.
  */
 import { Rng } from '../../rng.ts';
 import { ArtifactError, type TypedArray } from '../artifact.ts';
@@ -26,6 +30,39 @@ export interface RankerOptions {
   readonly l2?: number;
   /** Fraction of groups each tree is fitted on (drawn with the seed); default 1. */
   readonly subsample?: number;
+  /** Share of groups held out for early stopping, 0..0.5; default 0.1 (0 = fit every tree). */
+  readonly validationShare?: number;
+  /** Trees without validation improvement before stopping; default 10. */
+  readonly patience?: number;
+}
+
+/** What early stopping saw: trees kept, and the held-out NDCG@10 of the kept ensemble. */
+export interface RankerTraining {
+  readonly treesKept: number;
+  readonly validationGroups: number;
+  readonly validationNdcg: number | null;
+}
+
+const MIN_VALIDATION_GROUPS = 20;
+const VALIDATION_K = 10;
+
+/** Mean NDCG@k of the groups in `held` under `scores` (ties broken by row order). */
+function heldOutNdcg(examples: RankingExamples, scores: Float64Array, held: readonly number[]): number {
+  const { labels, groups } = examples;
+  let total = 0;
+  for (const g of held) {
+    const from = groups[g] as number;
+    const to = groups[g + 1] as number;
+    const rows = Array.from({ length: to - from }, (_, i) => from + i);
+    const ideal = rows.map((r) => labels[r] as number).sort((a, b) => b - a);
+    let idcg = 0;
+    for (let i = 0; i < Math.min(VALIDATION_K, ideal.length); i++) idcg += (2 ** (ideal[i] as number) - 1) / Math.log2(i + 2);
+    rows.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+    let dcg = 0;
+    for (let i = 0; i < Math.min(VALIDATION_K, rows.length); i++) dcg += (2 ** (labels[rows[i] as number] as number) - 1) / Math.log2(i + 2);
+    total += idcg > 0 ? dcg / idcg : 0;
+  }
+  return held.length > 0 ? total / held.length : 0;
 }
 
 /** A fitted ranker; higher score = rank higher. */
@@ -151,7 +188,7 @@ function lambdas(examples: RankingExamples, scores: Float64Array, useGroup: Uint
 }
 
 /** Fits the ensemble. Groups whose rows all share one label teach nothing. */
-export function fitRanker(examples: RankingExamples, options: RankerOptions): RankerModel {
+export function fitRanker(examples: RankingExamples, options: RankerOptions): RankerModel & { readonly training: RankerTraining } {
   const f = examples.featureNames.length;
   const rows = examples.labels.length;
   const depth = Math.min(6, Math.max(1, options.depth ?? 4));
@@ -185,12 +222,31 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
   const rowGroup = new Int32Array(rows);
   for (let g = 0; g < groupCount; g++) for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) rowGroup[r] = g;
   const rng = new Rng(options.seed).fork('ranker');
+  // Held-out groups for early stopping: never trained on.
+  const validationShare = Math.min(0.5, Math.max(0, options.validationShare ?? 0.1));
+  const patience = Math.max(1, options.patience ?? 10);
+  const labelled: number[] = [];
+  for (let g = 0; g < groupCount; g++) {
+    for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) {
+      if ((examples.labels[r] as number) > 0) {
+        labelled.push(g);
+        break;
+      }
+    }
+  }
+  const wantHeld = Math.round(validationShare * labelled.length);
+  const held = wantHeld >= MIN_VALIDATION_GROUPS ? new Rng(options.seed).fork('ranker-validation').shuffle(labelled).slice(0, wantHeld).sort((a, b) => a - b) : [];
+  const trainable = new Uint8Array(groupCount).fill(1);
+  for (const g of held) trainable[g] = 0;
+  useGroup.set(trainable);
+  let best = { trees: treeCount, ndcg: -1 };
+  let built = 0;
   const histG = new Float64Array(nBins);
   const histH = new Float64Array(nBins);
   const histN = new Int32Array(nBins);
 
   for (let t = 0; t < treeCount; t++) {
-    if (subsample < 1) for (let g = 0; g < groupCount; g++) useGroup[g] = rng.next() < subsample ? 1 : 0;
+    if (subsample < 1) for (let g = 0; g < groupCount; g++) useGroup[g] = rng.next() < subsample ? (trainable[g] as number) : 0;
     lambdas(examples, scores, useGroup, grad, hess);
     let nodes: number[][] = [Array.from({ length: rows }, (_, r) => r).filter((r) => useGroup[rowGroup[r] as number] === 1)];
     for (let d = 0; d < depth; d++) {
@@ -257,6 +313,14 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
     // Update every row's score with the tree as stored (float32), so training sees what serving computes.
     const model = new TreeEnsemble(f, depth, splitFeature.subarray(t * internal, (t + 1) * internal), splitThreshold.subarray(t * internal, (t + 1) * internal), leafValue.subarray(t << depth, (t + 1) << depth));
     for (let r = 0; r < rows; r++) scores[r]! += model.scoreRow(examples.features, r * f);
+    built = t + 1;
+    if (held.length > 0) {
+      const ndcg = heldOutNdcg(examples, scores, held);
+      if (ndcg > best.ndcg) best = { trees: t + 1, ndcg };
+      else if (t + 1 - best.trees >= patience) break;
+    }
   }
-  return new TreeEnsemble(f, depth, splitFeature, splitThreshold, leafValue);
+  const kept = held.length > 0 ? best.trees : built;
+  const ensemble = new TreeEnsemble(f, depth, splitFeature.slice(0, kept * internal), splitThreshold.slice(0, kept * internal), leafValue.slice(0, kept << depth));
+  return Object.assign(ensemble, { training: { treesKept: kept, validationGroups: held.length, validationNdcg: held.length > 0 ? best.ndcg : null } });
 }

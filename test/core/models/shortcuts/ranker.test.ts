@@ -18,10 +18,25 @@ describe('fitRanker (LambdaRank boosted trees)', () => {
     expect(learned - mostRecent).toBeGreaterThan(0.5);
   });
 
-  it('builds 80 trees of depth 4 by default', () => {
-    expect(model.depth).toBe(4);
-    expect(model.splitFeature.length).toBe(80 * 15);
-    expect(model.leafValue.length).toBe(80 * 16);
+  it('builds 80 trees of depth 4 without a validation split', () => {
+    const full = fitRanker(train, { seed: 9, validationShare: 0 });
+    expect(full.depth).toBe(4);
+    expect(full.splitFeature.length).toBe(80 * 15);
+    expect(full.leafValue.length).toBe(80 * 16);
+    expect(full.training).toEqual({ treesKept: 80, validationGroups: 0, validationNdcg: null });
+  });
+
+  it('by default holds out 10% of the groups and keeps the trees up to the best held-out NDCG@10', () => {
+    const { treesKept, validationGroups, validationNdcg } = model.training;
+    expect(validationGroups).toBe(40);
+    expect(treesKept).toBeGreaterThanOrEqual(1);
+    expect(treesKept).toBeLessThanOrEqual(80);
+    expect(model.splitFeature.length).toBe(treesKept * 15);
+    expect(model.leafValue.length).toBe(treesKept * 16);
+    expect(validationNdcg).toBeGreaterThan(0.5);
+    // Less patience never keeps more trees; the same seed keeps the same ones.
+    expect(fitRanker(train, { seed: 9, patience: 1 }).training.treesKept).toBeLessThanOrEqual(treesKept);
+    expect(bytes(fitRanker(train, { seed: 9 }))).toBe(bytes(model));
   });
 
   it('splits its first stump on the most informative feature', () => {
