@@ -155,27 +155,51 @@ function binOf(cuts: Float32Array, v: number): number {
   return lo;
 }
 
-/** LambdaRank gradients (as ascent directions) and hessians for the current scores. */
-function lambdas(examples: RankingExamples, scores: Float64Array, useGroup: Uint8Array, grad: Float64Array, hess: Float64Array): void {
+/** Each group's ideal DCG over all its rows (labels do not change while fitting). */
+function idealDcgs(examples: RankingExamples): Float64Array {
+  const { labels, groups } = examples;
+  const out = new Float64Array(groups.length - 1);
+  for (let g = 0; g + 1 < groups.length; g++) {
+    const sorted = Array.from(labels.subarray(groups[g] as number, groups[g + 1] as number)).sort((a, b) => b - a);
+    let idcg = 0;
+    sorted.forEach((l, i) => (idcg += (2 ** l - 1) / Math.log2(i + 2)));
+    out[g] = idcg;
+  }
+  return out;
+}
+
+/**
+ * LambdaRank gradients (as ascent directions) and hessians for the current scores. `order` is scratch
+ * of at least the largest group's size; `idcg` comes from idealDcgs.
+ */
+function lambdas(examples: RankingExamples, scores: Float64Array, useGroup: Uint8Array, grad: Float64Array, hess: Float64Array, idcg: Float64Array, order: Int32Array): void {
   grad.fill(0);
   hess.fill(0);
   const { labels, groups } = examples;
   for (let g = 0; g + 1 < groups.length; g++) {
-    if (useGroup[g] === 0) continue;
+    const ideal = idcg[g] as number;
+    if (useGroup[g] === 0 || ideal <= 0) continue;
     const from = groups[g] as number;
-    const to = groups[g + 1] as number;
-    const rows = Array.from({ length: to - from }, (_, i) => from + i);
-    const ideal = [...rows].sort((a, b) => (labels[b] as number) - (labels[a] as number) || a - b);
-    let idcg = 0;
-    ideal.forEach((r, i) => (idcg += (2 ** (labels[r] as number) - 1) / Math.log2(i + 2)));
-    if (idcg <= 0) continue;
-    rows.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
-    for (let i = 0; i < rows.length; i++) {
-      for (let j = 0; j < rows.length; j++) {
-        const hi = rows[i] as number;
-        const lo = rows[j] as number;
-        if ((labels[hi] as number) <= (labels[lo] as number)) continue;
-        const delta = Math.abs(((2 ** (labels[hi] as number) - 2 ** (labels[lo] as number)) * (1 / Math.log2(i + 2) - 1 / Math.log2(j + 2))) / idcg);
+    const n = (groups[g + 1] as number) - from;
+    // Rows by descending score (ties by row), insertion sort: groups are small.
+    for (let i = 0; i < n; i++) {
+      const r = from + i;
+      const s = scores[r] as number;
+      let k = i - 1;
+      while (k >= 0 && (scores[order[k] as number] as number) < s) {
+        order[k + 1] = order[k] as number;
+        k--;
+      }
+      order[k + 1] = r;
+    }
+    for (let i = 0; i < n; i++) {
+      const hi = order[i] as number;
+      const lh = labels[hi] as number;
+      for (let j = 0; j < n; j++) {
+        const lo = order[j] as number;
+        const ll = labels[lo] as number;
+        if (lh <= ll) continue;
+        const delta = Math.abs(((2 ** lh - 2 ** ll) * (1 / Math.log2(i + 2) - 1 / Math.log2(j + 2))) / ideal);
         const rho = 1 / (1 + Math.exp((scores[hi] as number) - (scores[lo] as number)));
         grad[hi]! += delta * rho;
         grad[lo]! -= delta * rho;
@@ -185,6 +209,45 @@ function lambdas(examples: RankingExamples, scores: Float64Array, useGroup: Uint
       }
     }
   }
+}
+
+/** Per feature and bin (index feature × nBins + bin): summed gradients, hessians, row counts. */
+interface Histogram {
+  readonly g: Float64Array;
+  readonly h: Float64Array;
+  readonly n: Int32Array;
+}
+
+/** Histograms of the rows rowBuf[start .. end). */
+function histogramOf(rowBuf: Int32Array, start: number, end: number, binned: Uint8Array, f: number, nBins: number, grad: Float64Array, hess: Float64Array): Histogram {
+  const g = new Float64Array(f * nBins);
+  const h = new Float64Array(f * nBins);
+  const n = new Int32Array(f * nBins);
+  for (let x = start; x < end; x++) {
+    const r = rowBuf[x] as number;
+    const gr = grad[r] as number;
+    const hr = hess[r] as number;
+    const base = r * f;
+    for (let j = 0; j < f; j++) {
+      const x = j * nBins + (binned[base + j] as number);
+      g[x]! += gr;
+      h[x]! += hr;
+      n[x]!++;
+    }
+  }
+  return { g, h, n };
+}
+
+function subtract(parent: Histogram, child: Histogram): Histogram {
+  const g = new Float64Array(parent.g.length);
+  const h = new Float64Array(parent.h.length);
+  const n = new Int32Array(parent.n.length);
+  for (let x = 0; x < g.length; x++) {
+    g[x] = (parent.g[x] as number) - (child.g[x] as number);
+    h[x] = (parent.h[x] as number) - (child.h[x] as number);
+    n[x] = (parent.n[x] as number) - (child.n[x] as number);
+  }
+  return { g, h, n };
 }
 
 /** Fits the ensemble. Groups whose rows all share one label teach nothing. */
@@ -200,7 +263,7 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
   const subsample = options.subsample ?? 1;
   const internal = (1 << depth) - 1;
 
-  // Histogram binning, column-major.
+  // Histogram binning, row-major (a row's bins are adjacent: one pass per row fills every feature's histogram).
   const cuts: Float32Array[] = [];
   const binned = new Uint8Array(rows * f);
   const column = new Float32Array(rows);
@@ -208,7 +271,7 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
     for (let r = 0; r < rows; r++) column[r] = examples.features[r * f + j] as number;
     const c = cutPoints(column, nBins);
     cuts.push(c);
-    for (let r = 0; r < rows; r++) binned[j * rows + r] = binOf(c, column[r] as number);
+    for (let r = 0; r < rows; r++) binned[r * f + j] = binOf(c, column[r] as number);
   }
 
   const splitFeature = new Int32Array(treeCount * internal).fill(-1);
@@ -239,80 +302,107 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
   const trainable = new Uint8Array(groupCount).fill(1);
   for (const g of held) trainable[g] = 0;
   useGroup.set(trainable);
+  const idcg = idealDcgs(examples);
+  let largest = 0;
+  for (let g = 0; g < groupCount; g++) largest = Math.max(largest, (examples.groups[g + 1] as number) - (examples.groups[g] as number));
+  const order = new Int32Array(largest);
+  const rowBuf = new Int32Array(rows);
+  const tmpBuf = new Int32Array(rows);
   let best = { trees: treeCount, ndcg: -1 };
   let built = 0;
-  const histG = new Float64Array(nBins);
-  const histH = new Float64Array(nBins);
-  const histN = new Int32Array(nBins);
 
   for (let t = 0; t < treeCount; t++) {
     if (subsample < 1) for (let g = 0; g < groupCount; g++) useGroup[g] = rng.next() < subsample ? (trainable[g] as number) : 0;
-    lambdas(examples, scores, useGroup, grad, hess);
-    let nodes: number[][] = [Array.from({ length: rows }, (_, r) => r).filter((r) => useGroup[rowGroup[r] as number] === 1)];
+    lambdas(examples, scores, useGroup, grad, hess, idcg, order);
+    // The tree's rows, partitioned level by level: node k of a level owns rowBuf[bounds[k] .. bounds[k+1]).
+    let used = 0;
+    for (let r = 0; r < rows; r++) if (useGroup[rowGroup[r] as number] === 1) rowBuf[used++] = r;
+    let bounds = [0, used];
+    // Each node's histograms (gradient, hessian, count per feature and bin); a larger child's are its
+    // parent's minus its sibling's, so only the smaller child of each split is counted row by row.
+    let hists: (Histogram | undefined)[] = [histogramOf(rowBuf, 0, used, binned, f, nBins, grad, hess)];
     for (let d = 0; d < depth; d++) {
-      const next: number[][] = [];
-      nodes.forEach((members, k) => {
+      const nextBounds = [0];
+      const nextHists: (Histogram | undefined)[] = [];
+      for (let k = 0; k + 1 < bounds.length; k++) {
+        const start = bounds[k] as number;
+        const end = bounds[k + 1] as number;
+        const count = end - start;
         const node = (1 << d) - 1 + k;
-        let G = 0;
-        let H = 0;
-        for (const r of members) {
-          G += grad[r] as number;
-          H += hess[r] as number;
-        }
-        const parent = (G * G) / (H + l2);
+        const hist = hists[k];
         let best = { gain: 1e-12, feature: -1, bin: -1 };
-        if (members.length >= 2 * minLeaf) {
+        if (hist !== undefined && count >= 2 * minLeaf) {
+          let G = 0;
+          let H = 0;
+          for (let b = 0; b < nBins; b++) {
+            G += hist.g[b] as number;
+            H += hist.h[b] as number;
+          }
+          const parent = (G * G) / (H + l2);
           for (let j = 0; j < f; j++) {
             const c = cuts[j] as Float32Array;
-            if (c.length === 0) continue;
-            histG.fill(0);
-            histH.fill(0);
-            histN.fill(0);
-            for (const r of members) {
-              const b = binned[j * rows + r] as number;
-              histG[b]! += grad[r] as number;
-              histH[b]! += hess[r] as number;
-              histN[b]!++;
-            }
+            const at = j * nBins;
             let gl = 0;
             let hl = 0;
             let nl = 0;
             for (let b = 0; b < c.length; b++) {
-              gl += histG[b] as number;
-              hl += histH[b] as number;
-              nl += histN[b] as number;
+              gl += hist.g[at + b] as number;
+              hl += hist.h[at + b] as number;
+              nl += hist.n[at + b] as number;
               if (nl < minLeaf) continue;
-              if (members.length - nl < minLeaf) break;
+              if (count - nl < minLeaf) break;
               const gain = (gl * gl) / (hl + l2) + ((G - gl) * (G - gl)) / (H - hl + l2) - parent;
               if (gain > best.gain) best = { gain, feature: j, bin: b };
             }
           }
         }
         if (best.feature < 0) {
-          next.push(members, []);
-          return;
+          // No split: every row goes left, the right child is empty.
+          nextBounds.push(end, end);
+          nextHists.push(undefined, undefined);
+          continue;
         }
         splitFeature[t * internal + node] = best.feature;
         splitThreshold[t * internal + node] = (cuts[best.feature] as Float32Array)[best.bin] as number;
-        const left: number[] = [];
-        const right: number[] = [];
-        for (const r of members) ((binned[best.feature * rows + r] as number) <= best.bin ? left : right).push(r);
-        next.push(left, right);
-      });
-      nodes = next;
+        // Stable partition of the node's rows through tmpBuf.
+        let l = start;
+        let nRight = 0;
+        for (let x = start; x < end; x++) {
+          const r = rowBuf[x] as number;
+          if ((binned[r * f + best.feature] as number) <= best.bin) rowBuf[l++] = r;
+          else tmpBuf[nRight++] = r;
+        }
+        rowBuf.set(tmpBuf.subarray(0, nRight), l);
+        nextBounds.push(l, end);
+        if (d + 1 < depth) {
+          const smallIsLeft = l - start <= end - l;
+          const small = smallIsLeft ? histogramOf(rowBuf, start, l, binned, f, nBins, grad, hess) : histogramOf(rowBuf, l, end, binned, f, nBins, grad, hess);
+          const large = subtract(hist as Histogram, small);
+          nextHists.push(smallIsLeft ? small : large, smallIsLeft ? large : small);
+        } else nextHists.push(undefined, undefined);
+      }
+      bounds = nextBounds;
+      hists = nextHists;
     }
-    nodes.forEach((members, leaf) => {
+    for (let leaf = 0; leaf + 1 < bounds.length; leaf++) {
+      const start = bounds[leaf] as number;
+      const end = bounds[leaf + 1] as number;
       let G = 0;
       let H = 0;
-      for (const r of members) {
+      for (let x = start; x < end; x++) {
+        const r = rowBuf[x] as number;
         G += grad[r] as number;
         H += hess[r] as number;
       }
-      leafValue[(t << depth) + leaf] = members.length === 0 ? 0 : (shrinkage * G) / (H + l2);
-    });
-    // Update every row's score with the tree as stored (float32), so training sees what serving computes.
+      leafValue[(t << depth) + leaf] = end === start ? 0 : (shrinkage * G) / (H + l2);
+      // Scores move by the leaf value as stored (float32), so training sees what serving computes; a
+      // row's bin path is exactly its path through the stored thresholds.
+      const v = leafValue[(t << depth) + leaf] as number;
+      for (let x = start; x < end; x++) scores[rowBuf[x] as number]! += v;
+    }
+    // Rows this tree was not fitted on (held out, or left out by subsampling) take the stored tree's path.
     const model = new TreeEnsemble(f, depth, splitFeature.subarray(t * internal, (t + 1) * internal), splitThreshold.subarray(t * internal, (t + 1) * internal), leafValue.subarray(t << depth, (t + 1) << depth));
-    for (let r = 0; r < rows; r++) scores[r]! += model.scoreRow(examples.features, r * f);
+    for (let r = 0; r < rows; r++) if (useGroup[rowGroup[r] as number] === 0) scores[r]! += model.scoreRow(examples.features, r * f);
     built = t + 1;
     if (held.length > 0) {
       const ndcg = heldOutNdcg(examples, scores, held);
