@@ -25,7 +25,7 @@ import {
 } from './kernel.ts';
 import { HybridRecommender, type HybridKind } from './model.ts';
 import { TopK } from './top-k.ts';
-import { WasmArena, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
+import { WasmArena, WasmMemoryLimitError, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
 
 /** Options of fitHybrid / trainHybrid; every field has a default. */
 export interface HybridOptions {
@@ -61,7 +61,8 @@ export interface HybridOptions {
   readonly identityDropout?: number;
   /**
    * The SGD kernel: 'wasm' (default; WebAssembly SIMD, wasm/kernel.wat) or 'js' (kernel.ts, the
-   * readable reference). 'wasm' needs dim % 4 == 0 and falls back to 'js' otherwise.
+   * readable reference). 'wasm' needs dim % 4 == 0 and training arrays within 4 GiB, and falls back to
+   * 'js' otherwise.
    */
   readonly kernel?: 'wasm' | 'js';
   /** Called after each epoch. */
@@ -163,7 +164,19 @@ export class HybridSession {
    */
   static prepare(data: TrainingData, options: HybridOptions = {}, sharedOrHeap: Alloc = heapAlloc): HybridSession {
     const o = resolve(options);
-    const arena = o.kernel === 'wasm' && wasmKernelFits(o.dim) && wasmKernelSupported() ? new WasmArena() : undefined;
+    if (o.kernel === 'wasm' && wasmKernelFits(o.dim) && wasmKernelSupported()) {
+      try {
+        return HybridSession.build(data, options, sharedOrHeap, new WasmArena());
+      } catch (error) {
+        // Over one wasm memory's 4 GiB: the JS kernel, on ordinary arrays, has no such limit.
+        if (!(error instanceof WasmMemoryLimitError)) throw error;
+      }
+    }
+    return HybridSession.build(data, options, sharedOrHeap, undefined);
+  }
+
+  private static build(data: TrainingData, options: HybridOptions, sharedOrHeap: Alloc, arena: WasmArena | undefined): HybridSession {
+    const o = resolve(options);
     const alloc = arena?.alloc ?? sharedOrHeap;
     if (data.interactions.length === 0) throw new InputError('no interactions to train on');
     const users = buildFeatureSpace(new Set(data.interactions.map((x) => x.userId)), data.userFeatures, alloc);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fitHybrid, type HybridRecommender } from '../../../../lib/core/models/hybrid/index.ts';
+import { WasmArena, WasmMemoryLimitError } from '../../../../lib/core/models/hybrid/wasm/runner.ts';
 import { bytesModule, BYTES_PATH, compileKernel } from '../../../../scripts/build-wasm.ts';
 import { groupPrecision, plantedWorld } from './planted.ts';
 
@@ -46,6 +47,18 @@ describe('the wasm kernel', () => {
     expect(training(a).kernel).toBe('wasm');
     expect(Buffer.from(a.save().payload).equals(Buffer.from(b.save().payload))).toBe(true);
     expect(training(fitHybrid(world.data, { ...FAST, epochs: 2, dim: 6 })).kernel).toBe('js');
+  });
+
+  it('grows its memory for new arrays, keeps earlier arrays valid, and refuses past its limit', () => {
+    const arena = new WasmArena(4);
+    const first = arena.alloc<Float32Array>('float32', 1000);
+    first.fill(2.5);
+    const second = arena.alloc<Int32Array>('int32', 40_000); // needs a second and a third page
+    second.fill(7);
+    expect(first[999]).toBe(2.5);
+    expect(second.byteOffset % 16).toBe(0);
+    expect(() => arena.alloc('float32', 100_000)).toThrow(WasmMemoryLimitError);
+    expect(() => arena.alloc('float32', 100_000)).toThrow(/over the 262144 of the wasm memory/);
   });
 
   it('rejects an unknown kernel', () => {

@@ -55,11 +55,20 @@ export function wasmKernelFits(dim: number): boolean {
   return dim % 4 === 0;
 }
 
-/** A bump allocator over a shared WebAssembly memory. */
+/** The training arrays do not fit in one wasm memory. */
+export class WasmMemoryLimitError extends RangeError {
+  override readonly name = 'WasmMemoryLimitError';
+}
+
+/** A bump allocator over a shared WebAssembly memory of at most `maxPages` 64 KiB pages (default 4 GiB). */
 export class WasmArena {
-  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  readonly memory: WebAssembly.Memory;
   /** Offset 0 stays unused, so no array sits at the null address. */
   private top = ALIGN;
+
+  constructor(private readonly maxPages: number = MAX_PAGES) {
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true });
+  }
 
   readonly alloc: Alloc = <T extends Int32Array | Float32Array>(kind: 'int32' | 'float32', length: number): T => {
     const offset = this.reserve(length * 4);
@@ -74,7 +83,7 @@ export class WasmArena {
     const have = this.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`training data needs ${this.top} bytes, over the 4 GiB of a wasm memory`);
+      if (have / PAGE + pages > this.maxPages) throw new WasmMemoryLimitError(`training arrays need ${this.top} bytes, over the ${this.maxPages * PAGE} of the wasm memory`);
       this.memory.grow(pages);
     }
     return offset;
