@@ -37,15 +37,20 @@ export function joinS3Uri(base: string, ...parts: string[]): string {
 
 /** Every key under a prefix, in S3's (lexicographic) order. */
 export async function listKeys(uri: string): Promise<string[]> {
+  return (await listObjects(uri)).map((o) => o.key);
+}
+
+/** Every object under a prefix with its ETag and size (what changes when an object's content does). */
+export async function listObjects(uri: string): Promise<{ key: string; etag: string; size: number }[]> {
   const { bucket, key: prefix } = parseS3Uri(uri);
-  const keys: string[] = [];
+  const objects: { key: string; etag: string; size: number }[] = [];
   let token: string | undefined;
   do {
     const page = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
-  return keys;
+  return objects;
 }
 
 /** Reads one object into memory. */

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getObjectBytes, joinS3Uri, listKeys, parseS3Uri, formatS3Uri, putObjectBytes, downloadPrefix } from '../aws/s3-uri.ts';
+import { getObjectBytes, joinS3Uri, listKeys, listObjects, parseS3Uri, formatS3Uri, putObjectBytes, downloadPrefix } from '../aws/s3-uri.ts';
 import { CatalogItemSchema, DatasetManifestSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
 import { DataQualityError, InputError } from '../core/errors.ts';
 import { TRANSFORM_VERSION } from '../core/features/version.ts';
@@ -85,10 +85,34 @@ async function readCatalog(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunContex
   return readAll<CatalogItem>(plan.catalogUri, CatalogItemSchema, {}, config, joinS3Uri(run.featuresPrefix, 'rejects', 'catalog.jsonl'));
 }
 
+/**
+ * Known item ids by catalog content (object keys, ETags and sizes) and reject limit. Every partition of
+ * a run checks its events against the same catalog, so a warm container (and the local runtime, where
+ * all partitions share one process) parses it once instead of once per partition. A changed catalog
+ * lists other ETags, so it is read afresh; a failed read is not kept.
+ */
+const knownItemsCache = new Map<string, Promise<ReadonlySet<string>>>();
+const KNOWN_ITEMS_CACHE_SIZE = 4;
+
+async function knownItemsOf(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunContext, config: DataStepConfig): Promise<ReadonlySet<string>> {
+  const listing = (await listObjects(plan.catalogUri)).map((o) => `${o.key}:${o.etag}:${o.size}`).join(',');
+  const key = `${plan.catalogUri}|${config.rejectLimit}|${listing}`;
+  let known = knownItemsCache.get(key);
+  if (known === undefined) {
+    known = readCatalog(plan, run, config).then((catalog) => new Set(catalog.rows.map((i) => i.itemId)));
+    known.catch(() => knownItemsCache.delete(key));
+    knownItemsCache.set(key, known);
+    for (const oldest of knownItemsCache.keys()) {
+      if (knownItemsCache.size <= KNOWN_ITEMS_CACHE_SIZE) break;
+      knownItemsCache.delete(oldest);
+    }
+  }
+  return known;
+}
+
 /** Validates one date partition: clean rows to the features bucket, rejects beside them with their reasons. */
 export async function buildPartitionFeatures(run: RunContext, plan: Omit<FeaturePlan, 'partitions'>, partition: { dt: string; uri: string }, config: DataStepConfig): Promise<PartitionResult> {
-  const catalog = await readCatalog(plan, run, config);
-  const knownItems = new Set(catalog.rows.map((i) => i.itemId));
+  const knownItems = await knownItemsOf(plan, run, config);
   const { rows, report } = await readAll<ListeningEvent>(partition.uri, ListeningEventSchema, { knownItems, now: config.now() }, config, joinS3Uri(run.featuresPrefix, 'rejects', `dt=${partition.dt}.jsonl`));
   const cleanUri = joinS3Uri(run.featuresPrefix, 'clean', `dt=${partition.dt}`, 'events.jsonl');
   await putObjectBytes(cleanUri, toJsonLines(rows), 'application/x-ndjson');
