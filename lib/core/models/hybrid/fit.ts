@@ -160,13 +160,14 @@ export class HybridSession {
   /**
    * Validates options, builds feature matrices, splits validation, initialises parameters. With the
    * wasm kernel every array goes into its (shared) memory and `alloc` is not used; otherwise arrays
-   * come from `alloc` (sharedAlloc for worker threads).
+   * come from `alloc` (sharedAlloc for worker threads). `newArena` makes the wasm memory (tests pass
+   * a small one to reach the fallback).
    */
-  static prepare(data: TrainingData, options: HybridOptions = {}, sharedOrHeap: Alloc = heapAlloc): HybridSession {
+  static prepare(data: TrainingData, options: HybridOptions = {}, sharedOrHeap: Alloc = heapAlloc, newArena: () => WasmArena = () => new WasmArena()): HybridSession {
     const o = resolve(options);
     if (o.kernel === 'wasm' && wasmKernelFits(o.dim) && wasmKernelSupported()) {
       try {
-        return HybridSession.build(data, options, sharedOrHeap, new WasmArena());
+        return HybridSession.build(data, options, sharedOrHeap, newArena());
       } catch (error) {
         // Over one wasm memory's 4 GiB: the JS kernel, on ordinary arrays, has no such limit.
         if (!(error instanceof WasmMemoryLimitError)) throw error;

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HybridSession } from '../../../../lib/core/models/hybrid/fit.ts';
+import { heapAlloc } from '../../../../lib/core/models/hybrid/features.ts';
 import { fitHybrid, type HybridRecommender } from '../../../../lib/core/models/hybrid/index.ts';
 import { WasmArena, WasmMemoryLimitError } from '../../../../lib/core/models/hybrid/wasm/runner.ts';
 import { bytesModule, BYTES_PATH, compileKernel } from '../../../../scripts/build-wasm.ts';
@@ -59,6 +61,11 @@ describe('the wasm kernel', () => {
     expect(second.byteOffset % 16).toBe(0);
     expect(() => arena.alloc('float32', 100_000)).toThrow(WasmMemoryLimitError);
     expect(() => arena.alloc('float32', 100_000)).toThrow(/over the 262144 of the wasm memory/);
+  });
+
+  it('falls back to the JS kernel when the training arrays do not fit in the wasm memory', () => {
+    expect(HybridSession.prepare(world.data, FAST, heapAlloc, () => new WasmArena(1)).kernel).toBe('js');
+    expect(HybridSession.prepare(world.data, FAST, heapAlloc, () => new WasmArena(64)).kernel).toBe('wasm');
   });
 
   it('rejects an unknown kernel', () => {
