@@ -3,7 +3,9 @@
  *
  * - positives/s at dim 64, WARP and BPR, on 1 thread and on all threads (os.availableParallelism),
  *   on a synthetic 50k users × 20k items world with ~1M interactions (latent taste groups, skewed
- *   item popularity); measured on epoch 2 (epoch 1 warms the JIT up).
+ *   item popularity); measured on epoch 2 (epoch 1 warms the JIT up). Unprefixed figures are the
+ *   default kernel's (`kernel` names the one that ran: wasm unless unavailable); `js.*` figures are
+ *   the JS reference kernel's, for comparison (BENCH_TRAIN_KERNELS=wasm skips them).
  * - save time (including the IVF index the artifact carries), load time (read dir + loadHybrid) and
  *   the first recommend() (no index to build) of a 1M items × 64 model, and the time of one
  *   recommend() over 100k items at d=64.
@@ -31,14 +33,24 @@ export default async function bench(): Promise<Record<string, number | string | 
     interactions: data.interactions.length,
     threadsAvailable: threads,
   };
-  for (const loss of ['warp', 'bpr'] as const) {
-    for (const t of threads > 1 ? [1, threads] : [1]) {
-      let rate = 0;
-      await trainHybrid(data, { loss, dim: DIM, epochs: 2, validationShare: 0, threads: t, seed: 1, onProgress: (p) => (rate = p.samplesPerSecond) });
-      figures[`${loss}.positivesPerSecond.threads${t}`] = Math.round(rate);
-    }
-    if (threads > 1) {
-      figures[`${loss}.speedup.threads${threads}`] = (figures[`${loss}.positivesPerSecond.threads${threads}`] as number) / (figures[`${loss}.positivesPerSecond.threads1`] as number);
+  const kernels = (process.env.BENCH_TRAIN_KERNELS ?? 'wasm,js').split(',');
+  for (const kernel of ['wasm', 'js'] as const) {
+    if (!kernels.includes(kernel)) continue;
+    const prefix = kernel === 'wasm' ? '' : `${kernel}.`;
+    for (const loss of ['warp', 'bpr'] as const) {
+      for (const t of threads > 1 ? [1, threads] : [1]) {
+        let rate = 0;
+        const model = await trainHybrid(data, { loss, dim: DIM, epochs: 2, validationShare: 0, threads: t, seed: 1, kernel, onProgress: (p) => (rate = p.samplesPerSecond) });
+        if (kernel === 'wasm' && figures.kernel === undefined) {
+          model.annMinItems = Infinity; // the manifest is all we need: no IVF index for the artifact
+          figures.kernel = String((model.save().manifest.extra as { training: { kernel: string } }).training.kernel);
+        }
+        figures[`${prefix}${loss}.positivesPerSecond.threads${t}`] = Math.round(rate);
+      }
+      if (threads > 1) {
+        figures[`${prefix}${loss}.speedup.threads${threads}`] =
+          (figures[`${prefix}${loss}.positivesPerSecond.threads${threads}`] as number) / (figures[`${prefix}${loss}.positivesPerSecond.threads1`] as number);
+      }
     }
   }
   Object.assign(figures, await loadFigures(Math.round(1_000_000 * Math.max(scale, 0.1))));
