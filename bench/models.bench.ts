@@ -5,12 +5,12 @@
  */
 import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
-import { buildShelfData } from '../lib/core/features/protocol.ts';
+import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { BASELINES_BY_SHELF, fitBaseline } from '../lib/core/models/fit.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-config.ts';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;

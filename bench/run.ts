@@ -24,7 +24,7 @@ for (const file of files) {
   const mod = (await import(join(dir, file))) as { default: Bench };
   const figures = await mod.default();
   for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(48)} ${typeof v === 'number' ? fmt(v) : String(v)}\n`);
-  writeFileSync(join(out, `${name}.json`), JSON.stringify({ name, at: new Date().toISOString(), figures }, null, 2) + '\n');
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ name, at: new Date().toISOString(), figures }, null, 2)}\n`);
 }
 process.stdout.write(`\nfigures written to ${out}\n`);
 

@@ -35,7 +35,7 @@ export default async function bench(): Promise<Record<string, number | string | 
   }));
   const users = new Map<string, User>(Array.from({ length: USERS }, (_, u) => [`u${u}`, { userId: `u${u}`, country: 'SE', signupAt: '2026-01-01T00:00:00Z', onboardingGenres: [cats[u % cats.length] as string], device: 'mobile', ageBand: '25-34' } as User]));
   const interactions: Interaction[] = [];
-  for (let u = 0; u < USERS; u++) for (let j = 0; j < 20; j++) interactions.push({ userId: `u${u}`, itemId: `it-${Math.floor(Math.pow(rng.next(), 3) * ITEMS)}`, ts: NOW - rng.int(30) * DAY, weight: 1 });
+  for (let u = 0; u < USERS; u++) for (let j = 0; j < 20; j++) interactions.push({ userId: `u${u}`, itemId: `it-${Math.floor(rng.next() ** 3 * ITEMS)}`, ts: NOW - rng.int(30) * DAY, weight: 1 });
   const itemFeatures: FeatureRows = new Map(catalog.map((c) => [c.itemId, [[`cat:${c.categories[0]}`, 1], [`type:${c.type}`, 1]] as const]));
   const model = fitHybrid({ interactions, itemFeatures, cutoff: NOW, snapshot: 'bench', transformVersion: 'bench' }, { epochs: 2, dim: 64, seed: 1 });
   const artifact = model.save();

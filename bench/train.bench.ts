@@ -122,13 +122,13 @@ async function loadFigures(nItems: number): Promise<Record<string, number>> {
       best = Math.min(best, performance.now() - s);
     }
     return {
-      [`load.items`]: nItems,
-      [`save.withIndexMs`]: saveMs,
-      [`load.readDirMs`]: t1 - t0,
-      [`load.loadHybridMs`]: t2 - t1,
-      [`load.firstRecommendAllItemsMs`]: t3 - t2,
-      [`score.recommendAllItemsMs`]: bestAll,
-      [`score.recommend100kCandidatesMs`]: best,
+      'load.items': nItems,
+      'save.withIndexMs': saveMs,
+      'load.readDirMs': t1 - t0,
+      'load.loadHybridMs': t2 - t1,
+      'load.firstRecommendAllItemsMs': t3 - t2,
+      'score.recommendAllItemsMs': bestAll,
+      'score.recommend100kCandidatesMs': best,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,14 +4,14 @@
  * plays the test window (train before cutoff - testDays, validate on [cutoff - testDays, cutoff)).
  * Each setting is fitted with three seeds; the rule: among settings whose mean NDCG@10 is within 2%
  * of the best mean, take the one with the highest mean new-item recall@10 (ties: the smaller
- * dropout). The chosen values are the shelves' defaults in lib/core/shelf-config.ts.
+ * dropout). The chosen values are the shelves' defaults in lib/core/shelf-settings.ts.
  */
 import type { Shelf } from '../lib/core/contract.ts';
 import { toEpochMs } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
-import { buildShelfData } from '../lib/core/features/protocol.ts';
+import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-config.ts';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;

@@ -14,7 +14,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AppConfigSchema, parseAppConfig } from '../lib/infra/config.ts';
+import { AppConfigSchema, parseAppConfig } from '../lib/infra/app-config.ts';
 import { HomeShelvesStack } from '../lib/infra/home-shelves-stack.ts';
 
 const app = new App();

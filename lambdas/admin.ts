@@ -10,8 +10,8 @@ import { EndpointStore } from '../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../lib/aws/registry.ts';
 import { ShelfSchema } from '../lib/core/contract.ts';
 import { ConflictError } from '../lib/core/errors.ts';
-import { json, parseJsonBody } from '../lib/lambda/http.ts';
-import { logger } from '../lib/lambda/task-handler.ts';
+import { json, parseJsonBody } from '../lib/middleware/http-response.ts';
+import { logger } from '../lib/middleware/task-handler.ts';
 import { promote, rollback } from '../lib/pipeline/endpoint-actions.ts';
 
 const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), now: () => new Date() };

@@ -4,9 +4,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { EndpointStore } from '../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { logger, requireEnv } from '../lib/lambda/task-handler.ts';
+import { logger, requireEnv } from '../lib/middleware/task-handler.ts';
 import { monitorCanaries, type MonitorOutcome } from '../lib/serving/canary-monitor.ts';
-import { RAW_BUCKET } from '../lib/shared/resources.ts';
+import { RAW_BUCKET } from '../lib/wiring/resources.ts';
 
 const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), rawBucket: requireEnv(RAW_BUCKET.env), now: () => new Date() };
 

@@ -1,11 +1,11 @@
 /** Deploy: the gate-blessed version goes live (first deploy) or starts as canary. */
 import { EndpointStore } from '../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { DEFAULT_CANARY_WEIGHT } from '../lib/core/shelf-config.ts';
-import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { DEFAULT_CANARY_WEIGHT } from '../lib/core/shelf-settings.ts';
+import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { deployVersion } from '../lib/pipeline/outcomes.ts';
-import { DeployInputSchema, DeployResultSchema, STATES } from '../lib/shared/pipeline.ts';
-import { ENV } from '../lib/shared/resources.ts';
+import { DeployInputSchema, DeployResultSchema, STATES } from '../lib/wiring/pipeline.ts';
+import { ENV } from '../lib/wiring/resources.ts';
 
 const deps = {
   registry: new ModelRegistry(),

@@ -3,8 +3,8 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { EventsBodySchema, summarizeEvents, validationError } from '../lib/api/schemas.ts';
-import { json, parseJsonBody } from '../lib/lambda/http.ts';
-import { logger } from '../lib/lambda/task-handler.ts';
+import { json, parseJsonBody } from '../lib/middleware/http-response.ts';
+import { logger } from '../lib/middleware/task-handler.ts';
 import { awsServingPorts } from '../lib/serving/aws-ports.ts';
 
 const ports = awsServingPorts();

@@ -1,8 +1,8 @@
 /** RecordFailure: any step failed; the run is marked failed with the step's own message. */
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { taskHandler, TaskInputError } from '../lib/lambda/task-handler.ts';
+import { taskHandler, TaskInputError } from '../lib/middleware/task-handler.ts';
 import { recordFailure } from '../lib/pipeline/outcomes.ts';
-import { messageFromCause, RecordFailureInputSchema, RunOutcomeSchema, STATES } from '../lib/shared/pipeline.ts';
+import { messageFromCause, RecordFailureInputSchema, RunOutcomeSchema, STATES } from '../lib/wiring/pipeline.ts';
 
 const deps = { registry: new ModelRegistry(), now: () => new Date() };
 

@@ -1,8 +1,8 @@
 /** RecordRejection: the candidate failed the gate; the registry keeps it with every reason. */
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { recordRejection } from '../lib/pipeline/outcomes.ts';
-import { RecordRejectionInputSchema, RunOutcomeSchema, STATES } from '../lib/shared/pipeline.ts';
+import { RecordRejectionInputSchema, RunOutcomeSchema, STATES } from '../lib/wiring/pipeline.ts';
 
 const deps = { registry: new ModelRegistry(), now: () => new Date() };
 

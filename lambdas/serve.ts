@@ -8,11 +8,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { HomeBodySchema, HomeQuerySchema, validationError } from '../lib/api/schemas.ts';
 import { openApiDocument } from '../lib/api/openapi.ts';
-import { json, parseJsonBody } from '../lib/lambda/http.ts';
-import { logger } from '../lib/lambda/task-handler.ts';
+import { json, parseJsonBody } from '../lib/middleware/http-response.ts';
+import { logger } from '../lib/middleware/task-handler.ts';
 import { awsServingPorts } from '../lib/serving/aws-ports.ts';
 import { clockFrom, DEFAULT_SERVING_CONFIG, HomeService } from '../lib/serving/home-service.ts';
-import { ENV } from '../lib/shared/resources.ts';
+import { ENV } from '../lib/wiring/resources.ts';
 
 // SHELVES_NOW (ISO) starts the serving clock at a simulated time (a local world's end); unset in AWS.
 const now = clockFrom(process.env.SHELVES_NOW);

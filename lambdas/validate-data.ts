@@ -1,8 +1,8 @@
 /** ValidateData: quality across the run, the temporal split, and the train / eval channels. */
-import { taskHandler } from '../lib/lambda/task-handler.ts';
+import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { validateData } from '../lib/pipeline/data-steps.ts';
 import { dataStepConfigFromEnv } from '../lib/pipeline/step-config.ts';
-import { STATES, ValidateDataInputSchema, ValidatedDataSchema } from '../lib/shared/pipeline.ts';
+import { STATES, ValidateDataInputSchema, ValidatedDataSchema } from '../lib/wiring/pipeline.ts';
 
 const config = dataStepConfigFromEnv();
 

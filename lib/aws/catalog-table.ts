@@ -5,7 +5,7 @@
 import { BatchGetCommand, BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CatalogItemSchema, type CatalogItem, type ItemType } from '../core/contract.ts';
 import { TransientError } from '../core/errors.ts';
-import { CATALOG_TABLE } from '../shared/resources.ts';
+import { CATALOG_TABLE } from '../wiring/resources.ts';
 import { documentClient, tableNameFromEnv } from './registry.ts';
 
 const WRITE_BATCH = 25;

@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ENV } from '../shared/resources.ts';
+import { ENV } from '../wiring/resources.ts';
 
 let s3: S3Client | undefined;
 let dynamo: DynamoDBClient | undefined;

@@ -9,7 +9,7 @@ import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ShelfSchema, type Shelf } from '../core/contract.ts';
 import { ConflictError } from '../core/errors.ts';
-import { ENDPOINTS_TABLE } from '../shared/resources.ts';
+import { ENDPOINTS_TABLE } from '../wiring/resources.ts';
 import { documentClient, isConditionFailure, tableNameFromEnv } from './registry.ts';
 
 export const EndpointRecordSchema = z.strictObject({

@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { z } from 'zod';
 import { ShelfSchema, type Shelf } from '../core/contract.ts';
 import { ConfigError, ConflictError, InputError } from '../core/errors.ts';
-import { REGISTRY_TABLE } from '../shared/resources.ts';
+import { REGISTRY_TABLE } from '../wiring/resources.ts';
 import { dynamoClient } from './clients.ts';
 
 export const VERSION_STATUSES = ['evaluated', 'rejected', 'canary', 'live', 'retired', 'rolled-back'] as const;

@@ -3,15 +3,16 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { ConfigError, InputError } from '../core/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { loadRecommender } from '../core/models/load.ts';
 import type { ModelArtifact } from '../core/models/artifact.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { readArtifactDir } from '../io/artifact-files.ts';
-import type { RecommendCommandOptions } from '../cli/recommend.ts';
 import { count, parseFeaturesCsv, parseIdList, type Warnings } from './formats.ts';
 import { printWarnings, readText } from './read-input.ts';
 import { readSeenFile } from './seen-file.ts';
+
+import type { RecommendCommandOptions } from './options.ts';
 
 export async function runRecommend(options: RecommendCommandOptions): Promise<void> {
   const artifact = await readArtifactDir(options.model);
@@ -34,7 +35,10 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
     if (kept.length < ids.length) count(extra, 'users unknown to the model skipped', ids.length - kept.length);
     if (kept.length === 0) {
       const first = ids[0] ?? '';
-      throw new InputError(`none of the ${ids.length} users is known to the model (first: "${first}"); users must appear in the training files`, { file: options.users, field: 'user_id' });
+      throw new InputError(
+        `none of the ${ids.length} users is known to the model (first: "${first}"); users must appear in the training files`,
+        { file: options.users, field: 'user_id' },
+      );
     }
     printWarnings(options.users, extra);
     users = kept;
@@ -47,7 +51,11 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
     candidates = ids.filter((id) => known.has(id));
     const extra: Warnings = new Map(warnings);
     if (candidates.length < ids.length) count(extra, 'candidate items unknown to the model skipped', ids.length - candidates.length);
-    if (candidates.length === 0) throw new InputError(`none of the ${ids.length} candidate items is known to the model`, { file: options.candidates, field: 'item_id' });
+    if (candidates.length === 0)
+      throw new InputError(`none of the ${ids.length} candidate items is known to the model`, {
+        file: options.candidates,
+        field: 'item_id',
+      });
     printWarnings(options.candidates, extra);
   }
 
@@ -57,8 +65,11 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
   let written = 0;
   for (const userId of users) {
     const exclude = options.excludeSeen === true ? seen.seenBy(userId) : undefined;
-    const items = model.recommend({ userId, now }, options.k, { ...(exclude !== undefined ? { exclude } : {}), ...(candidates !== undefined ? { candidates } : {}) });
-    if (!out.write(JSON.stringify({ userId, items: items.map((s) => s.itemId) }) + '\n')) await once(out, 'drain');
+    const items = model.recommend({ userId, now }, options.k, {
+      ...(exclude !== undefined ? { exclude } : {}),
+      ...(candidates !== undefined ? { candidates } : {}),
+    });
+    if (!out.write(`${JSON.stringify({ userId, items: items.map((s) => s.itemId) })}\n`)) await once(out, 'drain');
     written++;
   }
   out.end();

@@ -44,7 +44,7 @@ export async function writeSeenFile(dir: string, interactions: readonly Interact
   const items = [...new Set(interactions.map((x) => x.itemId))].sort(cmp);
   const itemPos = new Map(items.map((id, i) => [id, i]));
   const seen = users.map((u) => [...(byUser.get(u) as Set<string>)].map((id) => itemPos.get(id) as number).sort((a, b) => a - b));
-  await writeFile(join(dir, SEEN_FILE), JSON.stringify({ format: FORMAT, users, items, seen }) + '\n');
+  await writeFile(join(dir, SEEN_FILE), `${JSON.stringify({ format: FORMAT, users, items, seen })}\n`);
 }
 
 /** Reads seen.json from a model directory written by `shelves train`. */

@@ -1,18 +1,17 @@
 /** The work of `shelves train` (lib/cli/train.ts holds only the option definitions). */
 import { createHash } from 'node:crypto';
-import { ConfigError, InputError } from '../core/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
 import { fitPopularity } from '../core/models/baselines/popularity.ts';
 import { fitRandom } from '../core/models/baselines/random.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
-import type { TrainCommandOptions } from '../cli/train.ts';
+import type { TrainCommandOptions } from './options.ts';
 import { count, parseFeaturesCsv, parseInteractionsCsv, type Warnings } from './formats.ts';
 import { printWarnings, readText } from './read-input.ts';
 import { writeSeenFile } from './seen-file.ts';
 
 /** Version of the BYOD "transforms" (none: features are used as given). */
 export const BYOD_TRANSFORM_VERSION = 'byod@1';
-
 
 export async function runTrain(options: TrainCommandOptions): Promise<void> {
   const started = performance.now();
@@ -41,14 +40,14 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
   const items = new Set(interactions.map((x) => x.itemId)).size;
   process.stderr.write(`training ${options.algo} on ${interactions.length} interactions (${users} users, ${items} items)\n`);
 
-  const model = await fit(options, data);
+  const model = await fitChosen(options, data);
   await writeArtifactDir(options.out, model.save());
   await writeSeenFile(options.out, interactions, hybrid && userFeatures !== undefined ? userFeatures.keys() : []);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(`wrote ${options.algo} model (${model.knownItems().length} items) to ${options.out} in ${seconds}s\n`);
 }
 
-async function fit(options: TrainCommandOptions, data: TrainingData): Promise<Recommender> {
+async function fitChosen(options: TrainCommandOptions, data: TrainingData): Promise<Recommender> {
   switch (options.algo) {
     case 'hybrid-warp':
     case 'hybrid-bpr': {
@@ -76,8 +75,12 @@ async function fit(options: TrainCommandOptions, data: TrainingData): Promise<Re
   }
 }
 
-
-async function readFeatures(file: string | undefined, side: 'user' | 'item', known: ReadonlySet<string>, hash: ReturnType<typeof createHash>): Promise<FeatureRows | undefined> {
+async function readFeatures(
+  file: string | undefined,
+  side: 'user' | 'item',
+  known: ReadonlySet<string>,
+  hash: ReturnType<typeof createHash>,
+): Promise<FeatureRows | undefined> {
   if (file === undefined) return undefined;
   const text = await readText(file);
   hash.update(text);
@@ -85,7 +88,10 @@ async function readFeatures(file: string | undefined, side: 'user' | 'item', kno
   let matched = 0;
   for (const id of rows.keys()) if (known.has(id)) matched++;
   if (matched === 0) {
-    throw new InputError(`no ${side}_id of this file appears in the interactions file (${rows.size} ids listed); is it the right file?`, { file, field: `${side}_id` });
+    throw new InputError(`no ${side}_id of this file appears in the interactions file (${rows.size} ids listed); is it the right file?`, {
+      file,
+      field: `${side}_id`,
+    });
   }
   const extra: Warnings = new Map(warnings);
   if (rows.size > matched) count(extra, `${side}s without interactions (kept, scored from their features)`, rows.size - matched);

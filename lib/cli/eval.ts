@@ -73,22 +73,22 @@ export function register(program: Command): void {
       const report = evaluatePredictions(truth, predictionRuns, { k, seed, resamples, freshnessDays, evaluatedAt, ...(catalog ? { catalog } : {}) });
       if (report.users === 0) throw new InputError('no user has a relevant item, so there is nothing to score', { file: opts.truth });
       if (opts.json) {
-        process.stdout.write(JSON.stringify(toEvalCliJson(report, catalog !== undefined)) + '\n');
+        process.stdout.write(`${JSON.stringify(toEvalCliJson(report, catalog !== undefined))}\n`);
         return;
       }
       const { renderTextTable } = await import('../core/report/table.ts');
       const out: string[] = [`${report.users} users with relevant items (${report.usersWithoutRelevant} without, left out), k=${k}, 95% bootstrap intervals\n`, renderTextTable(report)];
       const missing = report.runs.filter((r) => r.usersWithoutPrediction > 0).map((r) => `${r.name}: ${r.usersWithoutPrediction} users without a list (counted 0)`);
-      if (missing.length > 0) out.push(missing.join('\n') + '\n');
+      if (missing.length > 0) out.push(`${missing.join('\n')}\n`);
       const beyond = report.runs.map((r) => `${r.name}: personalization ${r.beyond.personalization?.toFixed(3)}${catalog ? `, coverage ${r.beyond.coverage?.toFixed(3)}, diversity ${r.beyond.diversity?.toFixed(3)}, freshness ${r.beyond.freshness?.toFixed(3)}` : ''}`);
-      out.push(beyond.join('\n') + '\n');
+      out.push(`${beyond.join('\n')}\n`);
       const primary = `ndcg@${k}`;
       const cmp = report.comparisons.filter((c) => c.metric === primary);
       if (cmp.length > 0) {
         out.push(
-          cmp
-            .map((c) => `${c.candidate} vs ${c.against}: ${primary} difference ${c.difference.mean.toFixed(4)} [${c.difference.lo.toFixed(4)}, ${c.difference.hi.toFixed(4)}]` + (c.liftInterval ? `, lift ${(c.liftInterval.mean * 100).toFixed(1)}% [${(c.liftInterval.lo * 100).toFixed(1)}%, ${(c.liftInterval.hi * 100).toFixed(1)}%]` : ''))
-            .join('\n') + '\n',
+          `${cmp
+            .map((c) => `${c.candidate} vs ${c.against}: ${primary} difference ${c.difference.mean.toFixed(4)} [${c.difference.lo.toFixed(4)}, ${c.difference.hi.toFixed(4)}]${c.liftInterval ? `, lift ${(c.liftInterval.mean * 100).toFixed(1)}% [${(c.liftInterval.lo * 100).toFixed(1)}%, ${(c.liftInterval.hi * 100).toFixed(1)}%]` : ''}`)
+            .join('\n')}\n`,
         );
       }
       process.stdout.write(out.join('\n'));

@@ -7,16 +7,7 @@
  */
 import type { Command } from 'commander';
 import { integer } from './train.ts';
-
-export interface RecommendCommandOptions {
-  readonly model: string;
-  readonly k: number;
-  readonly out: string;
-  readonly users?: string;
-  readonly excludeSeen?: boolean;
-  readonly candidates?: string;
-  readonly itemFeatures?: string;
-}
+import type { RecommendCommandOptions } from '../byod/options.ts';
 
 export function register(program: Command): void {
   program

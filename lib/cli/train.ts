@@ -6,23 +6,8 @@
  * The hybrid model keeps every item of --item-features, including items without interactions, so
  * `shelves recommend --candidates` can rank them without the features file.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-
-export const ALGOS = ['hybrid-warp', 'hybrid-bpr', 'popularity', 'random'] as const;
-export type Algo = (typeof ALGOS)[number];
-
-export interface TrainCommandOptions {
-  readonly interactions: string;
-  readonly algo: Algo;
-  readonly out: string;
-  readonly itemFeatures?: string;
-  readonly userFeatures?: string;
-  readonly seed: number;
-  readonly epochs?: number;
-  readonly dim?: number;
-  readonly threads: number;
-  readonly identityDropout?: number;
-}
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ALGOS, type TrainCommandOptions } from '../byod/options.ts';
 
 export function register(program: Command): void {
   program
@@ -52,7 +37,8 @@ export function register(program: Command): void {
 export function fraction(max: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new InvalidArgumentError(`expected a number from 0 to ${max}, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max)
+      throw new InvalidArgumentError(`expected a number from 0 to ${max}, got "${value}"`);
     return n;
   };
 }

@@ -77,7 +77,7 @@ export function validateRecord<T extends { readonly timestamp?: string; readonly
 }
 
 function reject<T>(ctx: RowContext, raw: string, field: string, reason: RejectReason, message: string): RowResult<T> {
-  return { ok: false, reject: { file: ctx.file, line: ctx.line, field, reason, message, raw: raw.length > 2000 ? raw.slice(0, 2000) + '…' : raw } };
+  return { ok: false, reject: { file: ctx.file, line: ctx.line, field, reason, message, raw: raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw } };
 }
 
 /**

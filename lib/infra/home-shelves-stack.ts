@@ -5,7 +5,7 @@
  * One stack on purpose: the state machine's definition refers to functions, buckets and roles by
  * Ref / Fn::GetAtt inside the same template, which the local runtime resolves (cross-stack exports
  * would become Fn::ImportValue). Logical ids of functions, buckets, tables and the state machine are
- * their ids in lib/shared/resources.ts.
+ * their ids in lib/wiring/resources.ts.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,8 +13,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { SHELVES } from '../core/contract.ts';
-import { ARTIFACTS_BUCKET, CATALOG_TABLE, ENDPOINTS_TABLE, ENV, FEATURES_BUCKET, FUNCTIONS, PREFIXES, RAW_BUCKET, REGISTRY_TABLE } from '../shared/resources.ts';
-import type { AppConfig } from './config.ts';
+import { ARTIFACTS_BUCKET, CATALOG_TABLE, ENDPOINTS_TABLE, ENV, FEATURES_BUCKET, FUNCTIONS, PREFIXES, RAW_BUCKET, REGISTRY_TABLE } from '../wiring/resources.ts';
+import type { AppConfig } from './app-config.ts';
 import { RetrainingPipeline } from './retraining-pipeline.ts';
 import { RequestLogStream, ServingApi } from './serving.ts';
 import { ShelvesFunction } from './shelves-function.ts';

@@ -1,5 +1,5 @@
 /**
- * The retraining state machine, built from the state names and JSON paths of lib/shared/pipeline.ts:
+ * The retraining state machine, built from the state names and JSON paths of lib/wiring/pipeline.ts:
  *
  *   BeginRun -> AlreadyDone? -> PlanFeatures -> BuildFeatures (Map) -> ValidateData
  *     -> TrainAll (Parallel: Train on SageMaker | TrainBaselines) -> Evaluate -> Gate
@@ -18,8 +18,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { STATES, TRANSIENT_ERRORS } from '../shared/pipeline.ts';
-import { STATE_MACHINE, TRAINING_JOB_PREFIX } from '../shared/resources.ts';
+import { STATES, TRANSIENT_ERRORS } from '../wiring/pipeline.ts';
+import { STATE_MACHINE, TRAINING_JOB_PREFIX } from '../wiring/resources.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
 /** Every SageMaker training job the pipeline starts is named with this prefix (lib/pipeline/naming.ts). */

@@ -13,7 +13,7 @@ import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PREFIXES } from '../shared/resources.ts';
+import { PREFIXES } from '../wiring/resources.ts';
 import { acknowledgeRule, acknowledgeWildcardResources } from './nag.ts';
 
 /** Firehose puts records it could not deliver here, outside the `requests/` data. */

@@ -13,7 +13,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { BucketSpec, FunctionSpec, TableSpec } from '../shared/resources.ts';
+import type { BucketSpec, FunctionSpec, TableSpec } from '../wiring/resources.ts';
 import { acknowledgeRule, acknowledgeWildcardResources } from './nag.ts';
 
 /** Repository root: NodejsFunction entries in FUNCTIONS are relative to it. */

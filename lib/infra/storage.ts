@@ -1,12 +1,12 @@
 /**
- * The data stores: the three buckets of BUCKETS and the tables of TABLES (lib/shared/resources.ts),
+ * The data stores: the three buckets of BUCKETS and the tables of TABLES (lib/wiring/resources.ts),
  * key schemas and indexes built from that module so the stack and the local runtime cannot drift.
  */
 import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BUCKETS, TABLES, type BucketSpec, type TableSpec } from '../shared/resources.ts';
+import { BUCKETS, TABLES, type BucketSpec, type TableSpec } from '../wiring/resources.ts';
 import { acknowledgeRule } from './nag.ts';
 
 type BucketId = (typeof BUCKETS)[number]['id'];

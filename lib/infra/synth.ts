@@ -15,9 +15,9 @@
  * Buckets and tables have their BUCKETS / TABLES ids as logical ids (RawBucket, RegistryTable...).
  */
 import { App } from 'aws-cdk-lib';
-import { FUNCTIONS } from '../shared/resources.ts';
-import { STATE_MACHINE } from '../shared/resources.ts';
-import { type AppConfig, DEFAULT_APP_CONFIG } from './config.ts';
+import { FUNCTIONS } from '../wiring/resources.ts';
+import { STATE_MACHINE } from '../wiring/resources.ts';
+import { type AppConfig, DEFAULT_APP_CONFIG } from './app-config.ts';
 import { HomeShelvesStack } from './home-shelves-stack.ts';
 
 export interface CfnResourceJson {

@@ -9,7 +9,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from './nag.ts';
 import { REPO_ROOT } from './shelves-function.ts';
-import { PREFIXES } from '../shared/resources.ts';
+import { PREFIXES } from '../wiring/resources.ts';
 
 /** Key prefix under which BeginRun places each run's features and artifacts (`runs/<shelf>/<runId>/`). */
 export const RUNS_PREFIX = PREFIXES.runs;

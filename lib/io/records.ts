@@ -169,7 +169,7 @@ export function encodeRecords(name: string, records: readonly Record<string, unk
   if (format === 'jsonl') return gz(Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '')));
   const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : Array.isArray(v) ? v.join('|') : String(v));
-  if (format === 'csv') return gz(Buffer.from([fields.join(','), ...records.map((r) => fields.map((f) => csvCell(r[f])).join(','))].join('\n') + '\n'));
+  if (format === 'csv') return gz(Buffer.from(`${[fields.join(','), ...records.map((r) => fields.map((f) => csvCell(r[f])).join(','))].join('\n')}\n`));
   const columnData = fields.map((name) => {
     const numeric = records.every((r) => r[name] === undefined || typeof r[name] === 'number');
     return numeric
@@ -315,12 +315,12 @@ export async function writeRecordStream(uri: string, rows: AsyncIterable<object>
       const record = row as Record<string, unknown>;
       count++;
       if (format === 'jsonl') {
-        yield JSON.stringify(record) + '\n';
+        yield `${JSON.stringify(record)}\n`;
         continue;
       }
       if (fields === undefined) fields = Object.keys(record);
-      if (count === 1) yield fields.join(',') + '\n';
-      yield fields.map((f) => csvCell(record[f])).join(',') + '\n';
+      if (count === 1) yield `${fields.join(',')}\n`;
+      yield `${fields.map((f) => csvCell(record[f])).join(',')}\n`;
     }
   }
   const chunks: AsyncIterable<string | Uint8Array> = uri.endsWith('.gz') ? gzipChunks(text()) : text();

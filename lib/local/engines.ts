@@ -1,7 +1,7 @@
 /**
  * The embedded local runtime's storage: dynalite (DynamoDB) and s3rver (S3) in this process, on
  * loopback and free ports, persisting under `<home>/dynamodb` and `<home>/s3`. Starting them creates
- * the tables and buckets of lib/shared/resources.ts when absent and points this process's AWS SDK
+ * the tables and buckets of lib/wiring/resources.ts when absent and points this process's AWS SDK
  * clients (lib/aws/clients.ts) at them through environment variables only, exactly as the Lambdas
  * read them in AWS.
  */
@@ -18,7 +18,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { BUCKETS, ENV, TABLES, type TableSpec } from '../shared/resources.ts';
+import { BUCKETS, ENV, TABLES, type TableSpec } from '../wiring/resources.ts';
 import { dynamoClient, resetClients, s3Client } from '../aws/clients.ts';
 
 /** s3rver accepts only this key pair; dynalite accepts any. */

@@ -1,6 +1,6 @@
 /** Starts the local home API: the serve and ingest-events Lambda handlers behind the local HTTP server. */
 import { formatS3Uri, getObjectBytes } from '../aws/s3-uri.ts';
-import { RAW_BUCKET } from '../shared/resources.ts';
+import { RAW_BUCKET } from '../wiring/resources.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
 import { startHttpServer, type HttpHandler } from './http-server.ts';
 

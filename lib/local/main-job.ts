@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHELVES, type Shelf } from '../core/contract.ts';
-import { RAW_BUCKET } from '../shared/resources.ts';
-import type { ExecutionInput } from '../shared/pipeline.ts';
+import { RAW_BUCKET } from '../wiring/resources.ts';
+import type { ExecutionInput } from '../wiring/pipeline.ts';
 import { runShelfPipeline, type ShelfRunResult } from './pipeline.ts';
 import { progressPrinter, resultTable } from './progress.ts';
 import { loadCatalogTable, rawDataPresent, uploadDataset } from './seed-data.ts';
@@ -15,7 +15,7 @@ import { DEFAULT_WORLD } from '../sim/world.ts';
 import { writeWorld } from '../sim/write-world.ts';
 
 const log = (line: string): void => {
-  process.stderr.write(line + '\n');
+  process.stderr.write(`${line}\n`);
 };
 
 /** Ensures the raw bucket has data: uploads `dataDir` when given, else generates the default world if the bucket is empty. */

@@ -5,7 +5,7 @@
  */
 import type { Shelf } from '../core/contract.ts';
 import { synthesizeTemplates, stateMachineResource } from '../infra/synth.ts';
-import { EvaluationResultSchema, messageFromCause, type EvaluationResult, type ExecutionInput } from '../shared/pipeline.ts';
+import { EvaluationResultSchema, messageFromCause, type EvaluationResult, type ExecutionInput } from '../wiring/pipeline.ts';
 import { runPipelineLocally, type CfnTemplate, type LocalExecutionEvent } from './state-machine.ts';
 
 export interface ShelfRunResult {

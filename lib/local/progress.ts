@@ -4,7 +4,7 @@ import type { LocalExecutionEvent } from './state-machine.ts';
 import type { ShelfRunResult } from './pipeline.ts';
 
 /** Returns an onEvent callback that prints one line per top-level step and a count for map iterations. */
-export function progressPrinter(write: (line: string) => void = (l) => process.stderr.write(l + '\n')): (shelf: Shelf, event: LocalExecutionEvent) => void {
+export function progressPrinter(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): (shelf: Shelf, event: LocalExecutionEvent) => void {
   const started = new Map<string, number>();
   let mapDone = 0;
   return (shelf, event) => {
@@ -50,5 +50,5 @@ export function resultTable(result: ShelfRunResult): string {
   if (result.error) lines.push(`  error: ${result.error.Error}: ${result.error.message}`);
   const steps = Object.entries(result.stepMs);
   if (steps.length > 0) lines.push(`  steps: ${steps.map(([s, ms]) => `${s} ${(ms / 1000).toFixed(1)}s`).join(', ')}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -4,12 +4,12 @@
  * tasks import the very handler modules the stack deploys; the SageMaker training task runs the
  * local training runner. One pipeline definition, two runners.
  */
-export { messageFromCause } from '../shared/pipeline.ts';
+export { messageFromCause } from '../wiring/pipeline.ts';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { ConfigError } from '../core/errors.ts';
-import { BUCKETS, FUNCTIONS, STATE_MACHINE, TABLES, type FunctionSpec } from '../shared/resources.ts';
+import { BUCKETS, FUNCTIONS, STATE_MACHINE, TABLES, type FunctionSpec } from '../wiring/resources.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines.ts';
 import { runTrainingJob, type TrainingRunnerOptions } from './sagemaker-runner.ts';
 
@@ -61,7 +61,7 @@ export function definitionFromTemplate(template: CfnTemplate, options: Definitio
   let text = resolver.resolve(props.DefinitionString);
   if (typeof text !== 'string') throw new ConfigError(`${machineId}: DefinitionString did not resolve to a string`);
   const substitutions = resolver.resolve(props.DefinitionSubstitutions ?? {}) as Record<string, Json>;
-  for (const [key, value] of Object.entries(substitutions)) text = text.split('${' + key + '}').join(String(value));
+  for (const [key, value] of Object.entries(substitutions)) text = text.split(`\${${key}}`).join(String(value));
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
@@ -177,7 +177,7 @@ class IntrinsicResolver {
             : [];
     const match = matchConstructId(logicalId, resource, specs.map((s) => s.id));
     if (match !== undefined) return specs.find((s) => s.id === match)?.name ?? match;
-    if (resource.Type === 'AWS::Lambda::Function') throw new ConfigError(`Lambda ${logicalId} matches no entry of FUNCTIONS in lib/shared/resources.ts`);
+    if (resource.Type === 'AWS::Lambda::Function') throw new ConfigError(`Lambda ${logicalId} matches no entry of FUNCTIONS in lib/wiring/resources.ts`);
     return `local-${logicalId}`;
   }
 }
@@ -359,7 +359,7 @@ async function invokeLocalLambda(functionId: string, input: Json, options: RunPi
 
 function functionSpec(functionId: string, where: string): FunctionSpec {
   const spec = Object.values(FUNCTIONS).find((f: FunctionSpec) => f.id === functionId) ?? (FUNCTIONS as Record<string, FunctionSpec>)[functionId];
-  if (spec === undefined) throw new ConfigError(`${where}: no function "${functionId}" in FUNCTIONS (lib/shared/resources.ts)`);
+  if (spec === undefined) throw new ConfigError(`${where}: no function "${functionId}" in FUNCTIONS (lib/wiring/resources.ts)`);
   return spec;
 }
 

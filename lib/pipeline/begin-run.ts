@@ -3,10 +3,10 @@
  * A run id that already ended in a deployment or a rejection is reported as already done, so a
  * re-run never creates a second version; a failed run may be begun again.
  */
-import { SHELF_CONFIG } from '../core/shelf-config.ts';
+import { SHELF_CONFIG } from '../core/shelf-settings.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
-import type { ExecutionInput, RunContext } from '../shared/pipeline.ts';
-import { PREFIXES } from '../shared/resources.ts';
+import type { ExecutionInput, RunContext } from '../wiring/pipeline.ts';
+import { PREFIXES } from '../wiring/resources.ts';
 import { trainingJobNameFor, versionIdFor } from './naming.ts';
 
 export interface Buckets {

@@ -35,7 +35,7 @@ export interface ChannelData {
 /** Serializes records as JSON Lines (one record a line, trailing newline). */
 export function toJsonLines(records: readonly unknown[]): string {
   let out = '';
-  for (const r of records) out += JSON.stringify(r) + '\n';
+  for (const r of records) out += `${JSON.stringify(r)}\n`;
   return out;
 }
 

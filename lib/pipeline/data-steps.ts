@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { getObjectBytes, joinS3Uri, listKeys, listObjects, parseS3Uri, formatS3Uri, putObjectBytes, downloadPrefix } from '../aws/s3-uri.ts';
 import { CatalogItemSchema, DatasetManifestSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
 import { DataQualityError, InputError } from '../core/errors.ts';
-import { TRANSFORM_VERSION } from '../core/features/version.ts';
+import { TRANSFORM_VERSION } from '../core/transforms/version.ts';
 import { hashString } from '../core/rng.ts';
-import { SHELF_CONFIG } from '../core/shelf-config.ts';
+import { SHELF_CONFIG } from '../core/shelf-settings.ts';
 import { checkRejectRate, type Reject, type QualityReport } from '../core/validate.ts';
 import { parseRecords } from '../io/records.ts';
-import type { FeaturePlan, PartitionResult, RunContext, ValidatedData } from '../shared/pipeline.ts';
+import type { FeaturePlan, PartitionResult, RunContext, ValidatedData } from '../wiring/pipeline.ts';
 import { CHANNEL_FILES, readChannelDir, toJsonLines, type ChannelData, type ChannelMeta } from './channel.ts';
 
 const DAY = 86_400_000;
@@ -141,7 +141,7 @@ export async function validateData(run: RunContext, plan: FeaturePlan, partition
   const read = partitions.reduce((s, p) => s + p.report.read, 0);
   if (train.length === 0) throw new DataQualityError(`no events before the cut-off ${new Date(plan.cutoff).toISOString()}: nothing to train on`);
   if (test.length === 0) throw new DataQualityError(`no events in the test window ${new Date(plan.cutoff).toISOString()} .. ${new Date(evalEnd).toISOString()}: nothing to evaluate on`);
-  const dataSnapshot = `${partitions[0]?.dt ?? ''}..${partitions[partitions.length - 1]?.dt ?? ''}#${(hashString(partitions.map((p) => `${p.dt}:${p.report.accepted}`).join(',') + `|${plan.cutoff}`) >>> 0).toString(16)}`;
+  const dataSnapshot = `${partitions[0]?.dt ?? ''}..${partitions[partitions.length - 1]?.dt ?? ''}#${(hashString(`${partitions.map((p) => `${p.dt}:${p.report.accepted}`).join(',')}|${plan.cutoff}`) >>> 0).toString(16)}`;
   const channel = async (window: 'train' | 'eval', events: readonly ListeningEvent[]): Promise<string> => {
     const prefix = prefixUri(run.featuresPrefix, window);
     const meta: ChannelMeta = { shelf: run.shelf, cutoff: plan.cutoff, testDays, dataSnapshot, transformVersion: TRANSFORM_VERSION, window };

@@ -8,15 +8,15 @@ import type { EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import type { Shelf } from '../core/contract.ts';
 import { evaluateRuns, type EvalRun, type EvaluationReport } from '../core/eval/evaluate.ts';
-import { buildShelfData, type ShelfData } from '../core/features/protocol.ts';
+import { buildShelfData, type ShelfData } from '../core/transforms/protocol.ts';
 import { decideGate, type GatePolicy } from '../core/gate/policy.ts';
 import { BASELINES_BY_SHELF, fitBaseline } from '../core/models/fit.ts';
 import { loadRecommender } from '../core/models/load.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { renderHtmlReport } from '../core/report/html.ts';
 import { renderJsonReport } from '../core/report/json.ts';
-import { SHELF_CONFIG } from '../core/shelf-config.ts';
-import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../shared/pipeline.ts';
+import { SHELF_CONFIG } from '../core/shelf-settings.ts';
+import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../wiring/pipeline.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
 import { fetchChannel } from './data-steps.ts';
 

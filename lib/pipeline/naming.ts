@@ -1,6 +1,6 @@
 /** Deterministic names derived from a run: the idempotency of the pipeline rests on them. */
 import type { Shelf } from '../core/contract.ts';
-import { TRAINING_JOB_PREFIX } from '../shared/resources.ts';
+import { TRAINING_JOB_PREFIX } from '../wiring/resources.ts';
 
 /** The registry version id of the candidate a run produces (one run id, one version). */
 export function versionIdFor(shelf: Shelf, runId: string): string {

@@ -6,7 +6,7 @@
 import type { EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import type { Shelf } from '../core/contract.ts';
-import type { DeployResult, EvaluationResult, RunContext, RunOutcome } from '../shared/pipeline.ts';
+import type { DeployResult, EvaluationResult, RunContext, RunOutcome } from '../wiring/pipeline.ts';
 
 export interface OutcomeDeps {
   readonly registry: ModelRegistry;

@@ -20,7 +20,7 @@ export async function showStatus(opts: { shelf?: string; json?: boolean }): Prom
     const [endpoint, versions, runs, events] = await Promise.all([endpoints.getEndpoint(shelf), registry.listVersions(shelf), registry.listRuns(shelf), registry.listEvents(shelf)]);
     all.push({ shelf, endpoint, versions, runs, events });
   }
-  if (opts.json) return JSON.stringify(all, null, 2) + '\n';
+  if (opts.json) return `${JSON.stringify(all, null, 2)}\n`;
   const out: string[] = [];
   for (const { shelf, endpoint, versions, runs, events } of all) {
     out.push(`\n${shelf.toUpperCase()}`);
@@ -35,7 +35,7 @@ export async function showStatus(opts: { shelf?: string; json?: boolean }): Prom
     for (const e of events.slice(-8)) out.push(`    ${e.at}  ${e.action.padEnd(16)} ${(e.version ?? '-').padEnd(36)} ${e.reason}`);
     if (events.length === 0) out.push('    (none)');
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export async function runEndpointAction(action: EndpointAction, shelfName: string, reason: string): Promise<string> {

@@ -8,10 +8,10 @@ import { EndpointStore } from '../aws/endpoints.ts';
 import { ModelRegistry } from '../aws/registry.ts';
 import { formatS3Uri, getObjectBytes, listKeys, putObjectBytes } from '../aws/s3-uri.ts';
 import { CatalogItemSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
-import { historyOf } from '../core/features/entities.ts';
+import { historyOf } from '../core/transforms/entities.ts';
 import { parseRecords } from '../io/records.ts';
 import { readArtifactUri } from '../pipeline/artifact-store.ts';
-import { ENV, PREFIXES, RAW_BUCKET } from '../shared/resources.ts';
+import { ENV, PREFIXES, RAW_BUCKET } from '../wiring/resources.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 
 const DAY = 86_400_000;
@@ -59,19 +59,19 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
     async logRequests(records: readonly RequestLogRecord[]) {
       if (firehose && stream) {
         for (let i = 0; i < records.length; i += 500) {
-          await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(JSON.stringify(r) + '\n') })) }));
+          await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(`${JSON.stringify(r)}\n`) })) }));
         }
         return;
       }
       const first = records[0];
       if (first === undefined) return;
-      await putObjectBytes(formatS3Uri(bucket, `${PREFIXES.requestLogs}dt=${first.at.slice(0, 10)}/${first.requestId}.jsonl`), records.map((r) => JSON.stringify(r)).join('\n') + '\n', 'application/x-ndjson');
+      await putObjectBytes(formatS3Uri(bucket, `${PREFIXES.requestLogs}dt=${first.at.slice(0, 10)}/${first.requestId}.jsonl`), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`, 'application/x-ndjson');
     },
     async writeFeedback(events) {
       const first = events[0];
       if (first === undefined) return;
       const key = `${PREFIXES.feedback}dt=${day(now())}/${now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.jsonl`;
-      await putObjectBytes(formatS3Uri(bucket, key), events.map((e) => JSON.stringify(e)).join('\n') + '\n', 'application/x-ndjson');
+      await putObjectBytes(formatS3Uri(bucket, key), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`, 'application/x-ndjson');
     },
   };
 }

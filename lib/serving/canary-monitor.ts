@@ -7,9 +7,9 @@ import type { EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import { formatS3Uri, getObjectBytes, listKeys } from '../aws/s3-uri.ts';
 import { SHELVES, type Shelf } from '../core/contract.ts';
-import { decideCanary, DEFAULT_CANARY_POLICY, type ArmStats, type CanaryPolicy } from '../core/serving/canary.ts';
+import { decideCanary, DEFAULT_CANARY_POLICY, type ArmStats, type CanaryPolicy } from '../core/gate/canary.ts';
 import { promote, rollback } from '../pipeline/endpoint-actions.ts';
-import { PREFIXES } from '../shared/resources.ts';
+import { PREFIXES } from '../wiring/resources.ts';
 import type { FeedbackEvent } from '../api/schemas.ts';
 
 export interface MonitorDeps {

@@ -14,16 +14,16 @@
  */
 import type { EndpointRecord } from '../aws/endpoints.ts';
 import { SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
-import { aggregateInteractions } from '../core/features/interactions.ts';
-import { isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/features/entities.ts';
-import { shortcutUnit, weekdayOf } from '../core/features/shortcuts.ts';
-import { TRANSFORM_VERSION } from '../core/features/version.ts';
+import { aggregateInteractions } from '../core/transforms/interactions.ts';
+import { isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/transforms/entities.ts';
+import { shortcutUnit, weekdayOf } from '../core/transforms/shortcuts.ts';
+import { TRANSFORM_VERSION } from '../core/transforms/version.ts';
 import { fitOwnHistory } from '../core/models/baselines/own-history.ts';
 import { fitSegmentPopularity } from '../core/models/baselines/popularity-segment.ts';
 import { loadRecommender } from '../core/models/load.ts';
 import type { Feature, ItemMeta, Recommender, UserContext } from '../core/models/recommender.ts';
-import { assembleHome, DEFAULT_OVERLAY, type CatalogView, type FreshOverlayConfig, type ShelfPlan } from '../core/serving/assemble.ts';
-import { chooseVariant } from '../core/serving/variant.ts';
+import { assembleHome, DEFAULT_OVERLAY, type CatalogView, type FreshOverlayConfig, type ShelfPlan } from '../core/assembly/assemble.ts';
+import { chooseVariant } from '../core/assembly/variant.ts';
 import { hashString } from '../core/rng.ts';
 import { summarizeEvents, type EventsAccepted, type FeedbackEvent, type HomeBody, type HomeResponse } from '../api/schemas.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';

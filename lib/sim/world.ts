@@ -131,7 +131,7 @@ class LineWriter {
   }
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
-    const chunk = this.buffer.join('\n') + '\n';
+    const chunk = `${this.buffer.join('\n')}\n`;
     this.buffer = [];
     this.size = 0;
     if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
@@ -171,7 +171,7 @@ class World {
     const isMusic = kind === 'album' || kind === 'playlist';
     const dims = isMusic ? GENRES.length : CATEGORIES.length;
     const offset = isMusic ? 0 : GENRES.length;
-    const primaryIndex = offset + Math.min(dims - 1, Math.floor(Math.pow(rng.next(), 1.3) * dims));
+    const primaryIndex = offset + Math.min(dims - 1, Math.floor(rng.next() ** 1.3 * dims));
     const secondary = rng.next() < 0.5 ? offset + rng.int(dims) : -1;
     const candidates = this.publishers.filter((p) => p.dim >= offset && p.dim < offset + dims);
     const publisher = rng.next() < 0.7 ? (candidates.find((p) => p.dim === primaryIndex) ?? candidates[rng.int(candidates.length)]) : candidates[rng.int(candidates.length)];
@@ -234,8 +234,8 @@ class World {
     const taste = new Float32Array(TASTE_DIMS.length);
     const genreCount = 1 + rng.int(3);
     const categoryCount = 1 + rng.int(3);
-    for (let g = 0; g < genreCount; g++) taste[Math.min(GENRES.length - 1, Math.floor(Math.pow(rng.next(), 1.3) * GENRES.length))]! += 0.3 + rng.next();
-    for (let c = 0; c < categoryCount; c++) taste[GENRES.length + Math.min(CATEGORIES.length - 1, Math.floor(Math.pow(rng.next(), 1.3) * CATEGORIES.length))]! += 0.3 + rng.next();
+    for (let g = 0; g < genreCount; g++) taste[Math.min(GENRES.length - 1, Math.floor(rng.next() ** 1.3 * GENRES.length))]! += 0.3 + rng.next();
+    for (let c = 0; c < categoryCount; c++) taste[GENRES.length + Math.min(CATEGORIES.length - 1, Math.floor(rng.next() ** 1.3 * CATEGORIES.length))]! += 0.3 + rng.next();
     const norm = Math.sqrt(dot(taste, taste)) || 1;
     for (let d = 0; d < taste.length; d++) taste[d] = (taste[d] as number) / norm;
     const country = pickWeighted(rng, COUNTRIES.map((c) => [c, c.weight] as const));
@@ -277,7 +277,9 @@ class World {
     if (pool.cumulative === undefined) {
       const built = new Float64Array(pool.items.length);
       let total = 0;
-      pool.items.forEach((item, i) => (built[i] = total += item.quality));
+      pool.items.forEach((item, i) => {
+        built[i] = total += item.quality;
+      });
       pool.cumulative = built;
     }
     const cumulative = pool.cumulative;
@@ -332,7 +334,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   await mkdir(join(out, 'users'), { recursive: true });
   await mkdir(join(out, 'truth'), { recursive: true });
   // The catalog grows slower than the audience (a big service does not have proportionally more shows).
-  const scale = Math.max(1, Math.pow(options.users / 2000, 0.6));
+  const scale = Math.max(1, (options.users / 2000) ** 0.6);
   const catalogOut = new LineWriter(join(out, 'catalog', 'catalog.jsonl'));
   const flushCatalog = async (): Promise<void> => {
     for (const line of world.catalogLines) await catalogOut.write(line);
@@ -407,7 +409,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   const truthItems = new LineWriter(join(out, 'truth', 'items.jsonl'));
   for (const i of world.items) await truthItems.write(JSON.stringify({ itemId: i.id, kind: i.kind, publishedAt: iso(i.publishedAt), quality: Number(i.quality.toFixed(5)), latent: Array.from(i.latent, (x) => Number(x.toFixed(5))) }));
   await truthItems.close();
-  await writeFile(join(out, 'truth', 'params.json'), JSON.stringify({ dims: TASTE_DIMS, affinityWeight: 4, note: 'play probability = sigmoid(4·taste·latent + log(quality) - 3)' }, null, 2) + '\n');
+  await writeFile(join(out, 'truth', 'params.json'), `${JSON.stringify({ dims: TASTE_DIMS, affinityWeight: 4, note: 'play probability = sigmoid(4·taste·latent + log(quality) - 3)' }, null, 2)}\n`);
   const manifest: DatasetManifest = {
     schemaVersion: SCHEMA_VERSION,
     generator: 'home-shelves world simulator',
@@ -418,7 +420,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     partitions,
     options: { users: options.users, days: options.days, seed: options.seed, start: options.start },
   };
-  await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

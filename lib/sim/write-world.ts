@@ -7,7 +7,7 @@ import type { DatasetManifest } from '../core/contract.ts';
 import { walkFiles } from '../io/files.ts';
 import { generateWorld, type WorldOptions } from './world.ts';
 
-export async function writeWorld(out: string, options: Omit<WorldOptions, 'onProgress'>, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<DatasetManifest> {
+export async function writeWorld(out: string, options: Omit<WorldOptions, 'onProgress'>, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<DatasetManifest> {
   const started = performance.now();
   const toS3 = out.startsWith('s3://');
   const dir = toS3 ? await mkdtemp(join(tmpdir(), 'shelves-world-')) : out;

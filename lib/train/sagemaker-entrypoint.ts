@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ShelfSchema } from '../core/contract.ts';
-import { buildShelfData } from '../core/features/protocol.ts';
+import { buildShelfData } from '../core/transforms/protocol.ts';
 import { shuffleInteractions, shuffleLabels } from '../core/negative-control.ts';
 import { fitShortcutsRanker } from '../core/models/shortcuts/model.ts';
 import type { Recommender } from '../core/models/recommender.ts';

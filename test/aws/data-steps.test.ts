@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObjectBytes, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import { buildPartitionFeatures } from '../../lib/pipeline/data-steps.ts';
-import type { RunContext } from '../../lib/shared/pipeline.ts';
+import type { RunContext } from '../../lib/wiring/pipeline.ts';
 import { startTestEngines } from './local-engines.ts';
 
 const RAW = 's3://home-shelves-raw/data';
@@ -16,7 +16,7 @@ const config = { rejectLimit: 0.9, now: () => Date.parse('2026-11-01T00:00:00Z')
 
 const item = (itemId: string) => ({ itemId, type: 'show', title: itemId, categories: ['news'], publisher: 'p', language: 'en', publishedAt: '2026-09-01T00:00:00Z' });
 const event = (itemId: string) => ({ userId: 'u1', itemId, eventType: 'play', msPlayed: 60_000, progress: 0.5, timestamp: '2026-10-01T08:00:00Z', device: 'mobile', country: 'SE', localHour: 8 });
-const lines = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const lines = (rows: object[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 describe('buildPartitionFeatures', () => {
   let engines: Awaited<ReturnType<typeof startTestEngines>>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors.ts';
-import { DEFAULT_APP_CONFIG, parseAppConfig } from '../../lib/infra/config.ts';
+import { DEFAULT_APP_CONFIG, parseAppConfig } from '../../lib/infra/app-config.ts';
 
 describe('parseAppConfig', () => {
   it('fills every field with its default', () => {

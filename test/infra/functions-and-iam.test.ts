@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, FUNCTIONS } from '../../lib/shared/resources.ts';
+import { ENV, FUNCTIONS } from '../../lib/wiring/resources.ts';
 import { policyStatements, roleOfFunction, statementsOfRole, synthStack } from './stack-fixture.ts';
 
 let stack: ReturnType<typeof synthStack>;

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_SERVICE_ERRORS, TRAINING_JOB_PREFIX } from '../../lib/infra/retraining-pipeline.ts';
 import { definitionFromTemplate, type CfnTemplate } from '../../lib/local/state-machine.ts';
 import { trainingJobNameFor } from '../../lib/pipeline/naming.ts';
-import { STATES, TRANSIENT_ERRORS } from '../../lib/shared/pipeline.ts';
-import { FUNCTIONS, STATE_MACHINE } from '../../lib/shared/resources.ts';
+import { STATES, TRANSIENT_ERRORS } from '../../lib/wiring/pipeline.ts';
+import { FUNCTIONS, STATE_MACHINE } from '../../lib/wiring/resources.ts';
 import { allStates, renderDefinition, statementsOfRole, synthStack, type StateJson } from './stack-fixture.ts';
 
 let stack: ReturnType<typeof synthStack>;

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SHELVES } from '../../lib/core/contract.ts';
-import { ExecutionInputSchema } from '../../lib/shared/pipeline.ts';
-import { FUNCTIONS, STATE_MACHINE } from '../../lib/shared/resources.ts';
+import { ExecutionInputSchema } from '../../lib/wiring/pipeline.ts';
+import { FUNCTIONS, STATE_MACHINE } from '../../lib/wiring/resources.ts';
 import { synthStack } from './stack-fixture.ts';
 
 const SCHEDULES = { shortcuts: 'cron(5 1 * * ? *)', podcasts: 'cron(10 2 * * ? *)', playlists: 'rate(12 hours)' } as const;

@@ -1,7 +1,7 @@
 /** One synthesized stack shared by the infra tests (synth takes seconds; the tests only read it). */
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/infra/synth.ts';
-import type { AppConfig } from '../../lib/infra/config.ts';
+import type { AppConfig } from '../../lib/infra/app-config.ts';
 
 export function synthStack(config: Partial<AppConfig> = {}) {
   const { app, stack } = buildApp({ bundling: false, config });

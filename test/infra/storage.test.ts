@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUCKETS, TABLES } from '../../lib/shared/resources.ts';
+import { BUCKETS, TABLES } from '../../lib/wiring/resources.ts';
 import { synthStack } from './stack-fixture.ts';
 
 let stack: ReturnType<typeof synthStack>;

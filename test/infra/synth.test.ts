@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { functionKeyOfLogicalId, stateMachineResource, synthesizeTemplates } from '../../lib/infra/synth.ts';
-import { FUNCTIONS } from '../../lib/shared/resources.ts';
+import { FUNCTIONS } from '../../lib/wiring/resources.ts';
 
 describe('synthesizeTemplates', () => {
   const templates = synthesizeTemplates({ bundling: false });

@@ -12,7 +12,7 @@ import { formatS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { runShelfPipeline } from '../../lib/local/pipeline.ts';
 import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
-import { RAW_BUCKET } from '../../lib/shared/resources.ts';
+import { RAW_BUCKET } from '../../lib/wiring/resources.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 
 let home: string;

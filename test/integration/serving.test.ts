@@ -11,7 +11,7 @@ import { EndpointStore } from '../../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../../lib/aws/registry.ts';
 import { formatS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import type { CatalogItem } from '../../lib/core/contract.ts';
-import { buildShelfData } from '../../lib/core/features/protocol.ts';
+import { buildShelfData } from '../../lib/core/transforms/protocol.ts';
 import { fitRandom } from '../../lib/core/models/baselines/random.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { startLocalApi } from '../../lib/local/local-api.ts';
@@ -20,7 +20,7 @@ import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
 import { fetchChannel } from '../../lib/pipeline/data-steps.ts';
 import { writeArtifactUri } from '../../lib/pipeline/artifact-store.ts';
 import { monitorCanaries } from '../../lib/serving/canary-monitor.ts';
-import { RAW_BUCKET, ARTIFACTS_BUCKET } from '../../lib/shared/resources.ts';
+import { RAW_BUCKET, ARTIFACTS_BUCKET } from '../../lib/wiring/resources.ts';
 import { loadTruth, type Truth } from '../../lib/sim/respond.ts';
 import { runTraffic } from '../../lib/sim/traffic.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
@@ -91,7 +91,7 @@ describe('serving with canaries, feedback and automatic rollback', () => {
   it('rolls back a deliberately bad canary automatically, recording why', async () => {
     // A model trained on shuffled interactions, deployed by hand past the gate.
     const run = (await registry().getVersion('podcasts', 'podcasts-canary1'))!;
-    const channel = await fetchChannel(run.artifactUri.replace(/[^/]+\/output\/model\.tar\.gz$/, '').replace(/artifacts/, 'features').replace(/^s3:\/\/[^/]+/, `s3://home-shelves-features`) + 'train/');
+    const channel = await fetchChannel(`${run.artifactUri.replace(/[^/]+\/output\/model\.tar\.gz$/, '').replace(/artifacts/, 'features').replace(/^s3:\/\/[^/]+/, `s3://home-shelves-features`)}train/`);
     const data = buildShelfData('podcasts', { events: channel.events, catalog: channel.catalog, users: channel.users, cutoff: channel.meta.cutoff, testDays: 7, snapshot: 'bad' });
     const bad = fitRandom(data.train, { seed: 3 }); // a deliberately bad model: a random ranking
     const uri = formatS3Uri(ARTIFACTS_BUCKET.localName, 'manual/podcasts-bad/');
@@ -112,7 +112,7 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     const catalog = await fetchChannel(`s3://home-shelves-features/runs/podcasts/live1/train/`);
     const publisher = catalog.catalog.find((i) => i.type === 'show' && i.categories[0] === 'true-crime')?.publisher ?? 'publisher-new';
     const newShow: CatalogItem = { itemId: 'sh-new-true-crime', type: 'show', title: 'A brand new true crime show', categories: ['true-crime'], publisher, language: 'en', publishedAt: new Date(Date.parse('2026-10-06T00:00:00Z') - 3_600_000).toISOString() };
-    await putObjectBytes(formatS3Uri(RAW_BUCKET.localName, 'catalog/late-additions.jsonl'), JSON.stringify(newShow) + '\n');
+    await putObjectBytes(formatS3Uri(RAW_BUCKET.localName, 'catalog/late-additions.jsonl'), `${JSON.stringify(newShow)}\n`);
     // The documented bound: CATALOG_REFRESH_SECONDS (1 s here) after which the next request starts a
     // background reload, served from then on (stale-while-revalidate); give the reload 5 s locally.
     await new Promise((r) => setTimeout(r, 1500));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogItemSchema, ListeningEventSchema, type CatalogItem, type ListeningEvent } from '../../lib/core/contract.ts';
 import { DataQualityError } from '../../lib/core/errors.ts';
 import { checkRejectRate } from '../../lib/core/validate.ts';
-import { encodeRecords, parseRecords, readRecords, streamRecords, writeRecordStream, writeRecords } from '../../lib/io/records.ts';
+import { encodeRecords, parseRecords, readRecords, streamRecords, writeRecordStream, } from '../../lib/io/records.ts';
 
 const FILE = 'test/fixtures/data/bad/events.jsonl';
 const ctx = { file: FILE, knownItems: new Set(['i1', 'i2']), now: Date.parse('2026-11-28T00:00:00Z') };
@@ -87,7 +87,7 @@ describe('streaming files', () => {
   it('writes JSON Lines byte for byte as one JSON object per line', async () => {
     const uri = join(dir, 'plain.jsonl.gz');
     await writeRecordStream(uri, events.slice(0, 2));
-    expect(gunzipSync(await readFile(uri)).toString()).toBe(events.slice(0, 2).map((e) => JSON.stringify(e) + '\n').join(''));
+    expect(gunzipSync(await readFile(uri)).toString()).toBe(events.slice(0, 2).map((e) => `${JSON.stringify(e)}\n`).join(''));
   });
 
   it('streams the same rows and rejects as the whole-file reader, and writes the rejects file at the end', async () => {

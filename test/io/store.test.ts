@@ -78,7 +78,7 @@ describe('a local store', () => {
 
   it('streams the lines of a gzipped file', async () => {
     const store = openStore(dir);
-    await store.put('big.jsonl.gz', gzipSync(Array.from({ length: 5000 }, (_, i) => `{"n":${i}}`).join('\n') + '\n'));
+    await store.put('big.jsonl.gz', gzipSync(`${Array.from({ length: 5000 }, (_, i) => `{"n":${i}}`).join('\n')}\n`));
     let count = 0;
     let last = '';
     for await (const line of readLines(store.uriOf('big.jsonl.gz'))) {

@@ -8,7 +8,7 @@ import { dynamoClient, s3Client } from '../../lib/aws/clients.ts';
 import { ModelRegistry } from '../../lib/aws/registry.ts';
 import { getObjectBytes, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import { createTableInput, startLocalEngines } from '../../lib/local/engines.ts';
-import { BUCKETS, CATALOG_TABLE, ENV, TABLES } from '../../lib/shared/resources.ts';
+import { BUCKETS, CATALOG_TABLE, ENV, TABLES } from '../../lib/wiring/resources.ts';
 
 let home: string;
 beforeAll(async () => {

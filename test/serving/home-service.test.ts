@@ -12,8 +12,8 @@ const item = (id: string, type: CatalogItem['type'], publishedAt = '2026-01-01T0
 const catalog = [...['s1', 's2', 's3'].map((id) => item(id, 'show')), ...['p1', 'p2'].map((id) => item(id, 'playlist'))];
 const user: User = { userId: 'u1', country: 'SE', signupAt: '2026-01-01T00:00:00Z', onboardingGenres: ['news'], device: 'mobile', ageBand: '25-34' };
 const history = new Map([['u1', [{ itemId: 's2', ts: NOW - 3600_000, eventType: 'play', msPlayed: 1000, progress: 0.5, localHour: 8 }]]]);
-const fit = (items: string[]) => fitPopularity({ interactions: items.map((itemId, i) => ({ userId: 'u1', itemId, ts: NOW - 1000, weight: items.length - i })), cutoff: NOW, snapshot: 's', transformVersion: 't' }).save();
-const ARTIFACTS: Record<string, ModelArtifact> = { v1: fit(['s3', 'p1']), v2: fit(['s1', 'p2']) };
+const trained = (items: string[]) => fitPopularity({ interactions: items.map((itemId, i) => ({ userId: 'u1', itemId, ts: NOW - 1000, weight: items.length - i })), cutoff: NOW, snapshot: 's', transformVersion: 't' }).save();
+const ARTIFACTS: Record<string, ModelArtifact> = { v1: trained(['s3', 'p1']), v2: trained(['s1', 'p2']) };
 const endpoint = (shelf: Shelf, over: Partial<EndpointRecord> = {}): EndpointRecord => ({ shelf, liveVersion: 'v1', canaryVersion: null, canaryWeight: 0, previousVersion: null, revision: 1, updatedAt: '', ...over });
 
 /** In-memory ports (test doubles of serving's own port interfaces) that count calls and can be broken. */

@@ -208,7 +208,7 @@ describe('the world simulator', () => {
     const c = mkdtempSync(join(tmpdir(), 'world-c-'));
     try {
       await generateWorld(c, { ...options, users: 50, days: 2, seed: 8 });
-      expect(readFileSync(join(c, 'users', 'users.jsonl'), 'utf8')).not.toBe(readFileSync(join(a, 'users', 'users.jsonl'), 'utf8').split('\n').slice(0, 50).join('\n') + '\n');
+      expect(readFileSync(join(c, 'users', 'users.jsonl'), 'utf8')).not.toBe(`${readFileSync(join(a, 'users', 'users.jsonl'), 'utf8').split('\n').slice(0, 50).join('\n')}\n`);
     } finally {
       rmSync(c, { recursive: true, force: true });
     }

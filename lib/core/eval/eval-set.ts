@@ -1,6 +1,6 @@
 /**
  * The evaluation set of one shelf: the same users, candidates and exclusions for every model and
- * baseline. Built by the per-shelf protocol (lib/core/features), consumed by the evaluator
+ * baseline. Built by the per-shelf protocol (lib/core/transforms), consumed by the evaluator
  * (lib/core/metrics, lib/core/gate).
  */
 import type { ItemMeta, UserContext } from '../models/recommender.ts';

@@ -1,5 +1,5 @@
 /**
- * The deployment gate, declared per shelf (lib/config/gate-policy.json) and decided on an evaluation
+ * The deployment gate, declared per shelf (lib/core/gate/default-policy.json) and decided on an evaluation
  * report. Like TFX's evaluator it applies an absolute bar (beat the best baseline by a margin that is
  * not noise) and a change threshold against the live model, and says so when there is no live model.
  */

@@ -114,7 +114,7 @@ export function makeArtifact(
 
 /** Serializes a manifest to canonical JSON (sorted keys), so equal models give equal bytes. */
 export function manifestJson(manifest: ModelManifest): string {
-  return JSON.stringify(sortKeys(manifest), null, 2) + '\n';
+  return `${JSON.stringify(sortKeys(manifest), null, 2)}\n`;
 }
 
 function sortKeys(value: unknown): unknown {

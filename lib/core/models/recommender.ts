@@ -50,7 +50,7 @@ export interface TrainingData {
   readonly cutoff: number;
   /** Identifies the data the model was fitted on (for example a hash or a partition range). */
   readonly snapshot: string;
-  /** Version of the feature transforms that produced the data (lib/core/features). */
+  /** Version of the feature transforms that produced the data (lib/core/transforms). */
   readonly transformVersion: string;
 }
 

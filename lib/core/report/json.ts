@@ -34,7 +34,7 @@ export const ComparisonSchema = z.strictObject({
   liftInterval: IntervalSchema.nullable(),
 });
 
-/** Same shape as GateDecisionSchema in lib/shared/pipeline.ts (the core does not import it). */
+/** Same shape as GateDecisionSchema in lib/wiring/pipeline.ts (the core does not import it). */
 export const ReportGateDecisionSchema = z.strictObject({
   pass: z.boolean(),
   reasons: z.array(z.string()),
@@ -89,5 +89,5 @@ export function toReportDocument(report: EvaluationReport, decision?: GateDecisi
 
 /** The report as pretty JSON text (stable key order, so the same evaluation gives the same bytes). */
 export function renderJsonReport(report: EvaluationReport, decision?: GateDecision): string {
-  return JSON.stringify(toReportDocument(report, decision), null, 2) + '\n';
+  return `${JSON.stringify(toReportDocument(report, decision), null, 2)}\n`;
 }

@@ -20,7 +20,7 @@ function cell(r: RunReport, metric: string): string {
 export function renderMarkdownTable(report: EvaluationReport, metrics: readonly string[] = Object.keys(report.runs[0]?.metrics ?? {})): string {
   const lines = [`| run | role | ${metrics.join(' | ')} |`, `|---|---|${metrics.map(() => '---:').join('|')}|`];
   for (const r of orderRuns(report, metrics[0] ?? '')) lines.push(`| ${r.name.replace(/\|/g, '\\|')} | ${r.role} | ${metrics.map((m) => cell(r, m)).join(' | ')} |`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** A plain-text table of the given metrics, columns padded for a terminal. */
@@ -29,5 +29,5 @@ export function renderTextTable(report: EvaluationReport, metrics: string | read
   const runs = orderRuns(report, names[0] ?? '');
   const rows = [['run', 'role', ...names], ...runs.map((r) => [r.name, r.role, ...names.map((m) => cell(r, m))])];
   const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  return rows.map((row) => row.map((text, c) => (c < 2 ? text.padEnd(widths[c] ?? 0) : text.padStart(widths[c] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
+  return `${rows.map((row) => row.map((text, c) => (c < 2 ? text.padEnd(widths[c] ?? 0) : text.padStart(widths[c] ?? 0))).join('  ').trimEnd()).join('\n')}\n`;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluatePredictions, type PredictionRun, type RunRole } from '../../../lib/core/eval/evaluate.ts';
 import { decideGate, GatePolicySchema, parseGatePolicy, type ShelfGatePolicy } from '../../../lib/core/gate/policy.ts';
-import { GateDecisionSchema } from '../../../lib/shared/pipeline.ts';
+import { GateDecisionSchema } from '../../../lib/wiring/pipeline.ts';
 
 const USERS = 120;
 const users = Array.from({ length: USERS }, (_, u) => `u${String(u).padStart(3, '0')}`);
@@ -105,7 +105,7 @@ describe('decideGate', () => {
 
 describe('the gate policy file', () => {
   it('declares a valid policy for every shelf', () => {
-    const policyFile = parseGatePolicy(JSON.parse(readFileSync('lib/config/gate-policy.json', 'utf8')));
+    const policyFile = parseGatePolicy(JSON.parse(readFileSync('lib/core/gate/default-policy.json', 'utf8')));
     expect(Object.keys(policyFile).sort()).toEqual(['playlists', 'podcasts', 'shortcuts']);
   });
 
@@ -114,7 +114,7 @@ describe('the gate policy file', () => {
     ['an unknown metric', { primaryMetric: 'auc@10' }],
     ['a regression share above 1', { maxRegressionVsLive: 2 }],
   ])('rejects %s', (_t, change) => {
-    const raw = JSON.parse(readFileSync('lib/config/gate-policy.json', 'utf8'));
+    const raw = JSON.parse(readFileSync('lib/core/gate/default-policy.json', 'utf8'));
     expect(GatePolicySchema.safeParse({ ...raw, podcasts: { ...raw.podcasts, ...change } }).success).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogItem, ListeningEvent, User } from '../../../lib/core/contract.ts';
 import { evaluateRuns, type EvalRun } from '../../../lib/core/eval/evaluate.ts';
-import { buildShelfData, type ShelfData } from '../../../lib/core/features/protocol.ts';
+import { buildShelfData, type ShelfData } from '../../../lib/core/transforms/protocol.ts';
 import { decideGate, parseGatePolicy } from '../../../lib/core/gate/policy.ts';
 import { BASELINES_BY_SHELF, fitBaseline } from '../../../lib/core/models/fit.ts';
 import { fitHybrid } from '../../../lib/core/models/hybrid/index.ts';
@@ -15,7 +15,7 @@ import { generateWorld } from '../../../lib/sim/world.ts';
 const DAY = 86_400_000;
 let dir: string;
 let data: ShelfData;
-const policy = parseGatePolicy(JSON.parse(readFileSync('lib/config/gate-policy.json', 'utf8')));
+const policy = parseGatePolicy(JSON.parse(readFileSync('lib/core/gate/default-policy.json', 'utf8')));
 const lines = <T>(f: string): T[] => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shortcutCatalog, buildShortcutsExamples } from '../../../lib/core/features/shortcuts.ts';
+import { shortcutCatalog, buildShortcutsExamples } from '../../../lib/core/transforms/shortcuts.ts';
 import { ConfigError } from '../../../lib/core/errors.ts';
 import { ArtifactError, manifestJson, type ModelArtifact } from '../../../lib/core/models/artifact.ts';
 import { externalRecommender } from '../../../lib/core/models/baselines/external.ts';

@@ -62,7 +62,9 @@ export function fitNewest(data: TrainingData): Recommender {
 export function loadNewest(artifact: ModelArtifact): Recommender {
   const { publishedAt } = unpackSections(artifact);
   const published = new Map<string, number>();
-  artifact.manifest.itemIndex.forEach((id, i) => published.set(id, (publishedAt as Float64Array)[i] as number));
+  artifact.manifest.itemIndex.forEach((id, i) => {
+    published.set(id, (publishedAt as Float64Array)[i] as number);
+  });
   const { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra } = artifact.manifest;
   return new NewestRecommender(published, { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra });
 }

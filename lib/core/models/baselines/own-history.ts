@@ -1,14 +1,14 @@
 /**
  * Heuristics over the user's own history, the Shortcuts shelf's baselines: `most-recent` (what you
  * played last, first) and `most-frequent` (what you played most in the last 28 days). Both rank the
- * same candidates the Shortcuts ranker sees (lib/core/features/shortcuts.ts), so the comparison is fair.
+ * same candidates the Shortcuts ranker sees (lib/core/transforms/shortcuts.ts), so the comparison is fair.
  * A request without usable history falls back to the user's training interactions (their top
  * FALLBACK_ITEMS units by last play, or by weight in the last 28 days before the cut-off), stored in
  * the artifact as typed arrays: users in extra.fallbackUsers, their lists in fallbackOffsets/fallbackUnits
  * (rows of itemIndex).
  */
-import { shortcutCandidates, shortcutCatalog, shortcutUnit } from '../../features/shortcuts.ts';
-import { isListen } from '../../features/entities.ts';
+import { shortcutCandidates, shortcutCatalog, shortcutUnit } from '../../transforms/shortcuts.ts';
+import { isListen } from '../../transforms/entities.ts';
 import { makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
 import type { FeatureRows, ItemMeta, Recommender, RecommendOptions, ScoredItem, TrainingData, UserContext } from '../recommender.ts';
 import type { ShortcutCatalog } from '../shortcuts/types.ts';
@@ -72,7 +72,9 @@ class OwnHistoryRecommender implements Recommender {
     const row = new Map(units.map((u, i) => [u, i]));
     const offsets = new Int32Array(users.length + 1);
     const lists = users.map((u) => this.fallback.get(u) ?? []);
-    lists.forEach((list, i) => (offsets[i + 1] = (offsets[i] as number) + list.length));
+    lists.forEach((list, i) => {
+      offsets[i + 1] = (offsets[i] as number) + list.length;
+    });
     const unitRows = Int32Array.from(lists.flat(), (u) => row.get(u) as number);
     return makeArtifact(
       { ...this.manifest, kind: this.kind, itemIndex: units, extra: { episodeShows: Object.fromEntries(episodes.map(([id, m]) => [id, m.showId])), fallbackUsers: users } },

@@ -59,7 +59,9 @@ class SegmentPopularity implements Recommender {
   save(): ModelArtifact {
     const keys = [...this.segments.keys()].sort();
     const arrays: Record<string, Float64Array> = { global: this.globalShare };
-    keys.forEach((key, n) => (arrays[`seg${String(n).padStart(5, '0')}`] = this.segments.get(key) as Float64Array));
+    keys.forEach((key, n) => {
+      arrays[`seg${String(n).padStart(5, '0')}`] = this.segments.get(key) as Float64Array;
+    });
     return makeArtifact({ ...this.manifest, kind: this.kind, itemIndex: [...this.items], extra: { segments: keys, prior: this.prior } }, arrays);
   }
 }
@@ -74,7 +76,7 @@ export function fitSegmentPopularity(data: TrainingData, options: { halfLifeDays
   const globalShare = Float64Array.from(items, (id) => (global.get(id) ?? 0) / total);
   const segments = new Map<string, Float64Array>();
   for (const i of data.interactions) {
-    const w = i.weight * Math.pow(0.5, Math.max(0, data.cutoff - i.ts) / (halfLifeDays * DAY));
+    const w = i.weight * 0.5 ** (Math.max(0, data.cutoff - i.ts) / (halfLifeDays * DAY));
     for (const key of segmentsOf(data.users?.get(i.userId))) {
       let t = segments.get(key);
       if (t === undefined) segments.set(key, (t = new Float64Array(items.length)));

@@ -19,7 +19,7 @@ export function decayedPopularity(data: TrainingData, halfLifeDays: number): Map
   const scores = new Map<string, number>();
   const halfLife = halfLifeDays * DAY;
   for (const i of data.interactions) {
-    const w = i.weight * Math.pow(0.5, Math.max(0, data.cutoff - i.ts) / halfLife);
+    const w = i.weight * 0.5 ** (Math.max(0, data.cutoff - i.ts) / halfLife);
     scores.set(i.itemId, (scores.get(i.itemId) ?? 0) + w);
   }
   return scores;
@@ -80,7 +80,9 @@ export function fitRecentPopularity(data: TrainingData, options: PopularityOptio
 export function loadScoreTable(artifact: ModelArtifact): Recommender {
   const { scores } = unpackSections(artifact);
   const table = new Map<string, number>();
-  artifact.manifest.itemIndex.forEach((id, i) => table.set(id, (scores as Float64Array)[i] as number));
+  artifact.manifest.itemIndex.forEach((id, i) => {
+    table.set(id, (scores as Float64Array)[i] as number);
+  });
   const { kind, hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra } = artifact.manifest;
   return new ScoreTableRecommender(kind, table, { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra });
 }

@@ -63,7 +63,9 @@ export function buildFeatureSpace(interactionIds: ReadonlySet<string>, rows: Fea
   const ids = [...all].sort(compareIds);
   const metaNames = [...names].sort(compareIds);
   const metaIndex = new Map<string, number>();
-  metaNames.forEach((name, i) => metaIndex.set(name, i));
+  metaNames.forEach((name, i) => {
+    metaIndex.set(name, i);
+  });
 
   const identity = alloc<Int32Array>('int32', ids.length);
   let nIdentity = 0;

@@ -550,7 +550,9 @@ function metadataRows(items: FeatureSpace, alloc: Alloc): Pick<KernelData, 'item
 
 function rowIndex(ids: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
-  ids.forEach((id, i) => m.set(id, i));
+  ids.forEach((id, i) => {
+    m.set(id, i);
+  });
   return m;
 }
 

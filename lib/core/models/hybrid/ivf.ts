@@ -105,9 +105,13 @@ export function probeRows(index: IvfIndex, user: Float32Array | Float64Array, d:
 /** The index as three flat arrays (artifact sections): centroids, list offsets (nlist + 1), members. */
 export function packIvf(index: IvfIndex): { centroids: Float32Array; offsets: Int32Array; members: Int32Array } {
   const offsets = new Int32Array(index.nlist + 1);
-  index.lists.forEach((l, ci) => (offsets[ci + 1] = (offsets[ci] as number) + l.length));
+  index.lists.forEach((l, ci) => {
+    offsets[ci + 1] = (offsets[ci] as number) + l.length;
+  });
   const members = new Int32Array(offsets[index.nlist] as number);
-  index.lists.forEach((l, ci) => members.set(l, offsets[ci] as number));
+  index.lists.forEach((l, ci) => {
+    members.set(l, offsets[ci] as number);
+  });
   return { centroids: index.centroids, offsets, members };
 }
 

@@ -119,7 +119,7 @@ export function runShard(
   const { user, pos, neg, grad } = scratch;
   const warp = config.loss === LOSS_WARP;
   const maxSampled = Math.max(1, config.maxSampled | 0);
-  const dropout = config.identityDropout > 0 ? config.identityDropout : 0;
+  const dropout = Math.max(config.identityDropout , 0);
   let loss = 0;
   let samples = 0;
   let step = config.stepOffset;
@@ -352,8 +352,8 @@ class Updater {
 
   setStep(step: number): void {
     if (!this.adam) return;
-    this.c1 = 1 / (1 - Math.pow(ADAM_BETA1, step));
-    this.c2 = 1 / (1 - Math.pow(ADAM_BETA2, step));
+    this.c1 = 1 / (1 - ADAM_BETA1 ** step);
+    this.c2 = 1 / (1 - ADAM_BETA2 ** step);
   }
 
   /** emb[f] -= step(scale * weight_f * grad + l2 * emb[f]) for each feature f of the row. */

@@ -336,7 +336,9 @@ export class HybridRecommender implements Recommender {
       if (!sorted) {
         const order = Array.from({ length: this.nItems }, (_, j) => j).sort((a, b) => compareIds(this.itemIds[a] as string, this.itemIds[b] as string));
         const rank = new Int32Array(this.nItems);
-        order.forEach((item, r) => (rank[item] = r));
+        order.forEach((item, r) => {
+          rank[item] = r;
+        });
         this.rank = rank;
       }
     }

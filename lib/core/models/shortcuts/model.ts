@@ -4,7 +4,7 @@
  * shows and publish times) comes from options.catalog or the examples, is refreshed by indexItems at
  * serving, and is saved with the trees so a loaded model maps episodes to shows on its own.
  */
-import { SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, weekdayOf } from '../../features/shortcuts.ts';
+import { SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, weekdayOf } from '../../transforms/shortcuts.ts';
 import { ITEM_TYPES } from '../../contract.ts';
 import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
 import type { FeatureRows, ItemMeta, Recommender, RecommendOptions, ScoredItem, UserContext } from '../recommender.ts';

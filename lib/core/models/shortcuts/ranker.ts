@@ -162,7 +162,9 @@ function idealDcgs(examples: RankingExamples): Float64Array {
   for (let g = 0; g + 1 < groups.length; g++) {
     const sorted = Array.from(labels.subarray(groups[g] as number, groups[g + 1] as number)).sort((a, b) => b - a);
     let idcg = 0;
-    sorted.forEach((l, i) => (idcg += (2 ** l - 1) / Math.log2(i + 2)));
+    sorted.forEach((l, i) => {
+      idcg += (2 ** l - 1) / Math.log2(i + 2);
+    });
     out[g] = idcg;
   }
   return out;

@@ -1,5 +1,5 @@
 /**
- * The contract between the Shortcuts feature transforms (lib/core/features/shortcuts.ts) and the
+ * The contract between the Shortcuts feature transforms (lib/core/transforms/shortcuts.ts) and the
  * Shortcuts ranker (lib/core/models/shortcuts/): learning-to-rank examples, and the catalog facts
  * the transforms need at request time.
  */

@@ -67,7 +67,7 @@ describe('popularity', () => {
     const scores = fitted.popularity?.recommend(anyone, 10) ?? [];
     expect(scores.map((s) => s.itemId)).toEqual(['c', 'a', 'b', 'd']);
     expect(scores[0]?.score).toBeCloseTo(2, 10);
-    expect(scores[1]?.score).toBeCloseTo(2 * Math.pow(0.5, 1 / 14), 10);
+    expect(scores[1]?.score).toBeCloseTo(2 * 0.5 ** (1 / 14), 10);
   });
 
   it('leaves out excluded items and ranks only the given candidates', () => {

@@ -20,7 +20,9 @@ export function plantedWorld(options: { users?: number; items?: number; perUser?
   const rng = new Rng(options.seed ?? 7);
   const groupOf = new Map<string, number>();
   const items = Array.from({ length: nItems }, (_, i) => `i${String(i).padStart(3, '0')}`);
-  items.forEach((id, i) => groupOf.set(id, i % 2));
+  items.forEach((id, i) => {
+    groupOf.set(id, i % 2);
+  });
   const byGroup = [items.filter((_, i) => i % 2 === 0), items.filter((_, i) => i % 2 === 1)];
   const interactions: Interaction[] = [];
   const userFeatures = new Map<string, Feature[]>();

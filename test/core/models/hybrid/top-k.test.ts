@@ -4,7 +4,9 @@ import { TopK } from '../../../../lib/core/models/hybrid/top-k.ts';
 
 function topK(scores: number[], k: number, tieRank?: (i: number) => number): number[] {
   const heap = new TopK(k, tieRank);
-  scores.forEach((s, i) => heap.push(s, i));
+  scores.forEach((s, i) => {
+    heap.push(s, i);
+  });
   return heap.drain().map((e) => e.item);
 }
 

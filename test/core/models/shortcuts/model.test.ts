@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildShortcutsExamples, sessionStarts, shortcutCatalog, weekdayOf } from '../../../../lib/core/features/shortcuts.ts';
+import { buildShortcutsExamples, sessionStarts, shortcutCatalog, weekdayOf } from '../../../../lib/core/transforms/shortcuts.ts';
 import { manifestJson, type ModelArtifact } from '../../../../lib/core/models/artifact.ts';
 import { fitOwnHistory } from '../../../../lib/core/models/baselines/own-history.ts';
 import { loadRecommender } from '../../../../lib/core/models/load.ts';

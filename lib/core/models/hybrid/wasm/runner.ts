@@ -134,9 +134,9 @@ export class WasmShardRunner {
     for (let f = 0; f < fields.length; f++) i32[f] = fields[f] as number;
     f64[24] = config.learningRate;
     f64[25] = config.l2;
-    f64[26] = config.identityDropout > 0 ? config.identityDropout : 0;
-    f64[27] = Math.pow(0.9, config.stepOffset);
-    f64[28] = Math.pow(0.999, config.stepOffset);
+    f64[26] = Math.max(config.identityDropout , 0);
+    f64[27] = 0.9 ** config.stepOffset;
+    f64[28] = 0.999 ** config.stepOffset;
     const table = new Float64Array(buffer, logTable, maxSampled + 1);
     for (let s = 1; s <= maxSampled; s++) table[s] = Math.log(Math.floor((data.nItems - 1) / s));
     const loss = this.run(ctx, start, end);

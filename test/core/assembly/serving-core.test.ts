@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assembleHome, DEFAULT_OVERLAY, fillShelf, freshWeight, rankFresh, whyFor, type CatalogView, type ShelfPlan } from '../../../lib/core/serving/assemble.ts';
-import { decideCanary, twoProportionZ, wilson, type ArmStats } from '../../../lib/core/serving/canary.ts';
-import { chooseVariant, variantBucket } from '../../../lib/core/serving/variant.ts';
+import { assembleHome, DEFAULT_OVERLAY, fillShelf, freshWeight, rankFresh, whyFor, type CatalogView, type ShelfPlan } from '../../../lib/core/assembly/assemble.ts';
+import { decideCanary, twoProportionZ, wilson, type ArmStats } from '../../../lib/core/gate/canary.ts';
+import { chooseVariant, variantBucket } from '../../../lib/core/assembly/variant.ts';
 import { DataQualityError } from '../../../lib/core/errors.ts';
 import type { HistoryEvent, ItemMeta, Recommender, RecommendOptions, ScoredItem, UserContext } from '../../../lib/core/models/recommender.ts';
 

@@ -95,7 +95,9 @@ export function shortcutFeatures(
 ): Float32Array {
   const out = new Float32Array(candidates.length * F);
   const row = new Map<string, number>();
-  candidates.forEach((c, i) => row.set(c, i));
+  candidates.forEach((c, i) => {
+    row.set(c, i);
+  });
   const last = new Float64Array(candidates.length).fill(-1);
   const lastProgress = new Float32Array(candidates.length);
   const finished = new Uint8Array(candidates.length);

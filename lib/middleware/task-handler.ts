@@ -1,7 +1,7 @@
 /**
  * The shape every Lambda handler of this project takes: middy with structured logging first, the
  * zod-parsed input, one call into the core, a checked output. Pipeline tasks use `taskHandler`; the
- * schemas come from lib/shared/pipeline.ts so the state machine, the handler and the local runner agree.
+ * schemas come from lib/wiring/pipeline.ts so the state machine, the handler and the local runner agree.
  */
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';

@@ -74,7 +74,7 @@ export interface CatalogView {
 
 /** The fresh weight of an item `ageDays` old: 2^(−age / halfLife) in (0, 1], 0 when negative or past the cut-off. */
 export function freshWeight(ageDays: number, config: FreshOverlayConfig): number {
-  return ageDays < 0 || ageDays > config.maxAgeDays ? 0 : Math.pow(0.5, ageDays / config.halfLifeDays);
+  return ageDays < 0 || ageDays > config.maxAgeDays ? 0 : 0.5 ** (ageDays / config.halfLifeDays);
 }
 
 /** A uniform draw in [0, 1) for (seed, item): Murmur3's finalizer over the seed and the item's FNV hash. */
@@ -171,7 +171,9 @@ export function fillShelf(plan: ShelfPlan, context: UserContext, exclude: Readon
   }
   const freshIds = new Set(fresh.map((f) => f.itemId));
   const merged: { item: ScoredItem; fresh: boolean }[] = base.filter((b) => !freshIds.has(b.itemId)).map((item) => ({ item, fresh: false }));
-  fresh.forEach((f, i) => merged.splice(Math.min(merged.length, 2 + i * 3), 0, { item: f, fresh: true }));
+  fresh.forEach((f, i) => {
+    merged.splice(Math.min(merged.length, 2 + i * 3), 0, { item: f, fresh: true });
+  });
   const items = merged.slice(0, plan.k).map(({ item, fresh: isFresh }) => {
     const meta = catalog.meta(item.itemId);
     const isNew = meta?.publishedAt !== undefined && context.now - meta.publishedAt <= overlay.maxAgeDays * DAY && context.now >= meta.publishedAt;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogItem, ListeningEvent, User } from '../../../lib/core/contract.ts';
-import { historyOf, isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures } from '../../../lib/core/features/entities.ts';
-import { buildShortcutsExamples, SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, shortcutUnit, weekdayOf } from '../../../lib/core/features/shortcuts.ts';
+import { historyOf, isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures } from '../../../lib/core/transforms/entities.ts';
+import { buildShortcutsExamples, SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, shortcutUnit, weekdayOf } from '../../../lib/core/transforms/shortcuts.ts';
 
 const HOUR = 3_600_000;
 const t0 = Date.parse('2026-10-01T00:00:00Z');

@@ -34,7 +34,9 @@ export function userFeatures(user: User): Feature[] {
 /** Features of an item: type, primary category (1) and others (0.5), publisher, language. */
 export function itemFeatures(item: CatalogItem): Feature[] {
   const features: Feature[] = [[`type:${item.type}`, 1]];
-  item.categories.forEach((c, i) => features.push([`cat:${c}`, i === 0 ? 1 : 0.5]));
+  item.categories.forEach((c, i) => {
+    features.push([`cat:${c}`, i === 0 ? 1 : 0.5]);
+  });
   features.push([`pub:${item.publisher}`, 1], [`lang:${item.language}`, 1]);
   return features;
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { SHELVES } from '../core/contract.ts';
-import { DEFAULT_CANARY_WEIGHT } from '../core/shelf-config.ts';
+import { DEFAULT_CANARY_WEIGHT } from '../core/shelf-settings.ts';
 
 /** An EventBridge schedule expression: `cron(6 fields)` or `rate(n unit)`. */
 const ScheduleExpression = z

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildShelfData } from '../../../lib/core/features/protocol.ts';
-import { TRANSFORM_VERSION } from '../../../lib/core/features/version.ts';
+import { buildShelfData } from '../../../lib/core/transforms/protocol.ts';
+import { TRANSFORM_VERSION } from '../../../lib/core/transforms/version.ts';
 import { loadWorldSmall, WORLD_CUTOFF, WORLD_TEST_DAYS } from './world-small.ts';
 
 const world = loadWorldSmall();

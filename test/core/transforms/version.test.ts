@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { itemFeatures } from '../../../lib/core/features/entities.ts';
-import { TRANSFORM_SOURCES, TRANSFORM_VERSION, versionOf } from '../../../lib/core/features/version.ts';
+import { itemFeatures } from '../../../lib/core/transforms/entities.ts';
+import { TRANSFORM_SOURCES, TRANSFORM_VERSION, versionOf } from '../../../lib/core/transforms/version.ts';
 
-const sourceDir = new URL('../../../lib/core/features/', import.meta.url);
+const sourceDir = new URL('../../../lib/core/transforms/', import.meta.url);
 const sources = TRANSFORM_SOURCES.map((file) => readFileSync(new URL(file, sourceDir), 'utf8'));
 
 describe('transform version', () => {
   it('is the 16-hex-digit hash of the transform source files (update the literal in version.ts when this fails)', () => {
     const computed = versionOf(sources);
     expect(computed).toMatch(/^[0-9a-f]{16}$/);
-    expect(TRANSFORM_VERSION, `lib/core/features/version.ts: set TRANSFORM_VERSION = '${computed}'`).toBe(computed);
+    expect(TRANSFORM_VERSION, `lib/core/transforms/version.ts: set TRANSFORM_VERSION = '${computed}'`).toBe(computed);
   });
 
   it('changes when one character of a transform source changes', () => {
