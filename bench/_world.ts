@@ -12,7 +12,11 @@ export interface LoadedWorld {
   readonly users: User[];
 }
 
-const lines = async <T>(f: string): Promise<T[]> => (await readFile(f, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as T);
+const lines = async <T>(f: string): Promise<T[]> =>
+  (await readFile(f, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 
 /** Generates the default world, reads it, and removes the folder. */
 export async function defaultWorld(): Promise<LoadedWorld> {
@@ -21,7 +25,12 @@ export async function defaultWorld(): Promise<LoadedWorld> {
     const manifest = await generateWorld(dir, DEFAULT_WORLD);
     const events: ListeningEvent[] = [];
     for (const p of manifest.partitions) for (const f of p.files) events.push(...(await lines<ListeningEvent>(join(dir, f))));
-    return { manifest, events, catalog: await lines<CatalogItem>(join(dir, 'catalog', 'catalog.jsonl')), users: await lines<User>(join(dir, 'users', 'users.jsonl')) };
+    return {
+      manifest,
+      events,
+      catalog: await lines<CatalogItem>(join(dir, 'catalog', 'catalog.jsonl')),
+      users: await lines<User>(join(dir, 'users', 'users.jsonl')),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -20,11 +20,26 @@ export default async function bench(): Promise<Record<string, number | string>> 
   const { manifest, events, catalog, users } = await defaultWorld();
   for (const shelf of ['podcasts', 'playlists', 'shortcuts'] as Shelf[]) {
     const testDays = SHELF_CONFIG[shelf].testDays;
-    const data = buildShelfData(shelf, { events, catalog, users, cutoff: Date.parse(manifest.end) - testDays * DAY, testDays, snapshot: 'bench' });
+    const data = buildShelfData(shelf, {
+      events,
+      catalog,
+      users,
+      cutoff: Date.parse(manifest.end) - testDays * DAY,
+      testDays,
+      snapshot: 'bench',
+    });
     let candidate: Recommender;
     if (shelf === 'shortcuts') candidate = fitShortcutsRanker(data.shortcutExamples!, { seed: 7 });
-    else candidate = fitHybrid(data.train, { epochs: 40, seed: 7, identityDropout: Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0) });
-    const runs = [{ name: 'candidate', role: 'candidate' as const, recommender: candidate }, ...BASELINES_BY_SHELF[shelf].map((b) => ({ name: b, role: 'baseline' as const, recommender: fitBaseline(b, data.train, 7) }))];
+    else
+      candidate = fitHybrid(data.train, {
+        epochs: 40,
+        seed: 7,
+        identityDropout: Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0),
+      });
+    const runs = [
+      { name: 'candidate', role: 'candidate' as const, recommender: candidate },
+      ...BASELINES_BY_SHELF[shelf].map((b) => ({ name: b, role: 'baseline' as const, recommender: fitBaseline(b, data.train, 7) })),
+    ];
     for (const r of runs) r.recommender.indexItems?.(data.itemFeatures, data.train.items);
     const report = evaluateRuns(data.eval, runs, { k: 10, resamples: 500 });
     figures[`${shelf}.users`] = report.users;
@@ -33,9 +48,12 @@ export default async function bench(): Promise<Record<string, number | string>> 
       figures[`${shelf}.${r.name}.recall@10`] = Number((r.metrics['recall@10']?.mean ?? 0).toFixed(4));
       if (shelf === 'podcasts') figures[`${shelf}.${r.name}.newItemRecall@10`] = Number((r.beyond.newItemRecall ?? 0).toFixed(4));
     }
-    const best = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => (b.metrics['ndcg@10']?.mean ?? 0) - (a.metrics['ndcg@10']?.mean ?? 0))[0];
+    const best = report.runs
+      .filter((r) => r.role === 'baseline')
+      .sort((a, b) => (b.metrics['ndcg@10']?.mean ?? 0) - (a.metrics['ndcg@10']?.mean ?? 0))[0];
     const c = report.runs[0]?.metrics['ndcg@10']?.mean ?? 0;
-    figures[`${shelf}.liftOverBestBaseline`] = `${(((c - (best?.metrics['ndcg@10']?.mean ?? 0)) / (best?.metrics['ndcg@10']?.mean || 1)) * 100).toFixed(1)}% over ${best?.name}`;
+    figures[`${shelf}.liftOverBestBaseline`] =
+      `${(((c - (best?.metrics['ndcg@10']?.mean ?? 0)) / (best?.metrics['ndcg@10']?.mean || 1)) * 100).toFixed(1)}% over ${best?.name}`;
   }
   return figures;
 }

@@ -33,19 +33,60 @@ export default async function bench(): Promise<Record<string, number | string | 
     language: 'en',
     publishedAt: new Date(NOW - (i % 997 === 0 ? 2 * DAY : 200 * DAY)).toISOString(),
   }));
-  const users = new Map<string, User>(Array.from({ length: USERS }, (_, u) => [`u${u}`, { userId: `u${u}`, country: 'SE', signupAt: '2026-01-01T00:00:00Z', onboardingGenres: [cats[u % cats.length] as string], device: 'mobile', ageBand: '25-34' } as User]));
+  const users = new Map<string, User>(
+    Array.from({ length: USERS }, (_, u) => [
+      `u${u}`,
+      {
+        userId: `u${u}`,
+        country: 'SE',
+        signupAt: '2026-01-01T00:00:00Z',
+        onboardingGenres: [cats[u % cats.length] as string],
+        device: 'mobile',
+        ageBand: '25-34',
+      } as User,
+    ]),
+  );
   const interactions: Interaction[] = [];
-  for (let u = 0; u < USERS; u++) for (let j = 0; j < 20; j++) interactions.push({ userId: `u${u}`, itemId: `it-${Math.floor(rng.next() ** 3 * ITEMS)}`, ts: NOW - rng.int(30) * DAY, weight: 1 });
-  const itemFeatures: FeatureRows = new Map(catalog.map((c) => [c.itemId, [[`cat:${c.categories[0]}`, 1], [`type:${c.type}`, 1]] as const]));
-  const model = fitHybrid({ interactions, itemFeatures, cutoff: NOW, snapshot: 'bench', transformVersion: 'bench' }, { epochs: 2, dim: 64, seed: 1 });
+  for (let u = 0; u < USERS; u++)
+    for (let j = 0; j < 20; j++)
+      interactions.push({ userId: `u${u}`, itemId: `it-${Math.floor(rng.next() ** 3 * ITEMS)}`, ts: NOW - rng.int(30) * DAY, weight: 1 });
+  const itemFeatures: FeatureRows = new Map(
+    catalog.map((c) => [
+      c.itemId,
+      [
+        [`cat:${c.categories[0]}`, 1],
+        [`type:${c.type}`, 1],
+      ] as const,
+    ]),
+  );
+  const model = fitHybrid(
+    { interactions, itemFeatures, cutoff: NOW, snapshot: 'bench', transformVersion: 'bench' },
+    { epochs: 2, dim: 64, seed: 1 },
+  );
   const artifact = model.save();
   // Shortcuts ranks the user's own items; a most-recent model stands in for the ranker here.
   const shortcuts = fitOwnHistory('most-recent', { interactions: [], cutoff: NOW, snapshot: 'bench', transformVersion: 'bench' }).save();
-  const history = new Map(Array.from({ length: USERS }, (_, u) => [`u${u}`, interactions.slice(u * 20, u * 20 + 20).map((i) => ({ itemId: i.itemId, ts: i.ts, eventType: 'play', msPlayed: 1000, progress: 0.5, localHour: 8 }))]));
+  const history = new Map(
+    Array.from({ length: USERS }, (_, u) => [
+      `u${u}`,
+      interactions
+        .slice(u * 20, u * 20 + 20)
+        .map((i) => ({ itemId: i.itemId, ts: i.ts, eventType: 'play', msPlayed: 1000, progress: 0.5, localHour: 8 })),
+    ]),
+  );
   const ports: ServingPorts = {
-    endpoint: async (shelf) => ({ shelf, liveVersion: 'v1', canaryVersion: null, canaryWeight: 0, previousVersion: null, revision: 1, updatedAt: '' }),
+    endpoint: async (shelf) => ({
+      shelf,
+      liveVersion: 'v1',
+      canaryVersion: null,
+      canaryWeight: 0,
+      previousVersion: null,
+      revision: 1,
+      updatedAt: '',
+    }),
     artifactUri: async (shelf) => `mem://${shelf}`,
-    loadArtifact: async (uri) => (uri === 'mem://shortcuts' ? shortcuts : { manifest: artifact.manifest, payload: artifact.payload.slice() }),
+    loadArtifact: async (uri) =>
+      uri === 'mem://shortcuts' ? shortcuts : { manifest: artifact.manifest, payload: artifact.payload.slice() },
     loadData: async () => ({ catalog, users, history }),
     logRequests: async () => undefined,
     writeFeedback: async () => undefined,
@@ -74,7 +115,11 @@ export default async function bench(): Promise<Record<string, number | string | 
   }
   // A handler of the Lambda's shape around the same service (the real one adds middy and zod).
   const server = await startHttpServer({
-    handler: async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await service.home({ userId: event.queryStringParameters?.userId ?? 'u1' })) }),
+    handler: async (event) => ({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(await service.home({ userId: event.queryStringParameters?.userId ?? 'u1' })),
+    }),
   });
   // The load generator runs in its own process, so it does not share the server's event loop.
   const { execFile } = await import('node:child_process');
@@ -83,7 +128,11 @@ export default async function bench(): Promise<Record<string, number | string | 
   const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   type Result = { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
   const load = async (connections: number): Promise<Result> => {
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, '-j', '-c', String(connections), '-R', '200', '-d', '10', `${server.url}/v1/home?userId=u42`], { maxBuffer: 1 << 24 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [cli, '-j', '-c', String(connections), '-R', '200', '-d', '10', `${server.url}/v1/home?userId=u42`],
+      { maxBuffer: 1 << 24 },
+    );
     return JSON.parse(stdout) as Result;
   };
   // 10 connections send in bursts (queueing on one event loop); 1 connection shows the service time alone.

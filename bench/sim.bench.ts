@@ -13,7 +13,8 @@ import { generateWorld } from '../lib/sim/world.ts';
 
 function bytesUnder(dir: string): number {
   let total = 0;
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }))
+    if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
   return total;
 }
 
@@ -31,7 +32,8 @@ export default async function bench(): Promise<Record<string, number | string | 
       seed: 42,
       start: '2026-09-01',
       onProgress: (day, total, events) => {
-        if (day % 5 === 0 || day === total) process.stderr.write(`sim bench: day ${day}/${total}, ${events.toLocaleString('en-US')} events\n`);
+        if (day % 5 === 0 || day === total)
+          process.stderr.write(`sim bench: day ${day}/${total}, ${events.toLocaleString('en-US')} events\n`);
       },
     });
     const seconds = (performance.now() - started) / 1000;

@@ -40,7 +40,16 @@ export default async function bench(): Promise<Record<string, number | string | 
     for (const loss of ['warp', 'bpr'] as const) {
       for (const t of threads > 1 ? [1, threads] : [1]) {
         let rate = 0;
-        const model = await trainHybrid(data, { loss, dim: DIM, epochs: 2, validationShare: 0, threads: t, seed: 1, kernel, onProgress: (p) => (rate = p.samplesPerSecond) });
+        const model = await trainHybrid(data, {
+          loss,
+          dim: DIM,
+          epochs: 2,
+          validationShare: 0,
+          threads: t,
+          seed: 1,
+          kernel,
+          onProgress: (p) => (rate = p.samplesPerSecond),
+        });
         if (kernel === 'wasm' && figures.kernel === undefined) {
           model.annMinItems = Infinity; // the manifest is all we need: no IVF index for the artifact
           figures.kernel = String((model.save().manifest.extra as { training: { kernel: string } }).training.kernel);
@@ -49,7 +58,8 @@ export default async function bench(): Promise<Record<string, number | string | 
       }
       if (threads > 1) {
         figures[`${prefix}${loss}.speedup.threads${threads}`] =
-          (figures[`${prefix}${loss}.positivesPerSecond.threads${threads}`] as number) / (figures[`${prefix}${loss}.positivesPerSecond.threads1`] as number);
+          (figures[`${prefix}${loss}.positivesPerSecond.threads${threads}`] as number) /
+          (figures[`${prefix}${loss}.positivesPerSecond.threads1`] as number);
       }
     }
   }

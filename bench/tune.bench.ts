@@ -42,7 +42,8 @@ export default async function bench(): Promise<Record<string, number | string>> 
         return { name: `seed${seed}`, role: 'candidate' as const, recommender: model };
       });
       const report = evaluateRuns(data.eval, runs, { k, resamples: 50 });
-      const mean = (f: (r: (typeof report.runs)[number]) => number): number => report.runs.reduce((s, r) => s + f(r), 0) / report.runs.length;
+      const mean = (f: (r: (typeof report.runs)[number]) => number): number =>
+        report.runs.reduce((s, r) => s + f(r), 0) / report.runs.length;
       const ndcg = mean((r) => r.metrics[`ndcg@${k}`]?.mean ?? 0);
       const newItemRecall = mean((r) => r.beyond.newItemRecall ?? 0);
       results.push({ dropout, ndcg, newItemRecall });
@@ -50,7 +51,9 @@ export default async function bench(): Promise<Record<string, number | string>> 
       figures[`${shelf}.validation.dropout${dropout}.newItemRecall@${k}`] = Number(newItemRecall.toFixed(4));
     }
     const bestNdcg = Math.max(...results.map((r) => r.ndcg));
-    const chosen = results.filter((r) => r.ndcg >= 0.98 * bestNdcg).sort((a, b) => b.newItemRecall - a.newItemRecall || a.dropout - b.dropout)[0];
+    const chosen = results
+      .filter((r) => r.ndcg >= 0.98 * bestNdcg)
+      .sort((a, b) => b.newItemRecall - a.newItemRecall || a.dropout - b.dropout)[0];
     figures[`${shelf}.validation.users`] = data.eval.cases.length;
     figures[`${shelf}.chosenIdentityDropout`] = chosen?.dropout ?? 0;
     figures[`${shelf}.configuredIdentityDropout`] = Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0);

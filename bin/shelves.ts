@@ -14,7 +14,9 @@ async function main(argv: string[]): Promise<void> {
     .description('home-shelves: train, evaluate, deploy and serve the home-screen recommendation shelves')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
-  const modules = readdirSync(CLI_DIR).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
+  const modules = readdirSync(CLI_DIR)
+    .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
+    .sort();
   for (const file of modules) {
     const mod = (await import(new URL(file, `file://${CLI_DIR}`).href)) as { register?: (p: Command) => void };
     mod.register?.(program);

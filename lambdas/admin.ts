@@ -26,11 +26,19 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler(async (event) => {
     const request = AdminRequestSchema.safeParse(event);
-    if (!request.success) return json(400, { error: 'ValidationError', issues: request.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    if (!request.success)
+      return json(400, {
+        error: 'ValidationError',
+        issues: request.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
     const raw = request.data.body ? parseJsonBody(request.data.body) : { ok: true as const, value: {} };
     if (!raw.ok) return raw.response;
     const body = AdminBodySchema.safeParse(raw.value);
-    if (!body.success) return json(400, { error: 'ValidationError', issues: body.error.issues.map((i) => ({ path: `body.${i.path.join('.')}`, message: i.message })) });
+    if (!body.success)
+      return json(400, {
+        error: 'ValidationError',
+        issues: body.error.issues.map((i) => ({ path: `body.${i.path.join('.')}`, message: i.message })),
+      });
     const { shelf, action } = request.data.pathParameters;
     try {
       const endpoint = await (action === 'promote' ? promote : rollback)(shelf, body.data.reason, deps);

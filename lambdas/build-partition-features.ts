@@ -6,6 +6,9 @@ import { BuildPartitionInputSchema, PartitionResultSchema, STATES } from '../lib
 
 const config = dataStepConfigFromEnv();
 
-export const handler = taskHandler(STATES.buildPartitionFeatures, BuildPartitionInputSchema, PartitionResultSchema, ({ run, plan, partition }) =>
-  buildPartitionFeatures(run, plan, partition, config),
+export const handler = taskHandler(
+  STATES.buildPartitionFeatures,
+  BuildPartitionInputSchema,
+  PartitionResultSchema,
+  ({ run, plan, partition }) => buildPartitionFeatures(run, plan, partition, config),
 );

@@ -8,7 +8,12 @@ import { logger, requireEnv } from '../lib/middleware/task-handler.ts';
 import { monitorCanaries, type MonitorOutcome } from '../lib/serving/canary-monitor.ts';
 import { RAW_BUCKET } from '../lib/wiring/resources.ts';
 
-const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), rawBucket: requireEnv(RAW_BUCKET.env), now: () => new Date() };
+const deps = {
+  registry: new ModelRegistry(),
+  endpoints: new EndpointStore(),
+  rawBucket: requireEnv(RAW_BUCKET.env),
+  now: () => new Date(),
+};
 
 export const handler = middy<unknown, MonitorOutcome[], Error, Context>()
   .use(injectLambdaContext(logger, { clearState: true }))

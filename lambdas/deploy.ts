@@ -14,4 +14,6 @@ const deps = {
   now: () => new Date(),
 };
 
-export const handler = taskHandler(STATES.deploy, DeployInputSchema, DeployResultSchema, ({ run, evaluation }) => deployVersion(run, evaluation, deps));
+export const handler = taskHandler(STATES.deploy, DeployInputSchema, DeployResultSchema, ({ run, evaluation }) =>
+  deployVersion(run, evaluation, deps),
+);

@@ -7,6 +7,13 @@ import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { evaluateCandidate } from '../lib/pipeline/model-steps.ts';
 import { EvaluateInputSchema, EvaluationResultSchema, STATES } from '../lib/wiring/pipeline.ts';
 
-const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), policy: parseGatePolicy(policyJson, 'lib/core/gate/default-policy.json'), now: () => new Date() };
+const deps = {
+  registry: new ModelRegistry(),
+  endpoints: new EndpointStore(),
+  policy: parseGatePolicy(policyJson, 'lib/core/gate/default-policy.json'),
+  now: () => new Date(),
+};
 
-export const handler = taskHandler(STATES.evaluate, EvaluateInputSchema, EvaluationResultSchema, ({ run, data, training }) => evaluateCandidate(run, data, training, deps));
+export const handler = taskHandler(STATES.evaluate, EvaluateInputSchema, EvaluationResultSchema, ({ run, data, training }) =>
+  evaluateCandidate(run, data, training, deps),
+);

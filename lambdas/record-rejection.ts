@@ -6,4 +6,6 @@ import { RecordRejectionInputSchema, RunOutcomeSchema, STATES } from '../lib/wir
 
 const deps = { registry: new ModelRegistry(), now: () => new Date() };
 
-export const handler = taskHandler(STATES.recordRejection, RecordRejectionInputSchema, RunOutcomeSchema, ({ run, evaluation }) => recordRejection(run, evaluation, deps));
+export const handler = taskHandler(STATES.recordRejection, RecordRejectionInputSchema, RunOutcomeSchema, ({ run, evaluation }) =>
+  recordRejection(run, evaluation, deps),
+);

@@ -16,11 +16,15 @@ import { ENV } from '../lib/wiring/resources.ts';
 
 // SHELVES_NOW (ISO) starts the serving clock at a simulated time (a local world's end); unset in AWS.
 const now = clockFrom(process.env.SHELVES_NOW);
-const service = new HomeService(awsServingPorts({ now }), {
-  ...DEFAULT_SERVING_CONFIG,
-  endpointTtlMs: Number(process.env[ENV.endpointCacheSeconds] ?? 30) * 1000,
-  catalogRefreshMs: Number(process.env.CATALOG_REFRESH_SECONDS ?? 60) * 1000,
-}, now);
+const service = new HomeService(
+  awsServingPorts({ now }),
+  {
+    ...DEFAULT_SERVING_CONFIG,
+    endpointTtlMs: Number(process.env[ENV.endpointCacheSeconds] ?? 30) * 1000,
+    catalogRefreshMs: Number(process.env.CATALOG_REFRESH_SECONDS ?? 60) * 1000,
+  },
+  now,
+);
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
   .use(injectLambdaContext(logger, { clearState: true }))

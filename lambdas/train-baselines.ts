@@ -3,4 +3,6 @@ import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { trainBaselines } from '../lib/pipeline/model-steps.ts';
 import { BaselinesResultSchema, STATES, TrainBaselinesInputSchema } from '../lib/wiring/pipeline.ts';
 
-export const handler = taskHandler(STATES.trainBaselines, TrainBaselinesInputSchema, BaselinesResultSchema, ({ run, data }) => trainBaselines(run, data));
+export const handler = taskHandler(STATES.trainBaselines, TrainBaselinesInputSchema, BaselinesResultSchema, ({ run, data }) =>
+  trainBaselines(run, data),
+);

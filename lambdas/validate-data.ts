@@ -6,4 +6,6 @@ import { STATES, ValidateDataInputSchema, ValidatedDataSchema } from '../lib/wir
 
 const config = dataStepConfigFromEnv();
 
-export const handler = taskHandler(STATES.validateData, ValidateDataInputSchema, ValidatedDataSchema, ({ run, plan, partitions }) => validateData(run, plan, partitions, config));
+export const handler = taskHandler(STATES.validateData, ValidateDataInputSchema, ValidatedDataSchema, ({ run, plan, partitions }) =>
+  validateData(run, plan, partitions, config),
+);

@@ -3,7 +3,14 @@
  * cannot drift from what the handlers validate. Served at GET /openapi.json.
  */
 import { z } from 'zod';
-import { ErrorSchema, EventsAcceptedSchema, EventsBodySchema, HomeBodySchema, HomeResponseSchema, MAX_EVENTS_PER_BATCH } from './schemas.ts';
+import {
+  ErrorSchema,
+  EventsAcceptedSchema,
+  EventsBodySchema,
+  HomeBodySchema,
+  HomeResponseSchema,
+  MAX_EVENTS_PER_BATCH,
+} from './schemas.ts';
 
 /** The schemas of the document's components, by name; each is z.toJSONSchema of the zod schema. */
 export const API_SCHEMAS = {
@@ -31,14 +38,18 @@ let cached: Record<string, unknown> | undefined;
 /** The OpenAPI 3.1 document (built once, then shared). */
 export function openApiDocument(): Record<string, unknown> {
   if (cached) return cached;
-  const bad = { description: 'invalid input: issues name each wrong field as a dotted path (query.userId, body.context.country...)', content: ref('Error') };
+  const bad = {
+    description: 'invalid input: issues name each wrong field as a dotted path (query.userId, body.context.country...)',
+    content: ref('Error'),
+  };
   const home = { description: 'the shelves, in order Shortcuts, Podcasts, Playlists', content: ref('HomeResponse') };
   cached = {
     openapi: '3.1.0',
     info: {
       title: 'home-shelves',
       version: '1.0.0',
-      description: 'The home screen shelves: Shortcuts (resume), Podcasts (shows to start), Playlists (for new listeners). A shelf whose model cannot be served says so: variant "fallback" with a fallbackReason.',
+      description:
+        'The home screen shelves: Shortcuts (resume), Podcasts (shows to start), Playlists (for new listeners). A shelf whose model cannot be served says so: variant "fallback" with a fallbackReason.',
     },
     paths: {
       '/v1/home': {
@@ -72,17 +83,48 @@ export function openApiDocument(): Record<string, unknown> {
             content: {
               'application/json': {
                 schema: { $ref: '#/components/schemas/EventsBody' },
-                example: { events: [{ userId: 'u-0000001', itemId: 'show-0042', shelf: 'podcasts', variant: 'live', modelVersion: 'podcasts-v3', eventType: 'impression', timestamp: '2026-11-28T08:15:02Z' }] },
+                example: {
+                  events: [
+                    {
+                      userId: 'u-0000001',
+                      itemId: 'show-0042',
+                      shelf: 'podcasts',
+                      variant: 'live',
+                      modelVersion: 'podcasts-v3',
+                      eventType: 'impression',
+                      timestamp: '2026-11-28T08:15:02Z',
+                    },
+                  ],
+                },
               },
             },
           },
           responses: { '202': { description: 'accepted, with counts per event type', content: ref('EventsAccepted') }, '400': bad },
         },
       },
-      '/openapi.json': { get: { operationId: 'getOpenApi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
-      '/health': { get: { operationId: 'getHealth', summary: 'Liveness (local server)', responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } } } } } },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This document',
+          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/health': {
+        get: {
+          operationId: 'getHealth',
+          summary: 'Liveness (local server)',
+          responses: {
+            '200': {
+              description: 'ok',
+              content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
+            },
+          },
+        },
+      },
     },
-    components: { schemas: Object.fromEntries(Object.keys(API_SCHEMAS).map((name) => [name, componentSchema(name as keyof typeof API_SCHEMAS)])) },
+    components: {
+      schemas: Object.fromEntries(Object.keys(API_SCHEMAS).map((name) => [name, componentSchema(name as keyof typeof API_SCHEMAS)])),
+    },
   };
   return cached;
 }

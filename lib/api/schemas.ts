@@ -16,21 +16,36 @@ export const HomeContextSchema = z
     country: Country,
     device: z.enum(DEVICES),
     /** The listener's local time with its offset, e.g. 2026-11-28T08:15:00+01:00. */
-    localTime: z.iso.datetime({ offset: true }).describe("the listener's local time with its offset, e.g. 2026-11-28T08:15:00+01:00").optional(),
+    localTime: z.iso
+      .datetime({ offset: true })
+      .describe("the listener's local time with its offset, e.g. 2026-11-28T08:15:00+01:00")
+      .optional(),
     /** Instead of localTime: the local hour, 0..23 (needs weekday too). */
     localHour: z.number().int().min(0).max(23).describe('instead of localTime: the local hour, 0..23, with weekday').optional(),
     /** Instead of localTime: the local day of week, 0 (Sunday) .. 6 (needs localHour too). */
-    weekday: z.number().int().min(0).max(6).describe('instead of localTime: the local day of week, 0 (Sunday)..6, with localHour').optional(),
+    weekday: z
+      .number()
+      .int()
+      .min(0)
+      .max(6)
+      .describe('instead of localTime: the local day of week, 0 (Sunday)..6, with localHour')
+      .optional(),
     /** Genres or categories picked in onboarding, for a listener the system has never seen. */
-    onboardingGenres: z.array(z.string().min(1).max(64)).max(20).describe('genres picked in onboarding, for a listener never seen').optional(),
+    onboardingGenres: z
+      .array(z.string().min(1).max(64))
+      .max(20)
+      .describe('genres picked in onboarding, for a listener never seen')
+      .optional(),
     ageBand: z.enum(['13-17', '18-24', '25-34', '35-44', '45-54', '55+', 'unknown']).optional(),
   })
   .superRefine((ctx, check) => {
     if (ctx.localTime !== undefined && (ctx.localHour !== undefined || ctx.weekday !== undefined)) {
       check.addIssue({ code: 'custom', path: ['localTime'], message: 'give either localTime or localHour with weekday, not both' });
     }
-    if (ctx.localHour !== undefined && ctx.weekday === undefined) check.addIssue({ code: 'custom', path: ['weekday'], message: 'weekday is required with localHour' });
-    if (ctx.weekday !== undefined && ctx.localHour === undefined) check.addIssue({ code: 'custom', path: ['localHour'], message: 'localHour is required with weekday' });
+    if (ctx.localHour !== undefined && ctx.weekday === undefined)
+      check.addIssue({ code: 'custom', path: ['weekday'], message: 'weekday is required with localHour' });
+    if (ctx.weekday !== undefined && ctx.localHour === undefined)
+      check.addIssue({ code: 'custom', path: ['localHour'], message: 'localHour is required with weekday' });
   });
 export type HomeContext = z.infer<typeof HomeContextSchema>;
 
@@ -91,7 +106,11 @@ export const EventsAcceptedSchema = z.object({
 export type EventsAccepted = z.infer<typeof EventsAcceptedSchema>;
 
 export const ValidationIssueSchema = z.object({ path: z.string(), message: z.string() });
-export const ErrorSchema = z.object({ error: z.string(), issues: z.array(ValidationIssueSchema).optional(), message: z.string().optional() });
+export const ErrorSchema = z.object({
+  error: z.string(),
+  issues: z.array(ValidationIssueSchema).optional(),
+  message: z.string().optional(),
+});
 export type ErrorBody = z.infer<typeof ErrorSchema>;
 
 /** The 202 body of POST /v1/events: how many events were accepted, per type. */
@@ -103,5 +122,8 @@ export function summarizeEvents(events: readonly FeedbackEvent[]): EventsAccepte
 
 /** A 400 body that names each wrong field, as a dotted path under `prefix` ('query' or 'body'). */
 export function validationError(error: z.ZodError, prefix: string): ErrorBody {
-  return { error: 'ValidationError', issues: error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message })) };
+  return {
+    error: 'ValidationError',
+    issues: error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message })),
+  };
 }

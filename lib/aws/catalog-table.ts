@@ -24,9 +24,12 @@ export class CatalogTable {
   /** Puts items in batches of 25 (overwriting by itemId); retries unprocessed items, then raises TransientError. */
   async putItems(items: readonly CatalogItem[]): Promise<number> {
     for (let start = 0; start < items.length; start += WRITE_BATCH) {
-      let requests: Record<string, unknown>[] = items.slice(start, start + WRITE_BATCH).map((item) => ({ PutRequest: { Item: CatalogItemSchema.parse(item) } }));
+      let requests: Record<string, unknown>[] = items
+        .slice(start, start + WRITE_BATCH)
+        .map((item) => ({ PutRequest: { Item: CatalogItemSchema.parse(item) } }));
       for (let round = 0; requests.length > 0; round++) {
-        if (round === MAX_UNPROCESSED_ROUNDS) throw new TransientError(`catalog write left ${requests.length} items unprocessed after ${round} rounds`);
+        if (round === MAX_UNPROCESSED_ROUNDS)
+          throw new TransientError(`catalog write left ${requests.length} items unprocessed after ${round} rounds`);
         if (round > 0) await sleep(25 * 2 ** round);
         const result = await documentClient().send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
         requests = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
@@ -64,7 +67,8 @@ export class CatalogTable {
     for (let start = 0; start < unique.length; start += GET_BATCH) {
       let keys: Record<string, unknown>[] = unique.slice(start, start + GET_BATCH).map((itemId) => ({ itemId }));
       for (let round = 0; keys.length > 0; round++) {
-        if (round === MAX_UNPROCESSED_ROUNDS) throw new TransientError(`catalog read left ${keys.length} keys unprocessed after ${round} rounds`);
+        if (round === MAX_UNPROCESSED_ROUNDS)
+          throw new TransientError(`catalog read left ${keys.length} keys unprocessed after ${round} rounds`);
         if (round > 0) await sleep(25 * 2 ** round);
         const result = await documentClient().send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
         for (const item of result.Responses?.[this.tableName] ?? []) {

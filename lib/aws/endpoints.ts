@@ -35,31 +35,47 @@ export interface ChangeOptions {
 
 /** The record of a shelf that has never been deployed (revision 0, nothing stored). */
 export function emptyEndpoint(shelf: Shelf): EndpointRecord {
-  return { shelf, liveVersion: null, canaryVersion: null, canaryWeight: 0, previousVersion: null, revision: 0, updatedAt: new Date(0).toISOString() };
+  return {
+    shelf,
+    liveVersion: null,
+    canaryVersion: null,
+    canaryWeight: 0,
+    previousVersion: null,
+    revision: 0,
+    updatedAt: new Date(0).toISOString(),
+  };
 }
 
 /** Deploying a candidate: with no live version it goes live; otherwise it becomes the canary at `canaryWeight`. */
-export function applyDeploy(current: EndpointRecord, version: string, canaryWeight: number): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
+export function applyDeploy(
+  current: EndpointRecord,
+  version: string,
+  canaryWeight: number,
+): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
   if (current.liveVersion === null) return { ...current, liveVersion: version, canaryVersion: null, canaryWeight: 0 };
-  if (!(canaryWeight > 0 && canaryWeight < 1)) throw new ConflictError(`canaryWeight must be between 0 and 1 (exclusive), got ${canaryWeight}`);
+  if (!(canaryWeight > 0 && canaryWeight < 1))
+    throw new ConflictError(`canaryWeight must be between 0 and 1 (exclusive), got ${canaryWeight}`);
   return { ...current, canaryVersion: version, canaryWeight };
 }
 
 /** Promoting: the canary goes live and the old live becomes previous. */
 export function applyPromote(current: EndpointRecord): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
-  if (current.canaryVersion === null) throw new ConflictError(`endpoint ${current.shelf} has no canary to promote (revision ${current.revision})`);
+  if (current.canaryVersion === null)
+    throw new ConflictError(`endpoint ${current.shelf} has no canary to promote (revision ${current.revision})`);
   return { ...current, previousVersion: current.liveVersion, liveVersion: current.canaryVersion, canaryVersion: null, canaryWeight: 0 };
 }
 
 /** Rolling back the canary: all traffic returns to live. */
 export function applyRollbackCanary(current: EndpointRecord): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
-  if (current.canaryVersion === null) throw new ConflictError(`endpoint ${current.shelf} has no canary to roll back (revision ${current.revision})`);
+  if (current.canaryVersion === null)
+    throw new ConflictError(`endpoint ${current.shelf} has no canary to roll back (revision ${current.revision})`);
   return { ...current, canaryVersion: null, canaryWeight: 0 };
 }
 
 /** Rolling back live: the previous version serves again; the canary, if any, stays. */
 export function applyRollbackLive(current: EndpointRecord): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
-  if (current.previousVersion === null) throw new ConflictError(`endpoint ${current.shelf} has no previous version to roll back to (live ${current.liveVersion ?? 'none'})`);
+  if (current.previousVersion === null)
+    throw new ConflictError(`endpoint ${current.shelf} has no previous version to roll back to (live ${current.liveVersion ?? 'none'})`);
   return { ...current, liveVersion: current.previousVersion, previousVersion: null };
 }
 
@@ -82,7 +98,9 @@ export class EndpointStore {
     const items: EndpointRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await documentClient().send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      const page = await documentClient().send(
+        new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      );
       for (const item of page.Items ?? []) items.push(EndpointRecordSchema.parse(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -93,7 +111,11 @@ export class EndpointStore {
    * Deploys a version: live when the shelf has none, else canary. Deploying the version that is
    * already live or canary changes nothing (a retried deploy), whatever the revision.
    */
-  async deployCandidate(shelf: Shelf, version: string, options: ChangeOptions & { readonly canaryWeight: number }): Promise<EndpointRecord> {
+  async deployCandidate(
+    shelf: Shelf,
+    version: string,
+    options: ChangeOptions & { readonly canaryWeight: number },
+  ): Promise<EndpointRecord> {
     const current = await this.getEndpoint(shelf);
     if (current.liveVersion === version || current.canaryVersion === version) return current;
     return this.change(current, applyDeploy(current, version, options.canaryWeight), options);
@@ -118,9 +140,17 @@ export class EndpointStore {
   }
 
   /** Writes `next` only if the stored revision is still the one read (or expected). */
-  private async change(current: EndpointRecord, next: Omit<EndpointRecord, 'revision' | 'updatedAt'>, options: ChangeOptions): Promise<EndpointRecord> {
+  private async change(
+    current: EndpointRecord,
+    next: Omit<EndpointRecord, 'revision' | 'updatedAt'>,
+    options: ChangeOptions,
+  ): Promise<EndpointRecord> {
     checkRevision(current, options.expectedRevision);
-    const record = EndpointRecordSchema.parse({ ...next, revision: current.revision + 1, updatedAt: options.at ?? new Date().toISOString() });
+    const record = EndpointRecordSchema.parse({
+      ...next,
+      revision: current.revision + 1,
+      updatedAt: options.at ?? new Date().toISOString(),
+    });
     try {
       await documentClient().send(
         new PutCommand({

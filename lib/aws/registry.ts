@@ -136,7 +136,13 @@ export class ModelRegistry {
   }
 
   /** Sets a version's status with its reason; InputError when the version does not exist. */
-  async updateVersionStatus(shelf: Shelf, versionId: string, status: VersionStatus, reason: string, at: string = new Date().toISOString()): Promise<ModelVersion> {
+  async updateVersionStatus(
+    shelf: Shelf,
+    versionId: string,
+    status: VersionStatus,
+    reason: string,
+    at: string = new Date().toISOString(),
+  ): Promise<ModelVersion> {
     try {
       const result = await documentClient().send(
         new UpdateCommand({
@@ -160,7 +166,11 @@ export class ModelRegistry {
    * Begins a run once. Returns `created: false` with the stored record when the run already exists
    * and has not failed; a failed run begins again (attempt + 1), so a re-run can finish what failed.
    */
-  async beginRun(shelf: Shelf, runId: string, details: { startedAt: string; versionId?: string; executionName?: string }): Promise<{ run: RunRecord; created: boolean }> {
+  async beginRun(
+    shelf: Shelf,
+    runId: string,
+    details: { startedAt: string; versionId?: string; executionName?: string },
+  ): Promise<{ run: RunRecord; created: boolean }> {
     const previous = await this.getRun(shelf, runId);
     const run = RunRecordSchema.parse({
       shelf,
@@ -179,7 +189,12 @@ export class ModelRegistry {
           Item: { ...run, sk: SK.run(runId), type: 'run' },
           // Either nobody created it, or it is still the failed attempt we read (not a concurrent restart).
           ConditionExpression: previous === null ? 'attribute_not_exists(sk)' : '#status = :failed AND attempt = :attempt',
-          ...(previous === null ? {} : { ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':failed': 'failed', ':attempt': previous.attempt } }),
+          ...(previous === null
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':failed': 'failed', ':attempt': previous.attempt },
+              }),
         }),
       );
       return { run, created: true };
@@ -192,7 +207,13 @@ export class ModelRegistry {
   }
 
   /** Marks a running run deployed or rejected; repeating the same completion is a no-op. */
-  async completeRun(shelf: Shelf, runId: string, outcome: 'deployed' | 'rejected', reason: string, at: string = new Date().toISOString()): Promise<RunRecord> {
+  async completeRun(
+    shelf: Shelf,
+    runId: string,
+    outcome: 'deployed' | 'rejected',
+    reason: string,
+    at: string = new Date().toISOString(),
+  ): Promise<RunRecord> {
     return this.finishRun(shelf, runId, outcome, reason, at, false);
   }
 
@@ -233,7 +254,11 @@ export class ModelRegistry {
 
   /** Endpoint decisions of a shelf, oldest first; `since` (ISO) keeps those at or after it. */
   async listEvents(shelf: Shelf, options: { since?: string } = {}): Promise<EndpointEvent[]> {
-    const items = await this.queryPrefix(shelf, options.since === undefined ? 'event#' : undefined, options.since === undefined ? undefined : { from: `event#${options.since}`, to: 'event#\uffff' });
+    const items = await this.queryPrefix(
+      shelf,
+      options.since === undefined ? 'event#' : undefined,
+      options.since === undefined ? undefined : { from: `event#${options.since}`, to: 'event#\uffff' },
+    );
     return items.map((item) => EndpointEventSchema.parse(stripKeys(item)));
   }
 
@@ -246,7 +271,9 @@ export class ModelRegistry {
           UpdateExpression: upsert
             ? 'SET #status = :status, reason = :reason, finishedAt = :at, #type = :type, runId = :runId, attempt = if_not_exists(attempt, :one), startedAt = if_not_exists(startedAt, :at)'
             : 'SET #status = :status, reason = :reason, finishedAt = :at',
-          ConditionExpression: upsert ? 'attribute_not_exists(sk) OR #status IN (:running, :status)' : 'attribute_exists(sk) AND #status IN (:running, :status)',
+          ConditionExpression: upsert
+            ? 'attribute_not_exists(sk) OR #status IN (:running, :status)'
+            : 'attribute_exists(sk) AND #status IN (:running, :status)',
           ExpressionAttributeNames: { '#status': 'status', ...(upsert ? { '#type': 'type' } : {}) },
           ExpressionAttributeValues: {
             ':status': status,
@@ -272,14 +299,20 @@ export class ModelRegistry {
     return result.Item ?? null;
   }
 
-  private async queryPrefix(shelf: Shelf, prefix: string | undefined, range?: { from: string; to: string }): Promise<Record<string, unknown>[]> {
+  private async queryPrefix(
+    shelf: Shelf,
+    prefix: string | undefined,
+    range?: { from: string; to: string },
+  ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const input: QueryCommandInput = {
         TableName: this.tableName,
-        KeyConditionExpression: range === undefined ? 'shelf = :shelf AND begins_with(sk, :prefix)' : 'shelf = :shelf AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: range === undefined ? { ':shelf': shelf, ':prefix': prefix } : { ':shelf': shelf, ':from': range.from, ':to': range.to },
+        KeyConditionExpression:
+          range === undefined ? 'shelf = :shelf AND begins_with(sk, :prefix)' : 'shelf = :shelf AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues:
+          range === undefined ? { ':shelf': shelf, ':prefix': prefix } : { ':shelf': shelf, ':from': range.from, ':to': range.to },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       };

@@ -47,7 +47,8 @@ export async function listObjects(uri: string): Promise<{ key: string; etag: str
   let token: string | undefined;
   do {
     const page = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key !== undefined) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
+    for (const object of page.Contents ?? [])
+      if (object.Key !== undefined) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return objects;

@@ -87,7 +87,8 @@ export function parseIdList(text: string, file: string, headerName: string): { i
   lines.forEach((raw, i) => {
     const id = raw.trim();
     if (id === '' || (i === 0 && id === headerName)) return;
-    if (id.includes(',')) throw new InputError(`"${id}" contains a comma, expected one id per line`, { file, line: i + 1, field: headerName });
+    if (id.includes(','))
+      throw new InputError(`"${id}" contains a comma, expected one id per line`, { file, line: i + 1, field: headerName });
     if (seen.has(id)) {
       count(warnings, 'duplicate ids skipped');
       return;
@@ -112,7 +113,10 @@ function readCsv(text: string, file: string): { header: string[]; rows: { record
   if (text.trim() === '') throw new InputError('the file is empty, expected a CSV header line', { file });
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, { bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    parsed = parse(text, { bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as {
+      record: string[];
+      info: { lines: number };
+    }[];
   } catch (error) {
     if (error instanceof CsvError) {
       const line = (error as CsvError & { lines?: number }).lines;
@@ -130,7 +134,10 @@ function columns(header: string[], file: string, required: string[], optional: s
   for (const name of required) {
     const at = header.indexOf(name);
     if (at < 0) {
-      throw new InputError(`header is "${header.join(',')}", expected columns ${[...required, ...optional.map((o) => `[${o}]`)].join(',')}`, { file, line: 1, field: name });
+      throw new InputError(
+        `header is "${header.join(',')}", expected columns ${[...required, ...optional.map((o) => `[${o}]`)].join(',')}`,
+        { file, line: 1, field: name },
+      );
     }
     out[name] = at;
   }
@@ -159,7 +166,11 @@ function parseTimestamp(value: string, file: string, line: number): number {
   }
   const ms = Date.parse(value);
   if (value === '' || Number.isNaN(ms)) {
-    throw new InputError(`"${value}" is not a time, expected ISO-8601 (2024-05-01T12:00:00Z) or epoch seconds/milliseconds`, { file, line, field: 'timestamp' });
+    throw new InputError(`"${value}" is not a time, expected ISO-8601 (2024-05-01T12:00:00Z) or epoch seconds/milliseconds`, {
+      file,
+      line,
+      field: 'timestamp',
+    });
   }
   return ms;
 }

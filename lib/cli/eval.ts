@@ -23,9 +23,14 @@ function positiveInt(flag: string, text: string, min = 1): number {
 export function register(program: Command): void {
   program
     .command('eval')
-    .description('score recommendation lists from any source against a truth file (NDCG, precision, recall, MAP, MRR, hit rate with 95% CIs)')
+    .description(
+      'score recommendation lists from any source against a truth file (NDCG, precision, recall, MAP, MRR, hit rate with 95% CIs)',
+    )
     .requiredOption('--truth <file>', 'JSON Lines: {"userId","items":[...]} or {"userId","relevance":{"item":grade}}')
-    .requiredOption('--predictions <name=file...>', 'JSON Lines {"userId","items":[...]} best first; repeat for several runs (the first is the candidate, compared with each other one)')
+    .requiredOption(
+      '--predictions <name=file...>',
+      'JSON Lines {"userId","items":[...]} best first; repeat for several runs (the first is the candidate, compared with each other one)',
+    )
     .requiredOption('--k <n>', 'cut-off')
     .option('--catalog <file>', 'catalog JSON Lines (itemId, categories, publishedAt...) for coverage, diversity and freshness')
     .option('--now <iso>', 'evaluation time for freshness (default: the latest publishedAt of the catalog)')
@@ -33,7 +38,10 @@ export function register(program: Command): void {
     .option('--resamples <n>', 'bootstrap resamples', '1000')
     .option('--seed <n>', 'bootstrap seed', '7')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExample:\n  shelves eval --truth truth.jsonl --predictions model=model.jsonl --predictions pop=pop.jsonl --k 10 --json')
+    .addHelpText(
+      'after',
+      '\nExample:\n  shelves eval --truth truth.jsonl --predictions model=model.jsonl --predictions pop=pop.jsonl --k 10 --json',
+    )
     .action(async (opts: EvalOptions) => {
       const k = positiveInt('--k', opts.k);
       const resamples = positiveInt('--resamples', opts.resamples);
@@ -70,24 +78,42 @@ export function register(program: Command): void {
         if (Number.isNaN(evaluatedAt)) throw new InputError(`--now must be an ISO time such as 2026-11-01T00:00:00Z, got "${opts.now}"`);
       } else if (catalog) for (const meta of catalog.values()) evaluatedAt = Math.max(evaluatedAt, meta.publishedAt ?? 0);
 
-      const report = evaluatePredictions(truth, predictionRuns, { k, seed, resamples, freshnessDays, evaluatedAt, ...(catalog ? { catalog } : {}) });
+      const report = evaluatePredictions(truth, predictionRuns, {
+        k,
+        seed,
+        resamples,
+        freshnessDays,
+        evaluatedAt,
+        ...(catalog ? { catalog } : {}),
+      });
       if (report.users === 0) throw new InputError('no user has a relevant item, so there is nothing to score', { file: opts.truth });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(toEvalCliJson(report, catalog !== undefined))}\n`);
         return;
       }
       const { renderTextTable } = await import('../core/report/table.ts');
-      const out: string[] = [`${report.users} users with relevant items (${report.usersWithoutRelevant} without, left out), k=${k}, 95% bootstrap intervals\n`, renderTextTable(report)];
-      const missing = report.runs.filter((r) => r.usersWithoutPrediction > 0).map((r) => `${r.name}: ${r.usersWithoutPrediction} users without a list (counted 0)`);
+      const out: string[] = [
+        `${report.users} users with relevant items (${report.usersWithoutRelevant} without, left out), k=${k}, 95% bootstrap intervals\n`,
+        renderTextTable(report),
+      ];
+      const missing = report.runs
+        .filter((r) => r.usersWithoutPrediction > 0)
+        .map((r) => `${r.name}: ${r.usersWithoutPrediction} users without a list (counted 0)`);
       if (missing.length > 0) out.push(`${missing.join('\n')}\n`);
-      const beyond = report.runs.map((r) => `${r.name}: personalization ${r.beyond.personalization?.toFixed(3)}${catalog ? `, coverage ${r.beyond.coverage?.toFixed(3)}, diversity ${r.beyond.diversity?.toFixed(3)}, freshness ${r.beyond.freshness?.toFixed(3)}` : ''}`);
+      const beyond = report.runs.map(
+        (r) =>
+          `${r.name}: personalization ${r.beyond.personalization?.toFixed(3)}${catalog ? `, coverage ${r.beyond.coverage?.toFixed(3)}, diversity ${r.beyond.diversity?.toFixed(3)}, freshness ${r.beyond.freshness?.toFixed(3)}` : ''}`,
+      );
       out.push(`${beyond.join('\n')}\n`);
       const primary = `ndcg@${k}`;
       const cmp = report.comparisons.filter((c) => c.metric === primary);
       if (cmp.length > 0) {
         out.push(
           `${cmp
-            .map((c) => `${c.candidate} vs ${c.against}: ${primary} difference ${c.difference.mean.toFixed(4)} [${c.difference.lo.toFixed(4)}, ${c.difference.hi.toFixed(4)}]${c.liftInterval ? `, lift ${(c.liftInterval.mean * 100).toFixed(1)}% [${(c.liftInterval.lo * 100).toFixed(1)}%, ${(c.liftInterval.hi * 100).toFixed(1)}%]` : ''}`)
+            .map(
+              (c) =>
+                `${c.candidate} vs ${c.against}: ${primary} difference ${c.difference.mean.toFixed(4)} [${c.difference.lo.toFixed(4)}, ${c.difference.hi.toFixed(4)}]${c.liftInterval ? `, lift ${(c.liftInterval.mean * 100).toFixed(1)}% [${(c.liftInterval.lo * 100).toFixed(1)}%, ${(c.liftInterval.hi * 100).toFixed(1)}%]` : ''}`,
+            )
             .join('\n')}\n`,
         );
       }

@@ -10,7 +10,9 @@ export function register(program: Command): void {
       await withRuntime(async () => {
         const { startLocalApi } = await import('../local/local-api.ts');
         const api = await startLocalApi(Number(opts.port));
-        process.stdout.write(`home API on ${api.url}  (GET /v1/home?userId=..., POST /v1/home, POST /v1/events, /openapi.json)\ndashboard: ${api.url}/dashboard   (Ctrl-C to stop)\n`);
+        process.stdout.write(
+          `home API on ${api.url}  (GET /v1/home?userId=..., POST /v1/home, POST /v1/events, /openapi.json)\ndashboard: ${api.url}/dashboard   (Ctrl-C to stop)\n`,
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);

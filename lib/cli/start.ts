@@ -16,17 +16,23 @@ export function register(program: Command): void {
       const { SHELVES } = await import('../core/contract.ts');
       const started = performance.now();
       await withRuntime(async (engines) => {
-        process.stderr.write(`local runtime: DynamoDB (dynalite) ${engines?.dynamoEndpoint ?? 'AWS'}, S3 (s3rver) ${engines?.s3Endpoint ?? 'AWS'}, state under ${shelvesHome()}\n`);
+        process.stderr.write(
+          `local runtime: DynamoDB (dynalite) ${engines?.dynamoEndpoint ?? 'AWS'}, S3 (s3rver) ${engines?.s3Endpoint ?? 'AWS'}, state under ${shelvesHome()}\n`,
+        );
         const t0 = performance.now();
         await ensureData(shelvesHome(), opts.data);
         process.stderr.write(`data ready in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
         const results = await runPipelines(shelvesHome(), { shelves: SHELVES, runId: newRunId() });
-        process.stdout.write(`\nsummary: ${results.map((r) => `${r.shelf} ${r.outcome}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s; see \`shelves status\`\n`);
+        process.stdout.write(
+          `\nsummary: ${results.map((r) => `${r.shelf} ${r.outcome}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s; see \`shelves status\`\n`,
+        );
         if (results.some((r) => r.status === 'FAILED')) process.exitCode = 1;
         if (opts.serve ?? process.stdout.isTTY) {
           const { startLocalApi } = await import('../local/local-api.ts');
           const api = await startLocalApi(Number(opts.port));
-          process.stdout.write(`\nhome API on ${api.url}  (GET /v1/home?userId=u-0000001, POST /v1/home, POST /v1/events, /openapi.json)\ndashboard: ${api.url}/dashboard   Ctrl-C to stop\n`);
+          process.stdout.write(
+            `\nhome API on ${api.url}  (GET /v1/home?userId=u-0000001, POST /v1/home, POST /v1/events, /openapi.json)\ndashboard: ${api.url}/dashboard   Ctrl-C to stop\n`,
+          );
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
             process.once('SIGTERM', resolve);

@@ -19,9 +19,19 @@ export function register(program: Command): void {
         const truth = await loadTruth(join(shelvesHome(), 'world'));
         const api = await startLocalApi();
         try {
-          const summary = await runTraffic({ url: api.url, truth, users: Number(opts.users), requests: Number(opts.requests), seed: Number(opts.seed), onProgress: (d, t) => process.stderr.write(`traffic: ${d}/${t} requests\n`) });
+          const summary = await runTraffic({
+            url: api.url,
+            truth,
+            users: Number(opts.users),
+            requests: Number(opts.requests),
+            seed: Number(opts.seed),
+            onProgress: (d, t) => process.stderr.write(`traffic: ${d}/${t} requests\n`),
+          });
           process.stdout.write(`traffic: ${summary.requests} requests, ${summary.impressions} impressions, ${summary.plays} plays\n`);
-          for (const [arm, s] of Object.entries(summary.byVariant).sort()) process.stdout.write(`  ${arm.padEnd(22)} play rate ${((s.plays / Math.max(1, s.impressions)) * 100).toFixed(2)}% of ${s.impressions}\n`);
+          for (const [arm, s] of Object.entries(summary.byVariant).sort())
+            process.stdout.write(
+              `  ${arm.padEnd(22)} play rate ${((s.plays / Math.max(1, s.impressions)) * 100).toFixed(2)}% of ${s.impressions}\n`,
+            );
         } finally {
           await api.close();
         }

@@ -11,7 +11,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives the same bytes', String(DEFAULT_WORLD.seed))
     .option('--start <date>', 'first day, YYYY-MM-DD (UTC)', DEFAULT_WORLD.start)
     .requiredOption('--out <dir>', 'output folder, or s3://bucket/prefix')
-    .addHelpText('after', '\nExamples:\n  shelves world --users 2000 --days 30 --seed 7 --out /tmp/world\n  shelves world --out s3://my-raw-bucket/  (written locally first, then uploaded)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  shelves world --users 2000 --days 30 --seed 7 --out /tmp/world\n  shelves world --out s3://my-raw-bucket/  (written locally first, then uploaded)',
+    )
     .action(async (opts: { users: string; days: string; seed: string; start: string; out: string }) => {
       const users = Number(opts.users);
       const days = Number(opts.days);
@@ -19,7 +22,8 @@ export function register(program: Command): void {
       if (!Number.isInteger(users) || users < 1) throw new InputError(`--users must be a positive integer, got "${opts.users}"`);
       if (!Number.isInteger(days) || days < 1) throw new InputError(`--days must be a positive integer, got "${opts.days}"`);
       if (!Number.isInteger(seed)) throw new InputError(`--seed must be an integer, got "${opts.seed}"`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.start) || Number.isNaN(Date.parse(`${opts.start}T00:00:00Z`))) throw new InputError(`--start must be YYYY-MM-DD, got "${opts.start}"`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.start) || Number.isNaN(Date.parse(`${opts.start}T00:00:00Z`)))
+        throw new InputError(`--start must be YYYY-MM-DD, got "${opts.start}"`);
       const { writeWorld } = await import('../sim/write-world.ts');
       await writeWorld(opts.out, { users, days, seed, start: opts.start });
     });

@@ -88,7 +88,9 @@ export const DatasetManifestSchema = z.strictObject({
     events: z.number().int().nonnegative(),
     partitions: z.number().int().nonnegative(),
   }),
-  partitions: z.array(z.strictObject({ dt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), events: z.number().int().nonnegative(), files: z.array(z.string()) })),
+  partitions: z.array(
+    z.strictObject({ dt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), events: z.number().int().nonnegative(), files: z.array(z.string()) }),
+  ),
   options: z.record(z.string(), z.unknown()).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;

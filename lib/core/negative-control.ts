@@ -15,7 +15,11 @@ import { Rng } from './rng.ts';
 export function shuffleInteractions(data: TrainingData, seed: number): TrainingData {
   const rng = new Rng(seed).fork('shuffle-interactions');
   const items = [...new Set(data.interactions.map((i) => i.itemId))].sort();
-  return { ...data, interactions: data.interactions.map((i) => ({ ...i, itemId: items[rng.int(items.length)] as string })), snapshot: `${data.snapshot}+shuffled` };
+  return {
+    ...data,
+    interactions: data.interactions.map((i) => ({ ...i, itemId: items[rng.int(items.length)] as string })),
+    snapshot: `${data.snapshot}+shuffled`,
+  };
 }
 
 /** Moves each group's positive label to a random row of the group. */

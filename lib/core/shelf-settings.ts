@@ -19,10 +19,20 @@ export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
   shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7' }, testDays: 3, k: 10 },
   // Identity dropout 0.2 was chosen on a validation window before the evaluation cut-off (bench
   // `tune`): the same NDCG@10 as 0 within noise, and shows published after training get recommended.
-  podcasts: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1', identityDropout: '0.2' }, testDays: 7, k: 10 },
+  podcasts: {
+    algo: 'hybrid-warp',
+    hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1', identityDropout: '0.2' },
+    testDays: 7,
+    k: 10,
+  },
   // New listeners are few per day: a 14-day window gives the Playlists evaluation enough of them.
   // (Identity dropout lowered validation NDCG@10 here by ~2.5% and found no new playlist: off.)
-  playlists: { algo: 'hybrid-warp', hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1', identityDropout: '0' }, testDays: 14, k: 10 },
+  playlists: {
+    algo: 'hybrid-warp',
+    hyperparameters: { seed: '7', epochs: '40', dim: '64', threads: '1', identityDropout: '0' },
+    testDays: 14,
+    k: 10,
+  },
 };
 
 /** Default share of traffic a newly deployed canary gets. */

@@ -9,7 +9,16 @@ import { DataQualityError } from './errors.ts';
 /** Default largest share of rejected rows per file before a read fails (1%). */
 export const DEFAULT_REJECT_LIMIT = 0.01;
 
-export const REJECT_REASONS = ['bad-json', 'missing-field', 'wrong-type', 'invalid-value', 'unknown-item', 'unknown-user', 'future-timestamp', 'duplicate'] as const;
+export const REJECT_REASONS = [
+  'bad-json',
+  'missing-field',
+  'wrong-type',
+  'invalid-value',
+  'unknown-item',
+  'unknown-user',
+  'future-timestamp',
+  'duplicate',
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface Reject {
@@ -44,7 +53,11 @@ function reasonOf(issue: z.core.$ZodIssue, raw: unknown): RejectReason {
 }
 
 /** Validates one JSON line against `schema`, then the cross-checks the context asks for. */
-export function validateJsonLine<T extends { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string }>(text: string, schema: z.ZodType<T>, ctx: RowContext): RowResult<T> {
+export function validateJsonLine<T extends { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string }>(
+  text: string,
+  schema: z.ZodType<T>,
+  ctx: RowContext,
+): RowResult<T> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -55,7 +68,12 @@ export function validateJsonLine<T extends { readonly timestamp?: string; readon
 }
 
 /** Validates an already parsed record (a JSON object, or a CSV / Parquet row). */
-export function validateRecord<T extends { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string }>(raw: unknown, text: string, schema: z.ZodType<T>, ctx: RowContext): RowResult<T> {
+export function validateRecord<T extends { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string }>(
+  raw: unknown,
+  text: string,
+  schema: z.ZodType<T>,
+  ctx: RowContext,
+): RowResult<T> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return reject(ctx, text, '', 'wrong-type', 'expected an object');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -77,7 +95,10 @@ export function validateRecord<T extends { readonly timestamp?: string; readonly
 }
 
 function reject<T>(ctx: RowContext, raw: string, field: string, reason: RejectReason, message: string): RowResult<T> {
-  return { ok: false, reject: { file: ctx.file, line: ctx.line, field, reason, message, raw: raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw } };
+  return {
+    ok: false,
+    reject: { file: ctx.file, line: ctx.line, field, reason, message, raw: raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw },
+  };
 }
 
 /**
@@ -91,7 +112,12 @@ export class DuplicateFilter {
   /** `result` unchanged, or a `duplicate` reject naming the line of the first copy. */
   check<T>(result: RowResult<T>, ctx: RowContext, raw: string): RowResult<T> {
     if (!result.ok) return result;
-    const row = result.row as { readonly userId?: unknown; readonly itemId?: unknown; readonly eventType?: unknown; readonly timestamp?: unknown };
+    const row = result.row as {
+      readonly userId?: unknown;
+      readonly itemId?: unknown;
+      readonly eventType?: unknown;
+      readonly timestamp?: unknown;
+    };
     if (row.timestamp === undefined) return result;
     const key = `${String(row.userId)}\u0000${String(row.itemId)}\u0000${String(row.eventType)}\u0000${String(row.timestamp)}`;
     const first = this.firstLine.get(key);
@@ -131,7 +157,13 @@ export class QualityTally {
   }
 
   report(): QualityReport {
-    return { file: this.file, read: this.read, accepted: this.accepted, rejected: this.read - this.accepted, rejectedByReason: Object.fromEntries(Object.entries(this.byReason).sort()) };
+    return {
+      file: this.file,
+      read: this.read,
+      accepted: this.accepted,
+      rejected: this.read - this.accepted,
+      rejectedByReason: Object.fromEntries(Object.entries(this.byReason).sort()),
+    };
   }
 }
 

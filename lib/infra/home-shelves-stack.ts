@@ -13,7 +13,17 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { SHELVES } from '../core/contract.ts';
-import { ARTIFACTS_BUCKET, CATALOG_TABLE, ENDPOINTS_TABLE, ENV, FEATURES_BUCKET, FUNCTIONS, PREFIXES, RAW_BUCKET, REGISTRY_TABLE } from '../wiring/resources.ts';
+import {
+  ARTIFACTS_BUCKET,
+  CATALOG_TABLE,
+  ENDPOINTS_TABLE,
+  ENV,
+  FEATURES_BUCKET,
+  FUNCTIONS,
+  PREFIXES,
+  RAW_BUCKET,
+  REGISTRY_TABLE,
+} from '../wiring/resources.ts';
 import type { AppConfig } from './app-config.ts';
 import { RetrainingPipeline } from './retraining-pipeline.ts';
 import { RequestLogStream, ServingApi } from './serving.ts';
@@ -47,11 +57,17 @@ export class HomeShelvesStack extends Stack {
     const { RawBucket: raw, FeaturesBucket: features, ArtifactsBucket: artifacts } = this.storage.buckets;
     const { RegistryTable: registry, EndpointsTable: endpoints, CatalogTable: catalog } = this.storage.tables;
 
-    const fn = Object.fromEntries(Object.entries(FUNCTIONS).map(([key, spec]) => [key, new ShelvesFunction(this, { spec, logRetention })])) as Record<FunctionKey, ShelvesFunction>;
+    const fn = Object.fromEntries(
+      Object.entries(FUNCTIONS).map(([key, spec]) => [key, new ShelvesFunction(this, { spec, logRetention })]),
+    ) as Record<FunctionKey, ShelvesFunction>;
     this.functions = fn;
 
     // Pipeline tasks.
-    fn.beginRun.bindTable(REGISTRY_TABLE, registry, 'readWrite').bindBucketName(RAW_BUCKET, raw).bindBucketName(FEATURES_BUCKET, features).bindBucketName(ARTIFACTS_BUCKET, artifacts);
+    fn.beginRun
+      .bindTable(REGISTRY_TABLE, registry, 'readWrite')
+      .bindBucketName(RAW_BUCKET, raw)
+      .bindBucketName(FEATURES_BUCKET, features)
+      .bindBucketName(ARTIFACTS_BUCKET, artifacts);
     fn.planFeatures.bindBucket(RAW_BUCKET, raw, 'read').bindBucketName(FEATURES_BUCKET, features);
     fn.buildPartitionFeatures.bindBucket(RAW_BUCKET, raw, 'read').bindBucket(FEATURES_BUCKET, features, 'readWrite');
     fn.validateData.bindBucket(RAW_BUCKET, raw, 'read').bindBucket(FEATURES_BUCKET, features, 'readWrite');
@@ -61,7 +77,10 @@ export class HomeShelvesStack extends Stack {
       .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite')
       .bindTable(REGISTRY_TABLE, registry, 'readWrite')
       .bindTable(ENDPOINTS_TABLE, endpoints, 'read');
-    fn.deploy.bindTable(REGISTRY_TABLE, registry, 'readWrite').bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').setEnvironment(ENV.canaryWeight, String(config.canaryWeight));
+    fn.deploy
+      .bindTable(REGISTRY_TABLE, registry, 'readWrite')
+      .bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite')
+      .setEnvironment(ENV.canaryWeight, String(config.canaryWeight));
     fn.recordRejection.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
 
@@ -75,7 +94,10 @@ export class HomeShelvesStack extends Stack {
       .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
       .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));
     fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', { prefix: PREFIXES.feedback });
-    fn.canaryMonitor.bindBucket(RAW_BUCKET, raw, 'read').bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').bindTable(REGISTRY_TABLE, registry, 'readWrite');
+    fn.canaryMonitor
+      .bindBucket(RAW_BUCKET, raw, 'read')
+      .bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite')
+      .bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.admin.bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').bindTable(REGISTRY_TABLE, registry, 'readWrite');
 
     this.api = new ServingApi(this, 'Serving', {
@@ -137,9 +159,13 @@ export class HomeShelvesStack extends Stack {
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.pipeline.stateMachine.stateMachineArn,
-      description: 'Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"shelf":"podcasts","runId":"manual-001"}\'',
+      description:
+        'Start a run: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"shelf":"podcasts","runId":"manual-001"}\'',
     });
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'GET|POST /v1/home, POST /v1/events, POST /admin/{shelf}/promote|rollback (IAM)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'GET|POST /v1/home, POST /v1/events, POST /admin/{shelf}/promote|rollback (IAM)',
+    });
     new CfnOutput(this, 'RawBucketName', { value: raw.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: artifacts.bucketName });
   }

@@ -26,12 +26,30 @@ import { acknowledgeWildcardResources } from './nag.ts';
 export { TRAINING_JOB_PREFIX };
 
 /** The Lambda service's own transient failures, retried on every Lambda task. */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
 /** SageMaker API failures worth retrying (throttling, internal errors); a failed job is not retried. */
-export const SAGEMAKER_RETRY_ERRORS = ['SageMaker.AmazonSageMakerException', 'SageMaker.ThrottlingException', 'ThrottlingException'] as const;
+export const SAGEMAKER_RETRY_ERRORS = [
+  'SageMaker.AmazonSageMakerException',
+  'SageMaker.ThrottlingException',
+  'ThrottlingException',
+] as const;
 
 /** The FUNCTIONS keys the state machine invokes. */
-export type PipelineFunctionKey = 'beginRun' | 'planFeatures' | 'buildPartitionFeatures' | 'validateData' | 'trainBaselines' | 'evaluate' | 'deploy' | 'recordRejection' | 'recordFailure';
+export type PipelineFunctionKey =
+  | 'beginRun'
+  | 'planFeatures'
+  | 'buildPartitionFeatures'
+  | 'validateData'
+  | 'trainBaselines'
+  | 'evaluate'
+  | 'deploy'
+  | 'recordRejection'
+  | 'recordFailure';
 
 export interface TrainingJobSettings {
   /** The training image's repository and tag (a DockerImageAsset's). */
@@ -66,7 +84,8 @@ export class RetrainingPipeline extends Construct {
 
     const runFailed = new sfn.Fail(this, STATES.runFailed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const recordFailure = lambdaTask(this, STATES.recordFailure, fns.recordFailure, '$.outcome').next(runFailed);
-    const catchFailure = <T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T): T => state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }) as T;
+    const catchFailure = <T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T): T =>
+      state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }) as T;
 
     const done = new sfn.Succeed(this, STATES.done);
 
@@ -78,7 +97,11 @@ export class RetrainingPipeline extends Construct {
         itemsPath: '$.plan.partitions',
         itemSelector: {
           run: sfn.JsonPath.objectAt('$.run'),
-          plan: { catalogUri: sfn.JsonPath.stringAt('$.plan.catalogUri'), usersUri: sfn.JsonPath.stringAt('$.plan.usersUri'), cutoff: sfn.JsonPath.numberAt('$.plan.cutoff') },
+          plan: {
+            catalogUri: sfn.JsonPath.stringAt('$.plan.catalogUri'),
+            usersUri: sfn.JsonPath.stringAt('$.plan.usersUri'),
+            cutoff: sfn.JsonPath.numberAt('$.plan.cutoff'),
+          },
           partition: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
         },
         maxConcurrency: props.mapMaxConcurrency ?? 10,
@@ -100,12 +123,27 @@ export class RetrainingPipeline extends Construct {
       },
       // The whole map of string hyperparameters, as BeginRun resolved them.
       hyperparameters: sfn.JsonPath.objectAt('$.run.hyperparameters') as unknown as Record<string, unknown>,
-      inputDataConfig: [{ channelName: 'train', dataSource: { s3DataSource: { s3Location: tasks.S3Location.fromJsonExpression('$.data.trainUri'), s3DataType: tasks.S3DataType.S3_PREFIX } } }],
+      inputDataConfig: [
+        {
+          channelName: 'train',
+          dataSource: {
+            s3DataSource: { s3Location: tasks.S3Location.fromJsonExpression('$.data.trainUri'), s3DataType: tasks.S3DataType.S3_PREFIX },
+          },
+        },
+      ],
       outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.run.artifactsPrefix') },
-      resourceConfig: { instanceCount: 1, instanceType: new ec2.InstanceType(props.training.instanceType.replace(/^ml\./, '')), volumeSize: Size.gibibytes(props.training.volumeGb) },
+      resourceConfig: {
+        instanceCount: 1,
+        instanceType: new ec2.InstanceType(props.training.instanceType.replace(/^ml\./, '')),
+        volumeSize: Size.gibibytes(props.training.volumeGb),
+      },
       stoppingCondition: { maxRuntime: props.training.maxRuntime },
       // DescribeTrainingJob is large; keep what TrainingResultSchema uses.
-      resultSelector: { TrainingJobName: sfn.JsonPath.stringAt('$.TrainingJobName'), TrainingJobStatus: sfn.JsonPath.stringAt('$.TrainingJobStatus'), ModelArtifacts: sfn.JsonPath.objectAt('$.ModelArtifacts') },
+      resultSelector: {
+        TrainingJobName: sfn.JsonPath.stringAt('$.TrainingJobName'),
+        TrainingJobStatus: sfn.JsonPath.stringAt('$.TrainingJobStatus'),
+        ModelArtifacts: sfn.JsonPath.objectAt('$.ModelArtifacts'),
+      },
     });
     train.addRetry({ errors: [...SAGEMAKER_RETRY_ERRORS], interval: Duration.seconds(30), maxAttempts: 3, backoffRate: 2 });
 
@@ -116,7 +154,9 @@ export class RetrainingPipeline extends Construct {
     const evaluate = catchFailure(lambdaTask(this, STATES.evaluate, fns.evaluate, '$.evaluation'));
     const deploy = catchFailure(lambdaTask(this, STATES.deploy, fns.deploy, '$.deploy'));
     const recordRejection = catchFailure(lambdaTask(this, STATES.recordRejection, fns.recordRejection, '$.outcome'));
-    const gate = new sfn.Choice(this, STATES.gate).when(sfn.Condition.booleanEquals('$.evaluation.decision.pass', true), deploy.next(done)).otherwise(recordRejection.next(done));
+    const gate = new sfn.Choice(this, STATES.gate)
+      .when(sfn.Condition.booleanEquals('$.evaluation.decision.pass', true), deploy.next(done))
+      .otherwise(recordRejection.next(done));
 
     const alreadyDone = new sfn.Choice(this, STATES.alreadyDone)
       .when(sfn.Condition.booleanEquals('$.run.alreadyDone', true), done)
@@ -133,13 +173,21 @@ export class RetrainingPipeline extends Construct {
     });
     (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).overrideLogicalId(STATE_MACHINE.id);
 
-    acknowledgeWildcardResources(this.stateMachine, 'Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray actions support no resource-level permissions.', ['*']);
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      'Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray actions support no resource-level permissions.',
+      ['*'],
+    );
     acknowledgeWildcardResources(
       this.stateMachine,
       'Invoking a pipeline function includes its versions and aliases (<arn>:*); only the functions of this state machine are listed.',
       Object.values(fns).map((fn) => `${fn.functionArn}:*`),
     );
-    acknowledgeWildcardResources(this.stateMachine, `Training job names come from the execution (one per run attempt); the state machine may manage only jobs named ${TRAINING_JOB_PREFIX}*.`, [trainingJobArn(this, TRAINING_JOB_PREFIX)]);
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      `Training job names come from the execution (one per run attempt); the state machine may manage only jobs named ${TRAINING_JOB_PREFIX}*.`,
+      [trainingJobArn(this, TRAINING_JOB_PREFIX)],
+    );
   }
 }
 
@@ -152,7 +200,13 @@ function lambdaTask(scope: Construct, state: string, fn: IFunction, resultPath?:
     retryOnServiceExceptions: false,
     ...(resultPath !== undefined ? { resultPath } : {}),
   });
-  task.addRetry({ errors: [...LAMBDA_SERVICE_ERRORS, ...TRANSIENT_ERRORS], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+  task.addRetry({
+    errors: [...LAMBDA_SERVICE_ERRORS, ...TRANSIENT_ERRORS],
+    interval: Duration.seconds(2),
+    maxAttempts: 4,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
   return task;
 }
 
@@ -177,12 +231,27 @@ class PrefixScopedTrainingJob extends tasks.SageMakerCreateTrainingJob {
     const stack = Stack.of(this);
     const jobs = trainingJobArn(this, jobNamePrefix);
     const statements = [
-      new iam.PolicyStatement({ actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:AddTags', 'sagemaker:ListTags'], resources: [jobs] }),
-      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } }),
+      new iam.PolicyStatement({
+        actions: [
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+          'sagemaker:AddTags',
+          'sagemaker:ListTags',
+        ],
+        resources: [jobs],
+      }),
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
       // The .sync integration watches the job through this managed EventBridge rule.
       new iam.PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForSageMakerTrainingJobsRule' })],
+        resources: [
+          stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForSageMakerTrainingJobsRule' }),
+        ],
       }),
     ];
     // taskPolicies is read when the state is bound to the state machine, after this constructor.

@@ -41,15 +41,24 @@ export class RequestLogStream extends Construct {
 
     const requestObjects = bucket.arnForObjects(`${PREFIXES.requestLogs}*`);
     const errorObjects = bucket.arnForObjects(`${REQUEST_LOG_ERRORS_PREFIX}*`);
-    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'), description: 'Firehose delivery of Serve feature logs to the raw bucket' });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),
+      description: 'Firehose delivery of Serve feature logs to the raw bucket',
+    });
     const policy = new iam.Policy(this, 'DeliveryPolicy', {
       statements: [
-        new iam.PolicyStatement({ actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], resources: [bucket.bucketArn] }),
+        new iam.PolicyStatement({
+          actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+          resources: [bucket.bucketArn],
+        }),
         new iam.PolicyStatement({
           actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
           resources: [requestObjects, errorObjects],
         }),
-        new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:log-stream:${logStream.logStreamName}`] }),
+        new iam.PolicyStatement({
+          actions: ['logs:PutLogEvents'],
+          resources: [`${logGroup.logGroupArn}:log-stream:${logStream.logStreamName}`],
+        }),
       ],
     });
     policy.attachToRole(role);
@@ -72,7 +81,11 @@ export class RequestLogStream extends Construct {
     this.deliveryStreamName = this.deliveryStream.ref;
     this.deliveryStreamArn = this.deliveryStream.attrArn;
 
-    acknowledgeWildcardResources(policy, 'Firehose writes objects with generated keys under the requests/ and requests-errors/ prefixes of the raw bucket only.', [requestObjects, errorObjects]);
+    acknowledgeWildcardResources(
+      policy,
+      'Firehose writes objects with generated keys under the requests/ and requests-errors/ prefixes of the raw bucket only.',
+      [requestObjects, errorObjects],
+    );
   }
 }
 
@@ -94,7 +107,10 @@ export class ServingApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ServingApiProps) {
     super(scope, id);
-    this.api = new HttpApi(this, 'HttpApi', { description: 'home-shelves: home screen shelves, feedback events, admin', createDefaultStage: false });
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'home-shelves: home screen shelves, feedback events, admin',
+      createDefaultStage: false,
+    });
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,

@@ -48,15 +48,27 @@ export class ShelvesFunction extends Construct {
   constructor(scope: Construct, props: ShelvesFunctionProps) {
     super(scope, props.spec.id);
     this.spec = props.spec;
-    this.logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN });
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
     // An own role instead of AWSLambdaBasicExecutionRole: it may write only to its own log group.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.spec.id}`,
     });
     const logStreams = `${this.logGroup.logGroupArn}:log-stream:*`;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn, logStreams] }));
-    acknowledgeWildcardResources(this.role, 'The Lambda service names log streams per execution environment; the grant covers streams of this function\'s own log group only.', [logStreams]);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn, logStreams],
+      }),
+    );
+    acknowledgeWildcardResources(
+      this.role,
+      "The Lambda service names log streams per execution environment; the grant covers streams of this function's own log group only.",
+      [logStreams],
+    );
     acknowledgeWildcardResources(this.role, 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.', ['*']);
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -82,12 +94,17 @@ export class ShelvesFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
         mainFields: ['module', 'main'],
         // Some dependencies are CommonJS and call require(); ESM output needs one.
-        banner: "import { createRequire as __shelvesCreateRequire } from 'node:module'; const require = __shelvesCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __shelvesCreateRequire } from 'node:module'; const require = __shelvesCreateRequire(import.meta.url);",
       },
     });
     // Predictable logical id: the local runtime maps the ARN token back to the FUNCTIONS entry by it.
     (this.function.node.defaultChild as CfnResource).overrideLogicalId(props.spec.id);
-    acknowledgeRule(this.function, 'AwsSolutions-L1', 'nodejs22.x is the runtime the handlers are built (esbuild target node22) and tested for; moving to a newer runtime is its own tested change.');
+    acknowledgeRule(
+      this.function,
+      'AwsSolutions-L1',
+      'nodejs22.x is the runtime the handlers are built (esbuild target node22) and tested for; moving to a newer runtime is its own tested change.',
+    );
   }
 
   /** Sets the table's environment variable and grants exactly `access` to the table (and its indexes). */
@@ -96,7 +113,11 @@ export class ShelvesFunction extends Construct {
     if (access === 'read') table.grantReadData(this.role);
     else table.grantReadWriteData(this.role);
     if (spec.globalIndexes !== undefined && spec.globalIndexes.length > 0) {
-      acknowledgeWildcardResources(this.role, `Queries on the global secondary indexes of ${spec.id} need its index/* ARN; access stays within that one table.`, [`${table.tableArn}/index/*`]);
+      acknowledgeWildcardResources(
+        this.role,
+        `Queries on the global secondary indexes of ${spec.id} need its index/* ARN; access stays within that one table.`,
+        [`${table.tableArn}/index/*`],
+      );
     }
     return this;
   }
@@ -119,7 +140,11 @@ export class ShelvesFunction extends Construct {
         }),
       );
     }
-    acknowledgeWildcardResources(this.role, `${this.spec.id} ${access === 'read' ? 'reads' : access === 'write' ? 'writes' : 'reads and writes'} objects with per-run or per-day keys under ${options.prefix ?? 'the root'} of ${spec.id}; the S3 actions are listed explicitly.`, [objects]);
+    acknowledgeWildcardResources(
+      this.role,
+      `${this.spec.id} ${access === 'read' ? 'reads' : access === 'write' ? 'writes' : 'reads and writes'} objects with per-run or per-day keys under ${options.prefix ?? 'the root'} of ${spec.id}; the S3 actions are listed explicitly.`,
+      [objects],
+    );
     return this;
   }
 
@@ -132,7 +157,9 @@ export class ShelvesFunction extends Construct {
   /** Sets `env` to a Firehose delivery stream's name and grants putting records into it. */
   bindDeliveryStream(env: string, stream: { readonly deliveryStreamName: string; readonly deliveryStreamArn: string }): this {
     this.function.addEnvironment(env, stream.deliveryStreamName);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [stream.deliveryStreamArn] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [stream.deliveryStreamArn] }),
+    );
     return this;
   }
 

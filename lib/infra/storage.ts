@@ -38,7 +38,11 @@ export class ShelvesStorage extends Construct {
       lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
       removalPolicy,
     });
-    acknowledgeRule(this.accessLogsBucket, 'AwsSolutions-S1', 'This bucket is the server access log destination of the data buckets; logging its own access into itself would create a feedback loop.');
+    acknowledgeRule(
+      this.accessLogsBucket,
+      'AwsSolutions-S1',
+      'This bucket is the server access log destination of the data buckets; logging its own access into itself would create a feedback loop.',
+    );
 
     const buckets = {} as Record<BucketId, s3.Bucket>;
     for (const spec of BUCKETS) buckets[spec.id] = this.dataBucket(spec, props.noncurrentVersionDays, removalPolicy);

@@ -69,7 +69,8 @@ export function synthesizeTemplates(options: SynthesizeOptions = {}): Record<str
 /** The retraining state machine resource of a template (logical id STATE_MACHINE.id). */
 export function stateMachineResource(template: CfnTemplateJson): CfnResourceJson {
   const resource = template.Resources[STATE_MACHINE.id];
-  if (resource?.Type !== 'AWS::StepFunctions::StateMachine') throw new Error(`no AWS::StepFunctions::StateMachine with logical id ${STATE_MACHINE.id} in the template`);
+  if (resource?.Type !== 'AWS::StepFunctions::StateMachine')
+    throw new Error(`no AWS::StepFunctions::StateMachine with logical id ${STATE_MACHINE.id} in the template`);
   return resource;
 }
 

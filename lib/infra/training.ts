@@ -48,21 +48,54 @@ export class TrainingResources extends Construct {
     const artifacts = props.artifactsBucket.arnForObjects(`${RUNS_PREFIX}*`);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [features] }));
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.featuresBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`] } } }),
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.featuresBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`] } },
+      }),
     );
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [artifacts] }));
-    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: TRAINING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'], resources: [logGroupArn] }));
-    const logStreams = `${logGroupArn}:log-stream:*`;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logStreams] }));
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/TrainingJobs' } } }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [artifacts] }),
+    );
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: TRAINING_LOG_GROUP,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'], resources: [logGroupArn] }),
+    );
+    const logStreams = `${logGroupArn}:log-stream:*`;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logStreams] }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/TrainingJobs' } },
+      }),
     );
     this.image.repository.grantPull(this.role);
 
-    acknowledgeWildcardResources(this.role, 'Training reads the per-run training sets under runs/ of the features bucket only.', [features]);
-    acknowledgeWildcardResources(this.role, 'Training writes its model artifact under runs/ of the artifacts bucket only (one key per run).', [artifacts]);
-    acknowledgeWildcardResources(this.role, 'SageMaker names one log stream per training job inside its own /aws/sagemaker/TrainingJobs log group.', [logStreams]);
-    acknowledgeWildcardResources(this.role, 'ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is limited to the SageMaker namespace by condition.', ['*']);
+    acknowledgeWildcardResources(this.role, 'Training reads the per-run training sets under runs/ of the features bucket only.', [
+      features,
+    ]);
+    acknowledgeWildcardResources(
+      this.role,
+      'Training writes its model artifact under runs/ of the artifacts bucket only (one key per run).',
+      [artifacts],
+    );
+    acknowledgeWildcardResources(
+      this.role,
+      'SageMaker names one log stream per training job inside its own /aws/sagemaker/TrainingJobs log group.',
+      [logStreams],
+    );
+    acknowledgeWildcardResources(
+      this.role,
+      'ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is limited to the SageMaker namespace by condition.',
+      ['*'],
+    );
   }
 }

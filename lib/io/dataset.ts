@@ -7,7 +7,16 @@
  * Without a manifest, partitions are discovered by listing `events/`. Every malformed row becomes a
  * reject with its reason; nothing is dropped silently.
  */
-import { CatalogItemSchema, DatasetManifestSchema, ListeningEventSchema, UserSchema, type CatalogItem, type DatasetManifest, type ListeningEvent, type User } from '../core/contract.ts';
+import {
+  CatalogItemSchema,
+  DatasetManifestSchema,
+  ListeningEventSchema,
+  UserSchema,
+  type CatalogItem,
+  type DatasetManifest,
+  type ListeningEvent,
+  type User,
+} from '../core/contract.ts';
 import { InputError } from '../core/errors.ts';
 import { checkRejectRate, DEFAULT_REJECT_LIMIT, type QualityReport, type Reject } from '../core/validate.ts';
 import { readRecords, streamRecords, type ReadReport, type RecordStream } from './records.ts';
@@ -95,7 +104,10 @@ async function readManifest(store: Store): Promise<DatasetManifest | undefined> 
   const parsed = DatasetManifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InputError(`manifest does not match the dataset contract: ${issue?.message ?? 'invalid'}`, { file, field: issue?.path.join('.') });
+    throw new InputError(`manifest does not match the dataset contract: ${issue?.message ?? 'invalid'}`, {
+      file,
+      field: issue?.path.join('.'),
+    });
   }
   return parsed.data;
 }
@@ -104,7 +116,8 @@ async function readManifest(store: Store): Promise<DatasetManifest | undefined> 
 async function tableKey(store: Store, folder: string): Promise<string> {
   const keys = (await store.list(`${folder}/`)).filter((k) => DATA_FILE.test(k) && !k.includes('.rejects.'));
   const key = keys[0];
-  if (key === undefined) throw new InputError(`no ${folder} file: expected ${joinUri(store.uri, folder, `${folder}.jsonl`)} (or .csv / .parquet)`);
+  if (key === undefined)
+    throw new InputError(`no ${folder} file: expected ${joinUri(store.uri, folder, `${folder}.jsonl`)} (or .csv / .parquet)`);
   if (keys.length > 1) throw new InputError(`more than one ${folder} file in ${joinUri(store.uri, folder)}: ${keys.join(', ')}`);
   return key;
 }
@@ -124,9 +137,14 @@ export async function openDataset(rootUri: string, defaults: DatasetOptions = {}
   const defaultLimit = defaults.rejectLimit ?? DEFAULT_REJECT_LIMIT;
   const keyOf = (uri: string): string => (uri.startsWith(`${store.uri}/`) ? uri.slice(store.uri.length + 1) : uri);
 
-  const rejectsUriOf = (key: string, rejectsRoot = defaults.rejectsRoot): { rejectsUri?: string } => (rejectsRoot === undefined ? {} : { rejectsUri: joinUri(rejectsRoot, rejectsKey(key)) });
+  const rejectsUriOf = (key: string, rejectsRoot = defaults.rejectsRoot): { rejectsUri?: string } =>
+    rejectsRoot === undefined ? {} : { rejectsUri: joinUri(rejectsRoot, rejectsKey(key)) };
 
-  const readTable = async <T extends { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string }>(folder: string, schema: Parameters<typeof readRecords<T>>[1], options: TableReadOptions = {}): Promise<ReadReport<T>> => {
+  const readTable = async <T extends { readonly timestamp?: string; readonly itemId?: string; readonly userId?: string }>(
+    folder: string,
+    schema: Parameters<typeof readRecords<T>>[1],
+    options: TableReadOptions = {},
+  ): Promise<ReadReport<T>> => {
     const key = await tableKey(store, folder);
     const result = await readRecords<T>(store.uriOf(key), schema, { file: key, ...rejectsUriOf(key, options.rejectsRoot) });
     checkRejectRate(result.report, options.rejectLimit ?? defaultLimit, result.tally.examples);
@@ -136,7 +154,13 @@ export async function openDataset(rootUri: string, defaults: DatasetOptions = {}
   const partitionOptions = (uri: string, options: PartitionReadOptions) => {
     const { rejectLimit = defaultLimit, now = defaultNow, rejectsUri, ...rest } = options;
     const key = keyOf(uri);
-    return { ...rest, rejectLimit, ...(now === undefined ? {} : { now }), ...(rejectsUri === undefined ? rejectsUriOf(key) : { rejectsUri }), file: key };
+    return {
+      ...rest,
+      rejectLimit,
+      ...(now === undefined ? {} : { now }),
+      ...(rejectsUri === undefined ? rejectsUriOf(key) : { rejectsUri }),
+      file: key,
+    };
   };
 
   const dataset: Dataset = {
@@ -144,12 +168,15 @@ export async function openDataset(rootUri: string, defaults: DatasetOptions = {}
     manifest,
     async partitions() {
       if (manifest !== undefined) {
-        return manifest.partitions.flatMap((p) => p.files.map((f) => ({ dt: p.dt, uri: store.uriOf(f.includes('/') ? f : `events/dt=${p.dt}/${f}`) })));
+        return manifest.partitions.flatMap((p) =>
+          p.files.map((f) => ({ dt: p.dt, uri: store.uriOf(f.includes('/') ? f : `events/dt=${p.dt}/${f}`) })),
+        );
       }
       const refs: PartitionRef[] = [];
       for (const key of await store.list('events/')) {
         const match = PARTITION_KEY.exec(key);
-        if (match?.[1] !== undefined && DATA_FILE.test(key) && !key.includes('.rejects.')) refs.push({ dt: match[1], uri: store.uriOf(key) });
+        if (match?.[1] !== undefined && DATA_FILE.test(key) && !key.includes('.rejects.'))
+          refs.push({ dt: match[1], uri: store.uriOf(key) });
       }
       return refs;
     },
@@ -215,5 +242,11 @@ export async function loadDataset(rootUri: string, options: DatasetOptions = {})
     knownItems: new Set(catalog.rows.map((i) => i.itemId)),
     knownUsers: new Set(users.rows.map((u) => u.userId)),
   });
-  return { manifest: dataset.manifest, catalog: catalog.rows, users: users.rows, events: events.rows, reports: [catalog.report, users.report, ...events.reports] };
+  return {
+    manifest: dataset.manifest,
+    catalog: catalog.rows,
+    users: users.rows,
+    events: events.rows,
+    reports: [catalog.report, users.report, ...events.reports],
+  };
 }

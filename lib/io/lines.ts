@@ -18,7 +18,9 @@ export async function openReadStream(uri: string): Promise<Readable> {
     // Surface "not found" as an InputError naming the file instead of an unhandled stream error.
     await new Promise<void>((ok, fail) => {
       stream.once('open', () => ok());
-      stream.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ENOENT' ? new InputError(`file not found: ${uri}`) : error));
+      stream.once('error', (error: NodeJS.ErrnoException) =>
+        fail(error.code === 'ENOENT' ? new InputError(`file not found: ${uri}`) : error),
+      );
     });
     return stream;
   }

@@ -13,7 +13,17 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type Asy
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { z } from 'zod';
 import { InputError } from '../core/errors.ts';
-import { checkRejectRate, DuplicateFilter, QualityTally, validateJsonLine, validateRecord, type QualityReport, type Reject, type RowContext, type RowResult } from '../core/validate.ts';
+import {
+  checkRejectRate,
+  DuplicateFilter,
+  QualityTally,
+  validateJsonLine,
+  validateRecord,
+  type QualityReport,
+  type Reject,
+  type RowContext,
+  type RowResult,
+} from '../core/validate.ts';
 import { getObjectBytes, putObjectBytes } from '../aws/s3-uri.ts';
 import { openReadStream, readLines } from './lines.ts';
 import { isS3Uri, openStore, splitUri } from './store.ts';
@@ -115,13 +125,22 @@ function validateRaw<T extends Checked>(row: RawRow, schema: z.ZodType<T>, ctx: 
 }
 
 /** Parses and validates the bytes of one file. `ctx` gives the file name and cross-checks (line is set per row). */
-export async function parseRecords<T extends Checked>(bytes: Uint8Array, schema: z.ZodType<T>, ctx: Omit<RowContext, 'line'> & { readonly name?: string }): Promise<ReadResult<T>> {
+export async function parseRecords<T extends Checked>(
+  bytes: Uint8Array,
+  schema: z.ZodType<T>,
+  ctx: Omit<RowContext, 'line'> & { readonly name?: string },
+): Promise<ReadResult<T>> {
   // `name` (default: ctx.file) picks the format; ctx.file is what rejects and the report call the file.
   const name = ctx.name ?? ctx.file;
   const format = formatOf(name);
   const data = name.endsWith('.gz') ? gunzipSync(bytes) : bytes;
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const source = format === 'jsonl' ? jsonlRows(buffer.toString('utf8').split('\n')) : format === 'csv' ? csvRows(Readable.from([buffer]), ctx.file) : parquetRows(toArrayBuffer(data), ctx.file);
+  const source =
+    format === 'jsonl'
+      ? jsonlRows(buffer.toString('utf8').split('\n'))
+      : format === 'csv'
+        ? csvRows(Readable.from([buffer]), ctx.file)
+        : parquetRows(toArrayBuffer(data), ctx.file);
   const tally = new QualityTally(ctx.file);
   const rows: T[] = [];
   const rejects: Reject[] = [];
@@ -169,7 +188,8 @@ export function encodeRecords(name: string, records: readonly Record<string, unk
   if (format === 'jsonl') return gz(Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '')));
   const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : Array.isArray(v) ? v.join('|') : String(v));
-  if (format === 'csv') return gz(Buffer.from(`${[fields.join(','), ...records.map((r) => fields.map((f) => csvCell(r[f])).join(','))].join('\n')}\n`));
+  if (format === 'csv')
+    return gz(Buffer.from(`${[fields.join(','), ...records.map((r) => fields.map((f) => csvCell(r[f])).join(','))].join('\n')}\n`));
   const columnData = fields.map((name) => {
     const numeric = records.every((r) => r[name] === undefined || typeof r[name] === 'number');
     return numeric
@@ -220,7 +240,11 @@ export interface ReadReport<T> {
  * streamed line by line. Rejects are written to `options.rejectsUri` when there are any, and the
  * report names that URI. `options.file` names the file in rejects and reports (default: `uri`).
  */
-export async function readRecords<T extends Checked>(uri: string, schema: z.ZodType<T>, options: ReadOptions & { readonly dedupe?: boolean } = {}): Promise<ReadReport<T>> {
+export async function readRecords<T extends Checked>(
+  uri: string,
+  schema: z.ZodType<T>,
+  options: ReadOptions & { readonly dedupe?: boolean } = {},
+): Promise<ReadReport<T>> {
   const rows: T[] = [];
   const stream = streamRecords(uri, schema, options);
   for await (const row of stream) rows.push(row);
@@ -300,7 +324,11 @@ export interface WriteStreamOptions {
  * CSV, optionally gzipped, without holding them in memory; Parquet is columnar, so its rows are
  * collected and written at the end. Returns the number of rows written.
  */
-export async function writeRecordStream(uri: string, rows: AsyncIterable<object> | Iterable<object>, options: WriteStreamOptions = {}): Promise<number> {
+export async function writeRecordStream(
+  uri: string,
+  rows: AsyncIterable<object> | Iterable<object>,
+  options: WriteStreamOptions = {},
+): Promise<number> {
   const format = formatOf(uri);
   let count = 0;
   if (format === 'parquet') {

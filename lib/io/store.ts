@@ -78,7 +78,12 @@ function localStore(root: string): Store {
       try {
         entries = (await readdir(root, { recursive: true, withFileTypes: true }))
           .filter((e) => e.isFile())
-          .map((e) => join(e.parentPath, e.name).slice(root.length + 1).split(sep).join('/'));
+          .map((e) =>
+            join(e.parentPath, e.name)
+              .slice(root.length + 1)
+              .split(sep)
+              .join('/'),
+          );
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw error;
@@ -126,7 +131,10 @@ function s3Store(uri: string): Store {
   const list = async (prefix = ''): Promise<string[]> => {
     const { bucket } = parseS3Uri(root);
     const keys = await listKeys(`s3://${bucket}/${rootPrefix}${prefix}`);
-    return keys.filter((k) => !k.endsWith('/')).map((k) => k.slice(rootPrefix.length)).sort();
+    return keys
+      .filter((k) => !k.endsWith('/'))
+      .map((k) => k.slice(rootPrefix.length))
+      .sort();
   };
   return {
     uri: root,

@@ -129,7 +129,10 @@ export function createTableInput(table: TableSpec): CreateTableCommandInput {
     KeySchema: keySchema(index.partitionKey, index.sortKey),
     Projection: { ProjectionType: 'ALL' as const },
   }));
-  const AttributeDefinitions: AttributeDefinition[] = [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
+  const AttributeDefinitions: AttributeDefinition[] = [...attributes].map(([AttributeName, AttributeType]) => ({
+    AttributeName,
+    AttributeType,
+  }));
   return {
     TableName: table.localName,
     KeySchema,

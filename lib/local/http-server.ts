@@ -82,7 +82,9 @@ let seq = 0;
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const handler = options.handler;
-  const routes: readonly Route[] = options.routes ?? (handler ? DEFAULT_ROUTES.map((r) => ({ method: r.split(' ')[0] as string, path: r.split(' ')[1] as string, handler })) : []);
+  const routes: readonly Route[] =
+    options.routes ??
+    (handler ? DEFAULT_ROUTES.map((r) => ({ method: r.split(' ')[0] as string, path: r.split(' ')[1] as string, handler })) : []);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -99,7 +101,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           const allowed = routes.filter((r) => r.path === url.pathname).map((r) => r.method);
           if (allowed.length > 0) {
             res.setHeader('allow', allowed.join(', '));
-            return send(405, JSON.stringify({ error: 'MethodNotAllowed', message: `${req.method} ${url.pathname}; allowed: ${allowed.join(', ')}` }));
+            return send(
+              405,
+              JSON.stringify({ error: 'MethodNotAllowed', message: `${req.method} ${url.pathname}; allowed: ${allowed.join(', ')}` }),
+            );
           }
           return send(404, JSON.stringify({ error: 'NotFound', message: `${req.method} ${url.pathname}` }));
         }
@@ -112,7 +117,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           rawQueryString: url.search.slice(1),
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
           ...(url.search ? { queryStringParameters: queryParameters(url.searchParams) } : {}),
-          requestContext: { http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' }, requestId, routeKey: `${route.method} ${route.path}`, stage: '$default', timeEpoch: Date.now() },
+          requestContext: {
+            http: {
+              method: req.method ?? 'GET',
+              path: url.pathname,
+              protocol: 'HTTP/1.1',
+              sourceIp: '127.0.0.1',
+              userAgent: req.headers['user-agent'] ?? '',
+            },
+            requestId,
+            routeKey: `${route.method} ${route.path}`,
+            stage: '$default',
+            timeEpoch: Date.now(),
+          },
           ...(body !== undefined ? { body, isBase64Encoded: false } : { isBase64Encoded: false }),
         } as unknown as APIGatewayProxyEventV2;
         const result = await route.handler(event, lambdaContext('local', requestId));

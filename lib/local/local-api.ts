@@ -7,7 +7,9 @@ import { startHttpServer, type HttpHandler } from './http-server.ts';
 /** Serving runs on the local world's clock: it starts where the data ends. */
 async function worldEnd(): Promise<string | undefined> {
   try {
-    const manifest = JSON.parse(Buffer.from(await getObjectBytes(formatS3Uri(process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName, 'manifest.json'))).toString('utf8')) as { end?: string };
+    const manifest = JSON.parse(
+      Buffer.from(await getObjectBytes(formatS3Uri(process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName, 'manifest.json'))).toString('utf8'),
+    ) as { end?: string };
     return manifest.end;
   } catch {
     return undefined;

@@ -29,7 +29,9 @@ export async function ensureData(home: string, dataDir?: string): Promise<void> 
     }
     dir = join(home, 'world');
     if (!existsSync(join(dir, 'manifest.json'))) {
-      log(`data: generating the default world (${DEFAULT_WORLD.users} users, ${DEFAULT_WORLD.days} days, seed ${DEFAULT_WORLD.seed}) into ${dir}`);
+      log(
+        `data: generating the default world (${DEFAULT_WORLD.users} users, ${DEFAULT_WORLD.days} days, seed ${DEFAULT_WORLD.seed}) into ${dir}`,
+      );
       await writeWorld(dir, DEFAULT_WORLD, log);
     }
   }

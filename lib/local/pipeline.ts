@@ -68,10 +68,21 @@ export async function runShelfPipeline(input: ExecutionInput, options: LocalRunO
       options.onEvent?.(input.shelf, event);
     },
   });
-  const output = (result.output ?? {}) as { evaluation?: unknown; outcome?: { status?: string }; deploy?: unknown; run?: { alreadyDone?: boolean } };
+  const output = (result.output ?? {}) as {
+    evaluation?: unknown;
+    outcome?: { status?: string };
+    deploy?: unknown;
+    run?: { alreadyDone?: boolean };
+  };
   const evaluation = EvaluationResultSchema.safeParse(output.evaluation);
   const outcome =
-    result.status === 'FAILED' ? 'failed' : output.run?.alreadyDone ? 'already-done' : output.deploy !== undefined ? 'deployed' : (output.outcome?.status ?? 'unknown');
+    result.status === 'FAILED'
+      ? 'failed'
+      : output.run?.alreadyDone
+        ? 'already-done'
+        : output.deploy !== undefined
+          ? 'deployed'
+          : (output.outcome?.status ?? 'unknown');
   return {
     shelf: input.shelf,
     runId: input.runId,

@@ -4,7 +4,9 @@ import type { LocalExecutionEvent } from './state-machine.ts';
 import type { ShelfRunResult } from './pipeline.ts';
 
 /** Returns an onEvent callback that prints one line per top-level step and a count for map iterations. */
-export function progressPrinter(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): (shelf: Shelf, event: LocalExecutionEvent) => void {
+export function progressPrinter(
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): (shelf: Shelf, event: LocalExecutionEvent) => void {
   const started = new Map<string, number>();
   let mapDone = 0;
   return (shelf, event) => {
@@ -21,7 +23,8 @@ export function progressPrinter(write: (line: string) => void = (l) => process.s
       if (event.stateType !== 'Choice' && event.stateType !== 'Succeed') write(`  [${shelf}] ${event.state} ...`);
     } else if (event.type === 'StateExited') {
       const t0 = started.get(key);
-      if (event.stateType !== 'Choice' && event.stateType !== 'Succeed' && t0 !== undefined) write(`  [${shelf}] ${event.state} done in ${((event.timestamp - t0) / 1000).toFixed(1)} s`);
+      if (event.stateType !== 'Choice' && event.stateType !== 'Succeed' && t0 !== undefined)
+        write(`  [${shelf}] ${event.state} done in ${((event.timestamp - t0) / 1000).toFixed(1)} s`);
     } else if (event.type === 'StateRetried') {
       write(`  [${shelf}] ${event.state} retry ${event.attempt ?? ''}: ${event.error ?? ''}`);
     } else if (event.type === 'StateFailed' || event.type === 'StateCaught') {
@@ -42,9 +45,13 @@ export function resultTable(result: ShelfRunResult): string {
     const best = sorted[0]?.value ?? 1;
     for (const row of sorted) {
       const bar = '█'.repeat(Math.max(0, Math.round((row.value / (best || 1)) * 20)));
-      lines.push(`  ${row.name.padEnd(28)} ${row.role.padEnd(10)} ${row.value.toFixed(4).padStart(9)}   [${row.lo.toFixed(4)}, ${row.hi.toFixed(4)}]  ${bar}`);
+      lines.push(
+        `  ${row.name.padEnd(28)} ${row.role.padEnd(10)} ${row.value.toFixed(4).padStart(9)}   [${row.lo.toFixed(4)}, ${row.hi.toFixed(4)}]  ${bar}`,
+      );
     }
-    lines.push(`  gate: ${decision.pass ? 'PASS' : 'FAIL'}${decision.liveVersion ? ` (live: ${decision.liveVersion})` : ' (no live model yet)'}`);
+    lines.push(
+      `  gate: ${decision.pass ? 'PASS' : 'FAIL'}${decision.liveVersion ? ` (live: ${decision.liveVersion})` : ' (no live model yet)'}`,
+    );
     for (const reason of decision.reasons) lines.push(`    - ${reason}`);
   }
   if (result.error) lines.push(`  error: ${result.error.Error}: ${result.error.message}`);

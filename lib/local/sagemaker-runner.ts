@@ -118,11 +118,24 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
   const hyperParameters = job.HyperParameters ?? {};
   const channels = job.InputDataConfig ?? [];
   await writeFile(join(dirs.config, 'hyperparameters.json'), JSON.stringify(hyperParameters, null, 2));
-  await writeFile(join(dirs.config, 'resourceconfig.json'), JSON.stringify({ current_host: 'algo-1', hosts: ['algo-1'], network_interface_name: 'eth0' }, null, 2));
+  await writeFile(
+    join(dirs.config, 'resourceconfig.json'),
+    JSON.stringify({ current_host: 'algo-1', hosts: ['algo-1'], network_interface_name: 'eth0' }, null, 2),
+  );
   await writeFile(
     join(dirs.config, 'inputdataconfig.json'),
     JSON.stringify(
-      Object.fromEntries(channels.map((c) => [c.ChannelName, { TrainingInputMode: job.AlgorithmSpecification.TrainingInputMode ?? 'File', S3DistributionType: 'FullyReplicated', RecordWrapperType: 'None', ...(c.ContentType ? { ContentType: c.ContentType } : {}) }])),
+      Object.fromEntries(
+        channels.map((c) => [
+          c.ChannelName,
+          {
+            TrainingInputMode: job.AlgorithmSpecification.TrainingInputMode ?? 'File',
+            S3DistributionType: 'FullyReplicated',
+            RecordWrapperType: 'None',
+            ...(c.ContentType ? { ContentType: c.ContentType } : {}),
+          },
+        ]),
+      ),
       null,
       2,
     ),
@@ -145,7 +158,8 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
     SM_HOSTS: JSON.stringify(['algo-1']),
     TRAINING_JOB_NAME: name,
   };
-  for (const channel of channels) env[`SM_CHANNEL_${channel.ChannelName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = join(dirs.data, channel.ChannelName);
+  for (const channel of channels)
+    env[`SM_CHANNEL_${channel.ChannelName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = join(dirs.data, channel.ChannelName);
 
   const started = Date.now();
   const maxRuntimeMs = (job.StoppingCondition?.MaxRuntimeInSeconds ?? 86_400) * 1000;
@@ -169,7 +183,9 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
     TrainingTimeInSeconds: Math.max(1, Math.round((ended - started) / 1000)),
   };
   if (exit.code !== 0) {
-    const reason = exit.timedOut ? `training job exceeded MaxRuntimeInSeconds (${maxRuntimeMs / 1000})` : await failureReason(dirs.output, exit);
+    const reason = exit.timedOut
+      ? `training job exceeded MaxRuntimeInSeconds (${maxRuntimeMs / 1000})`
+      : await failureReason(dirs.output, exit);
     throw new TrainingJobFailedError({ ...description, FailureReason: reason });
   }
 

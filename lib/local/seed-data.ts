@@ -37,7 +37,12 @@ export async function loadCatalogTable(dir: string, table: CatalogTable = new Ca
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const parsed = CatalogItemSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) throw new InputError(parsed.error.issues[0]?.message ?? 'invalid catalog item', { file, line: i + 1, field: parsed.error.issues[0]?.path.join('.') });
+    if (!parsed.success)
+      throw new InputError(parsed.error.issues[0]?.message ?? 'invalid catalog item', {
+        file,
+        line: i + 1,
+        field: parsed.error.issues[0]?.path.join('.'),
+      });
     items.push(parsed.data);
   });
   await table.putItems(items);

@@ -50,9 +50,14 @@ export function definitionFromTemplate(template: CfnTemplate, options: Definitio
   const resources = template.Resources ?? {};
   const machines = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
   const wanted = options.stateMachine ?? STATE_MACHINE.id;
-  const chosen = machines.find(([id]) => id === wanted) ?? machines.find(([id]) => id.replace(LOGICAL_ID_HASH, '') === wanted || id.startsWith(wanted)) ?? (options.stateMachine === undefined && machines.length === 1 ? machines[0] : undefined);
+  const chosen =
+    machines.find(([id]) => id === wanted) ??
+    machines.find(([id]) => id.replace(LOGICAL_ID_HASH, '') === wanted || id.startsWith(wanted)) ??
+    (options.stateMachine === undefined && machines.length === 1 ? machines[0] : undefined);
   if (chosen === undefined) {
-    throw new ConfigError(`no AWS::StepFunctions::StateMachine "${wanted}" in the template (found: ${machines.map(([id]) => id).join(', ') || 'none'})`);
+    throw new ConfigError(
+      `no AWS::StepFunctions::StateMachine "${wanted}" in the template (found: ${machines.map(([id]) => id).join(', ') || 'none'})`,
+    );
   }
   const [machineId, machine] = chosen;
   const resolver = new IntrinsicResolver(template, options.region ?? LOCAL_REGION, options.account ?? LOCAL_ACCOUNT);
@@ -81,7 +86,8 @@ class IntrinsicResolver {
     if (Array.isArray(value)) return value.map((v) => this.resolve(v));
     const entries = Object.entries(value as Record<string, unknown>);
     const [only] = entries;
-    if (entries.length === 1 && only !== undefined && (only[0] === 'Ref' || only[0].startsWith('Fn::'))) return this.intrinsic(only[0], only[1]);
+    if (entries.length === 1 && only !== undefined && (only[0] === 'Ref' || only[0].startsWith('Fn::')))
+      return this.intrinsic(only[0], only[1]);
     return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]));
   }
 
@@ -175,9 +181,14 @@ class IntrinsicResolver {
           : resource.Type?.startsWith('AWS::DynamoDB::')
             ? TABLES.map((t) => ({ id: t.id, name: t.localName }))
             : [];
-    const match = matchConstructId(logicalId, resource, specs.map((s) => s.id));
+    const match = matchConstructId(
+      logicalId,
+      resource,
+      specs.map((s) => s.id),
+    );
     if (match !== undefined) return specs.find((s) => s.id === match)?.name ?? match;
-    if (resource.Type === 'AWS::Lambda::Function') throw new ConfigError(`Lambda ${logicalId} matches no entry of FUNCTIONS in lib/wiring/resources.ts`);
+    if (resource.Type === 'AWS::Lambda::Function')
+      throw new ConfigError(`Lambda ${logicalId} matches no entry of FUNCTIONS in lib/wiring/resources.ts`);
     return `local-${logicalId}`;
   }
 }
@@ -186,7 +197,11 @@ class IntrinsicResolver {
  * Which construct id a logical id belongs to: first by the `aws:cdk:path` metadata (a path segment
  * equal to the id), else by the logical id without its hash containing the id (the longest wins).
  */
-export function matchConstructId(logicalId: string, resource: { Metadata?: Record<string, unknown> }, ids: readonly string[]): string | undefined {
+export function matchConstructId(
+  logicalId: string,
+  resource: { Metadata?: Record<string, unknown> },
+  ids: readonly string[],
+): string | undefined {
   const path = resource.Metadata?.['aws:cdk:path'];
   if (typeof path === 'string') {
     const segments = path.split('/');
@@ -244,7 +259,9 @@ export interface PipelineRunResult {
 export async function runPipelineLocally(options: RunPipelineOptions): Promise<PipelineRunResult> {
   installPromiseWithResolvers();
   const { StateMachine, ExecutionError } = await import('aws-local-stepfunctions');
-  const given = options.definition ?? (options.template !== undefined ? definitionFromTemplate(options.template, options.definitionOptions) : undefined);
+  const given =
+    options.definition ??
+    (options.template !== undefined ? definitionFromTemplate(options.template, options.definitionOptions) : undefined);
   if (given === undefined) throw new ConfigError('runPipelineLocally needs a template or a definition');
   // Task timeouts are filled in below; the caller's definition stays as it was.
   const definition = structuredClone(given);
@@ -258,7 +275,13 @@ export async function runPipelineLocally(options: RunPipelineOptions): Promise<P
     if (options.retryDelayMs !== undefined && Array.isArray(state.Retry)) retryOverrides[stateName] = options.retryDelayMs;
     if (SAGEMAKER_TRAINING_SYNC.test(resource)) {
       handlers[stateName] = async (input) =>
-        jsonRoundTrip(await runTrainingJob(input, { home, ...(options.trainingEntrypoint ? { entrypoint: options.trainingEntrypoint } : {}), ...(options.trainingLog ? { log: options.trainingLog } : {}) }));
+        jsonRoundTrip(
+          await runTrainingJob(input, {
+            home,
+            ...(options.trainingEntrypoint ? { entrypoint: options.trainingEntrypoint } : {}),
+            ...(options.trainingLog ? { log: options.trainingLog } : {}),
+          }),
+        );
       state.TimeoutSeconds ??= 86_400;
     } else if (LAMBDA_INVOKE.test(resource)) {
       handlers[stateName] = async (input) => {
@@ -291,7 +314,10 @@ export async function runPipelineLocally(options: RunPipelineOptions): Promise<P
         Name: options.executionName,
         RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-state-machine`,
       },
-      StateMachine: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE.localName}`, Name: STATE_MACHINE.localName },
+      StateMachine: {
+        Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE.localName}`,
+        Name: STATE_MACHINE.localName,
+      },
     },
   });
   const forwarding = forwardEvents(execution.eventLogs, options.onEvent);
@@ -318,10 +344,17 @@ export class LambdaTaskError extends Error {
   }
 }
 
-async function invokeLocalLambda(functionId: string, input: Json, options: RunPipelineOptions, invocations: { count: number }): Promise<Json> {
+async function invokeLocalLambda(
+  functionId: string,
+  input: Json,
+  options: RunPipelineOptions,
+  invocations: { count: number },
+): Promise<Json> {
   const spec = functionSpec(functionId, functionId);
   const entry = options.handlerEntries?.[spec.id] ?? spec.entry;
-  const module = (await import(pathToFileURL(resolve(REPO_ROOT, entry)).href)) as { handler?: (event: unknown, context: LambdaContext) => Promise<unknown> };
+  const module = (await import(pathToFileURL(resolve(REPO_ROOT, entry)).href)) as {
+    handler?: (event: unknown, context: LambdaContext) => Promise<unknown>;
+  };
   if (typeof module.handler !== 'function') throw new ConfigError(`${entry} does not export a handler function`);
   invocations.count += 1;
   const requestId = `${options.executionName}-${String(invocations.count).padStart(4, '0')}`;
@@ -352,13 +385,18 @@ async function invokeLocalLambda(functionId: string, input: Json, options: RunPi
   }
   const text = JSON.stringify(result ?? null);
   if (Buffer.byteLength(text) > STATE_PAYLOAD_LIMIT) {
-    throw new LambdaTaskError('States.DataLimitExceeded', { errorType: 'States.DataLimitExceeded', errorMessage: `${spec.id} returned ${Buffer.byteLength(text)} bytes; Step Functions passes at most ${STATE_PAYLOAD_LIMIT}`, trace: [] });
+    throw new LambdaTaskError('States.DataLimitExceeded', {
+      errorType: 'States.DataLimitExceeded',
+      errorMessage: `${spec.id} returned ${Buffer.byteLength(text)} bytes; Step Functions passes at most ${STATE_PAYLOAD_LIMIT}`,
+      trace: [],
+    });
   }
   return JSON.parse(text) as Json;
 }
 
 function functionSpec(functionId: string, where: string): FunctionSpec {
-  const spec = Object.values(FUNCTIONS).find((f: FunctionSpec) => f.id === functionId) ?? (FUNCTIONS as Record<string, FunctionSpec>)[functionId];
+  const spec =
+    Object.values(FUNCTIONS).find((f: FunctionSpec) => f.id === functionId) ?? (FUNCTIONS as Record<string, FunctionSpec>)[functionId];
   if (spec === undefined) throw new ConfigError(`${where}: no function "${functionId}" in FUNCTIONS (lib/wiring/resources.ts)`);
   return spec;
 }

@@ -6,10 +6,15 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyStructur
 }
 
 /** Parses a request body, or gives the 400 response that says it is not JSON. */
-export function parseJsonBody(body: string | undefined): { ok: true; value: unknown } | { ok: false; response: APIGatewayProxyStructuredResultV2 } {
+export function parseJsonBody(
+  body: string | undefined,
+): { ok: true; value: unknown } | { ok: false; response: APIGatewayProxyStructuredResultV2 } {
   try {
     return { ok: true, value: JSON.parse(body ?? '') };
   } catch {
-    return { ok: false, response: json(400, { error: 'ValidationError', issues: [{ path: 'body', message: 'the body is not valid JSON' }] }) };
+    return {
+      ok: false,
+      response: json(400, { error: 'ValidationError', issues: [{ path: 'body', message: 'the body is not valid JSON' }] }),
+    };
   }
 }

@@ -15,7 +15,10 @@ export interface Buckets {
   readonly artifacts: string;
 }
 
-export async function beginRun(input: ExecutionInput, deps: { registry: ModelRegistry; buckets: Buckets; now: () => Date; executionName?: string }): Promise<RunContext> {
+export async function beginRun(
+  input: ExecutionInput,
+  deps: { registry: ModelRegistry; buckets: Buckets; now: () => Date; executionName?: string },
+): Promise<RunContext> {
   const { shelf, runId } = input;
   const versionId = versionIdFor(shelf, runId);
   const { run } = await deps.registry.beginRun(shelf, runId, {
@@ -33,7 +36,12 @@ export async function beginRun(input: ExecutionInput, deps: { registry: ModelReg
     featuresPrefix: `s3://${deps.buckets.features}/${PREFIXES.runs}${shelf}/${runId}/`,
     artifactsPrefix: `s3://${deps.buckets.artifacts}/${PREFIXES.runs}${shelf}/${runId}/`,
     ...(input.cutoff ? { cutoff: input.cutoff } : {}),
-    hyperparameters: { ...SHELF_CONFIG[shelf].hyperparameters, ...input.hyperparameters, shelf, algo: input.hyperparameters?.algo ?? SHELF_CONFIG[shelf].algo },
+    hyperparameters: {
+      ...SHELF_CONFIG[shelf].hyperparameters,
+      ...input.hyperparameters,
+      shelf,
+      algo: input.hyperparameters?.algo ?? SHELF_CONFIG[shelf].algo,
+    },
     alreadyDone,
   };
 }

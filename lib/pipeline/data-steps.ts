@@ -6,8 +6,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getObjectBytes, joinS3Uri, listKeys, listObjects, parseS3Uri, formatS3Uri, putObjectBytes, downloadPrefix } from '../aws/s3-uri.ts';
-import { CatalogItemSchema, DatasetManifestSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
+import {
+  getObjectBytes,
+  joinS3Uri,
+  listKeys,
+  listObjects,
+  parseS3Uri,
+  formatS3Uri,
+  putObjectBytes,
+  downloadPrefix,
+} from '../aws/s3-uri.ts';
+import {
+  CatalogItemSchema,
+  DatasetManifestSchema,
+  ListeningEventSchema,
+  UserSchema,
+  type CatalogItem,
+  type ListeningEvent,
+  type User,
+} from '../core/contract.ts';
 import { DataQualityError, InputError } from '../core/errors.ts';
 import { TRANSFORM_VERSION } from '../core/transforms/version.ts';
 import { hashString } from '../core/rng.ts';
@@ -41,7 +58,10 @@ export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
   const partitions = [...dts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dt, uri]) => ({ dt, uri }));
   let end = Date.parse(`${(partitions[partitions.length - 1] as { dt: string }).dt}T00:00:00Z`) + DAY;
   try {
-    end = Date.parse(DatasetManifestSchema.parse(JSON.parse(Buffer.from(await getObjectBytes(joinS3Uri(run.rawPrefix, 'manifest.json'))).toString('utf8'))).end);
+    end = Date.parse(
+      DatasetManifestSchema.parse(JSON.parse(Buffer.from(await getObjectBytes(joinS3Uri(run.rawPrefix, 'manifest.json'))).toString('utf8')))
+        .end,
+    );
   } catch {
     // Your own data may come without a manifest: the last partition's end is the data's end.
   }
@@ -72,7 +92,8 @@ async function readAll<T extends { timestamp?: string; itemId?: string; userId?:
     report.read += r.read;
     report.accepted += r.accepted;
     report.rejected += r.rejected;
-    for (const [reason, n] of Object.entries(r.rejectedByReason)) report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(r.rejectedByReason))
+      report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + n;
     for (const [reason, ex] of result.tally.examples) if (!examples.has(reason)) examples.set(reason, ex);
   }
   const full: QualityReport = { ...report, ...(rejects.length > 0 ? { rejectsUri } : {}) };
@@ -81,7 +102,11 @@ async function readAll<T extends { timestamp?: string; itemId?: string; userId?:
   return { rows, report: full };
 }
 
-async function readCatalog(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunContext, config: DataStepConfig): Promise<{ rows: CatalogItem[]; report: QualityReport }> {
+async function readCatalog(
+  plan: Pick<FeaturePlan, 'catalogUri'>,
+  run: RunContext,
+  config: DataStepConfig,
+): Promise<{ rows: CatalogItem[]; report: QualityReport }> {
   return readAll<CatalogItem>(plan.catalogUri, CatalogItemSchema, {}, config, joinS3Uri(run.featuresPrefix, 'rejects', 'catalog.jsonl'));
 }
 
@@ -111,16 +136,32 @@ async function knownItemsOf(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunConte
 }
 
 /** Validates one date partition: clean rows to the features bucket, rejects beside them with their reasons. */
-export async function buildPartitionFeatures(run: RunContext, plan: Omit<FeaturePlan, 'partitions'>, partition: { dt: string; uri: string }, config: DataStepConfig): Promise<PartitionResult> {
+export async function buildPartitionFeatures(
+  run: RunContext,
+  plan: Omit<FeaturePlan, 'partitions'>,
+  partition: { dt: string; uri: string },
+  config: DataStepConfig,
+): Promise<PartitionResult> {
   const knownItems = await knownItemsOf(plan, run, config);
-  const { rows, report } = await readAll<ListeningEvent>(partition.uri, ListeningEventSchema, { knownItems, now: config.now() }, config, joinS3Uri(run.featuresPrefix, 'rejects', `dt=${partition.dt}.jsonl`));
+  const { rows, report } = await readAll<ListeningEvent>(
+    partition.uri,
+    ListeningEventSchema,
+    { knownItems, now: config.now() },
+    config,
+    joinS3Uri(run.featuresPrefix, 'rejects', `dt=${partition.dt}.jsonl`),
+  );
   const cleanUri = joinS3Uri(run.featuresPrefix, 'clean', `dt=${partition.dt}`, 'events.jsonl');
   await putObjectBytes(cleanUri, toJsonLines(rows), 'application/x-ndjson');
   return { dt: partition.dt, cleanUri, report };
 }
 
 /** Checks the run's data as a whole, splits it in time, and writes the train and eval channels. */
-export async function validateData(run: RunContext, plan: FeaturePlan, partitions: readonly PartitionResult[], config: DataStepConfig): Promise<ValidatedData> {
+export async function validateData(
+  run: RunContext,
+  plan: FeaturePlan,
+  partitions: readonly PartitionResult[],
+  config: DataStepConfig,
+): Promise<ValidatedData> {
   const catalog = await readCatalog(plan, run, config);
   const users = await readAll<User>(plan.usersUri, UserSchema, {}, config, joinS3Uri(run.featuresPrefix, 'rejects', 'users.jsonl'));
   const testDays = SHELF_CONFIG[run.shelf].testDays;
@@ -139,12 +180,23 @@ export async function validateData(run: RunContext, plan: FeaturePlan, partition
   }
   const rejected = partitions.reduce((s, p) => s + p.report.rejected, 0);
   const read = partitions.reduce((s, p) => s + p.report.read, 0);
-  if (train.length === 0) throw new DataQualityError(`no events before the cut-off ${new Date(plan.cutoff).toISOString()}: nothing to train on`);
-  if (test.length === 0) throw new DataQualityError(`no events in the test window ${new Date(plan.cutoff).toISOString()} .. ${new Date(evalEnd).toISOString()}: nothing to evaluate on`);
+  if (train.length === 0)
+    throw new DataQualityError(`no events before the cut-off ${new Date(plan.cutoff).toISOString()}: nothing to train on`);
+  if (test.length === 0)
+    throw new DataQualityError(
+      `no events in the test window ${new Date(plan.cutoff).toISOString()} .. ${new Date(evalEnd).toISOString()}: nothing to evaluate on`,
+    );
   const dataSnapshot = `${partitions[0]?.dt ?? ''}..${partitions[partitions.length - 1]?.dt ?? ''}#${(hashString(`${partitions.map((p) => `${p.dt}:${p.report.accepted}`).join(',')}|${plan.cutoff}`) >>> 0).toString(16)}`;
   const channel = async (window: 'train' | 'eval', events: readonly ListeningEvent[]): Promise<string> => {
     const prefix = prefixUri(run.featuresPrefix, window);
-    const meta: ChannelMeta = { shelf: run.shelf, cutoff: plan.cutoff, testDays, dataSnapshot, transformVersion: TRANSFORM_VERSION, window };
+    const meta: ChannelMeta = {
+      shelf: run.shelf,
+      cutoff: plan.cutoff,
+      testDays,
+      dataSnapshot,
+      transformVersion: TRANSFORM_VERSION,
+      window,
+    };
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.events), toJsonLines(events));
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.catalog), toJsonLines(catalog.rows));
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.users), toJsonLines(users.rows));
@@ -157,7 +209,15 @@ export async function validateData(run: RunContext, plan: FeaturePlan, partition
     transformVersion: TRANSFORM_VERSION,
     trainUri,
     evalUri,
-    counts: { events: read, rejectedEvents: rejected, trainEvents: train.length, evalEvents: test.length, items: catalog.rows.length, users: users.rows.length, partitions: partitions.length },
+    counts: {
+      events: read,
+      rejectedEvents: rejected,
+      trainEvents: train.length,
+      evalEvents: test.length,
+      items: catalog.rows.length,
+      users: users.rows.length,
+      partitions: partitions.length,
+    },
     quality: [catalog.report, users.report, ...partitions.map((p) => p.report)],
   };
 }

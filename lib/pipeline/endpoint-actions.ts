@@ -22,7 +22,8 @@ export async function promote(shelf: Shelf, reason: string, deps: EndpointAction
   const before = await deps.endpoints.getEndpoint(shelf);
   const after = await deps.endpoints.promoteCanary(shelf, { at, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
   if (after.liveVersion !== null) await deps.registry.updateVersionStatus(shelf, after.liveVersion, 'live', `promoted: ${reason}`, at);
-  if (before.liveVersion !== null) await deps.registry.updateVersionStatus(shelf, before.liveVersion, 'retired', `replaced by ${after.liveVersion}: ${reason}`, at);
+  if (before.liveVersion !== null)
+    await deps.registry.updateVersionStatus(shelf, before.liveVersion, 'retired', `replaced by ${after.liveVersion}: ${reason}`, at);
   await deps.registry.appendEvent(shelf, { action: 'promote', version: after.liveVersion, reason, at, revision: after.revision });
   return after;
 }
@@ -38,13 +39,23 @@ export async function rollback(shelf: Shelf, reason: string, deps: EndpointActio
   if (before.canaryVersion !== null) {
     const after = await deps.endpoints.rollbackCanary(shelf, options);
     await deps.registry.updateVersionStatus(shelf, before.canaryVersion, 'rolled-back', reason, at);
-    await deps.registry.appendEvent(shelf, { action: 'rollback-canary', version: before.canaryVersion, reason, at, revision: after.revision });
+    await deps.registry.appendEvent(shelf, {
+      action: 'rollback-canary',
+      version: before.canaryVersion,
+      reason,
+      at,
+      revision: after.revision,
+    });
     return after;
   }
-  if (before.previousVersion === null) throw new ConflictError(`shelf ${shelf} has neither a canary nor a previous version to roll back to (live: ${before.liveVersion ?? 'none'})`);
+  if (before.previousVersion === null)
+    throw new ConflictError(
+      `shelf ${shelf} has neither a canary nor a previous version to roll back to (live: ${before.liveVersion ?? 'none'})`,
+    );
   const after = await deps.endpoints.rollbackLive(shelf, options);
   if (before.liveVersion !== null) await deps.registry.updateVersionStatus(shelf, before.liveVersion, 'rolled-back', reason, at);
-  if (after.liveVersion !== null) await deps.registry.updateVersionStatus(shelf, after.liveVersion, 'live', `restored by rollback: ${reason}`, at);
+  if (after.liveVersion !== null)
+    await deps.registry.updateVersionStatus(shelf, after.liveVersion, 'live', `restored by rollback: ${reason}`, at);
   await deps.registry.appendEvent(shelf, { action: 'rollback-live', version: before.liveVersion, reason, at, revision: after.revision });
   return after;
 }

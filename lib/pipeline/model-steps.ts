@@ -62,10 +62,22 @@ export interface EvaluateDeps {
 
 /** Summary rows of a report's primary metric. */
 export function summarize(report: EvaluationReport, metric: string): EvaluationResult['summary'] {
-  return report.runs.map((r) => ({ name: r.name, role: r.role, metric, value: r.metrics[metric]?.mean ?? 0, lo: r.metrics[metric]?.lo ?? 0, hi: r.metrics[metric]?.hi ?? 0 }));
+  return report.runs.map((r) => ({
+    name: r.name,
+    role: r.role,
+    metric,
+    value: r.metrics[metric]?.mean ?? 0,
+    lo: r.metrics[metric]?.lo ?? 0,
+    hi: r.metrics[metric]?.hi ?? 0,
+  }));
 }
 
-export async function evaluateCandidate(run: RunContext, data: ValidatedData, training: readonly [TrainingResult, BaselinesResult], deps: EvaluateDeps): Promise<EvaluationResult> {
+export async function evaluateCandidate(
+  run: RunContext,
+  data: ValidatedData,
+  training: readonly [TrainingResult, BaselinesResult],
+  deps: EvaluateDeps,
+): Promise<EvaluationResult> {
   const shelf: Shelf = run.shelf;
   const policy = deps.policy[shelf];
   const shelfData = await shelfDataFor(run, data, true);
@@ -75,11 +87,20 @@ export async function evaluateCandidate(run: RunContext, data: ValidatedData, tr
   const endpoint = await deps.endpoints.getEndpoint(shelf);
   const live = endpoint.liveVersion ? await deps.registry.getVersion(shelf, endpoint.liveVersion) : null;
   if (live !== null && live.versionId !== run.versionId) {
-    runs.push({ name: `live (${live.versionId})`, role: 'live', recommender: prepareForServing(loadRecommender(await readArtifactUri(live.artifactUri)), shelfData) });
+    runs.push({
+      name: `live (${live.versionId})`,
+      role: 'live',
+      recommender: prepareForServing(loadRecommender(await readArtifactUri(live.artifactUri)), shelfData),
+    });
   }
-  for (const b of training[1].baselines) runs.push({ name: b.name, role: 'baseline', recommender: prepareForServing(loadRecommender(await readArtifactUri(b.uri)), shelfData) });
+  for (const b of training[1].baselines)
+    runs.push({ name: b.name, role: 'baseline', recommender: prepareForServing(loadRecommender(await readArtifactUri(b.uri)), shelfData) });
 
-  const report = evaluateRuns(shelfData.eval, runs, { k: SHELF_CONFIG[shelf].k, seed: Number(run.hyperparameters.seed ?? 7), ...(deps.resamples ? { resamples: deps.resamples } : {}) });
+  const report = evaluateRuns(shelfData.eval, runs, {
+    k: SHELF_CONFIG[shelf].k,
+    seed: Number(run.hyperparameters.seed ?? 7),
+    ...(deps.resamples ? { resamples: deps.resamples } : {}),
+  });
   const decision = decideGate(report, policy, live?.versionId ?? null);
   const reportPrefix = joinS3Uri(run.artifactsPrefix, 'report');
   const reportUri = joinS3Uri(reportPrefix, 'report.html');

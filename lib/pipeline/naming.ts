@@ -12,5 +12,8 @@ export function versionIdFor(shelf: Shelf, runId: string): string {
  * characters of letters, digits and dashes.
  */
 export function trainingJobNameFor(shelf: Shelf, runId: string, attempt: number): string {
-  return `${TRAINING_JOB_PREFIX}${shelf}-${runId}-a${attempt}`.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+  return `${TRAINING_JOB_PREFIX}${shelf}-${runId}-a${attempt}`
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/-+$/, '');
 }

@@ -19,18 +19,43 @@ export async function deployVersion(run: RunContext, evaluation: EvaluationResul
   const at = deps.now().toISOString();
   const before = await deps.endpoints.getEndpoint(run.shelf);
   const already = before.liveVersion === evaluation.versionId || before.canaryVersion === evaluation.versionId;
-  const after = already ? before : await deps.endpoints.deployCandidate(run.shelf, evaluation.versionId, { canaryWeight: deps.canaryWeight, expectedRevision: before.revision, at });
+  const after = already
+    ? before
+    : await deps.endpoints.deployCandidate(run.shelf, evaluation.versionId, {
+        canaryWeight: deps.canaryWeight,
+        expectedRevision: before.revision,
+        at,
+      });
   const role = after.liveVersion === evaluation.versionId ? 'live' : 'canary';
   if (!already) {
-    const reason = role === 'live' ? 'passed the gate; no live version yet, so it serves all traffic' : `passed the gate; serving ${Math.round(after.canaryWeight * 100)}% of traffic as canary against live ${after.liveVersion}`;
+    const reason =
+      role === 'live'
+        ? 'passed the gate; no live version yet, so it serves all traffic'
+        : `passed the gate; serving ${Math.round(after.canaryWeight * 100)}% of traffic as canary against live ${after.liveVersion}`;
     await deps.registry.updateVersionStatus(run.shelf, evaluation.versionId, role, reason, at);
-    await deps.registry.appendEvent(run.shelf, { action: role === 'live' ? 'deploy-live' : 'deploy-canary', version: evaluation.versionId, reason, at, revision: after.revision });
+    await deps.registry.appendEvent(run.shelf, {
+      action: role === 'live' ? 'deploy-live' : 'deploy-canary',
+      version: evaluation.versionId,
+      reason,
+      at,
+      revision: after.revision,
+    });
   }
   await finishRun(deps.registry, run.shelf, run.runId, 'deployed', `version ${evaluation.versionId} deployed as ${role}`, at);
-  return { shelf: run.shelf, liveVersion: after.liveVersion, canaryVersion: after.canaryVersion, canaryWeight: after.canaryWeight, revision: after.revision };
+  return {
+    shelf: run.shelf,
+    liveVersion: after.liveVersion,
+    canaryVersion: after.canaryVersion,
+    canaryWeight: after.canaryWeight,
+    revision: after.revision,
+  };
 }
 
-export async function recordRejection(run: RunContext, evaluation: EvaluationResult, deps: Pick<OutcomeDeps, 'registry' | 'now'>): Promise<RunOutcome> {
+export async function recordRejection(
+  run: RunContext,
+  evaluation: EvaluationResult,
+  deps: Pick<OutcomeDeps, 'registry' | 'now'>,
+): Promise<RunOutcome> {
   const at = deps.now().toISOString();
   const reason = `rejected by the gate: ${evaluation.decision.reasons.join('; ')}`;
   await deps.registry.updateVersionStatus(run.shelf, evaluation.versionId, 'rejected', reason, at);
@@ -38,12 +63,24 @@ export async function recordRejection(run: RunContext, evaluation: EvaluationRes
   return { shelf: run.shelf, runId: run.runId, status: 'rejected', reason };
 }
 
-export async function recordFailure(shelf: Shelf, runId: string, reason: string, deps: Pick<OutcomeDeps, 'registry' | 'now'>): Promise<RunOutcome> {
+export async function recordFailure(
+  shelf: Shelf,
+  runId: string,
+  reason: string,
+  deps: Pick<OutcomeDeps, 'registry' | 'now'>,
+): Promise<RunOutcome> {
   await deps.registry.failRun(shelf, runId, reason, deps.now().toISOString());
   return { shelf, runId, status: 'failed', reason };
 }
 
-async function finishRun(registry: ModelRegistry, shelf: Shelf, runId: string, status: 'deployed' | 'rejected', reason: string, at: string): Promise<void> {
+async function finishRun(
+  registry: ModelRegistry,
+  shelf: Shelf,
+  runId: string,
+  status: 'deployed' | 'rejected',
+  reason: string,
+  at: string,
+): Promise<void> {
   const run = await registry.getRun(shelf, runId);
   if (run?.status === status) return; // a retried step: already recorded
   await registry.completeRun(shelf, runId, status, reason, at);

@@ -17,16 +17,24 @@ export async function showStatus(opts: { shelf?: string; json?: boolean }): Prom
   const endpoints = new EndpointStore();
   const all = [];
   for (const shelf of shelves) {
-    const [endpoint, versions, runs, events] = await Promise.all([endpoints.getEndpoint(shelf), registry.listVersions(shelf), registry.listRuns(shelf), registry.listEvents(shelf)]);
+    const [endpoint, versions, runs, events] = await Promise.all([
+      endpoints.getEndpoint(shelf),
+      registry.listVersions(shelf),
+      registry.listRuns(shelf),
+      registry.listEvents(shelf),
+    ]);
     all.push({ shelf, endpoint, versions, runs, events });
   }
   if (opts.json) return `${JSON.stringify(all, null, 2)}\n`;
   const out: string[] = [];
   for (const { shelf, endpoint, versions, runs, events } of all) {
     out.push(`\n${shelf.toUpperCase()}`);
-    out.push(`  live ${endpoint.liveVersion ?? '-'}   canary ${endpoint.canaryVersion ?? '-'} (${Math.round(endpoint.canaryWeight * 100)}%)   previous ${endpoint.previousVersion ?? '-'}   revision ${endpoint.revision}`);
+    out.push(
+      `  live ${endpoint.liveVersion ?? '-'}   canary ${endpoint.canaryVersion ?? '-'} (${Math.round(endpoint.canaryWeight * 100)}%)   previous ${endpoint.previousVersion ?? '-'}   revision ${endpoint.revision}`,
+    );
     out.push('  versions:');
-    for (const v of versions.slice(-8)) out.push(`    ${v.versionId.padEnd(40)} ${v.kind.padEnd(18)} ${v.status.padEnd(12)} ${v.createdAt}  ${v.statusReason ?? ''}`);
+    for (const v of versions.slice(-8))
+      out.push(`    ${v.versionId.padEnd(40)} ${v.kind.padEnd(18)} ${v.status.padEnd(12)} ${v.createdAt}  ${v.statusReason ?? ''}`);
     if (versions.length === 0) out.push('    (none)');
     out.push('  recent runs:');
     for (const r of runs.slice(-5)) out.push(`    ${r.runId.padEnd(32)} ${r.status.padEnd(9)} ${r.startedAt}  ${r.reason ?? ''}`);

@@ -16,7 +16,12 @@ import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 
 const DAY = 86_400_000;
 
-async function readFolder<T extends { timestamp?: string; itemId?: string; userId?: string }>(bucket: string, prefix: string, schema: Parameters<typeof parseRecords<T>>[1], keep: (key: string) => boolean = () => true): Promise<T[]> {
+async function readFolder<T extends { timestamp?: string; itemId?: string; userId?: string }>(
+  bucket: string,
+  prefix: string,
+  schema: Parameters<typeof parseRecords<T>>[1],
+  keep: (key: string) => boolean = () => true,
+): Promise<T[]> {
   const out: T[] = [];
   for (const key of (await listKeys(formatS3Uri(bucket, prefix))).filter((k) => !k.endsWith('/') && keep(k))) {
     const { rows } = await parseRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { file: key });
@@ -49,23 +54,42 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
     },
     loadArtifact: (uri) => readArtifactUri(uri),
     async loadData(): Promise<ServingData> {
-      const [catalog, users] = await Promise.all([readFolder<CatalogItem>(bucket, PREFIXES.catalog, CatalogItemSchema), readFolder<User>(bucket, PREFIXES.users, UserSchema)]);
-      const dts = (await listKeys(formatS3Uri(bucket, PREFIXES.events))).map((k) => /dt=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1]).filter((d): d is string => d !== undefined);
+      const [catalog, users] = await Promise.all([
+        readFolder<CatalogItem>(bucket, PREFIXES.catalog, CatalogItemSchema),
+        readFolder<User>(bucket, PREFIXES.users, UserSchema),
+      ]);
+      const dts = (await listKeys(formatS3Uri(bucket, PREFIXES.events)))
+        .map((k) => /dt=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1])
+        .filter((d): d is string => d !== undefined);
       const last = dts.sort().at(-1) ?? day(now());
       const since = day(Date.parse(`${last}T00:00:00Z`) - (options.historyDays ?? 28) * DAY);
-      const events = await readFolder<ListeningEvent>(bucket, PREFIXES.events, ListeningEventSchema, (k) => (/dt=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1] ?? '') >= since);
+      const events = await readFolder<ListeningEvent>(
+        bucket,
+        PREFIXES.events,
+        ListeningEventSchema,
+        (k) => (/dt=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1] ?? '') >= since,
+      );
       return { catalog, users: new Map(users.map((u) => [u.userId, u])), history: historyOf(events) };
     },
     async logRequests(records: readonly RequestLogRecord[]) {
       if (firehose && stream) {
         for (let i = 0; i < records.length; i += 500) {
-          await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(`${JSON.stringify(r)}\n`) })) }));
+          await firehose.send(
+            new PutRecordBatchCommand({
+              DeliveryStreamName: stream,
+              Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(`${JSON.stringify(r)}\n`) })),
+            }),
+          );
         }
         return;
       }
       const first = records[0];
       if (first === undefined) return;
-      await putObjectBytes(formatS3Uri(bucket, `${PREFIXES.requestLogs}dt=${first.at.slice(0, 10)}/${first.requestId}.jsonl`), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`, 'application/x-ndjson');
+      await putObjectBytes(
+        formatS3Uri(bucket, `${PREFIXES.requestLogs}dt=${first.at.slice(0, 10)}/${first.requestId}.jsonl`),
+        `${records.map((r) => JSON.stringify(r)).join('\n')}\n`,
+        'application/x-ndjson',
+      );
     },
     async writeFeedback(events) {
       const first = events[0];

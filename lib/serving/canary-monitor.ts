@@ -31,7 +31,11 @@ export interface MonitorOutcome {
  * feedback that carries the canary's version on (the serving clock, not the deploy's, so a simulated
  * clock works the same).
  */
-export async function armStats(rawBucket: string, shelf: Shelf, versions: { live: string; canary: string }): Promise<{ live: ArmStats; canary: ArmStats }> {
+export async function armStats(
+  rawBucket: string,
+  shelf: Shelf,
+  versions: { live: string; canary: string },
+): Promise<{ live: ArmStats; canary: ArmStats }> {
   const events: FeedbackEvent[] = [];
   for (const key of await listKeys(formatS3Uri(rawBucket, PREFIXES.feedback))) {
     const text = Buffer.from(await getObjectBytes(formatS3Uri(rawBucket, key))).toString('utf8');
@@ -41,7 +45,9 @@ export async function armStats(rawBucket: string, shelf: Shelf, versions: { live
       if (e.shelf === shelf && (e.modelVersion === versions.canary || e.modelVersion === versions.live)) events.push(e);
     }
   }
-  const since = events.filter((e) => e.modelVersion === versions.canary).reduce((min, e) => (e.timestamp < min ? e.timestamp : min), '\uffff');
+  const since = events
+    .filter((e) => e.modelVersion === versions.canary)
+    .reduce((min, e) => (e.timestamp < min ? e.timestamp : min), '\uffff');
   const stats = { live: { impressions: 0, plays: 0 }, canary: { impressions: 0, plays: 0 } };
   for (const e of events) {
     if (e.timestamp < since) continue;

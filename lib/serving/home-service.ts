@@ -29,8 +29,16 @@ import { summarizeEvents, type EventsAccepted, type FeedbackEvent, type HomeBody
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 
 const DAY = 86_400_000;
-const SHELF_TYPES: Readonly<Record<Shelf, readonly string[] | undefined>> = { shortcuts: undefined, podcasts: ['show'], playlists: ['playlist'] };
-const TITLES: Readonly<Record<Shelf, string>> = { shortcuts: 'Jump back in', podcasts: 'Podcasts for you', playlists: 'Playlists to start with' };
+const SHELF_TYPES: Readonly<Record<Shelf, readonly string[] | undefined>> = {
+  shortcuts: undefined,
+  podcasts: ['show'],
+  playlists: ['playlist'],
+};
+const TITLES: Readonly<Record<Shelf, string>> = {
+  shortcuts: 'Jump back in',
+  podcasts: 'Podcasts for you',
+  playlists: 'Playlists to start with',
+};
 
 export interface ServingConfig {
   /** How long an endpoint record is trusted; a deploy or rollback takes effect within it. Default 30 s. */
@@ -46,7 +54,14 @@ export interface ServingConfig {
   readonly maxModels: number;
 }
 
-export const DEFAULT_SERVING_CONFIG: ServingConfig = { endpointTtlMs: 30_000, catalogRefreshMs: 60_000, k: 10, overlay: DEFAULT_OVERLAY, requestLogBatch: 50, maxModels: 8 };
+export const DEFAULT_SERVING_CONFIG: ServingConfig = {
+  endpointTtlMs: 30_000,
+  catalogRefreshMs: 60_000,
+  k: 10,
+  overlay: DEFAULT_OVERLAY,
+  requestLogBatch: 50,
+  maxModels: 8,
+};
 
 /** A home request: a known user by id, and/or the request context (a user never seen gives only context). */
 export interface HomeRequest {
@@ -91,18 +106,22 @@ export class HomeService {
   private async catalogState(): Promise<CatalogState> {
     const stale = this.catalog === undefined || this.now() - this.catalog.loadedAt > this.config.catalogRefreshMs;
     if (!stale) return this.catalog as CatalogState;
-    this.catalogLoading ??= this.ports.loadData().then((data) => {
-      const state = buildCatalogState(data, this.now(), this.config.overlay.maxAgeDays);
-      this.catalog = state;
-      this.catalogLoading = undefined;
-      // New items reach every loaded model: the dynamic item index.
-      for (const [key, model] of this.models) void model.then((m) => indexInto(m, state, key.split('#')[0] as Shelf)).catch(() => undefined);
-      return state;
-    }, (error: unknown) => {
-      this.catalogLoading = undefined;
-      if (this.catalog) return this.catalog; // keep serving the last catalog
-      throw error;
-    });
+    this.catalogLoading ??= this.ports.loadData().then(
+      (data) => {
+        const state = buildCatalogState(data, this.now(), this.config.overlay.maxAgeDays);
+        this.catalog = state;
+        this.catalogLoading = undefined;
+        // New items reach every loaded model: the dynamic item index.
+        for (const [key, model] of this.models)
+          void model.then((m) => indexInto(m, state, key.split('#')[0] as Shelf)).catch(() => undefined);
+        return state;
+      },
+      (error: unknown) => {
+        this.catalogLoading = undefined;
+        if (this.catalog) return this.catalog; // keep serving the last catalog
+        throw error;
+      },
+    );
     return this.catalog ?? this.catalogLoading;
   }
 
@@ -142,12 +161,28 @@ export class HomeService {
   private async plan(shelf: Shelf, userId: string, state: CatalogState): Promise<ShelfPlan> {
     const candidates = state.candidates.get(shelf);
     const freshItems = state.fresh.get(shelf);
-    const heuristic = { recommender: state.fallbacks.get(shelf) as Recommender, modelVersion: `heuristic:${shelf === 'shortcuts' ? 'most-recent' : 'popularity-segment'}` };
-    const common = { shelf, title: TITLES[shelf], k: this.config.k, ...(candidates ? { candidates } : {}), ...(freshItems?.length ? { freshItems } : {}) };
+    const heuristic = {
+      recommender: state.fallbacks.get(shelf) as Recommender,
+      modelVersion: `heuristic:${shelf === 'shortcuts' ? 'most-recent' : 'popularity-segment'}`,
+    };
+    const common = {
+      shelf,
+      title: TITLES[shelf],
+      k: this.config.k,
+      ...(candidates ? { candidates } : {}),
+      ...(freshItems?.length ? { freshItems } : {}),
+    };
     const fallback = (reason: string): ShelfPlan => {
       const last = this.lastServed.get(shelf);
       return last
-        ? { ...common, recommender: last.recommender, modelVersion: last.version, variant: 'fallback', fallbackReason: `${reason}; serving the last loaded model`, fallback: heuristic }
+        ? {
+            ...common,
+            recommender: last.recommender,
+            modelVersion: last.version,
+            variant: 'fallback',
+            fallbackReason: `${reason}; serving the last loaded model`,
+            fallback: heuristic,
+          }
         : { ...common, ...heuristic, variant: 'fallback', fallbackReason: reason };
     };
     const endpoint = await this.endpoint(shelf);
@@ -171,14 +206,30 @@ export class HomeService {
     const userId = request.userId ?? `anonymous-${(++requestSeq).toString(36)}`;
     const user = state.data.users.get(userId);
     const ctx = request.context;
-    const features = user && !ctx?.onboardingGenres ? userFeatures(user) : ctx ? requestUserFeatures({ country: ctx.country, device: ctx.device, ...(ctx.ageBand ? { ageBand: ctx.ageBand } : {}), ...(ctx.onboardingGenres ? { onboardingGenres: ctx.onboardingGenres } : {}) }) : [];
-    const local = ctx?.localTime ? localClock(ctx.localTime) : ctx?.localHour !== undefined && ctx.weekday !== undefined ? { hour: ctx.localHour, weekday: ctx.weekday } : { hour: new Date(now).getUTCHours(), weekday: weekdayOf(now) };
+    const features =
+      user && !ctx?.onboardingGenres
+        ? userFeatures(user)
+        : ctx
+          ? requestUserFeatures({
+              country: ctx.country,
+              device: ctx.device,
+              ...(ctx.ageBand ? { ageBand: ctx.ageBand } : {}),
+              ...(ctx.onboardingGenres ? { onboardingGenres: ctx.onboardingGenres } : {}),
+            })
+          : [];
+    const local = ctx?.localTime
+      ? localClock(ctx.localTime)
+      : ctx?.localHour !== undefined && ctx.weekday !== undefined
+        ? { hour: ctx.localHour, weekday: ctx.weekday }
+        : { hour: new Date(now).getUTCHours(), weekday: weekdayOf(now) };
     const history = state.data.history.get(userId);
     const context: UserContext = {
       userId,
       now,
       features,
-      meta: user ? userMeta(user) : { ...(ctx ? { country: ctx.country, device: ctx.device, onboardingGenres: ctx.onboardingGenres ?? [] } : {}) },
+      meta: user
+        ? userMeta(user)
+        : { ...(ctx ? { country: ctx.country, device: ctx.device, onboardingGenres: ctx.onboardingGenres ?? [] } : {}) },
       ...(history ? { history } : {}),
       localHour: local.hour,
       weekday: local.weekday,
@@ -189,8 +240,27 @@ export class HomeService {
     // The overlay's exploration is seeded per request: reproducible from the request log.
     const seed = hashString(requestId);
     const shelves = assembleHome(plans, context, view, this.config.overlay, seed);
-    const response: HomeResponse = { requestId, userId, generatedAt: new Date(now).toISOString(), transformVersion: TRANSFORM_VERSION, shelves: shelves as HomeResponse['shelves'] };
-    this.logBuffer.push({ requestId, userId, at: response.generatedAt, transformVersion: TRANSFORM_VERSION, seed, features, shelves: shelves.map((s) => ({ shelf: s.shelf, modelVersion: s.modelVersion, variant: s.variant, items: s.items.map((i) => ({ id: i.id, score: i.score })) })) });
+    const response: HomeResponse = {
+      requestId,
+      userId,
+      generatedAt: new Date(now).toISOString(),
+      transformVersion: TRANSFORM_VERSION,
+      shelves: shelves as HomeResponse['shelves'],
+    };
+    this.logBuffer.push({
+      requestId,
+      userId,
+      at: response.generatedAt,
+      transformVersion: TRANSFORM_VERSION,
+      seed,
+      features,
+      shelves: shelves.map((s) => ({
+        shelf: s.shelf,
+        modelVersion: s.modelVersion,
+        variant: s.variant,
+        items: s.items.map((i) => ({ id: i.id, score: i.score })),
+      })),
+    });
     if (this.logBuffer.length >= this.config.requestLogBatch) await this.flush();
     return response;
   }
@@ -247,10 +317,30 @@ function buildCatalogState(data: ServingData, now: number, freshDays: number): C
   const users = new Map([...data.users].map(([id, u]) => [id, userMeta(u)]));
   for (const shelf of ['podcasts', 'playlists'] as const) {
     const types = new Set(SHELF_TYPES[shelf]);
-    const listens = [...data.history].flatMap(([userId, events]) => events.filter(isPositiveListen).map((e) => ({ userId, unit: shortcutUnit(e.itemId, meta), ts: e.ts })).filter((l) => types.has(meta.get(l.unit)?.type ?? '')));
-    fallbacks.set(shelf, fitSegmentPopularity({ interactions: aggregateInteractions(listens), users, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION }));
+    const listens = [...data.history].flatMap(([userId, events]) =>
+      events
+        .filter(isPositiveListen)
+        .map((e) => ({ userId, unit: shortcutUnit(e.itemId, meta), ts: e.ts }))
+        .filter((l) => types.has(meta.get(l.unit)?.type ?? '')),
+    );
+    fallbacks.set(
+      shelf,
+      fitSegmentPopularity({
+        interactions: aggregateInteractions(listens),
+        users,
+        cutoff: now,
+        snapshot: 'serving-fallback',
+        transformVersion: TRANSFORM_VERSION,
+      }),
+    );
   }
-  const shortcuts = fitOwnHistory('most-recent', { interactions: [], items: meta, cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION });
+  const shortcuts = fitOwnHistory('most-recent', {
+    interactions: [],
+    items: meta,
+    cutoff: now,
+    snapshot: 'serving-fallback',
+    transformVersion: TRANSFORM_VERSION,
+  });
   fallbacks.set('shortcuts', shortcuts);
   const candidates = new Map<Shelf, readonly string[]>();
   const fresh = new Map<Shelf, readonly string[]>();
@@ -259,7 +349,10 @@ function buildCatalogState(data: ServingData, now: number, freshDays: number): C
     if (types === undefined) continue;
     const ids = types.flatMap((t) => byType.get(t) ?? []);
     candidates.set(shelf, ids);
-    fresh.set(shelf, ids.filter((id) => (meta.get(id)?.publishedAt ?? 0) >= now - freshDays * DAY));
+    fresh.set(
+      shelf,
+      ids.filter((id) => (meta.get(id)?.publishedAt ?? 0) >= now - freshDays * DAY),
+    );
   }
   return { loadedAt: now, data, meta, titles, byType, featuresByType, fallbacks, candidates, fresh };
 }

@@ -5,6 +5,11 @@ import { RAW_BUCKET } from '../wiring/resources.ts';
 import { monitorCanaries } from './canary-monitor.ts';
 
 export async function runMonitorOnce(): Promise<string> {
-  const outcomes = await monitorCanaries({ registry: new ModelRegistry(), endpoints: new EndpointStore(), rawBucket: process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName, now: () => new Date() });
+  const outcomes = await monitorCanaries({
+    registry: new ModelRegistry(),
+    endpoints: new EndpointStore(),
+    rawBucket: process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName,
+    now: () => new Date(),
+  });
   return `${outcomes.map((o) => `monitor: ${o.shelf.padEnd(10)} ${o.action.padEnd(9)} ${o.action === 'none' ? '' : o.reason}`).join('\n')}\n`;
 }

@@ -16,17 +16,35 @@ export interface Truth {
 }
 
 function parseLines<T>(text: string): T[] {
-  return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as T);
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
 }
 
 export async function loadTruth(worldDir: string): Promise<Truth> {
   const users = parseLines<{ userId: string; taste: number[] }>(await readFile(join(worldDir, 'truth', 'users.jsonl'), 'utf8'));
-  const items = parseLines<{ itemId: string; publishedAt?: string; quality: number; latent: number[] }>(await readFile(join(worldDir, 'truth', 'items.jsonl'), 'utf8'));
+  const items = parseLines<{ itemId: string; publishedAt?: string; quality: number; latent: number[] }>(
+    await readFile(join(worldDir, 'truth', 'items.jsonl'), 'utf8'),
+  );
   const tastes = new Map(users.map((u) => [u.userId, Float32Array.from(u.taste)]));
   const dims = users[0]?.taste.length ?? 0;
   const meanTaste = new Float32Array(dims);
   for (const t of tastes.values()) for (let d = 0; d < dims; d++) meanTaste[d]! += (t[d] as number) / tastes.size;
-  return { tastes, items: new Map(items.map((i) => [i.itemId, { latent: Float32Array.from(i.latent), quality: i.quality, publishedAt: i.publishedAt === undefined ? 0 : Date.parse(i.publishedAt) }])), meanTaste };
+  return {
+    tastes,
+    items: new Map(
+      items.map((i) => [
+        i.itemId,
+        {
+          latent: Float32Array.from(i.latent),
+          quality: i.quality,
+          publishedAt: i.publishedAt === undefined ? 0 : Date.parse(i.publishedAt),
+        },
+      ]),
+    ),
+    meanTaste,
+  };
 }
 
 /** Probability that the user plays the item when shown it (episodes answer as their show when given as `showOf`). */

@@ -32,7 +32,11 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
   let batch: FeedbackEvent[] = [];
   const post = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const res = await fetch(`${options.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: batch }) });
+    const res = await fetch(`${options.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: batch }),
+    });
     if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${await res.text()}`);
     batch = [];
   };
@@ -43,10 +47,24 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
     const home = (await res.json()) as HomeResponse;
     summary.requests++;
     for (const shelf of home.shelves) {
-      const answers = respond(options.truth, userId, shelf.items.map((i) => i.id), rng);
+      const answers = respond(
+        options.truth,
+        userId,
+        shelf.items.map((i) => i.id),
+        rng,
+      );
       const arm = (summary.byVariant[`${shelf.shelf}:${shelf.variant}`] ??= { impressions: 0, plays: 0 });
       shelf.items.forEach((item, i) => {
-        const base = { requestId: home.requestId, userId, itemId: item.id, shelf: shelf.shelf, variant: shelf.variant, modelVersion: shelf.modelVersion, timestamp: home.generatedAt, msPlayed: 0 };
+        const base = {
+          requestId: home.requestId,
+          userId,
+          itemId: item.id,
+          shelf: shelf.shelf,
+          variant: shelf.variant,
+          modelVersion: shelf.modelVersion,
+          timestamp: home.generatedAt,
+          msPlayed: 0,
+        };
         batch.push({ ...base, eventType: 'impression' });
         summary.impressions++;
         arm.impressions++;

@@ -174,7 +174,10 @@ class World {
     const primaryIndex = offset + Math.min(dims - 1, Math.floor(rng.next() ** 1.3 * dims));
     const secondary = rng.next() < 0.5 ? offset + rng.int(dims) : -1;
     const candidates = this.publishers.filter((p) => p.dim >= offset && p.dim < offset + dims);
-    const publisher = rng.next() < 0.7 ? (candidates.find((p) => p.dim === primaryIndex) ?? candidates[rng.int(candidates.length)]) : candidates[rng.int(candidates.length)];
+    const publisher =
+      rng.next() < 0.7
+        ? (candidates.find((p) => p.dim === primaryIndex) ?? candidates[rng.int(candidates.length)])
+        : candidates[rng.int(candidates.length)];
     const latent = new Float32Array(TASTE_DIMS.length);
     latent[primaryIndex] = 1;
     if (secondary >= 0 && secondary !== primaryIndex) latent[secondary]! += 0.5;
@@ -190,11 +193,26 @@ class World {
       quality,
       logQuality: Math.log(quality),
       publishedAt: at,
-      durationMs: kind === 'audiobook' ? (5 + rng.int(8)) * 3_600_000 : kind === 'album' ? (35 + rng.int(30)) * MINUTE : kind === 'playlist' ? (60 + rng.int(120)) * MINUTE : 0,
+      durationMs:
+        kind === 'audiobook'
+          ? (5 + rng.int(8)) * 3_600_000
+          : kind === 'album'
+            ? (35 + rng.int(30)) * MINUTE
+            : kind === 'playlist'
+              ? (60 + rng.int(120)) * MINUTE
+              : 0,
       cadence: kind === 'show' ? (rng.next() < 0.3 ? 1 : 7) : 0,
       primary: TASTE_DIMS[primaryIndex] as string,
       publisher: publisher?.name ?? 'independent',
-      language: pickWeighted(rng, [['en', 0.55], ['sv', 0.1], ['de', 0.1], ['es', 0.08], ['pt', 0.07], ['hi', 0.05], ['ja', 0.05]] as const),
+      language: pickWeighted(rng, [
+        ['en', 0.55],
+        ['sv', 0.1],
+        ['de', 0.1],
+        ['es', 0.08],
+        ['pt', 0.07],
+        ['hi', 0.05],
+        ['ja', 0.05],
+      ] as const),
       episodes: [],
     };
     this.items.push(item);
@@ -225,7 +243,17 @@ class World {
     const id = `${show.id}-ep${String(n).padStart(4, '0')}`;
     const durationMs = (20 + rng.int(50)) * MINUTE;
     show.episodes.push({ id, at, durationMs });
-    const record: CatalogItem = { itemId: id, type: 'episode', title: `${show.id} episode ${n}`, categories: [show.primary], publisher: show.publisher, language: show.language, publishedAt: iso(at), showId: show.id, durationMs };
+    const record: CatalogItem = {
+      itemId: id,
+      type: 'episode',
+      title: `${show.id} episode ${n}`,
+      categories: [show.primary],
+      publisher: show.publisher,
+      language: show.language,
+      publishedAt: iso(at),
+      showId: show.id,
+      durationMs,
+    };
     this.catalogLines.push(JSON.stringify(record));
   }
 
@@ -234,17 +262,31 @@ class World {
     const taste = new Float32Array(TASTE_DIMS.length);
     const genreCount = 1 + rng.int(3);
     const categoryCount = 1 + rng.int(3);
-    for (let g = 0; g < genreCount; g++) taste[Math.min(GENRES.length - 1, Math.floor(rng.next() ** 1.3 * GENRES.length))]! += 0.3 + rng.next();
-    for (let c = 0; c < categoryCount; c++) taste[GENRES.length + Math.min(CATEGORIES.length - 1, Math.floor(rng.next() ** 1.3 * CATEGORIES.length))]! += 0.3 + rng.next();
+    for (let g = 0; g < genreCount; g++)
+      taste[Math.min(GENRES.length - 1, Math.floor(rng.next() ** 1.3 * GENRES.length))]! += 0.3 + rng.next();
+    for (let c = 0; c < categoryCount; c++)
+      taste[GENRES.length + Math.min(CATEGORIES.length - 1, Math.floor(rng.next() ** 1.3 * CATEGORIES.length))]! += 0.3 + rng.next();
     const norm = Math.sqrt(dot(taste, taste)) || 1;
     for (let d = 0; d < taste.length; d++) taste[d] = (taste[d] as number) / norm;
-    const country = pickWeighted(rng, COUNTRIES.map((c) => [c, c.weight] as const));
+    const country = pickWeighted(
+      rng,
+      COUNTRIES.map((c) => [c, c.weight] as const),
+    );
     const top = [...taste].map((w, d) => [d, w] as const).sort((a, b) => b[1] - a[1]);
     const picks = new Set<string>();
     const pickCount = 2 + rng.int(3);
     for (const [d, w] of top) if (picks.size < pickCount && w > 0 && rng.next() < 0.85) picks.add(TASTE_DIMS[d] as string);
     if (rng.next() < 0.3) picks.add(TASTE_DIMS[rng.int(TASTE_DIMS.length)] as string);
-    const primaryHour = pickWeighted(rng, [[7, 2], [8, 3], [12, 1], [17, 2], [18, 2], [20, 3], [21, 2], [22, 1]] as const);
+    const primaryHour = pickWeighted(rng, [
+      [7, 2],
+      [8, 3],
+      [12, 1],
+      [17, 2],
+      [18, 2],
+      [20, 3],
+      [21, 2],
+      [22, 1],
+    ] as const);
     const user: SimUser = {
       id: `u-${String(index).padStart(7, '0')}`,
       taste,
@@ -341,11 +383,17 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     world.catalogLines = [];
   };
   const crng = world.rng.fork('catalog');
-  const initial: Record<Kind, number> = { show: Math.round(250 * scale), playlist: Math.round(200 * scale), album: Math.round(300 * scale), audiobook: Math.round(80 * scale) };
+  const initial: Record<Kind, number> = {
+    show: Math.round(250 * scale),
+    playlist: Math.round(200 * scale),
+    album: Math.round(300 * scale),
+    audiobook: Math.round(80 * scale),
+  };
   for (const kind of ['show', 'playlist', 'album', 'audiobook'] as const) {
     for (let i = 0; i < initial[kind]; i++) {
       const item = world.addItem(kind, start - (30 + crng.int(700)) * DAY, crng, 0.02);
-      if (kind === 'show') for (let e = 4; e >= 1; e--) world.addEpisode(item, start - e * item.cadence * DAY - crng.int(6) * 3_600_000, crng);
+      if (kind === 'show')
+        for (let e = 4; e >= 1; e--) world.addEpisode(item, start - e * item.cadence * DAY - crng.int(6) * 3_600_000, crng);
     }
   }
   const usersOut = new LineWriter(join(out, 'users', 'users.jsonl'));
@@ -353,7 +401,10 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   const initialUsers = Math.round(options.users * 0.8);
   const urng = world.rng.fork('signups');
   for (let i = 0; i < options.users; i++) {
-    const signupAt = i < initialUsers ? start - (1 + urng.int(365)) * DAY - urng.int(DAY) : start + Math.floor(((i - initialUsers) / Math.max(1, options.users - initialUsers)) * options.days * DAY) + urng.int(DAY / 2);
+    const signupAt =
+      i < initialUsers
+        ? start - (1 + urng.int(365)) * DAY - urng.int(DAY)
+        : start + Math.floor(((i - initialUsers) / Math.max(1, options.users - initialUsers)) * options.days * DAY) + urng.int(DAY / 2);
     const { user, record } = world.addUser(i, signupAt);
     await usersOut.write(JSON.stringify(record));
     await truthUsers.write(JSON.stringify({ userId: user.id, taste: Array.from(user.taste, (x) => Number(x.toFixed(5))) }));
@@ -367,16 +418,23 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     const dayStart = start + day * DAY;
     const drng = world.rng.fork(`day-${day}`);
     // Today's releases: shows, playlists, albums; episodes of shows on their cadence.
-    const releases: [Kind, number][] = [['show', 3 * scale], ['playlist', 2 * scale], ['album', 2 * scale], ['audiobook', 0.3 * scale]];
+    const releases: [Kind, number][] = [
+      ['show', 3 * scale],
+      ['playlist', 2 * scale],
+      ['album', 2 * scale],
+      ['audiobook', 0.3 * scale],
+    ];
     // Shows and playlists appear every day (at least one of each); albums and audiobooks most days.
     for (const [kind, mean] of releases) {
       const atLeast = kind === 'show' || kind === 'playlist' ? 1 : 0;
-      for (let n = atLeast + poisson(drng, Math.max(0, mean - atLeast)); n > 0; n--) world.addItem(kind, dayStart + drng.int(DAY), drng, 0.05);
+      for (let n = atLeast + poisson(drng, Math.max(0, mean - atLeast)); n > 0; n--)
+        world.addItem(kind, dayStart + drng.int(DAY), drng, 0.05);
     }
     for (const show of world.items) {
       if (show.kind !== 'show' || show.publishedAt >= dayStart + DAY) continue;
       const last = show.episodes[show.episodes.length - 1]?.at ?? show.publishedAt - show.cadence * DAY;
-      if (dayStart + DAY - last >= show.cadence * DAY) world.addEpisode(show, Math.max(dayStart, show.publishedAt) + (5 + drng.int(4)) * 3_600_000, drng);
+      if (dayStart + DAY - last >= show.cadence * DAY)
+        world.addEpisode(show, Math.max(dayStart, show.publishedAt) + (5 + drng.int(4)) * 3_600_000, drng);
     }
     const dt = iso(dayStart).slice(0, 10);
     const dir = join(out, 'events', `dt=${dt}`);
@@ -407,9 +465,21 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   const items = catalogOut.count;
   await catalogOut.close();
   const truthItems = new LineWriter(join(out, 'truth', 'items.jsonl'));
-  for (const i of world.items) await truthItems.write(JSON.stringify({ itemId: i.id, kind: i.kind, publishedAt: iso(i.publishedAt), quality: Number(i.quality.toFixed(5)), latent: Array.from(i.latent, (x) => Number(x.toFixed(5))) }));
+  for (const i of world.items)
+    await truthItems.write(
+      JSON.stringify({
+        itemId: i.id,
+        kind: i.kind,
+        publishedAt: iso(i.publishedAt),
+        quality: Number(i.quality.toFixed(5)),
+        latent: Array.from(i.latent, (x) => Number(x.toFixed(5))),
+      }),
+    );
   await truthItems.close();
-  await writeFile(join(out, 'truth', 'params.json'), `${JSON.stringify({ dims: TASTE_DIMS, affinityWeight: 4, note: 'play probability = sigmoid(4·taste·latent + log(quality) - 3)' }, null, 2)}\n`);
+  await writeFile(
+    join(out, 'truth', 'params.json'),
+    `${JSON.stringify({ dims: TASTE_DIMS, affinityWeight: 4, note: 'play probability = sigmoid(4·taste·latent + log(quality) - 3)' }, null, 2)}\n`,
+  );
   const manifest: DatasetManifest = {
     schemaVersion: SCHEMA_VERSION,
     generator: 'home-shelves world simulator',
@@ -433,7 +503,9 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
   const sessions = poisson(rng, user.rate * (weekend ? user.weekendFactor : 1) * (isNew ? 1.5 : 1));
   const tz = 0; // localHour is the simulated user's own clock; timestamps are UTC at the same hour.
   let lastTs = dayStart;
-  const hours = [...new Set(Array.from({ length: sessions }, () => (rng.next() < 0.75 ? (user.hours[0] as number) : (user.hours[1] as number))))].sort((a, b) => a - b);
+  const hours = [
+    ...new Set(Array.from({ length: sessions }, () => (rng.next() < 0.75 ? (user.hours[0] as number) : (user.hours[1] as number)))),
+  ].sort((a, b) => a - b);
   for (const baseHour of hours) {
     const hour = Math.max(0, Math.min(23, baseHour + (rng.next() < 0.2 ? (rng.next() < 0.5 ? -1 : 1) : 0)));
     let ts = Math.max(lastTs + MINUTE, user.signupAt + MINUTE, dayStart + (hour + tz) * 3_600_000 + rng.int(50) * MINUTE);
@@ -441,7 +513,17 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
     const mode = pickMode(user, rng, isNew, ts);
     const listen = (itemId: string, eventType: ListeningEvent['eventType'], msPlayed: number, progress: number): void => {
       if (ts >= dayStart + DAY) return; // past midnight: the rest of the session is not logged today
-      events.push({ userId: user.id, itemId, eventType, msPlayed: Math.max(0, Math.round(msPlayed)), progress: Math.max(0, Math.min(1, Number(progress.toFixed(4)))), timestamp: iso(ts), device: user.device as ListeningEvent['device'], country: user.country, localHour: new Date(ts).getUTCHours() });
+      events.push({
+        userId: user.id,
+        itemId,
+        eventType,
+        msPlayed: Math.max(0, Math.round(msPlayed)),
+        progress: Math.max(0, Math.min(1, Number(progress.toFixed(4)))),
+        timestamp: iso(ts),
+        device: user.device as ListeningEvent['device'],
+        country: user.country,
+        localHour: new Date(ts).getUTCHours(),
+      });
       ts += Math.max(MINUTE, Math.round(msPlayed)) + rng.int(3) * MINUTE;
     };
     if (mode === 'familiar') {
@@ -464,14 +546,28 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
     }
     const item = world.choose(user, kind, rng, ts, known);
     if (item === undefined) continue;
-    const f: Familiar = { itemId: item.id, hour, plays: 0, progress: 0, lastAt: ts, nextEpisode: Math.max(0, item.episodes.filter((e) => e.at <= ts).length - 1) };
+    const f: Familiar = {
+      itemId: item.id,
+      hour,
+      plays: 0,
+      progress: 0,
+      lastAt: ts,
+      nextEpisode: Math.max(0, item.episodes.filter((e) => e.at <= ts).length - 1),
+    };
     const affinity = dot(user.taste, item.latent);
     const keep = 1 / (1 + Math.exp(-(4 * affinity + Math.log(item.quality) - 2)));
     playFamiliar(world, user, f, rng, ts, listen, keep);
     if (rng.next() < keep) {
       if (rng.next() < 0.15) listen(item.id, 'save', 0, f.progress);
       user.familiar.push(f);
-      if (user.familiar.length > 12) user.familiar.splice(Math.max(0, user.familiar.findIndex((x) => x.progress >= 1 || x.plays <= 1)), 1);
+      if (user.familiar.length > 12)
+        user.familiar.splice(
+          Math.max(
+            0,
+            user.familiar.findIndex((x) => x.progress >= 1 || x.plays <= 1),
+          ),
+          1,
+        );
     }
     lastTs = ts;
   }
@@ -518,7 +614,15 @@ function itemById(world: World, id: string): SimItem | undefined {
   return index.get(id);
 }
 
-function playFamiliar(world: World, user: SimUser, f: Familiar, rng: Rng, now: number, listen: (itemId: string, type: ListeningEvent['eventType'], ms: number, progress: number) => void, engagement = 0.8): void {
+function playFamiliar(
+  world: World,
+  user: SimUser,
+  f: Familiar,
+  rng: Rng,
+  now: number,
+  listen: (itemId: string, type: ListeningEvent['eventType'], ms: number, progress: number) => void,
+  engagement = 0.8,
+): void {
   const item = itemById(world, f.itemId);
   if (item === undefined) return;
   f.plays++;

@@ -7,7 +7,11 @@ import type { DatasetManifest } from '../core/contract.ts';
 import { walkFiles } from '../io/files.ts';
 import { generateWorld, type WorldOptions } from './world.ts';
 
-export async function writeWorld(out: string, options: Omit<WorldOptions, 'onProgress'>, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<DatasetManifest> {
+export async function writeWorld(
+  out: string,
+  options: Omit<WorldOptions, 'onProgress'>,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<DatasetManifest> {
   const started = performance.now();
   const toS3 = out.startsWith('s3://');
   const dir = toS3 ? await mkdtemp(join(tmpdir(), 'shelves-world-')) : out;
@@ -26,6 +30,8 @@ export async function writeWorld(out: string, options: Omit<WorldOptions, 'onPro
       await rm(dir, { recursive: true, force: true });
     }
   }
-  log(`world: ${manifest.counts.users} users, ${manifest.counts.items} items, ${manifest.counts.events} events in ${manifest.counts.partitions} partitions -> ${out} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  log(
+    `world: ${manifest.counts.users} users, ${manifest.counts.items} items, ${manifest.counts.events} events in ${manifest.counts.partitions} partitions -> ${out} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return manifest;
 }

@@ -32,9 +32,10 @@ if (port === null) throw new Error('hybrid-worker must run as a worker thread');
 port.on('message', (task: ShardTask) => {
   try {
     const rng = new Rng(task.seed);
-    const result = runner !== undefined
-      ? runner.runShard(init.data, init.params, task.config, init.order, task.start, task.end, rng)
-      : runShard(init.data, init.params, task.config, init.order, task.start, task.end, rng, scratch);
+    const result =
+      runner !== undefined
+        ? runner.runShard(init.data, init.params, task.config, init.order, task.start, task.end, rng)
+        : runShard(init.data, init.params, task.config, init.order, task.start, task.end, rng, scratch);
     port.postMessage({ ok: true, result });
   } catch (error) {
     port.postMessage({ ok: false, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

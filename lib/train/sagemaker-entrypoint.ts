@@ -42,7 +42,9 @@ const log = (message: string): void => {
 /** Trains the model of one shelf from a training channel folder. */
 export async function trainFromChannel(channelDir: string, hp: TrainingHyperparameters): Promise<Recommender> {
   const channel = await readChannelDir(channelDir);
-  log(`channel: ${channel.events.length} events, ${channel.catalog.length} items, ${channel.users.length} users; cutoff ${new Date(channel.meta.cutoff).toISOString()}`);
+  log(
+    `channel: ${channel.events.length} events, ${channel.catalog.length} items, ${channel.users.length} users; cutoff ${new Date(channel.meta.cutoff).toISOString()}`,
+  );
   const shelfData = buildShelfData(hp.shelf, {
     events: channel.events,
     catalog: channel.catalog,
@@ -73,7 +75,10 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     seed: hp.seed,
     threads: hp.threads,
     identityDropout: hp.identityDropout,
-    onProgress: (p) => log(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`),
+    onProgress: (p) =>
+      log(
+        `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
+      ),
   });
 }
 
@@ -87,7 +92,12 @@ async function main(): Promise<void> {
     await writeArtifactDir(join(root, 'model'), model.save());
     log(`model written: kind ${model.kind}, ${model.knownItems().length} items`);
   } catch (error) {
-    const reason = error instanceof z.ZodError ? `invalid hyperparameters: ${z.prettifyError(error)}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const reason =
+      error instanceof z.ZodError
+        ? `invalid hyperparameters: ${z.prettifyError(error)}`
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error);
     await mkdir(join(root, 'output'), { recursive: true });
     await writeFile(failurePath, reason);
     process.stderr.write(`training failed: ${reason}\n`);

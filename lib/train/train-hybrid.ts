@@ -41,7 +41,11 @@ const WORKER_URL = new URL('./hybrid-worker.ts', import.meta.url);
  */
 function bootstrapSource(): string {
   // The ESM build of tsx's API (its CJS build cannot register ESM hooks from inside a worker).
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
 }
 
@@ -72,7 +76,8 @@ export async function trainHybrid(data: TrainingData, options: TrainHybridOption
   const arena = session.arena;
   const workers = Array.from({ length: threads }, () => {
     // With the wasm kernel each worker instantiates it over the session's shared memory, with its own slot.
-    const wasm = arena === undefined ? undefined : { memory: arena.memory, slot: arena.slot(session.options.dim, session.options.maxSampled) };
+    const wasm =
+      arena === undefined ? undefined : { memory: arena.memory, slot: arena.slot(session.options.dim, session.options.maxSampled) };
     const init: WorkerInit = { data: session.kernelData, params: session.params, order: session.order, ...(wasm ? { wasm } : {}) };
     return spawnWorker(init);
   });

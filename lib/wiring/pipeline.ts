@@ -38,7 +38,13 @@ export const STATES = {
 } as const;
 
 /** Error names that Retry matches as transient (besides the Lambda service's own). */
-export const TRANSIENT_ERRORS = ['TransientError', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'InternalServerError', 'ServiceUnavailable'] as const;
+export const TRANSIENT_ERRORS = [
+  'TransientError',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'InternalServerError',
+  'ServiceUnavailable',
+] as const;
 
 const RunId = z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'runId: 1-40 letters, digits or dashes');
 const S3Uri = z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'expected s3://bucket/key');
@@ -97,11 +103,19 @@ export const QualityReportSchema = z.strictObject({
 });
 export type QualityReport = z.infer<typeof QualityReportSchema>;
 
-export const BuildPartitionInputSchema = z.object({ run: RunContextSchema, plan: FeaturePlanSchema.omit({ partitions: true }), partition: PartitionRefSchema });
+export const BuildPartitionInputSchema = z.object({
+  run: RunContextSchema,
+  plan: FeaturePlanSchema.omit({ partitions: true }),
+  partition: PartitionRefSchema,
+});
 export const PartitionResultSchema = z.strictObject({ dt: z.string(), cleanUri: S3Uri, report: QualityReportSchema });
 export type PartitionResult = z.infer<typeof PartitionResultSchema>;
 
-export const ValidateDataInputSchema = z.object({ run: RunContextSchema, plan: FeaturePlanSchema, partitions: z.array(PartitionResultSchema) });
+export const ValidateDataInputSchema = z.object({
+  run: RunContextSchema,
+  plan: FeaturePlanSchema,
+  partitions: z.array(PartitionResultSchema),
+});
 export const ValidatedDataSchema = z.strictObject({
   dataSnapshot: z.string(),
   transformVersion: z.string(),
@@ -147,7 +161,16 @@ export const EvaluationResultSchema = z.strictObject({
   reportUri: S3Uri,
   decision: GateDecisionSchema,
   /** Primary metric per model name (candidate, live, baselines), for the console and `npm start`. */
-  summary: z.array(z.strictObject({ name: z.string(), role: z.enum(['candidate', 'live', 'baseline']), metric: z.string(), value: z.number(), lo: z.number(), hi: z.number() })),
+  summary: z.array(
+    z.strictObject({
+      name: z.string(),
+      role: z.enum(['candidate', 'live', 'baseline']),
+      metric: z.string(),
+      value: z.number(),
+      lo: z.number(),
+      hi: z.number(),
+    }),
+  ),
 });
 export type EvaluationResult = z.infer<typeof EvaluationResultSchema>;
 
@@ -168,7 +191,12 @@ export const RecordFailureInputSchema = z.object({
   runId: RunId.optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
-export const RunOutcomeSchema = z.strictObject({ shelf: ShelfSchema, runId: z.string(), status: z.enum(['deployed', 'rejected', 'failed', 'already-done']), reason: z.string() });
+export const RunOutcomeSchema = z.strictObject({
+  shelf: ShelfSchema,
+  runId: z.string(),
+  status: z.enum(['deployed', 'rejected', 'failed', 'already-done']),
+  reason: z.string(),
+});
 export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
 
 /**

@@ -56,9 +56,7 @@ export const CATALOG_TABLE = {
   env: 'CATALOG_TABLE',
   localName: 'home-shelves-catalog',
   partitionKey: { name: 'itemId', type: 'S' },
-  globalIndexes: [
-    { indexName: 'byTypePublished', partitionKey: { name: 'type', type: 'S' }, sortKey: { name: 'publishedAt', type: 'S' } },
-  ],
+  globalIndexes: [{ indexName: 'byTypePublished', partitionKey: { name: 'type', type: 'S' }, sortKey: { name: 'publishedAt', type: 'S' } }],
 } as const satisfies TableSpec;
 
 export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE] as const;
@@ -66,9 +64,17 @@ export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE] as const;
 /** Raw data lake: events/dt=YYYY-MM-DD/, catalog/, users/, feedback/dt=.../, requests/dt=.../ (feature logs). */
 export const RAW_BUCKET = { id: 'RawBucket', env: 'RAW_BUCKET', localName: 'home-shelves-raw' } as const satisfies BucketSpec;
 /** Cleaned partitions and per-run training / evaluation sets. */
-export const FEATURES_BUCKET = { id: 'FeaturesBucket', env: 'FEATURES_BUCKET', localName: 'home-shelves-features' } as const satisfies BucketSpec;
+export const FEATURES_BUCKET = {
+  id: 'FeaturesBucket',
+  env: 'FEATURES_BUCKET',
+  localName: 'home-shelves-features',
+} as const satisfies BucketSpec;
 /** Model artifacts (SageMaker output, baselines) and evaluation reports. */
-export const ARTIFACTS_BUCKET = { id: 'ArtifactsBucket', env: 'ARTIFACTS_BUCKET', localName: 'home-shelves-artifacts' } as const satisfies BucketSpec;
+export const ARTIFACTS_BUCKET = {
+  id: 'ArtifactsBucket',
+  env: 'ARTIFACTS_BUCKET',
+  localName: 'home-shelves-artifacts',
+} as const satisfies BucketSpec;
 
 export const BUCKETS = [RAW_BUCKET, FEATURES_BUCKET, ARTIFACTS_BUCKET] as const;
 
@@ -102,7 +108,12 @@ export interface FunctionSpec {
 export const FUNCTIONS = {
   beginRun: { id: 'BeginRunFunction', entry: 'lambdas/begin-run.ts', memoryMb: 256, timeoutSeconds: 30 },
   planFeatures: { id: 'PlanFeaturesFunction', entry: 'lambdas/plan-features.ts', memoryMb: 256, timeoutSeconds: 60 },
-  buildPartitionFeatures: { id: 'BuildPartitionFeaturesFunction', entry: 'lambdas/build-partition-features.ts', memoryMb: 1024, timeoutSeconds: 300 },
+  buildPartitionFeatures: {
+    id: 'BuildPartitionFeaturesFunction',
+    entry: 'lambdas/build-partition-features.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+  },
   validateData: { id: 'ValidateDataFunction', entry: 'lambdas/validate-data.ts', memoryMb: 3008, timeoutSeconds: 900 },
   trainBaselines: { id: 'TrainBaselinesFunction', entry: 'lambdas/train-baselines.ts', memoryMb: 3008, timeoutSeconds: 900 },
   evaluate: { id: 'EvaluateFunction', entry: 'lambdas/evaluate.ts', memoryMb: 3008, timeoutSeconds: 900 },

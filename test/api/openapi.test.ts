@@ -4,13 +4,21 @@ import { API_ROUTES, API_SCHEMAS, componentSchema, openApiDocument } from '../..
 import { EventsBodySchema, HomeBodySchema } from '../../lib/api/schemas.ts';
 import { DEFAULT_ROUTES } from '../../lib/local/http-server.ts';
 
-type Operation = { requestBody?: { content: Record<string, { schema: unknown; example?: unknown }> }; responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
-const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
+type Operation = {
+  requestBody?: { content: Record<string, { schema: unknown; example?: unknown }> };
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+};
+const doc = openApiDocument() as {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown> };
+};
 
 /** Every "$ref" string anywhere in a JSON value. */
 function refs(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(refs);
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : refs(v)));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : refs(v)));
   return [];
 }
 
@@ -48,7 +56,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('names the new request fields, so a schema change shows up in the document', () => {
-    const context = ((doc.components.schemas.HomeBody as { properties: Record<string, { properties: Record<string, unknown> }> }).properties.context?.properties) ?? {};
+    const context =
+      (doc.components.schemas.HomeBody as { properties: Record<string, { properties: Record<string, unknown> }> }).properties.context
+        ?.properties ?? {};
     expect(Object.keys(context).sort()).toEqual(Object.keys(HomeBodySchema.shape.context.shape ?? {}).sort());
   });
 });

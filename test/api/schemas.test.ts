@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EventsBodySchema, HomeBodySchema, HomeQuerySchema, MAX_EVENTS_PER_BATCH, summarizeEvents, validationError, type FeedbackEvent } from '../../lib/api/schemas.ts';
+import {
+  EventsBodySchema,
+  HomeBodySchema,
+  HomeQuerySchema,
+  MAX_EVENTS_PER_BATCH,
+  summarizeEvents,
+  validationError,
+  type FeedbackEvent,
+} from '../../lib/api/schemas.ts';
 
 interface Fixture {
   valid: { name: string; body: unknown }[];
@@ -8,10 +16,20 @@ interface Fixture {
 }
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/home-bodies.json', import.meta.url), 'utf8')) as Fixture;
 
-const event = (over: Partial<FeedbackEvent> = {}): Record<string, unknown> => ({ userId: 'u1', itemId: 'show-1', eventType: 'impression', timestamp: '2026-11-28T08:15:02Z', ...over });
+const event = (over: Partial<FeedbackEvent> = {}): Record<string, unknown> => ({
+  userId: 'u1',
+  itemId: 'show-1',
+  eventType: 'impression',
+  timestamp: '2026-11-28T08:15:02Z',
+  ...over,
+});
 
 /** The issue paths of the 400 body for an input, as the handlers build it. */
-function issuePaths(schema: typeof HomeBodySchema | typeof EventsBodySchema | typeof HomeQuerySchema, input: unknown, prefix: string): string[] {
+function issuePaths(
+  schema: typeof HomeBodySchema | typeof EventsBodySchema | typeof HomeQuerySchema,
+  input: unknown,
+  prefix: string,
+): string[] {
   const parsed = schema.safeParse(input);
   return parsed.success ? [] : (validationError(parsed.error, prefix).issues ?? []).map((i) => i.path);
 }
@@ -28,7 +46,11 @@ describe('POST /v1/home body', () => {
   it('says what it expected in the message', () => {
     const parsed = HomeBodySchema.safeParse({ context: { country: 'se', device: 'mobile' } });
     expect(parsed.success).toBe(false);
-    if (!parsed.success) expect(validationError(parsed.error, 'body')).toEqual({ error: 'ValidationError', issues: [{ path: 'body.context.country', message: expect.stringMatching(/ISO 3166-1 alpha-2.*"SE"/) }] });
+    if (!parsed.success)
+      expect(validationError(parsed.error, 'body')).toEqual({
+        error: 'ValidationError',
+        issues: [{ path: 'body.context.country', message: expect.stringMatching(/ISO 3166-1 alpha-2.*"SE"/) }],
+      });
   });
 });
 
@@ -67,7 +89,9 @@ describe('POST /v1/events body', () => {
   });
 
   it('counts accepted events per type', () => {
-    const { events } = EventsBodySchema.parse({ events: [event(), event(), event({ eventType: 'play', msPlayed: 60_000 }), event({ eventType: 'skip' })] });
+    const { events } = EventsBodySchema.parse({
+      events: [event(), event(), event({ eventType: 'play', msPlayed: 60_000 }), event({ eventType: 'skip' })],
+    });
     expect(summarizeEvents(events)).toEqual({ accepted: 4, counts: { impression: 2, play: 1, skip: 1 } });
   });
 });

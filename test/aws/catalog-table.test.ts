@@ -27,7 +27,10 @@ describe('CatalogTable on dynalite', () => {
   });
 
   it('caps a query at the limit', async () => {
-    expect((await table.queryPublishedAfter('show', '2000-01-01T00:00:00.000Z', { limit: 2 })).map((i) => i.itemId)).toEqual(['show-1', 'show-2']);
+    expect((await table.queryPublishedAfter('show', '2000-01-01T00:00:00.000Z', { limit: 2 })).map((i) => i.itemId)).toEqual([
+      'show-1',
+      'show-2',
+    ]);
   });
 
   it('gets items by id in the order asked, leaving out unknown ids', async () => {
@@ -37,7 +40,11 @@ describe('CatalogTable on dynalite', () => {
   });
 
   it('writes more items than one batch holds', async () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ ...CATALOG[4]!, itemId: `pl-bulk-${String(i).padStart(2, '0')}`, publishedAt: `2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z` }));
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      ...CATALOG[4]!,
+      itemId: `pl-bulk-${String(i).padStart(2, '0')}`,
+      publishedAt: `2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`,
+    }));
     expect(await table.putItems(many)).toBe(60);
     expect(await table.queryPublishedAfter('playlist', '2025-12-31T00:00:00.000Z')).toHaveLength(60);
     expect(await table.getItems(many.map((i) => i.itemId))).toHaveLength(60);

@@ -7,15 +7,40 @@ import { startTestEngines } from './local-engines.ts';
 
 const RAW = 's3://home-shelves-raw/data';
 const run: RunContext = {
-  shelf: 'podcasts', runId: 'run-1', versionId: 'v1', trainingJobName: 'job-1', rawPrefix: RAW,
-  featuresPrefix: 's3://home-shelves-features/run-1', artifactsPrefix: 's3://home-shelves-artifacts/run-1', hyperparameters: {}, alreadyDone: false,
+  shelf: 'podcasts',
+  runId: 'run-1',
+  versionId: 'v1',
+  trainingJobName: 'job-1',
+  rawPrefix: RAW,
+  featuresPrefix: 's3://home-shelves-features/run-1',
+  artifactsPrefix: 's3://home-shelves-artifacts/run-1',
+  hyperparameters: {},
+  alreadyDone: false,
 };
 const plan = { catalogUri: `${RAW}/catalog/`, usersUri: `${RAW}/users/`, cutoff: Date.parse('2026-10-10T00:00:00Z') };
 const partition = { dt: '2026-10-01', uri: `${RAW}/events/dt=2026-10-01/` };
 const config = { rejectLimit: 0.9, now: () => Date.parse('2026-11-01T00:00:00Z') };
 
-const item = (itemId: string) => ({ itemId, type: 'show', title: itemId, categories: ['news'], publisher: 'p', language: 'en', publishedAt: '2026-09-01T00:00:00Z' });
-const event = (itemId: string) => ({ userId: 'u1', itemId, eventType: 'play', msPlayed: 60_000, progress: 0.5, timestamp: '2026-10-01T08:00:00Z', device: 'mobile', country: 'SE', localHour: 8 });
+const item = (itemId: string) => ({
+  itemId,
+  type: 'show',
+  title: itemId,
+  categories: ['news'],
+  publisher: 'p',
+  language: 'en',
+  publishedAt: '2026-09-01T00:00:00Z',
+});
+const event = (itemId: string) => ({
+  userId: 'u1',
+  itemId,
+  eventType: 'play',
+  msPlayed: 60_000,
+  progress: 0.5,
+  timestamp: '2026-10-01T08:00:00Z',
+  device: 'mobile',
+  country: 'SE',
+  localHour: 8,
+});
 const lines = (rows: object[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 describe('buildPartitionFeatures', () => {
@@ -35,6 +60,11 @@ describe('buildPartitionFeatures', () => {
     await putObjectBytes(`${RAW}/catalog/catalog.jsonl`, lines([item('a'), item('b'), item('c')]));
     const after = await buildPartitionFeatures(run, plan, partition, config);
     expect(after.report).toMatchObject({ read: 2, accepted: 2, rejected: 0 });
-    expect(Buffer.from(await getObjectBytes(after.cleanUri)).toString('utf8').trim().split('\n')).toHaveLength(2);
+    expect(
+      Buffer.from(await getObjectBytes(after.cleanUri))
+        .toString('utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(2);
   });
 });

@@ -8,7 +8,11 @@ const AT = '2025-03-01T00:00:00.000Z';
 describe('endpoint transitions', () => {
   it.each([
     ['goes live when nothing is live', emptyEndpoint('podcasts'), { liveVersion: 'v1', canaryVersion: null, canaryWeight: 0 }],
-    ['becomes the canary when a version is live', { ...emptyEndpoint('podcasts'), liveVersion: 'v1', revision: 1 }, { liveVersion: 'v1', canaryVersion: 'v2', canaryWeight: 0.1 }],
+    [
+      'becomes the canary when a version is live',
+      { ...emptyEndpoint('podcasts'), liveVersion: 'v1', revision: 1 },
+      { liveVersion: 'v1', canaryVersion: 'v2', canaryWeight: 0.1 },
+    ],
   ])('a deployed candidate %s', (_title, current, expected) => {
     const version = current.liveVersion === null ? 'v1' : 'v2';
     expect(applyDeploy(current, version, 0.1)).toMatchObject(expected);

@@ -43,7 +43,12 @@ describe('model versions', () => {
 
   it('updates a status with its reason', async () => {
     const updated = await registry.updateVersionStatus('podcasts', FIRST.versionId, 'live', 'first deploy', '2025-03-03T00:00:00.000Z');
-    expect(updated).toMatchObject({ status: 'live', statusReason: 'first deploy', updatedAt: '2025-03-03T00:00:00.000Z', metrics: FIRST.metrics });
+    expect(updated).toMatchObject({
+      status: 'live',
+      statusReason: 'first deploy',
+      updatedAt: '2025-03-03T00:00:00.000Z',
+      metrics: FIRST.metrics,
+    });
     expect((await registry.getVersion('podcasts', FIRST.versionId))?.status).toBe('live');
   });
 
@@ -89,21 +94,48 @@ describe('runs', () => {
   });
 
   it('lists runs of a shelf by id', async () => {
-    expect((await registry.listRuns('shortcuts')).map((r) => r.runId)).toEqual(['run-a', 'run-deployed', 'run-early', 'run-rejected', 'run-retry']);
+    expect((await registry.listRuns('shortcuts')).map((r) => r.runId)).toEqual([
+      'run-a',
+      'run-deployed',
+      'run-early',
+      'run-rejected',
+      'run-retry',
+    ]);
   });
 });
 
 describe('endpoint events', () => {
   it('lists events oldest first, keeping the order of events at the same instant', async () => {
-    await registry.appendEvent('playlists', { action: 'deploy', version: 'v1', reason: 'no live model yet', at: '2025-03-01T00:00:00.000Z', revision: 1 });
+    await registry.appendEvent('playlists', {
+      action: 'deploy',
+      version: 'v1',
+      reason: 'no live model yet',
+      at: '2025-03-01T00:00:00.000Z',
+      revision: 1,
+    });
     await registry.appendEvent('playlists', { action: 'canary', version: 'v2', reason: 'passed gate', at: '2025-03-02T00:00:00.000Z' });
-    await registry.appendEvent('playlists', { action: 'rollback-canary', version: 'v2', reason: 'guardrail: skip rate +4%', at: '2025-03-02T00:00:00.000Z' });
+    await registry.appendEvent('playlists', {
+      action: 'rollback-canary',
+      version: 'v2',
+      reason: 'guardrail: skip rate +4%',
+      at: '2025-03-02T00:00:00.000Z',
+    });
     const events = await registry.listEvents('playlists');
     expect(events.map((e) => e.action)).toEqual(['deploy', 'canary', 'rollback-canary']);
-    expect(events[0]).toEqual({ shelf: 'playlists', action: 'deploy', version: 'v1', reason: 'no live model yet', at: '2025-03-01T00:00:00.000Z', revision: 1 });
+    expect(events[0]).toEqual({
+      shelf: 'playlists',
+      action: 'deploy',
+      version: 'v1',
+      reason: 'no live model yet',
+      at: '2025-03-01T00:00:00.000Z',
+      revision: 1,
+    });
   });
 
   it('lists events since a time', async () => {
-    expect((await registry.listEvents('playlists', { since: '2025-03-02T00:00:00.000Z' })).map((e) => e.action)).toEqual(['canary', 'rollback-canary']);
+    expect((await registry.listEvents('playlists', { since: '2025-03-02T00:00:00.000Z' })).map((e) => e.action)).toEqual([
+      'canary',
+      'rollback-canary',
+    ]);
   });
 });

@@ -41,7 +41,10 @@ describe('prefix transfer on s3rver', () => {
   });
 
   it('lists the keys under a prefix', async () => {
-    expect(await listKeys('s3://home-shelves-features/run-1/train/')).toEqual(['run-1/train/nested/part-1.json', 'run-1/train/part-0.json']);
+    expect(await listKeys('s3://home-shelves-features/run-1/train/')).toEqual([
+      'run-1/train/nested/part-1.json',
+      'run-1/train/part-0.json',
+    ]);
   });
 
   it('downloads a prefix keeping the paths below it', async () => {
@@ -51,6 +54,8 @@ describe('prefix transfer on s3rver', () => {
   });
 
   it('downloads a single object by its base name', async () => {
-    expect(await downloadPrefix('s3://home-shelves-features/run-1/eval/part-0.json', join(dir, 'one'))).toEqual([join(dir, 'one', 'part-0.json')]);
+    expect(await downloadPrefix('s3://home-shelves-features/run-1/eval/part-0.json', join(dir, 'one'))).toEqual([
+      join(dir, 'one', 'part-0.json'),
+    ]);
   });
 });

@@ -57,7 +57,10 @@ describe('parseFeaturesCsv', () => {
 
   it('reads an explicit value column and sums nothing', () => {
     const { rows } = parseFeaturesCsv('user_id,feature,value\nu,a,0.5\nu,b,2\n', 'f.csv', 'user');
-    expect(rows.get('u')).toEqual([['a', 0.5], ['b', 2]]);
+    expect(rows.get('u')).toEqual([
+      ['a', 0.5],
+      ['b', 2],
+    ]);
   });
 
   it.each([

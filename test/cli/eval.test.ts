@@ -6,7 +6,16 @@ function shelves(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/shelves.mjs', 'eval', ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const twoRuns = ['--truth', `${F}/truth.jsonl`, '--predictions', `model=${F}/model.jsonl`, '--predictions', `pop=${F}/pop.jsonl`, '--k', '2'];
+const twoRuns = [
+  '--truth',
+  `${F}/truth.jsonl`,
+  '--predictions',
+  `model=${F}/model.jsonl`,
+  '--predictions',
+  `pop=${F}/pop.jsonl`,
+  '--k',
+  '2',
+];
 
 describe('shelves eval', () => {
   it('prints exactly one JSON object: k, runs with metrics and intervals, paired comparisons (hand-checked NDCG)', () => {

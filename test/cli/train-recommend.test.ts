@@ -28,7 +28,10 @@ async function shelves(...args: string[]): Promise<Run> {
 }
 
 function jsonl(file: string): { userId: string; items: string[] }[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { userId: string; items: string[] });
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { userId: string; items: string[] });
 }
 
 const group = (id: string): string => (id.startsWith('r') ? 'rock' : 'jazz');
@@ -37,9 +40,23 @@ const userGroup = (id: string): string => (Number(id.slice(1)) % 2 === 1 ? 'rock
 let trained: Run;
 beforeAll(async () => {
   trained = await shelves(
-    'train', '--interactions', join(FIX, 'interactions.csv'), '--algo', 'hybrid-warp', '--out', model,
-    '--item-features', join(FIX, 'item-features.csv'), '--user-features', join(FIX, 'user-features.csv'),
-    '--seed', '5', '--epochs', '30', '--dim', '8',
+    'train',
+    '--interactions',
+    join(FIX, 'interactions.csv'),
+    '--algo',
+    'hybrid-warp',
+    '--out',
+    model,
+    '--item-features',
+    join(FIX, 'item-features.csv'),
+    '--user-features',
+    join(FIX, 'user-features.csv'),
+    '--seed',
+    '5',
+    '--epochs',
+    '30',
+    '--dim',
+    '8',
   );
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -57,7 +74,17 @@ describe('shelves train', () => {
   });
 
   it('rejects an identity dropout outside 0..0.9 with a one-line message', async () => {
-    const run = await shelves('train', '--interactions', join(FIX, 'interactions.csv'), '--algo', 'hybrid-warp', '--out', join(work, 'never'), '--identity-dropout', '2');
+    const run = await shelves(
+      'train',
+      '--interactions',
+      join(FIX, 'interactions.csv'),
+      '--algo',
+      'hybrid-warp',
+      '--out',
+      join(work, 'never'),
+      '--identity-dropout',
+      '2',
+    );
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/--identity-dropout.*expected a number from 0 to 0.9, got "2"/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -76,7 +103,17 @@ describe('shelves train', () => {
   });
 
   it('rejects a features file that names no id of the interactions', async () => {
-    const run = await shelves('train', '--interactions', join(FIX, 'interactions.csv'), '--algo', 'hybrid-bpr', '--out', join(work, 'never'), '--item-features', join(FIX, 'item-features-unknown-ids.csv'));
+    const run = await shelves(
+      'train',
+      '--interactions',
+      join(FIX, 'interactions.csv'),
+      '--algo',
+      'hybrid-bpr',
+      '--out',
+      join(work, 'never'),
+      '--item-features',
+      join(FIX, 'item-features-unknown-ids.csv'),
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/item-features-unknown-ids.csv, field "item_id": no item_id of this file appears in the interactions file/);
   });
@@ -85,7 +122,18 @@ describe('shelves train', () => {
 describe('shelves recommend', () => {
   it('recommends every training user their group, without seen items, new candidates included', async () => {
     const out = join(work, 'all.jsonl');
-    const run = await shelves('recommend', '--model', model, '--k', '3', '--exclude-seen', '--candidates', join(FIX, 'candidates.txt'), '--out', out);
+    const run = await shelves(
+      'recommend',
+      '--model',
+      model,
+      '--k',
+      '3',
+      '--exclude-seen',
+      '--candidates',
+      join(FIX, 'candidates.txt'),
+      '--out',
+      out,
+    );
     expect(run.stderr).toMatch(/wrote recommendations for 40 users/);
     const rows = jsonl(out);
     expect(rows).toHaveLength(40);
@@ -117,7 +165,19 @@ describe('shelves recommend', () => {
 
   it('ranks items published after training from --item-features', async () => {
     const out = join(work, 'late.jsonl');
-    const run = await shelves('recommend', '--model', model, '--k', '20', '--users', join(FIX, 'users.txt'), '--item-features', join(FIX, 'new-items.csv'), '--out', out);
+    const run = await shelves(
+      'recommend',
+      '--model',
+      model,
+      '--k',
+      '20',
+      '--users',
+      join(FIX, 'users.txt'),
+      '--item-features',
+      join(FIX, 'new-items.csv'),
+      '--out',
+      out,
+    );
     expect(run.stderr).toMatch(/indexed item features: 4 items scored from features/);
     const [rock, jazz] = jsonl(out);
     expect(rock?.items.indexOf('late-rock')).toBeLessThan(rock?.items.indexOf('late-jazz') ?? -1);

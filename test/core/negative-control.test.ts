@@ -3,11 +3,13 @@ import { shuffleInteractions } from '../../lib/core/negative-control.ts';
 import type { Interaction, TrainingData } from '../../lib/core/models/recommender.ts';
 
 const interactions: Interaction[] = [];
-for (let u = 0; u < 50; u++) for (let n = 0; n <= u % 5; n++) interactions.push({ userId: `u${u}`, itemId: n === 0 ? 'hit' : `i${(u * 7 + n) % 40}`, ts: n, weight: 1 });
+for (let u = 0; u < 50; u++)
+  for (let n = 0; n <= u % 5; n++)
+    interactions.push({ userId: `u${u}`, itemId: n === 0 ? 'hit' : `i${(u * 7 + n) % 40}`, ts: n, weight: 1 });
 const data: TrainingData = { interactions, cutoff: 100, snapshot: 's', transformVersion: 't' };
 
 describe('shuffleInteractions', () => {
-  it('keeps every user\'s activity and draws items from those that occur, deterministically', () => {
+  it("keeps every user's activity and draws items from those that occur, deterministically", () => {
     const a = shuffleInteractions(data, 3);
     expect(a.interactions.map((i) => i.userId)).toEqual(interactions.map((i) => i.userId));
     const known = new Set(interactions.map((i) => i.itemId));

@@ -5,14 +5,23 @@ import { DEFAULT_APP_CONFIG, parseAppConfig } from '../../lib/infra/app-config.t
 describe('parseAppConfig', () => {
   it('fills every field with its default', () => {
     expect(parseAppConfig({})).toEqual(DEFAULT_APP_CONFIG);
-    expect(DEFAULT_APP_CONFIG).toMatchObject({ stackName: 'HomeShelves', canaryWeight: 0.2, trainingInstanceType: 'ml.m5.large', mapMaxConcurrency: 10, bundling: true });
+    expect(DEFAULT_APP_CONFIG).toMatchObject({
+      stackName: 'HomeShelves',
+      canaryWeight: 0.2,
+      trainingInstanceType: 'ml.m5.large',
+      mapMaxConcurrency: 10,
+      bundling: true,
+    });
   });
 
   it.each([
     [{ canaryWeight: '0.05' }, { canaryWeight: 0.05 }],
     [{ bundling: 'false' }, { bundling: false }],
     [{ mapMaxConcurrency: '4' }, { mapMaxConcurrency: 4 }],
-    [{ account: '123456789012', region: 'eu-west-1' }, { account: '123456789012', region: 'eu-west-1' }],
+    [
+      { account: '123456789012', region: 'eu-west-1' },
+      { account: '123456789012', region: 'eu-west-1' },
+    ],
   ])('reads context strings %j as typed values', (raw, expected) => {
     expect(parseAppConfig(raw)).toMatchObject(expected);
   });

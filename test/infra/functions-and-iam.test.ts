@@ -12,27 +12,47 @@ const envOf = (id: string) => (fnProps(id).Environment as { Variables: Record<st
 const statementsOf = (id: string) => statementsOfRole(stack.json.Resources, roleOfFunction(stack.json.Resources, id));
 
 describe('Lambda functions', () => {
-  it.each(Object.values(FUNCTIONS).map((f) => [f.id, f] as const))('%s runs on nodejs22.x arm64 with the memory, timeout, tracing and log group of its spec', (id, spec) => {
-    expect(stack.json.Resources[id]?.Type).toBe('AWS::Lambda::Function');
-    expect(fnProps(id)).toMatchObject({
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      MemorySize: spec.memoryMb,
-      Timeout: spec.timeoutSeconds,
-      Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
-      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${id}LogGroup`)) } },
-    });
-  });
+  it.each(Object.values(FUNCTIONS).map((f) => [f.id, f] as const))(
+    '%s runs on nodejs22.x arm64 with the memory, timeout, tracing and log group of its spec',
+    (id, spec) => {
+      expect(stack.json.Resources[id]?.Type).toBe('AWS::Lambda::Function');
+      expect(fnProps(id)).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${id}LogGroup`)) } },
+      });
+    },
+  );
 
   it('leaves no Lambda outside FUNCTIONS', () => {
-    const lambdas = Object.entries(stack.json.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
-    expect(lambdas.sort()).toEqual(Object.values(FUNCTIONS).map((f) => f.id).sort());
+    const lambdas = Object.entries(stack.json.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id]) => id);
+    expect(lambdas.sort()).toEqual(
+      Object.values(FUNCTIONS)
+        .map((f) => f.id)
+        .sort(),
+    );
   });
 
   it.each([
-    [FUNCTIONS.serve.id, { ENDPOINTS_TABLE: 'EndpointsTable', REGISTRY_TABLE: 'RegistryTable', CATALOG_TABLE: 'CatalogTable', ARTIFACTS_BUCKET: 'ArtifactsBucket' }],
-    [FUNCTIONS.beginRun.id, { REGISTRY_TABLE: 'RegistryTable', RAW_BUCKET: 'RawBucket', FEATURES_BUCKET: 'FeaturesBucket', ARTIFACTS_BUCKET: 'ArtifactsBucket' }],
+    [
+      FUNCTIONS.serve.id,
+      {
+        ENDPOINTS_TABLE: 'EndpointsTable',
+        REGISTRY_TABLE: 'RegistryTable',
+        CATALOG_TABLE: 'CatalogTable',
+        ARTIFACTS_BUCKET: 'ArtifactsBucket',
+      },
+    ],
+    [
+      FUNCTIONS.beginRun.id,
+      { REGISTRY_TABLE: 'RegistryTable', RAW_BUCKET: 'RawBucket', FEATURES_BUCKET: 'FeaturesBucket', ARTIFACTS_BUCKET: 'ArtifactsBucket' },
+    ],
     [FUNCTIONS.deploy.id, { REGISTRY_TABLE: 'RegistryTable', ENDPOINTS_TABLE: 'EndpointsTable' }],
     [FUNCTIONS.ingestEvents.id, { RAW_BUCKET: 'RawBucket' }],
   ])('%s learns the physical names of its resources through their environment variables', (id, expected) => {
@@ -61,12 +81,22 @@ describe('grants', () => {
 
   it('let IngestEvents put objects under feedback/ of the raw bucket and nothing else in S3', () => {
     const s3 = statementsOf(FUNCTIONS.ingestEvents.id).filter((s) => s.Action.some((a) => a.startsWith('s3:')));
-    expect(s3).toEqual([{ logicalId: expect.any(String), Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RawBucket', 'Arn'] }, '/feedback/*']] }] }]);
+    expect(s3).toEqual([
+      {
+        logicalId: expect.any(String),
+        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RawBucket', 'Arn'] }, '/feedback/*']] }],
+      },
+    ]);
   });
 
   it('let Deploy write the endpoints and registry tables', () => {
-    const writes = statementsOf(FUNCTIONS.deploy.id).filter((s) => s.Action.includes('dynamodb:UpdateItem')).flatMap((s) => s.Resource);
-    expect(writes).toEqual(expect.arrayContaining([{ 'Fn::GetAtt': ['EndpointsTable', 'Arn'] }, { 'Fn::GetAtt': ['RegistryTable', 'Arn'] }]));
+    const writes = statementsOf(FUNCTIONS.deploy.id)
+      .filter((s) => s.Action.includes('dynamodb:UpdateItem'))
+      .flatMap((s) => s.Resource);
+    expect(writes).toEqual(
+      expect.arrayContaining([{ 'Fn::GetAtt': ['EndpointsTable', 'Arn'] }, { 'Fn::GetAtt': ['RegistryTable', 'Arn'] }]),
+    );
   });
 
   it('let each function write only to its own log group', () => {
@@ -77,6 +107,7 @@ describe('grants', () => {
   });
 
   it('attach no managed policies to function roles', () => {
-    for (const { id } of Object.values(FUNCTIONS)) expect(stack.json.Resources[roleOfFunction(stack.json.Resources, id)]?.Properties?.ManagedPolicyArns).toBeUndefined();
+    for (const { id } of Object.values(FUNCTIONS))
+      expect(stack.json.Resources[roleOfFunction(stack.json.Resources, id)]?.Properties?.ManagedPolicyArns).toBeUndefined();
   });
 });

@@ -8,7 +8,9 @@ function nagFindings(mutate: (stack: ReturnType<typeof buildApp>['stack']) => vo
   const { app, stack } = buildApp({ bundling: false });
   mutate(stack);
   app.synth();
-  return new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => ({ rule: v.ruleName, severity: v.severity, at: v.violatingResources.map((r) => r.constructPath) }));
+  return new AwsSolutionsChecks(app)
+    .validateScope(app)
+    .violations.map((v) => ({ rule: v.ruleName, severity: v.severity, at: v.violatingResources.map((r) => r.constructPath) }));
 }
 
 describe('cdk-nag AwsSolutions', () => {
@@ -18,8 +20,16 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('still catches a wildcard resource nobody acknowledged', () => {
     const findings = nagFindings((stack) => {
-      stack.functions.serve.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::someone-elses-bucket/*'] }));
+      stack.functions.serve.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::someone-elses-bucket/*'] }),
+      );
     });
-    expect(findings).toEqual([{ rule: 'AwsSolutions-IAM5[Resource::arn:aws:s3:::someone-elses-bucket/*]', severity: 'error', at: [expect.stringContaining('ServeFunction/Role')] }]);
+    expect(findings).toEqual([
+      {
+        rule: 'AwsSolutions-IAM5[Resource::arn:aws:s3:::someone-elses-bucket/*]',
+        severity: 'error',
+        at: [expect.stringContaining('ServeFunction/Role')],
+      },
+    ]);
   });
 });

@@ -53,18 +53,36 @@ describe('the rendered state graph', () => {
   it.each(LAMBDA_TASKS)('%s retries Lambda service errors and transient errors with backoff', (name) => {
     const retry = states[name]?.Retry ?? [];
     expect(retry).toHaveLength(1);
-    expect(retry[0]?.ErrorEquals).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, ...TRANSIENT_ERRORS, 'Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.SdkClientException']));
-    expect(retry[0]).toMatchObject({ IntervalSeconds: expect.any(Number), MaxAttempts: expect.any(Number), BackoffRate: expect.any(Number) });
+    expect(retry[0]?.ErrorEquals).toEqual(
+      expect.arrayContaining([
+        ...LAMBDA_SERVICE_ERRORS,
+        ...TRANSIENT_ERRORS,
+        'Lambda.TooManyRequestsException',
+        'Lambda.ServiceException',
+        'Lambda.SdkClientException',
+      ]),
+    );
+    expect(retry[0]).toMatchObject({
+      IntervalSeconds: expect.any(Number),
+      MaxAttempts: expect.any(Number),
+      BackoffRate: expect.any(Number),
+    });
     expect(retry[0]!.MaxAttempts).toBeGreaterThan(1);
     expect(retry[0]!.BackoffRate).toBeGreaterThan(1);
   });
 
-  it.each([STATES.beginRun, STATES.planFeatures, STATES.buildFeatures, STATES.validateData, STATES.trainAll, STATES.evaluate, STATES.deploy, STATES.recordRejection])(
-    '%s catches every error into RecordFailure at $.error',
-    (name) => {
-      expect(states[name]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATES.recordFailure }]);
-    },
-  );
+  it.each([
+    STATES.beginRun,
+    STATES.planFeatures,
+    STATES.buildFeatures,
+    STATES.validateData,
+    STATES.trainAll,
+    STATES.evaluate,
+    STATES.deploy,
+    STATES.recordRejection,
+  ])('%s catches every error into RecordFailure at $.error', (name) => {
+    expect(states[name]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATES.recordFailure }]);
+  });
 
   it('ends a failed run in RunFailed with the original error and cause', () => {
     expect(states[STATES.recordFailure]?.Next).toBe(STATES.runFailed);
@@ -74,7 +92,10 @@ describe('the rendered state graph', () => {
 
   it('skips to Done when BeginRun reports the run already done', () => {
     expect(states[STATES.beginRun]?.Next).toBe(STATES.alreadyDone);
-    expect(states[STATES.alreadyDone]).toMatchObject({ Choices: [{ Variable: '$.run.alreadyDone', BooleanEquals: true, Next: STATES.done }], Default: STATES.planFeatures });
+    expect(states[STATES.alreadyDone]).toMatchObject({
+      Choices: [{ Variable: '$.run.alreadyDone', BooleanEquals: true, Next: STATES.done }],
+      Default: STATES.planFeatures,
+    });
   });
 
   it('maps BuildPartitionFeatures over the planned partitions with the run, the plan without partitions and the partition', () => {
@@ -84,7 +105,11 @@ describe('the rendered state graph', () => {
       MaxConcurrency: 7,
       ResultPath: '$.partitions',
       Next: STATES.validateData,
-      ItemSelector: { 'run.$': '$.run', plan: { 'catalogUri.$': '$.plan.catalogUri', 'usersUri.$': '$.plan.usersUri', 'cutoff.$': '$.plan.cutoff' }, 'partition.$': '$$.Map.Item.Value' },
+      ItemSelector: {
+        'run.$': '$.run',
+        plan: { 'catalogUri.$': '$.plan.catalogUri', 'usersUri.$': '$.plan.usersUri', 'cutoff.$': '$.plan.cutoff' },
+        'partition.$': '$$.Map.Item.Value',
+      },
     });
     expect(map?.ItemProcessor?.StartAt).toBe(STATES.buildPartitionFeatures);
   });
@@ -96,7 +121,7 @@ describe('the rendered state graph', () => {
     expect(trainAll?.Next).toBe(STATES.evaluate);
   });
 
-  it('runs the training job synchronously with the run\'s name, hyperparameters, train channel and configured resources', () => {
+  it("runs the training job synchronously with the run's name, hyperparameters, train channel and configured resources", () => {
     const train = states[STATES.train];
     expect(train?.Resource).toBe('arn:aws:states:::sagemaker:createTrainingJob.sync');
     expect(train?.Parameters).toMatchObject({
@@ -109,13 +134,24 @@ describe('the rendered state graph', () => {
       ResourceConfig: { InstanceCount: 1, InstanceType: 'ml.c5.xlarge', VolumeSizeInGB: 20 },
       StoppingCondition: { MaxRuntimeInSeconds: 90 * 60 },
     });
-    expect(train?.ResultSelector).toEqual({ 'TrainingJobName.$': '$.TrainingJobName', 'TrainingJobStatus.$': '$.TrainingJobStatus', 'ModelArtifacts.$': '$.ModelArtifacts' });
-    expect(train?.Retry?.[0]).toMatchObject({ ErrorEquals: expect.arrayContaining(['SageMaker.AmazonSageMakerException']), MaxAttempts: expect.any(Number), BackoffRate: 2 });
+    expect(train?.ResultSelector).toEqual({
+      'TrainingJobName.$': '$.TrainingJobName',
+      'TrainingJobStatus.$': '$.TrainingJobStatus',
+      'ModelArtifacts.$': '$.ModelArtifacts',
+    });
+    expect(train?.Retry?.[0]).toMatchObject({
+      ErrorEquals: expect.arrayContaining(['SageMaker.AmazonSageMakerException']),
+      MaxAttempts: expect.any(Number),
+      BackoffRate: 2,
+    });
   });
 
   it('gates on the evaluation decision: Deploy when it passes, RecordRejection otherwise, both then Done', () => {
     expect(states[STATES.evaluate]?.Next).toBe(STATES.gate);
-    expect(states[STATES.gate]).toMatchObject({ Choices: [{ Variable: '$.evaluation.decision.pass', BooleanEquals: true, Next: STATES.deploy }], Default: STATES.recordRejection });
+    expect(states[STATES.gate]).toMatchObject({
+      Choices: [{ Variable: '$.evaluation.decision.pass', BooleanEquals: true, Next: STATES.deploy }],
+      Default: STATES.recordRejection,
+    });
     expect(states[STATES.deploy]?.Next).toBe(STATES.done);
     expect(states[STATES.recordRejection]?.Next).toBe(STATES.done);
   });
@@ -124,12 +160,16 @@ describe('the rendered state graph', () => {
 describe('the state machine resource', () => {
   it('has the logical id of STATE_MACHINE, logs everything and traces', () => {
     const props = stack.json.Resources[STATE_MACHINE.id]?.Properties;
-    expect(props).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true } });
+    expect(props).toMatchObject({
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
   });
 
   it('resolves through the local runner to local function ARNs named by FUNCTIONS ids', () => {
     const local = allStates(definitionFromTemplate(stack.template.toJSON() as CfnTemplate) as never);
-    for (const [name, functionId] of LAMBDA_TASKS) expect(local[name]?.Resource).toMatch(new RegExp(`^arn:aws:lambda:[^:]+:\\d+:function:${functionId}$`));
+    for (const [name, functionId] of LAMBDA_TASKS)
+      expect(local[name]?.Resource).toMatch(new RegExp(`^arn:aws:lambda:[^:]+:\\d+:function:${functionId}$`));
   });
 
   it('may invoke exactly the pipeline functions', () => {
@@ -144,7 +184,13 @@ describe('the state machine resource', () => {
   it('may manage only training jobs named with the pipeline prefix', () => {
     const role = (stack.json.Resources[STATE_MACHINE.id]?.Properties?.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const sagemaker = statementsOfRole(stack.json.Resources, role).filter((s) => s.Action.some((a) => a.startsWith('sagemaker:')));
-    expect(sagemaker.flatMap((s) => s.Action).sort()).toEqual(['sagemaker:AddTags', 'sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:ListTags', 'sagemaker:StopTrainingJob']);
+    expect(sagemaker.flatMap((s) => s.Action).sort()).toEqual([
+      'sagemaker:AddTags',
+      'sagemaker:CreateTrainingJob',
+      'sagemaker:DescribeTrainingJob',
+      'sagemaker:ListTags',
+      'sagemaker:StopTrainingJob',
+    ]);
     expect(JSON.stringify(sagemaker.flatMap((s) => s.Resource))).toContain(`:training-job/${TRAINING_JOB_PREFIX}*`);
     expect(sagemaker.flatMap((s) => s.Resource)).not.toContain('*');
   });
@@ -157,15 +203,29 @@ describe('the state machine resource', () => {
 describe('the SageMaker execution role', () => {
   it('reads the runs/ prefix of the features bucket, writes the runs/ prefix of the artifacts bucket, pulls the image and writes logs', () => {
     const roleId = Object.keys(stack.json.Resources).find((id) => /^TrainingRole[0-9A-F]{8}$/.test(id))!;
-    const statements = statementsOfRole(stack.json.Resources, roleId).map((s) => ({ actions: s.Action.sort().join(','), resource: JSON.stringify(s.Resource) }));
+    const statements = statementsOfRole(stack.json.Resources, roleId).map((s) => ({
+      actions: s.Action.sort().join(','),
+      resource: JSON.stringify(s.Resource),
+    }));
     expect(statements).toEqual(
       expect.arrayContaining([
         { actions: 's3:GetObject', resource: expect.stringMatching(/FeaturesBucket.*\/runs\/\*/) },
         { actions: 's3:AbortMultipartUpload,s3:PutObject', resource: expect.stringMatching(/ArtifactsBucket.*\/runs\/\*/) },
-        { actions: 'ecr:BatchCheckLayerAvailability,ecr:BatchGetImage,ecr:GetDownloadUrlForLayer', resource: expect.stringContaining('container-assets') },
-        { actions: 'logs:CreateLogStream,logs:PutLogEvents', resource: expect.stringContaining('/aws/sagemaker/TrainingJobs:log-stream:*') },
+        {
+          actions: 'ecr:BatchCheckLayerAvailability,ecr:BatchGetImage,ecr:GetDownloadUrlForLayer',
+          resource: expect.stringContaining('container-assets'),
+        },
+        {
+          actions: 'logs:CreateLogStream,logs:PutLogEvents',
+          resource: expect.stringContaining('/aws/sagemaker/TrainingJobs:log-stream:*'),
+        },
       ]),
     );
-    expect(statements.filter((s) => s.actions.includes('s3:')).map((s) => s.resource).join()).not.toMatch(/RawBucket/);
+    expect(
+      statements
+        .filter((s) => s.actions.includes('s3:'))
+        .map((s) => s.resource)
+        .join(),
+    ).not.toMatch(/RawBucket/);
   });
 });

@@ -16,7 +16,10 @@ describe('retraining schedules', () => {
   it.each(SHELVES.map((s) => [s]))('%s starts the state machine on its configured schedule with a unique run id', (shelf) => {
     const rule = resourcesOfType('AWS::Events::Rule').find(([, r]) => r.Properties?.ScheduleExpression === SCHEDULES[shelf]);
     expect(rule).toBeDefined();
-    const [target] = rule![1].Properties?.Targets as { Arn: unknown; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[];
+    const [target] = rule![1].Properties?.Targets as {
+      Arn: unknown;
+      InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string };
+    }[];
     expect(target?.Arn).toEqual({ Ref: STATE_MACHINE.id });
     expect(target?.InputTransformer.InputPathsMap).toEqual({ id: '$.id' });
     // What the state machine receives when EventBridge substitutes a real event id (a UUID).
@@ -59,7 +62,10 @@ describe('the HTTP API', () => {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 80 },
-      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ServingAccessLogs'), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ServingAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+      },
     });
   });
 });
@@ -69,7 +75,10 @@ describe('the request log stream', () => {
     stack.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamType: 'DirectPut',
       DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
-      ExtendedS3DestinationConfiguration: Match.objectLike({ BucketARN: { 'Fn::GetAtt': ['RawBucket', 'Arn'] }, Prefix: 'requests/dt=!{timestamp:yyyy-MM-dd}/' }),
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: { 'Fn::GetAtt': ['RawBucket', 'Arn'] },
+        Prefix: 'requests/dt=!{timestamp:yyyy-MM-dd}/',
+      }),
     });
   });
 
@@ -77,7 +86,15 @@ describe('the request log stream', () => {
     const serveRole = (stack.json.Resources[FUNCTIONS.serve.id]?.Properties?.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     stack.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: serveRole }],
-      PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RequestLogsDeliveryStream'), 'Arn'] } }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RequestLogsDeliveryStream'), 'Arn'] },
+          },
+        ]),
+      },
     });
   });
 });

@@ -6,35 +6,53 @@ import type { AppConfig } from '../../lib/infra/app-config.ts';
 export function synthStack(config: Partial<AppConfig> = {}) {
   const { app, stack } = buildApp({ bundling: false, config });
   const template = Template.fromStack(stack);
-  return { app, stack, template, json: template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> } };
+  return {
+    app,
+    stack,
+    template,
+    json: template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> },
+  };
 }
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The IAM policy statements of every AWS::IAM::Policy and inline role policy in the template. */
-export function policyStatements(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>): { logicalId: string; Action: string[]; Resource: Json[]; Condition?: Json }[] {
+export function policyStatements(
+  resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>,
+): { logicalId: string; Action: string[]; Resource: Json[]; Condition?: Json }[] {
   const found: { logicalId: string; Action: string[]; Resource: Json[]; Condition?: Json }[] = [];
   const add = (logicalId: string, doc: unknown) => {
-    for (const s of ((doc as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? [])) {
+    for (const s of (doc as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? []) {
       const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v === undefined ? [] : [v as T]);
-      found.push({ logicalId, Action: list<string>(s.Action), Resource: list<Json>(s.Resource), ...(s.Condition !== undefined ? { Condition: s.Condition as Json } : {}) });
+      found.push({
+        logicalId,
+        Action: list<string>(s.Action),
+        Resource: list<Json>(s.Resource),
+        ...(s.Condition !== undefined ? { Condition: s.Condition as Json } : {}),
+      });
     }
   };
   for (const [logicalId, r] of Object.entries(resources)) {
     if (r.Type === 'AWS::IAM::Policy') add(logicalId, r.Properties?.PolicyDocument);
-    if (r.Type === 'AWS::IAM::Role') for (const p of (r.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []) add(logicalId, p.PolicyDocument);
+    if (r.Type === 'AWS::IAM::Role')
+      for (const p of (r.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []) add(logicalId, p.PolicyDocument);
   }
   return found;
 }
 
 /** Policy statements attached (through a DefaultPolicy or a Policy's Roles) to the role `roleLogicalId`. */
 export function statementsOfRole(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>, roleLogicalId: string) {
-  const policies = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleLogicalId }]));
+  const policies = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleLogicalId }]),
+  );
   return policyStatements(Object.fromEntries(policies));
 }
 
 /** Logical id of the execution role of a Lambda by its logical id. */
-export function roleOfFunction(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>, functionLogicalId: string): string {
+export function roleOfFunction(
+  resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>,
+  functionLogicalId: string,
+): string {
   const role = resources[functionLogicalId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
   if (role === undefined) throw new Error(`no role on ${functionLogicalId}`);
   return role['Fn::GetAtt'][0];
@@ -44,7 +62,10 @@ export function roleOfFunction(resources: Record<string, { Type: string; Propert
  * The state machine definition with its tokens rendered readably: `Fn::GetAtt [X, Arn]` -> `<X.Arn>`,
  * `Ref AWS::Partition` -> `aws`, other refs -> `<X>`. Independent of the local runner's resolver.
  */
-export function renderDefinition(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>, logicalId: string): StateMachineDefinition {
+export function renderDefinition(
+  resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>,
+  logicalId: string,
+): StateMachineDefinition {
   const text = renderToken(resources[logicalId]?.Properties?.DefinitionString);
   return JSON.parse(text) as StateMachineDefinition;
 }

@@ -15,7 +15,12 @@ describe('buckets', () => {
     expect(bucket?.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^StorageAccessLogsBucket/) }, LogFilePrefix: `${id}/` },
     });
   });
@@ -28,26 +33,53 @@ describe('buckets', () => {
   it.each(BUCKETS.map((b) => [b.id]))('%s denies requests without TLS', (id) => {
     stack.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: id },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
   it('keeps data buckets and tables when the stack is deleted', () => {
-    for (const { id } of [...BUCKETS, ...TABLES]) expect(stack.template.toJSON().Resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    for (const { id } of [...BUCKETS, ...TABLES])
+      expect(stack.template.toJSON().Resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
 
 describe('tables', () => {
   it.each(TABLES.map((t) => [t.id, t] as const))('%s has the key schema and indexes of resources.ts', (id, spec) => {
-    const keySchema = [{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }, ...('sortKey' in spec ? [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' }] : [])];
+    const keySchema = [
+      { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
+      ...('sortKey' in spec ? [{ AttributeName: spec.sortKey.name, KeyType: 'RANGE' }] : []),
+    ];
     const indexes = 'globalIndexes' in spec ? spec.globalIndexes : [];
     const props = stack.json.Resources[id]?.Properties ?? {};
     expect(props.KeySchema).toEqual(keySchema);
-    expect((props.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[] | undefined)?.map((g) => [g.IndexName, g.KeySchema]) ?? []).toEqual(
-      indexes.map((g) => [g.indexName, [{ AttributeName: g.partitionKey.name, KeyType: 'HASH' }, ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' }] : [])]]),
+    expect(
+      (props.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[] | undefined)?.map((g) => [g.IndexName, g.KeySchema]) ??
+        [],
+    ).toEqual(
+      indexes.map((g) => [
+        g.indexName,
+        [
+          { AttributeName: g.partitionKey.name, KeyType: 'HASH' },
+          ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' }] : []),
+        ],
+      ]),
     );
-    const attributes = new Map([spec.partitionKey, ...('sortKey' in spec ? [spec.sortKey] : []), ...indexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])])].map((k) => [k.name, k.type]));
-    expect(new Map((props.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map((a) => [a.AttributeName, a.AttributeType]))).toEqual(attributes);
+    const attributes = new Map(
+      [
+        spec.partitionKey,
+        ...('sortKey' in spec ? [spec.sortKey] : []),
+        ...indexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])]),
+      ].map((k) => [k.name, k.type]),
+    );
+    expect(
+      new Map(
+        (props.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map((a) => [a.AttributeName, a.AttributeType]),
+      ),
+    ).toEqual(attributes);
   });
 
   it.each(TABLES.map((t) => [t.id]))('%s is on demand, with point-in-time recovery and encryption', (id) => {

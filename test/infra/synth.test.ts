@@ -17,9 +17,12 @@ describe('synthesizeTemplates', () => {
     expect(definition['Fn::Join'][1]).toContainEqual({ 'Fn::GetAtt': [FUNCTIONS.beginRun.id, 'Arn'] });
   });
 
-  it.each(Object.entries(FUNCTIONS).map(([key, spec]) => [spec.id, key]))('maps the logical id %s back to FUNCTIONS.%s', (logicalId, key) => {
-    expect(functionKeyOfLogicalId(logicalId)).toBe(key);
-  });
+  it.each(Object.entries(FUNCTIONS).map(([key, spec]) => [spec.id, key]))(
+    'maps the logical id %s back to FUNCTIONS.%s',
+    (logicalId, key) => {
+      expect(functionKeyOfLogicalId(logicalId)).toBe(key);
+    },
+  );
 
   it('maps an unknown logical id to nothing', () => {
     expect(functionKeyOfLogicalId('SomethingElse')).toBeUndefined();

@@ -18,7 +18,10 @@ import { generateWorld } from '../../lib/sim/world.ts';
 let home: string;
 let engines: LocalEngines;
 const run = (runId: string, hyperparameters: Record<string, string> = {}) =>
-  runShelfPipeline({ shelf: 'podcasts', runId, hyperparameters: { epochs: '12', ...hyperparameters } }, { home, trainingLog: () => undefined });
+  runShelfPipeline(
+    { shelf: 'podcasts', runId, hyperparameters: { epochs: '12', ...hyperparameters } },
+    { home, trainingLog: () => undefined },
+  );
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'ERROR';
@@ -50,7 +53,18 @@ describe('the retraining pipeline, run locally from the synthesized template', (
     expect(version?.metrics['ndcg@10']).toBeGreaterThan(0);
     expect(version?.artifactUri).toMatch(/^s3:\/\/.*\/model\.tar\.gz$/);
     expect((await endpoints().getEndpoint('podcasts')).liveVersion).toBe('podcasts-r1');
-    expect(Object.keys(result.stepMs)).toEqual(expect.arrayContaining(['BeginRun', 'PlanFeatures', 'BuildFeatures', 'ValidateData', 'Train', 'TrainBaselines', 'Evaluate', 'Deploy']));
+    expect(Object.keys(result.stepMs)).toEqual(
+      expect.arrayContaining([
+        'BeginRun',
+        'PlanFeatures',
+        'BuildFeatures',
+        'ValidateData',
+        'Train',
+        'TrainBaselines',
+        'Evaluate',
+        'Deploy',
+      ]),
+    );
   }, 180_000);
 
   it('ends a sabotaged candidate in RecordRejection and leaves the live pointer as it was', async () => {

@@ -32,8 +32,10 @@ let api: { url: string; close(): Promise<void> };
 let truth: Truth;
 const registry = () => new ModelRegistry();
 const endpoints = () => new EndpointStore();
-const monitor = () => monitorCanaries({ registry: registry(), endpoints: endpoints(), rawBucket: RAW_BUCKET.localName, now: () => new Date() });
-const pipeline = (runId: string) => runShelfPipeline({ shelf: 'podcasts', runId, hyperparameters: { epochs: '12' } }, { home, trainingLog: () => undefined });
+const monitor = () =>
+  monitorCanaries({ registry: registry(), endpoints: endpoints(), rawBucket: RAW_BUCKET.localName, now: () => new Date() });
+const pipeline = (runId: string) =>
+  runShelfPipeline({ shelf: 'podcasts', runId, hyperparameters: { epochs: '12' } }, { home, trainingLog: () => undefined });
 
 beforeAll(async () => {
   process.env.LOG_LEVEL = 'ERROR';
@@ -69,7 +71,10 @@ describe('serving with canaries, feedback and automatic rollback', () => {
   });
 
   it('answers 400 naming the wrong field', async () => {
-    const res = await fetch(`${api.url}/v1/home`, { method: 'POST', body: JSON.stringify({ context: { country: 'se', device: 'mobile' } }) });
+    const res = await fetch(`${api.url}/v1/home`, {
+      method: 'POST',
+      body: JSON.stringify({ context: { country: 'se', device: 'mobile' } }),
+    });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toMatch(/body\.context\.country/);
   });
@@ -91,12 +96,31 @@ describe('serving with canaries, feedback and automatic rollback', () => {
   it('rolls back a deliberately bad canary automatically, recording why', async () => {
     // A model trained on shuffled interactions, deployed by hand past the gate.
     const run = (await registry().getVersion('podcasts', 'podcasts-canary1'))!;
-    const channel = await fetchChannel(`${run.artifactUri.replace(/[^/]+\/output\/model\.tar\.gz$/, '').replace(/artifacts/, 'features').replace(/^s3:\/\/[^/]+/, `s3://home-shelves-features`)}train/`);
-    const data = buildShelfData('podcasts', { events: channel.events, catalog: channel.catalog, users: channel.users, cutoff: channel.meta.cutoff, testDays: 7, snapshot: 'bad' });
+    const channel = await fetchChannel(
+      `${run.artifactUri
+        .replace(/[^/]+\/output\/model\.tar\.gz$/, '')
+        .replace(/artifacts/, 'features')
+        .replace(/^s3:\/\/[^/]+/, `s3://home-shelves-features`)}train/`,
+    );
+    const data = buildShelfData('podcasts', {
+      events: channel.events,
+      catalog: channel.catalog,
+      users: channel.users,
+      cutoff: channel.meta.cutoff,
+      testDays: 7,
+      snapshot: 'bad',
+    });
     const bad = fitRandom(data.train, { seed: 3 }); // a deliberately bad model: a random ranking
     const uri = formatS3Uri(ARTIFACTS_BUCKET.localName, 'manual/podcasts-bad/');
     await writeArtifactUri(uri, bad.save());
-    await registry().putVersion({ ...run, versionId: 'podcasts-bad', runId: 'bad', status: 'evaluated', artifactUri: uri, createdAt: new Date().toISOString() });
+    await registry().putVersion({
+      ...run,
+      versionId: 'podcasts-bad',
+      runId: 'bad',
+      status: 'evaluated',
+      artifactUri: uri,
+      createdAt: new Date().toISOString(),
+    });
     await endpoints().deployCandidate('podcasts', 'podcasts-bad', { canaryWeight: 0.3 });
     await runTraffic({ url: api.url, truth, users: 400, requests: 500, seed: 2 });
     const outcome = (await monitor()).find((o) => o.shelf === 'podcasts');
@@ -105,13 +129,23 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     expect(endpoint.liveVersion).toBe('podcasts-canary1');
     expect(endpoint.canaryVersion).toBeNull();
     expect((await registry().getVersion('podcasts', 'podcasts-bad'))?.status).toBe('rolled-back');
-    expect((await registry().listEvents('podcasts')).at(-1)?.reason).toMatch(/canary monitor: canary is (significantly worse|.* worse than live)/);
+    expect((await registry().listEvents('podcasts')).at(-1)?.reason).toMatch(
+      /canary monitor: canary is (significantly worse|.* worse than live)/,
+    );
   }, 180_000);
 
-  it('puts a show published after training into relevant users\' Podcasts shelf without retraining', async () => {
+  it("puts a show published after training into relevant users' Podcasts shelf without retraining", async () => {
     const catalog = await fetchChannel(`s3://home-shelves-features/runs/podcasts/live1/train/`);
     const publisher = catalog.catalog.find((i) => i.type === 'show' && i.categories[0] === 'true-crime')?.publisher ?? 'publisher-new';
-    const newShow: CatalogItem = { itemId: 'sh-new-true-crime', type: 'show', title: 'A brand new true crime show', categories: ['true-crime'], publisher, language: 'en', publishedAt: new Date(Date.parse('2026-10-06T00:00:00Z') - 3_600_000).toISOString() };
+    const newShow: CatalogItem = {
+      itemId: 'sh-new-true-crime',
+      type: 'show',
+      title: 'A brand new true crime show',
+      categories: ['true-crime'],
+      publisher,
+      language: 'en',
+      publishedAt: new Date(Date.parse('2026-10-06T00:00:00Z') - 3_600_000).toISOString(),
+    };
     await putObjectBytes(formatS3Uri(RAW_BUCKET.localName, 'catalog/late-additions.jsonl'), `${JSON.stringify(newShow)}\n`);
     // The documented bound: CATALOG_REFRESH_SECONDS (1 s here) after which the next request starts a
     // background reload, served from then on (stale-while-revalidate); give the reload 5 s locally.
@@ -119,7 +153,10 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     await fetch(`${api.url}/v1/home?userId=u-0000001`);
     await new Promise((r) => setTimeout(r, 5000));
     const crimeIndex = 12 + 2; // TASTE_DIMS: 12 genres, then categories; 'true-crime' is the third category
-    const fans = [...truth.tastes].filter(([, t]) => (t[crimeIndex] ?? 0) >= Math.max(...t)).map(([id]) => id).slice(0, 20);
+    const fans = [...truth.tastes]
+      .filter(([, t]) => (t[crimeIndex] ?? 0) >= Math.max(...t))
+      .map(([id]) => id)
+      .slice(0, 20);
     expect(fans.length).toBeGreaterThan(5);
     let shown = 0;
     for (const userId of fans) {

@@ -35,15 +35,26 @@ describe('a dataset with a manifest', () => {
     const dataset = await openDataset(FIXTURE, LENIENT);
     const catalog = await dataset.readCatalog();
     expect(catalog.rows.map((i) => i.itemId)).toEqual(['show-1', 'ep-1', 'pl-1']);
-    expect(catalog.rejects.map((r) => [r.file, r.line, r.reason, r.field, r.message])).toEqual([['catalog/catalog.jsonl', 4, 'invalid-value', 'showId', 'an episode needs showId']]);
+    expect(catalog.rejects.map((r) => [r.file, r.line, r.reason, r.field, r.message])).toEqual([
+      ['catalog/catalog.jsonl', 4, 'invalid-value', 'showId', 'an episode needs showId'],
+    ]);
     const users = await dataset.readUsers();
-    expect(users.rows.map((u) => [u.userId, u.onboardingGenres])).toEqual([['u1', ['jazz', 'news']], ['u2', []], ['u3', ['rock']]]);
+    expect(users.rows.map((u) => [u.userId, u.onboardingGenres])).toEqual([
+      ['u1', ['jazz', 'news']],
+      ['u2', []],
+      ['u3', ['rock']],
+    ]);
     expect(users.report).toEqual({ file: 'users/users.csv', read: 3, accepted: 3, rejected: 0, rejectedByReason: {} });
   });
 
   it('checks events against catalog, users and the manifest end, so every bad row is a reject with its reason', async () => {
     const loaded = await loadDataset(FIXTURE, LENIENT);
-    expect(loaded.events.map((e) => `${e.userId}@${e.timestamp.slice(0, 13)}`)).toEqual(['u1@2026-09-01T07', 'u1@2026-09-01T08', 'u2@2026-09-01T10', 'u3@2026-09-02T10']);
+    expect(loaded.events.map((e) => `${e.userId}@${e.timestamp.slice(0, 13)}`)).toEqual([
+      'u1@2026-09-01T07',
+      'u1@2026-09-01T08',
+      'u2@2026-09-01T10',
+      'u3@2026-09-02T10',
+    ]);
     expect(loaded.reports.map((r) => [r.file, r.read, r.accepted, r.rejectedByReason])).toEqual([
       ['catalog/catalog.jsonl', 4, 3, { 'invalid-value': 1 }],
       ['users/users.csv', 3, 3, {}],
@@ -58,7 +69,10 @@ describe('a dataset with a manifest', () => {
     const events = await dataset.readAllEvents({ rejectsRoot, knownUsers: new Set(['u1', 'u2', 'u3']) });
     const written = join(rejectsRoot, 'events/dt=2026-09-02/part-00000.rejects.jsonl');
     expect(events.reports[1]?.rejectsUri).toBe(written);
-    const lines = (await readFile(written, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; field: string; file: string });
+    const lines = (await readFile(written, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string; field: string; file: string });
     expect(lines.map((r) => [r.file, r.line, r.reason, r.field])).toEqual([
       [P2, 2, 'future-timestamp', 'timestamp'],
       [P2, 3, 'invalid-value', 'eventType'],
@@ -69,11 +83,15 @@ describe('a dataset with a manifest', () => {
     const dataset = await openDataset(FIXTURE);
     const read = dataset.readEventsPartition(join(FIXTURE, P1), { knownUsers: new Set(['u1', 'u2', 'u3']), rejectLimit: 0.1 });
     await expect(read).rejects.toThrow(DataQualityError);
-    await expect(read).rejects.toThrow(/^events\/dt=2026-09-01\/part-00000\.jsonl: 25\.0% of 4 rows rejected, limit 10\.0%: unknown-user 1 \(line 3, field userId: user "ghost" is not in the users table\)$/);
+    await expect(read).rejects.toThrow(
+      /^events\/dt=2026-09-01\/part-00000\.jsonl: 25\.0% of 4 rows rejected, limit 10\.0%: unknown-user 1 \(line 3, field userId: user "ghost" is not in the users table\)$/,
+    );
   });
 
   it('fails at the default limit of 1% unless the dataset is opened with another', async () => {
-    await expect((await openDataset(FIXTURE)).readCatalog()).rejects.toThrow(/^catalog\/catalog\.jsonl: 25\.0% of 4 rows rejected, limit 1\.0%: invalid-value 1 \(line 4, field showId/);
+    await expect((await openDataset(FIXTURE)).readCatalog()).rejects.toThrow(
+      /^catalog\/catalog\.jsonl: 25\.0% of 4 rows rejected, limit 1\.0%: invalid-value 1 \(line 4, field showId/,
+    );
     await expect(loadDataset(FIXTURE)).rejects.toThrow(DataQualityError);
     const lenient = await openDataset(FIXTURE, { rejectLimit: 0.3 });
     expect((await lenient.readCatalog()).rows).toHaveLength(3);
@@ -101,7 +119,13 @@ describe('a dataset with a manifest', () => {
     const users = [];
     for await (const event of stream) users.push(event.userId);
     expect(users).toEqual(['u3']);
-    expect(stream.report()).toEqual({ file: P2, read: 3, accepted: 1, rejected: 2, rejectedByReason: { 'future-timestamp': 1, 'invalid-value': 1 } });
+    expect(stream.report()).toEqual({
+      file: P2,
+      read: 3,
+      accepted: 1,
+      rejected: 2,
+      rejectedByReason: { 'future-timestamp': 1, 'invalid-value': 1 },
+    });
   });
 
   it('accepts the same file when the limit is above the rate', async () => {
@@ -116,7 +140,10 @@ describe('a dataset without a manifest', () => {
     const root = join(tmp, 'own');
     await cp(FIXTURE, root, { recursive: true });
     await rm(join(root, 'manifest.json'));
-    const p1 = (await readFile(join(root, P1), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const p1 = (await readFile(join(root, P1), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     await rm(join(root, P1));
     await writeFile(join(root, 'events/dt=2026-09-01/part-00000.csv'), encodeRecords('x.csv', p1.slice(0, 2)));
     await writeFile(join(root, 'events/dt=2026-09-01/part-00001.parquet'), encodeRecords('x.parquet', p1.slice(2)));

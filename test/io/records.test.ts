@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogItemSchema, ListeningEventSchema, type CatalogItem, type ListeningEvent } from '../../lib/core/contract.ts';
 import { DataQualityError } from '../../lib/core/errors.ts';
 import { checkRejectRate } from '../../lib/core/validate.ts';
-import { encodeRecords, parseRecords, readRecords, streamRecords, writeRecordStream, } from '../../lib/io/records.ts';
+import { encodeRecords, parseRecords, readRecords, streamRecords, writeRecordStream } from '../../lib/io/records.ts';
 
 const FILE = 'test/fixtures/data/bad/events.jsonl';
 const ctx = { file: FILE, knownItems: new Set(['i1', 'i2']), now: Date.parse('2026-11-28T00:00:00Z') };
@@ -25,7 +25,10 @@ describe('reading events with malformed rows', () => {
     ]);
     expect(result.rejects.every((r) => r.file === FILE && r.raw.length > 0)).toBe(true);
     expect(result.tally.report()).toEqual({
-      file: FILE, read: 8, accepted: 3, rejected: 5,
+      file: FILE,
+      read: 8,
+      accepted: 3,
+      rejected: 5,
       rejectedByReason: { 'bad-json': 1, 'future-timestamp': 1, 'missing-field': 1, 'unknown-item': 1, 'wrong-type': 1 },
     });
   });
@@ -46,15 +49,36 @@ describe('reading events with malformed rows', () => {
 
 describe('formats', () => {
   const items: CatalogItem[] = [
-    { itemId: 'a', type: 'album', title: 'A, "quoted"', categories: ['jazz', 'rock'], publisher: 'p', language: 'en', publishedAt: '2026-01-01T00:00:00.000Z', durationMs: 1000 },
-    { itemId: 'e', type: 'episode', title: 'E', categories: ['news'], publisher: 'p', language: 'sv', publishedAt: '2026-02-01T00:00:00.000Z', showId: 's' },
+    {
+      itemId: 'a',
+      type: 'album',
+      title: 'A, "quoted"',
+      categories: ['jazz', 'rock'],
+      publisher: 'p',
+      language: 'en',
+      publishedAt: '2026-01-01T00:00:00.000Z',
+      durationMs: 1000,
+    },
+    {
+      itemId: 'e',
+      type: 'episode',
+      title: 'E',
+      categories: ['news'],
+      publisher: 'p',
+      language: 'sv',
+      publishedAt: '2026-02-01T00:00:00.000Z',
+      showId: 's',
+    },
   ];
-  it.each(['catalog.jsonl', 'catalog.jsonl.gz', 'catalog.csv', 'catalog.csv.gz', 'catalog.parquet'])('round-trips catalog items through %s', async (name) => {
-    const bytes = encodeRecords(name, items as unknown as Record<string, unknown>[]);
-    const back = await parseRecords<CatalogItem>(bytes, CatalogItemSchema, { file: name });
-    expect(back.rejects).toEqual([]);
-    expect(back.rows).toEqual(items);
-  });
+  it.each(['catalog.jsonl', 'catalog.jsonl.gz', 'catalog.csv', 'catalog.csv.gz', 'catalog.parquet'])(
+    'round-trips catalog items through %s',
+    async (name) => {
+      const bytes = encodeRecords(name, items as unknown as Record<string, unknown>[]);
+      const back = await parseRecords<CatalogItem>(bytes, CatalogItemSchema, { file: name });
+      expect(back.rejects).toEqual([]);
+      expect(back.rows).toEqual(items);
+    },
+  );
 });
 
 describe('streaming files', () => {
@@ -67,27 +91,42 @@ describe('streaming files', () => {
   });
 
   const events: ListeningEvent[] = Array.from({ length: 300 }, (_, i) => ({
-    userId: `u${i % 7}`, itemId: `i${i % 11}`, eventType: i % 5 === 0 ? 'resume' : 'play', msPlayed: i * 1000, progress: (i % 10) / 10,
-    timestamp: new Date(Date.UTC(2026, 8, 1) + i * 60_000).toISOString(), device: 'mobile', country: 'SE', localHour: i % 24,
+    userId: `u${i % 7}`,
+    itemId: `i${i % 11}`,
+    eventType: i % 5 === 0 ? 'resume' : 'play',
+    msPlayed: i * 1000,
+    progress: (i % 10) / 10,
+    timestamp: new Date(Date.UTC(2026, 8, 1) + i * 60_000).toISOString(),
+    device: 'mobile',
+    country: 'SE',
+    localHour: i % 24,
   }));
   async function* generate(): AsyncGenerator<ListeningEvent> {
     for (const e of events) yield e;
   }
 
-  it.each(['events.jsonl', 'events.jsonl.gz', 'events.csv', 'events.csv.gz', 'events.parquet'])('writes a generator of rows to %s and streams them back', async (name) => {
-    const uri = join(dir, name);
-    expect(await writeRecordStream(uri, generate())).toBe(300);
-    const stream = streamRecords<ListeningEvent>(uri, ListeningEventSchema, { file: name });
-    const back: ListeningEvent[] = [];
-    for await (const row of stream) back.push(row);
-    expect(back).toEqual(events);
-    expect(stream.report()).toEqual({ file: name, read: 300, accepted: 300, rejected: 0, rejectedByReason: {} });
-  });
+  it.each(['events.jsonl', 'events.jsonl.gz', 'events.csv', 'events.csv.gz', 'events.parquet'])(
+    'writes a generator of rows to %s and streams them back',
+    async (name) => {
+      const uri = join(dir, name);
+      expect(await writeRecordStream(uri, generate())).toBe(300);
+      const stream = streamRecords<ListeningEvent>(uri, ListeningEventSchema, { file: name });
+      const back: ListeningEvent[] = [];
+      for await (const row of stream) back.push(row);
+      expect(back).toEqual(events);
+      expect(stream.report()).toEqual({ file: name, read: 300, accepted: 300, rejected: 0, rejectedByReason: {} });
+    },
+  );
 
   it('writes JSON Lines byte for byte as one JSON object per line', async () => {
     const uri = join(dir, 'plain.jsonl.gz');
     await writeRecordStream(uri, events.slice(0, 2));
-    expect(gunzipSync(await readFile(uri)).toString()).toBe(events.slice(0, 2).map((e) => `${JSON.stringify(e)}\n`).join(''));
+    expect(gunzipSync(await readFile(uri)).toString()).toBe(
+      events
+        .slice(0, 2)
+        .map((e) => `${JSON.stringify(e)}\n`)
+        .join(''),
+    );
   });
 
   it('streams the same rows and rejects as the whole-file reader, and writes the rejects file at the end', async () => {
@@ -99,7 +138,10 @@ describe('streaming files', () => {
     expect(rows).toEqual(whole.rows);
     expect(stream.rejects).toEqual(whole.rejects);
     expect(stream.report()).toEqual({ ...whole.tally.report(), rejectsUri });
-    const written = (await readFile(rejectsUri, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; raw: string });
+    const written = (await readFile(rejectsUri, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string; raw: string });
     expect(written.map((r) => [r.line, r.reason])).toEqual(whole.rejects.map((r) => [r.line, r.reason]));
     expect(written[0]?.raw).toBe(readFileSync(FILE, 'utf8').split('\n')[1]);
   });
@@ -121,7 +163,9 @@ describe('streaming files', () => {
     expect(plain.rows).toHaveLength(4);
     const deduped = await readRecords<ListeningEvent>(uri, ListeningEventSchema, { dedupe: true });
     expect(deduped.rows).toEqual([events[0], events[1], { ...events[0], eventType: 'skip' }]);
-    expect(deduped.rejects.map((r) => [r.line, r.reason, r.message])).toEqual([[3, 'duplicate', 'same userId, itemId, eventType and timestamp as line 1']]);
+    expect(deduped.rejects.map((r) => [r.line, r.reason, r.message])).toEqual([
+      [3, 'duplicate', 'same userId, itemId, eventType and timestamp as line 1'],
+    ]);
     expect(deduped.report.rejectedByReason).toEqual({ duplicate: 1 });
   });
 

@@ -57,7 +57,8 @@ describe('startLocalEngines', () => {
   it('creates every bucket of resources.ts', async () => {
     const engines = await startLocalEngines({ home });
     try {
-      for (const bucket of BUCKETS) await expect(s3Client().send(new HeadBucketCommand({ Bucket: bucket.localName }))).resolves.toBeDefined();
+      for (const bucket of BUCKETS)
+        await expect(s3Client().send(new HeadBucketCommand({ Bucket: bucket.localName }))).resolves.toBeDefined();
     } finally {
       await engines.stop();
     }

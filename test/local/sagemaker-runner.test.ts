@@ -14,7 +14,9 @@ function request(name: string, hyperParameters: Record<string, unknown>) {
     AlgorithmSpecification: { TrainingImage: 'local', TrainingInputMode: 'File' },
     RoleArn: 'arn:aws:iam::000000000000:role/local',
     HyperParameters: hyperParameters,
-    InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://home-shelves-features/sm/train/' } } }],
+    InputDataConfig: [
+      { ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://home-shelves-features/sm/train/' } } },
+    ],
     OutputDataConfig: { S3OutputPath: 's3://home-shelves-artifacts/models/' },
     StoppingCondition: { MaxRuntimeInSeconds: 60 },
   };
@@ -37,22 +39,36 @@ describe('runTrainingJob', () => {
     const lines: string[] = [];
     const done = await runTrainingJob(request('sm-ok', { epochs: '3' }), { home, entrypoint: ENTRYPOINT, log: (l) => lines.push(l) });
     const jobDir = join(home, 'sagemaker', 'sm-ok');
-    expect(done).toMatchObject({ TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: 's3://home-shelves-artifacts/models/sm-ok/output/model.tar.gz' }, HyperParameters: { epochs: '3' } });
-    expect(JSON.parse(await readFile(join(jobDir, 'input', 'config', 'resourceconfig.json'), 'utf8'))).toMatchObject({ current_host: 'algo-1', hosts: ['algo-1'] });
+    expect(done).toMatchObject({
+      TrainingJobStatus: 'Completed',
+      ModelArtifacts: { S3ModelArtifacts: 's3://home-shelves-artifacts/models/sm-ok/output/model.tar.gz' },
+      HyperParameters: { epochs: '3' },
+    });
+    expect(JSON.parse(await readFile(join(jobDir, 'input', 'config', 'resourceconfig.json'), 'utf8'))).toMatchObject({
+      current_host: 'algo-1',
+      hosts: ['algo-1'],
+    });
     expect(await readFile(join(jobDir, 'input', 'data', 'train', 'nested', 'part-0.json'), 'utf8')).toBe('{}');
     expect(lines).toEqual(['[sm-ok] training on 2 files', '[sm-ok] model written']);
     expect(await listKeys('s3://home-shelves-artifacts/models/sm-ok/')).toEqual(['models/sm-ok/output/model.tar.gz']);
   });
 
   it('reports an exit without output/failure by its exit code', async () => {
-    const failure = await runTrainingJob(request('sm-exit', { exit: '3' }), { home, entrypoint: ENTRYPOINT, log: () => undefined }).catch((e: unknown) => e);
+    const failure = await runTrainingJob(request('sm-exit', { exit: '3' }), { home, entrypoint: ENTRYPOINT, log: () => undefined }).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(TrainingJobFailedError);
     expect((failure as TrainingJobFailedError).name).toBe('States.TaskFailed');
-    expect((failure as TrainingJobFailedError).description).toMatchObject({ TrainingJobStatus: 'Failed', FailureReason: expect.stringContaining('code 3') });
+    expect((failure as TrainingJobFailedError).description).toMatchObject({
+      TrainingJobStatus: 'Failed',
+      FailureReason: expect.stringContaining('code 3'),
+    });
   });
 
   it('refuses hyperparameters that are not strings, as SageMaker does', async () => {
-    await expect(runTrainingJob(request('sm-bad', { epochs: 3 }), { home, entrypoint: ENTRYPOINT })).rejects.toThrow(TrainingJobRequestError);
+    await expect(runTrainingJob(request('sm-bad', { epochs: 3 }), { home, entrypoint: ENTRYPOINT })).rejects.toThrow(
+      TrainingJobRequestError,
+    );
   });
 });
 

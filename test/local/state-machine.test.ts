@@ -45,20 +45,45 @@ describe('definitionFromTemplate', () => {
   });
 
   it('resolves buckets to local names and the role and image to placeholders', () => {
-    const params = states.Train?.Parameters as { RoleArn: string; OutputDataConfig: { S3OutputPath: string }; AlgorithmSpecification: { TrainingImage: string } };
+    const params = states.Train?.Parameters as {
+      RoleArn: string;
+      OutputDataConfig: { S3OutputPath: string };
+      AlgorithmSpecification: { TrainingImage: string };
+    };
     expect(params.OutputDataConfig.S3OutputPath).toBe('s3://home-shelves-artifacts/models');
     expect(params.RoleArn).toBe('arn:aws:iam::000000000000:role/local-TrainingRole5E6F7A8B');
-    expect(params.AlgorithmSpecification.TrainingImage).toBe('000000000000.dkr.ecr.us-east-1.amazonaws.com/cdk-hnb659fds-container-assets-000000000000-us-east-1:0123abcd');
+    expect(params.AlgorithmSpecification.TrainingImage).toBe(
+      '000000000000.dkr.ecr.us-east-1.amazonaws.com/cdk-hnb659fds-container-assets-000000000000-us-east-1:0123abcd',
+    );
   });
 
   it('selects another state machine by its construct id', () => {
-    expect(definitionFromTemplate(TEMPLATE, { stateMachine: 'OtherStateMachine' })).toEqual({ StartAt: 'X', States: { X: { Type: 'Succeed' } } });
+    expect(definitionFromTemplate(TEMPLATE, { stateMachine: 'OtherStateMachine' })).toEqual({
+      StartAt: 'X',
+      States: { X: { Type: 'Succeed' } },
+    });
   });
 
   it.each([
     ['a missing state machine', TEMPLATE, { stateMachine: 'Nope' }],
-    ['a Lambda outside FUNCTIONS', { Resources: { M: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: { 'Fn::Join': ['', ['{"r":"', { 'Fn::GetAtt': ['MysteryFn12345678', 'Arn'] }, '"}']] } } }, MysteryFn12345678: { Type: 'AWS::Lambda::Function' } } }, {}],
-    ['an unsupported intrinsic', { Resources: { M: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: { 'Fn::If': ['c', 'a', 'b'] } } } } }, {}],
+    [
+      'a Lambda outside FUNCTIONS',
+      {
+        Resources: {
+          M: {
+            Type: 'AWS::StepFunctions::StateMachine',
+            Properties: { DefinitionString: { 'Fn::Join': ['', ['{"r":"', { 'Fn::GetAtt': ['MysteryFn12345678', 'Arn'] }, '"}']] } },
+          },
+          MysteryFn12345678: { Type: 'AWS::Lambda::Function' },
+        },
+      },
+      {},
+    ],
+    [
+      'an unsupported intrinsic',
+      { Resources: { M: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: { 'Fn::If': ['c', 'a', 'b'] } } } } },
+      {},
+    ],
   ] as const)('refuses %s with ConfigError', (_title, template, options) => {
     expect(() => definitionFromTemplate(template as CfnTemplate, options)).toThrow(ConfigError);
   });
@@ -117,7 +142,8 @@ describe('runPipelineLocally on the local engines', () => {
       ...extra,
     });
     const entered = events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
-    const exited = (state: string) => events.find((e) => e.type === 'StateExited' && e.state === state)?.output as Record<string, unknown> | undefined;
+    const exited = (state: string) =>
+      events.find((e) => e.type === 'StateExited' && e.state === state)?.output as Record<string, unknown> | undefined;
     return { result, events, entered, exited };
   }
 
@@ -125,8 +151,17 @@ describe('runPipelineLocally on the local engines', () => {
     const { result, entered } = await run('exec-ok', {});
     expect(result.status).toBe('SUCCEEDED');
     expect(entered).toEqual(['BeginRun', 'PlanFeatures', 'Train', 'Done']);
-    const output = result.output as { run: Record<string, unknown>; plan: unknown; training: { ModelArtifacts: { S3ModelArtifacts: string }; TrainingJobStatus: string } };
-    expect(output.run).toEqual({ executionName: 'exec-ok', functionName: 'BeginRunFunction', requestId: 'exec-ok-0001', trainingJobName: 'job-exec-ok' });
+    const output = result.output as {
+      run: Record<string, unknown>;
+      plan: unknown;
+      training: { ModelArtifacts: { S3ModelArtifacts: string }; TrainingJobStatus: string };
+    };
+    expect(output.run).toEqual({
+      executionName: 'exec-ok',
+      functionName: 'BeginRunFunction',
+      requestId: 'exec-ok-0001',
+      trainingJobName: 'job-exec-ok',
+    });
     expect(output.plan).toEqual({ attempts: 1 });
     expect(output.training).toEqual({
       TrainingJobName: 'job-exec-ok',
@@ -143,7 +178,11 @@ describe('runPipelineLocally on the local engines', () => {
     const out = join(home, 'extracted');
     await mkdir(out, { recursive: true });
     await extract({ file: tarball, cwd: out });
-    expect(JSON.parse(await readFile(join(out, 'model.json'), 'utf8'))).toEqual({ hyperparameters: { epochs: '2' }, files: ['part-0.json', 'part-1.json'], modelDirEnv: true });
+    expect(JSON.parse(await readFile(join(out, 'model.json'), 'utf8'))).toEqual({
+      hyperparameters: { epochs: '2' },
+      files: ['part-0.json', 'part-1.json'],
+      modelDirEnv: true,
+    });
     expect(trainingLog).toContain('[job-exec-ok] training on 2 files');
   });
 

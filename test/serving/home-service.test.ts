@@ -8,13 +8,43 @@ import type { RequestLogRecord, ServingData, ServingPorts } from '../../lib/serv
 import { HomeResponseSchema, type FeedbackEvent } from '../../lib/api/schemas.ts';
 
 const NOW = Date.parse('2026-10-01T00:00:00Z');
-const item = (id: string, type: CatalogItem['type'], publishedAt = '2026-01-01T00:00:00Z'): CatalogItem => ({ itemId: id, type, title: `Title ${id}`, categories: ['news'], publisher: 'p', language: 'en', publishedAt });
+const item = (id: string, type: CatalogItem['type'], publishedAt = '2026-01-01T00:00:00Z'): CatalogItem => ({
+  itemId: id,
+  type,
+  title: `Title ${id}`,
+  categories: ['news'],
+  publisher: 'p',
+  language: 'en',
+  publishedAt,
+});
 const catalog = [...['s1', 's2', 's3'].map((id) => item(id, 'show')), ...['p1', 'p2'].map((id) => item(id, 'playlist'))];
-const user: User = { userId: 'u1', country: 'SE', signupAt: '2026-01-01T00:00:00Z', onboardingGenres: ['news'], device: 'mobile', ageBand: '25-34' };
+const user: User = {
+  userId: 'u1',
+  country: 'SE',
+  signupAt: '2026-01-01T00:00:00Z',
+  onboardingGenres: ['news'],
+  device: 'mobile',
+  ageBand: '25-34',
+};
 const history = new Map([['u1', [{ itemId: 's2', ts: NOW - 3600_000, eventType: 'play', msPlayed: 1000, progress: 0.5, localHour: 8 }]]]);
-const trained = (items: string[]) => fitPopularity({ interactions: items.map((itemId, i) => ({ userId: 'u1', itemId, ts: NOW - 1000, weight: items.length - i })), cutoff: NOW, snapshot: 's', transformVersion: 't' }).save();
+const trained = (items: string[]) =>
+  fitPopularity({
+    interactions: items.map((itemId, i) => ({ userId: 'u1', itemId, ts: NOW - 1000, weight: items.length - i })),
+    cutoff: NOW,
+    snapshot: 's',
+    transformVersion: 't',
+  }).save();
 const ARTIFACTS: Record<string, ModelArtifact> = { v1: trained(['s3', 'p1']), v2: trained(['s1', 'p2']) };
-const endpoint = (shelf: Shelf, over: Partial<EndpointRecord> = {}): EndpointRecord => ({ shelf, liveVersion: 'v1', canaryVersion: null, canaryWeight: 0, previousVersion: null, revision: 1, updatedAt: '', ...over });
+const endpoint = (shelf: Shelf, over: Partial<EndpointRecord> = {}): EndpointRecord => ({
+  shelf,
+  liveVersion: 'v1',
+  canaryVersion: null,
+  canaryWeight: 0,
+  previousVersion: null,
+  revision: 1,
+  updatedAt: '',
+  ...over,
+});
 
 /** In-memory ports (test doubles of serving's own port interfaces) that count calls and can be broken. */
 function fakePorts() {
@@ -63,7 +93,11 @@ describe('HomeService', () => {
     const { ports } = fakePorts();
     const home = await new HomeService(ports, DEFAULT_SERVING_CONFIG, () => NOW).home({ userId: 'u1' });
     expect(HomeResponseSchema.safeParse(home).success).toBe(true);
-    expect(home.shelves.map((s) => [s.shelf, s.variant, s.modelVersion])).toEqual([['shortcuts', 'live', 'v1'], ['podcasts', 'live', 'v1'], ['playlists', 'live', 'v1']]);
+    expect(home.shelves.map((s) => [s.shelf, s.variant, s.modelVersion])).toEqual([
+      ['shortcuts', 'live', 'v1'],
+      ['podcasts', 'live', 'v1'],
+      ['playlists', 'live', 'v1'],
+    ]);
     expect(home.shelves[1]?.items.every((i) => i.type === 'show')).toBe(true);
     expect(home.shelves[2]?.items.every((i) => i.type === 'playlist')).toBe(true);
     const ids = home.shelves.flatMap((s) => s.items.map((i) => i.id));
@@ -107,7 +141,11 @@ describe('HomeService', () => {
     state.endpoint = (shelf) => endpoint(shelf);
     t.now += 1000;
     await later.home({ userId: 'u1' }); // podcasts v1 again: loaded again
-    expect(state.loads.filter((u) => u.includes('/podcasts/'))).toEqual(['s3://artifacts/podcasts/v1/', 's3://artifacts/podcasts/v2/', 's3://artifacts/podcasts/v1/']);
+    expect(state.loads.filter((u) => u.includes('/podcasts/'))).toEqual([
+      's3://artifacts/podcasts/v1/',
+      's3://artifacts/podcasts/v2/',
+      's3://artifacts/podcasts/v1/',
+    ]);
     expect(state.loads.filter((u) => u.includes('/shortcuts/'))).toHaveLength(1);
   });
 
@@ -144,7 +182,11 @@ describe('HomeService', () => {
     state.s3Down.add('v2');
     t += 1000;
     const [shortcuts, podcasts] = (await service.home({ userId: 'u1' })).shelves;
-    expect(podcasts).toMatchObject({ variant: 'fallback', modelVersion: 'v1', fallbackReason: 'model v2 could not be loaded: connect ECONNREFUSED 127.0.0.1:4568; serving the last loaded model' });
+    expect(podcasts).toMatchObject({
+      variant: 'fallback',
+      modelVersion: 'v1',
+      fallbackReason: 'model v2 could not be loaded: connect ECONNREFUSED 127.0.0.1:4568; serving the last loaded model',
+    });
     expect(shortcuts?.items.map((i) => i.id).slice(0, 2)).toEqual(['s3', 'p1']); // v1's ranking, not the heuristic's most recent (s2)
   });
 
@@ -193,7 +235,11 @@ describe('HomeService', () => {
     await service.home({ userId: 'u1' }); // starts the refresh; this request serves the catalog it had
     t += 1_000;
     const podcasts = (await service.home({ userId: 'u1' })).shelves[1];
-    expect(podcasts?.items.find((i) => i.id === 's-new')).toMatchObject({ isNew: true, title: 'Title s-new', why: expect.stringMatching(/^new/) });
+    expect(podcasts?.items.find((i) => i.id === 's-new')).toMatchObject({
+      isNew: true,
+      title: 'Title s-new',
+      why: expect.stringMatching(/^new/),
+    });
   });
 
   it('keeps serving the last catalog when a refresh fails', async () => {
@@ -209,7 +255,9 @@ describe('HomeService', () => {
 
   it('uses the request context of a listener never seen', async () => {
     const { ports } = fakePorts();
-    const home = await createHomeService(ports, {}, () => NOW).home({ context: { country: 'BR', device: 'tv', localHour: 7, weekday: 1, onboardingGenres: ['news'] } });
+    const home = await createHomeService(ports, {}, () => NOW).home({
+      context: { country: 'BR', device: 'tv', localHour: 7, weekday: 1, onboardingGenres: ['news'] },
+    });
     expect(home.userId).toMatch(/^anonymous-/);
     expect(home.shelves[1]?.items[0]?.why).toBe('popular with listeners who like news');
   });
@@ -221,10 +269,22 @@ describe('HomeService', () => {
     expect(state.logged).toHaveLength(0);
     await service.home({ userId: 'u1' });
     expect(state.logged.map((b) => b.length)).toEqual([2]);
-    expect(state.logged[0]?.[0]).toMatchObject({ requestId: first.requestId, userId: 'u1', transformVersion: first.transformVersion, at: new Date(NOW).toISOString() });
+    expect(state.logged[0]?.[0]).toMatchObject({
+      requestId: first.requestId,
+      userId: 'u1',
+      transformVersion: first.transformVersion,
+      at: new Date(NOW).toISOString(),
+    });
     expect(state.logged[0]?.[0]?.features.length).toBeGreaterThan(0);
-    expect(state.logged[0]?.[0]?.shelves[1]).toEqual({ shelf: 'podcasts', modelVersion: 'v1', variant: 'live', items: first.shelves[1]?.items.map((i) => ({ id: i.id, score: i.score })) });
-    ports.logRequests = async () => { throw new Error('firehose down'); };
+    expect(state.logged[0]?.[0]?.shelves[1]).toEqual({
+      shelf: 'podcasts',
+      modelVersion: 'v1',
+      variant: 'live',
+      items: first.shelves[1]?.items.map((i) => ({ id: i.id, score: i.score })),
+    });
+    ports.logRequests = async () => {
+      throw new Error('firehose down');
+    };
     await service.home({ userId: 'u1' });
     await expect(service.home({ userId: 'u1' })).resolves.toBeDefined();
     await service.home({ userId: 'u1' });
@@ -233,8 +293,17 @@ describe('HomeService', () => {
 
   it('writes feedback and counts it per type', async () => {
     const { ports, state } = fakePorts();
-    const e = (eventType: FeedbackEvent['eventType']): FeedbackEvent => ({ userId: 'u1', itemId: 's1', eventType, timestamp: '2026-10-01T00:00:00Z', msPlayed: 0 });
-    expect(await createHomeService(ports).events([e('impression'), e('play'), e('impression')])).toEqual({ accepted: 3, counts: { impression: 2, play: 1 } });
+    const e = (eventType: FeedbackEvent['eventType']): FeedbackEvent => ({
+      userId: 'u1',
+      itemId: 's1',
+      eventType,
+      timestamp: '2026-10-01T00:00:00Z',
+      msPlayed: 0,
+    });
+    expect(await createHomeService(ports).events([e('impression'), e('play'), e('impression')])).toEqual({
+      accepted: 3,
+      counts: { impression: 2, play: 1 },
+    });
     expect(state.feedback).toHaveLength(3);
   });
 
@@ -244,4 +313,3 @@ describe('HomeService', () => {
     expect(b.shelves).toEqual(a.shelves);
   });
 });
-

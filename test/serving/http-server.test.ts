@@ -9,7 +9,11 @@ afterEach(async () => {
 });
 
 /** A handler (test double of a Lambda handler) that answers with the event it received. */
-const echo: HttpHandler = async (event, context) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event, requestId: context.awsRequestId }) });
+const echo: HttpHandler = async (event, context) => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ event, requestId: context.awsRequestId }),
+});
 
 async function call(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   if (server === undefined) throw new Error('no server');
@@ -28,7 +32,14 @@ describe('the local HTTP server', () => {
     const { status, body } = await call('/v1/home?userId=u1&tag=a&tag=b');
     const event = body.event as APIGatewayProxyEventV2;
     expect(status).toBe(200);
-    expect(event).toMatchObject({ version: '2.0', routeKey: 'GET /v1/home', rawPath: '/v1/home', rawQueryString: 'userId=u1&tag=a&tag=b', queryStringParameters: { userId: 'u1', tag: 'a,b' }, isBase64Encoded: false });
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'GET /v1/home',
+      rawPath: '/v1/home',
+      rawQueryString: 'userId=u1&tag=a&tag=b',
+      queryStringParameters: { userId: 'u1', tag: 'a,b' },
+      isBase64Encoded: false,
+    });
     expect(event.requestContext).toMatchObject({ http: { method: 'GET', path: '/v1/home', sourceIp: '127.0.0.1' }, stage: '$default' });
     expect(event.body).toBeUndefined();
     expect(body.requestId).toBe(event.requestContext.requestId);
@@ -54,14 +65,24 @@ describe('the local HTTP server', () => {
   });
 
   it('returns the handler status code, headers and body', async () => {
-    server = await startHttpServer({ handler: async () => ({ statusCode: 202, headers: { 'content-type': 'application/json', 'x-shelves': 'yes' }, body: '{"accepted":3}' }) });
+    server = await startHttpServer({
+      handler: async () => ({
+        statusCode: 202,
+        headers: { 'content-type': 'application/json', 'x-shelves': 'yes' },
+        body: '{"accepted":3}',
+      }),
+    });
     const { status, body, headers } = await call('/v1/events', { method: 'POST', body: '{}' });
     expect([status, body, headers.get('x-shelves')]).toEqual([202, { accepted: 3 }, 'yes']);
     expect(headers.get('x-request-id')).toMatch(/^local-/);
   });
 
   it('answers /health itself', async () => {
-    server = await startHttpServer({ handler: async () => { throw new Error('not called'); } });
+    server = await startHttpServer({
+      handler: async () => {
+        throw new Error('not called');
+      },
+    });
     expect(await call('/health')).toMatchObject({ status: 200, body: { ok: true } });
   });
 
@@ -74,13 +95,20 @@ describe('the local HTTP server', () => {
   });
 
   it('answers 500 with the message when the handler throws', async () => {
-    server = await startHttpServer({ handler: async () => { throw new Error('model exploded'); } });
+    server = await startHttpServer({
+      handler: async () => {
+        throw new Error('model exploded');
+      },
+    });
     expect(await call('/v1/home?userId=u1')).toMatchObject({ status: 500, body: { error: 'InternalError', message: 'model exploded' } });
   });
 
   it('refuses a body larger than the limit with 413', async () => {
     server = await startHttpServer({ handler: echo });
-    expect(await call('/v1/events', { method: 'POST', body: 'x'.repeat(MAX_BODY_BYTES + 1) })).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
+    expect(await call('/v1/events', { method: 'POST', body: 'x'.repeat(MAX_BODY_BYTES + 1) })).toMatchObject({
+      status: 413,
+      body: { error: 'PayloadTooLarge' },
+    });
   });
 
   it('serves explicit routes and static pages', async () => {

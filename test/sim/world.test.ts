@@ -13,9 +13,16 @@ let a: string;
 let b: string;
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
-const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 beforeAll(async () => {
   a = mkdtempSync(join(tmpdir(), 'world-a-'));
@@ -51,7 +58,11 @@ describe('the world simulator', () => {
     const catalog = await dataset.readCatalog();
     const users = await dataset.readUsers();
     expect([catalog.rejects, users.rejects]).toEqual([[], []]);
-    const stream = dataset.streamEvents({ knownItems: new Set(catalog.rows.map((i) => i.itemId)), knownUsers: new Set(users.rows.map((u) => u.userId)), dedupe: true });
+    const stream = dataset.streamEvents({
+      knownItems: new Set(catalog.rows.map((i) => i.itemId)),
+      knownUsers: new Set(users.rows.map((u) => u.userId)),
+      dedupe: true,
+    });
     let events = 0;
     for await (const event of stream) if (event.userId !== '') events++;
     expect(events).toBe(dataset.manifest?.counts.events);
@@ -60,7 +71,11 @@ describe('the world simulator', () => {
 
   it('writes rows that all satisfy the data contract, each partition sorted by time and within its day', () => {
     const catalog = lines(join(a, 'catalog', 'catalog.jsonl')).map((r) => CatalogItemSchema.parse(r));
-    const users = new Map(lines(join(a, 'users', 'users.jsonl')).map((r) => UserSchema.parse(r)).map((u) => [u.userId, u]));
+    const users = new Map(
+      lines(join(a, 'users', 'users.jsonl'))
+        .map((r) => UserSchema.parse(r))
+        .map((u) => [u.userId, u]),
+    );
     const durations = new Map(catalog.map((i) => [i.itemId, i.durationMs]));
     const manifest = DatasetManifestSchema.parse(JSON.parse(readFileSync(join(a, 'manifest.json'), 'utf8')));
     for (const p of manifest.partitions) {
@@ -80,7 +95,9 @@ describe('the world simulator', () => {
   });
 
   it('has mostly plays, with impressions, skips, saves and completions among them', () => {
-    const all = files(a).filter((f) => f.startsWith('events')).flatMap((f) => lines(join(a, f)));
+    const all = files(a)
+      .filter((f) => f.startsWith('events'))
+      .flatMap((f) => lines(join(a, f)));
     const byType = new Map<string, number>();
     for (const e of all) byType.set(String(e.eventType), (byType.get(String(e.eventType)) ?? 0) + 1);
     for (const type of ['impression', 'play', 'skip', 'save', 'resume', 'complete']) expect(byType.get(type) ?? 0, type).toBeGreaterThan(0);
@@ -88,7 +105,9 @@ describe('the world simulator', () => {
   });
 
   it('has habits, releases, sign-ups and a heavy tail', () => {
-    const all = files(a).filter((f) => f.startsWith('events')).flatMap((f) => lines(join(a, f)));
+    const all = files(a)
+      .filter((f) => f.startsWith('events'))
+      .flatMap((f) => lines(join(a, f)));
     expect(all.some((e) => e.eventType === 'resume')).toBe(true);
     const catalog = lines(join(a, 'catalog', 'catalog.jsonl'));
     const days = Array.from({ length: 10 }, (_, i) => `2026-09-${String(i + 1).padStart(2, '0')}`);
@@ -111,7 +130,7 @@ describe('the world simulator', () => {
     expect(top / counts.reduce((s, n) => s + n, 0)).toBeGreaterThan(0.1);
   });
 
-  it('repeats familiar listening at the user\'s habitual hour', () => {
+  it("repeats familiar listening at the user's habitual hour", () => {
     const hours = new Map<string, number[]>();
     for (const f of files(a).filter((f) => f.startsWith('events'))) {
       for (const e of lines(join(a, f))) {
@@ -136,7 +155,7 @@ describe('the world simulator', () => {
     expect(near / total).toBeGreaterThan(0.6);
   });
 
-  it('lets an item\'s primary category predict who plays it, for items released during the world too', async () => {
+  it("lets an item's primary category predict who plays it, for items released during the world too", async () => {
     const truth = await loadTruth(a);
     const dims = JSON.parse(readFileSync(join(a, 'truth', 'params.json'), 'utf8')).dims as string[];
     const catalog = new Map(lines(join(a, 'catalog', 'catalog.jsonl')).map((i) => [String(i.itemId), i]));
@@ -158,7 +177,7 @@ describe('the world simulator', () => {
     expect(players / n).toBeGreaterThan(2 * (population / n));
   });
 
-  it('draws onboarding picks from the user\'s own tastes', async () => {
+  it("draws onboarding picks from the user's own tastes", async () => {
     const truth = await loadTruth(a);
     const dims = JSON.parse(readFileSync(join(a, 'truth', 'params.json'), 'utf8')).dims as string[];
     let aligned = 0;
@@ -173,10 +192,12 @@ describe('the world simulator', () => {
     expect(aligned / total).toBeGreaterThan(0.75);
   });
 
-  it('answers with plays more often for items close to the user\'s taste', async () => {
+  it("answers with plays more often for items close to the user's taste", async () => {
     const truth = await loadTruth(a);
     const [userId, taste] = [...truth.tastes][0] as [string, Float32Array];
-    const ranked = [...truth.items].map(([id, item]) => [id, item.latent.reduce((s, v, d) => s + v * (taste[d] as number), 0)] as const).sort((x, y) => y[1] - x[1]);
+    const ranked = [...truth.items]
+      .map(([id, item]) => [id, item.latent.reduce((s, v, d) => s + v * (taste[d] as number), 0)] as const)
+      .sort((x, y) => y[1] - x[1]);
     const close = ranked.slice(0, 20).map(([id]) => id);
     const far = ranked.slice(-20).map(([id]) => id);
     const mean = (ids: string[]) => ids.reduce((s, id) => s + playProbability(truth, userId, id), 0) / ids.length;
@@ -197,18 +218,28 @@ describe('the world simulator', () => {
   it('never plays an item before it is published, and answers for unknown users with the mean taste', async () => {
     const truth = await loadTruth(a);
     const [userId] = [...truth.tastes.keys()] as [string];
-    const best = [...truth.items].sort((x, y) => y[1].quality - x[1].quality).slice(0, 10).map(([id]) => id);
+    const best = [...truth.items]
+      .sort((x, y) => y[1].quality - x[1].quality)
+      .slice(0, 10)
+      .map(([id]) => id);
     const before = Date.parse('2020-01-01T00:00:00Z');
     const rng = new Rng(3);
     for (let round = 0; round < 20; round++) expect(respond(truth, userId, best, before, rng)).not.toContain('play');
-    expect(playProbability(truth, 'nobody', best[0] as string)).toBeCloseTo(playProbability({ ...truth, tastes: new Map([['nobody', truth.meanTaste]]) }, 'nobody', best[0] as string));
+    expect(playProbability(truth, 'nobody', best[0] as string)).toBeCloseTo(
+      playProbability({ ...truth, tastes: new Map([['nobody', truth.meanTaste]]) }, 'nobody', best[0] as string),
+    );
   });
 
   it('gives a different world for a different seed', async () => {
     const c = mkdtempSync(join(tmpdir(), 'world-c-'));
     try {
       await generateWorld(c, { ...options, users: 50, days: 2, seed: 8 });
-      expect(readFileSync(join(c, 'users', 'users.jsonl'), 'utf8')).not.toBe(`${readFileSync(join(a, 'users', 'users.jsonl'), 'utf8').split('\n').slice(0, 50).join('\n')}\n`);
+      expect(readFileSync(join(c, 'users', 'users.jsonl'), 'utf8')).not.toBe(
+        `${readFileSync(join(a, 'users', 'users.jsonl'), 'utf8')
+          .split('\n')
+          .slice(0, 50)
+          .join('\n')}\n`,
+      );
     } finally {
       rmSync(c, { recursive: true, force: true });
     }

@@ -90,7 +90,14 @@ function unitHash(seed: number, itemId: string): number {
  * relevance = 1 − rank/n among the fresh items the model can score (0 for those it cannot) and
  * u ∈ [0, 1) is drawn per (seed, item). Items with weight 0 are dropped. Ties by item id.
  */
-export function rankFresh(freshItems: readonly string[], modelRanking: readonly ScoredItem[], now: number, catalog: CatalogView, config: FreshOverlayConfig, seed: number): ScoredItem[] {
+export function rankFresh(
+  freshItems: readonly string[],
+  modelRanking: readonly ScoredItem[],
+  now: number,
+  catalog: CatalogView,
+  config: FreshOverlayConfig,
+  seed: number,
+): ScoredItem[] {
   const relevance = new Map(modelRanking.map((s, r) => [s.itemId, 1 - r / modelRanking.length]));
   const out: ScoredItem[] = [];
   for (const itemId of freshItems) {
@@ -115,13 +122,26 @@ function mostCommon(values: readonly number[]): number | undefined {
 }
 
 /** The reason shown under an item, in plain words. */
-export function whyFor(shelf: string, variant: ServedVariant, itemId: string, fresh: boolean, context: UserContext, catalog: CatalogView): string {
+export function whyFor(
+  shelf: string,
+  variant: ServedVariant,
+  itemId: string,
+  fresh: boolean,
+  context: UserContext,
+  catalog: CatalogView,
+): string {
   const meta = catalog.meta(itemId);
   const category = meta?.categories?.[0];
   const history = context.history ?? [];
   if (fresh) {
     // A show the listener played that shares the new item's category makes the best reason.
-    const like = category === undefined ? undefined : [...history].reverse().map((e) => catalog.meta(e.itemId)?.showId ?? e.itemId).find((id) => id !== itemId && catalog.meta(id)?.categories?.includes(category));
+    const like =
+      category === undefined
+        ? undefined
+        : [...history]
+            .reverse()
+            .map((e) => catalog.meta(e.itemId)?.showId ?? e.itemId)
+            .find((id) => id !== itemId && catalog.meta(id)?.categories?.includes(category));
     if (like !== undefined) return `new, from a show like ${catalog.title(like)}`;
     const days = meta?.publishedAt === undefined ? undefined : Math.floor((context.now - meta.publishedAt) / DAY);
     return `new${category ? ` in ${category}` : ''}${days === undefined ? '' : days <= 0 ? ', out today' : `, out ${days} day${days === 1 ? '' : 's'} ago`}`;
@@ -152,13 +172,22 @@ function rankSafely(recommender: Recommender, context: UserContext, k: number, o
  * Fills one shelf: the model's ranking with up to `maxSlots` fresh items at positions 3, 6, ...
  * A model that throws is replaced by the plan's fallback (variant 'fallback', with the reason).
  */
-export function fillShelf(plan: ShelfPlan, context: UserContext, exclude: ReadonlySet<string>, catalog: CatalogView, overlay: FreshOverlayConfig = DEFAULT_OVERLAY, seed = 0): AssembledShelf {
+export function fillShelf(
+  plan: ShelfPlan,
+  context: UserContext,
+  exclude: ReadonlySet<string>,
+  catalog: CatalogView,
+  overlay: FreshOverlayConfig = DEFAULT_OVERLAY,
+  seed = 0,
+): AssembledShelf {
   const options: RecommendOptions = { exclude, ...(plan.candidates ? { candidates: plan.candidates } : {}) };
   let served: { recommender: Recommender; modelVersion: string; variant: ServedVariant; fallbackReason?: string } = plan;
   let base = rankSafely(plan.recommender, context, plan.k, options);
   if (base instanceof Error) {
     const reason = `model ${plan.modelVersion} failed while ranking: ${base.message}`;
-    served = plan.fallback ? { ...plan.fallback, variant: 'fallback', fallbackReason: reason } : { recommender: plan.recommender, modelVersion: plan.modelVersion, variant: 'fallback', fallbackReason: reason };
+    served = plan.fallback
+      ? { ...plan.fallback, variant: 'fallback', fallbackReason: reason }
+      : { recommender: plan.recommender, modelVersion: plan.modelVersion, variant: 'fallback', fallbackReason: reason };
     const again = plan.fallback ? rankSafely(plan.fallback.recommender, context, plan.k, options) : [];
     base = again instanceof Error ? [] : again;
   }
@@ -167,26 +196,52 @@ export function fillShelf(plan: ShelfPlan, context: UserContext, exclude: Readon
     // The same candidates array on every request: models may cache their index of a list they have seen.
     const ranked = rankSafely(served.recommender, context, plan.freshItems.length, { exclude, candidates: plan.freshItems });
     const open = plan.freshItems.filter((id) => !exclude.has(id));
-    fresh = rankFresh(open, ranked instanceof Error ? [] : ranked, context.now, catalog, overlay, seed).slice(0, Math.min(overlay.maxSlots, plan.k));
+    fresh = rankFresh(open, ranked instanceof Error ? [] : ranked, context.now, catalog, overlay, seed).slice(
+      0,
+      Math.min(overlay.maxSlots, plan.k),
+    );
   }
   const freshIds = new Set(fresh.map((f) => f.itemId));
-  const merged: { item: ScoredItem; fresh: boolean }[] = base.filter((b) => !freshIds.has(b.itemId)).map((item) => ({ item, fresh: false }));
+  const merged: { item: ScoredItem; fresh: boolean }[] = base
+    .filter((b) => !freshIds.has(b.itemId))
+    .map((item) => ({ item, fresh: false }));
   fresh.forEach((f, i) => {
     merged.splice(Math.min(merged.length, 2 + i * 3), 0, { item: f, fresh: true });
   });
   const items = merged.slice(0, plan.k).map(({ item, fresh: isFresh }) => {
     const meta = catalog.meta(item.itemId);
-    const isNew = meta?.publishedAt !== undefined && context.now - meta.publishedAt <= overlay.maxAgeDays * DAY && context.now >= meta.publishedAt;
-    return { id: item.itemId, type: meta?.type ?? 'unknown', title: catalog.title(item.itemId), score: Number(item.score.toFixed(6)), why: whyFor(plan.shelf, served.variant, item.itemId, isFresh, context, catalog), isNew };
+    const isNew =
+      meta?.publishedAt !== undefined && context.now - meta.publishedAt <= overlay.maxAgeDays * DAY && context.now >= meta.publishedAt;
+    return {
+      id: item.itemId,
+      type: meta?.type ?? 'unknown',
+      title: catalog.title(item.itemId),
+      score: Number(item.score.toFixed(6)),
+      why: whyFor(plan.shelf, served.variant, item.itemId, isFresh, context, catalog),
+      isNew,
+    };
   });
-  return { shelf: plan.shelf, title: plan.title, modelVersion: served.modelVersion, variant: served.variant, ...(served.fallbackReason ? { fallbackReason: served.fallbackReason } : {}), items };
+  return {
+    shelf: plan.shelf,
+    title: plan.title,
+    modelVersion: served.modelVersion,
+    variant: served.variant,
+    ...(served.fallbackReason ? { fallbackReason: served.fallbackReason } : {}),
+    items,
+  };
 }
 
 /**
  * Fills the shelves in the order given (Shortcuts, Podcasts, Playlists); each excludes what the
  * shelves before it show. `seed` (per request) drives the overlay's exploration.
  */
-export function assembleHome(plans: readonly ShelfPlan[], context: UserContext, catalog: CatalogView, overlay: FreshOverlayConfig = DEFAULT_OVERLAY, seed = 0): AssembledShelf[] {
+export function assembleHome(
+  plans: readonly ShelfPlan[],
+  context: UserContext,
+  catalog: CatalogView,
+  overlay: FreshOverlayConfig = DEFAULT_OVERLAY,
+  seed = 0,
+): AssembledShelf[] {
   const shown = new Set<string>();
   return plans.map((plan) => {
     const shelf = fillShelf(plan, context, shown, catalog, overlay, seed);

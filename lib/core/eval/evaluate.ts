@@ -7,7 +7,15 @@
  * scored user a run gives no list counts 0 for that run. A list naming an item twice is an
  * InputError naming the run, the user and the item.
  */
-import { catalogCoverage, categoryDiversity, embeddingDiversity, freshness, newItemRecall, novelty, personalization } from '../metrics/beyond-accuracy.ts';
+import {
+  catalogCoverage,
+  categoryDiversity,
+  embeddingDiversity,
+  freshness,
+  newItemRecall,
+  novelty,
+  personalization,
+} from '../metrics/beyond-accuracy.ts';
 import { ACCURACY_FUNCTIONS, ACCURACY_METRICS, assertNoDuplicates, relevantCount, type Relevance } from '../metrics/ranking.ts';
 import type { ItemMeta, Recommender } from '../models/recommender.ts';
 import { DEFAULT_RESAMPLES, percentileInterval, resampledMeans, resampleIndices, type Interval } from '../stats/bootstrap.ts';
@@ -89,7 +97,12 @@ export interface ListsInput {
   readonly userIds: readonly string[];
   readonly relevant: readonly Relevance[];
   readonly slices: readonly Readonly<Record<string, string>>[];
-  readonly runs: readonly { readonly name: string; readonly role: RunRole; readonly kind: string; readonly lists: readonly (readonly string[] | undefined)[] }[];
+  readonly runs: readonly {
+    readonly name: string;
+    readonly role: RunRole;
+    readonly kind: string;
+    readonly lists: readonly (readonly string[] | undefined)[];
+  }[];
   readonly catalog: ReadonlyMap<string, ItemMeta>;
   readonly catalogSize: number;
   readonly trainItemCounts: ReadonlyMap<string, number>;
@@ -153,11 +166,20 @@ export interface PredictionOptions extends EvaluationOptions {
  * with at least one relevant item, in sorted order (so the bootstrap does not depend on file order);
  * predictions for users absent from the truth are ignored.
  */
-export function evaluatePredictions(truth: ReadonlyMap<string, Relevance>, predictionsByRun: readonly PredictionRun[], options: PredictionOptions): EvaluationReport {
+export function evaluatePredictions(
+  truth: ReadonlyMap<string, Relevance>,
+  predictionsByRun: readonly PredictionRun[],
+  options: PredictionOptions,
+): EvaluationReport {
   const userIds = [...truth.keys()].filter((u) => relevantCount(truth.get(u) as Relevance) > 0).sort();
   const runs = predictionsByRun.map((run, index) => {
     for (const [userId, list] of run.lists) assertNoDuplicates(list, `${run.name}: the list of user ${userId}`);
-    return { name: run.name, role: run.role ?? (index === 0 ? ('candidate' as const) : ('baseline' as const)), kind: 'external', lists: userIds.map((u) => run.lists.get(u)) };
+    return {
+      name: run.name,
+      role: run.role ?? (index === 0 ? ('candidate' as const) : ('baseline' as const)),
+      kind: 'external',
+      lists: userIds.map((u) => run.lists.get(u)),
+    };
   });
   const catalog = options.catalog ?? new Map<string, ItemMeta>();
   return scoreLists(
@@ -223,7 +245,14 @@ export function scoreLists(input: ListsInput, options: EvaluationOptions): Evalu
       kind: run.kind,
       users: n,
       usersWithoutPrediction: run.lists.filter((l) => l === undefined || l.length === 0).length,
-      metrics: Object.fromEntries(metricNames.map((m, j) => [m, n === 0 ? { mean: 0, lo: 0, hi: 0 } : percentileInterval(means[at(r, j)] as number, Float64Array.from(resampled[at(r, j)] as Float64Array))])),
+      metrics: Object.fromEntries(
+        metricNames.map((m, j) => [
+          m,
+          n === 0
+            ? { mean: 0, lo: 0, hi: 0 }
+            : percentileInterval(means[at(r, j)] as number, Float64Array.from(resampled[at(r, j)] as Float64Array)),
+        ]),
+      ),
       beyond,
       slices: sliceStats(input.slices, vectors.slice(at(r, 0), at(r + 1, 0)), metricNames),
     };
@@ -235,16 +264,43 @@ export function scoreLists(input: ListsInput, options: EvaluationOptions): Evalu
     input.runs.forEach((other, o) => {
       if (o === c) return;
       metricNames.forEach((metric, j) => {
-        const cmp = comparePairedMeans(means[at(c, j)] as number, means[at(o, j)] as number, resampled[at(c, j)] as Float64Array, resampled[at(o, j)] as Float64Array);
-        comparisons.push({ candidate: input.runs[c]?.name ?? '', against: other.name, role: other.role, metric, difference: cmp.difference, relativeLift: cmp.relativeLift?.mean ?? null, liftInterval: cmp.relativeLift });
+        const cmp = comparePairedMeans(
+          means[at(c, j)] as number,
+          means[at(o, j)] as number,
+          resampled[at(c, j)] as Float64Array,
+          resampled[at(o, j)] as Float64Array,
+        );
+        comparisons.push({
+          candidate: input.runs[c]?.name ?? '',
+          against: other.name,
+          role: other.role,
+          metric,
+          difference: cmp.difference,
+          relativeLift: cmp.relativeLift?.mean ?? null,
+          liftInterval: cmp.relativeLift,
+        });
       });
     });
   }
-  return { shelf: input.shelf, k, users: n, usersWithoutRelevant: input.usersWithoutRelevant ?? 0, evaluatedAt: input.evaluatedAt, seed, resamples, runs, comparisons };
+  return {
+    shelf: input.shelf,
+    k,
+    users: n,
+    usersWithoutRelevant: input.usersWithoutRelevant ?? 0,
+    evaluatedAt: input.evaluatedAt,
+    seed,
+    resamples,
+    runs,
+    comparisons,
+  };
 }
 
 /** Every metric per slice value (dimensions and values in sorted order), with the slice's user count. */
-function sliceStats(slices: readonly Readonly<Record<string, string>>[], vectors: readonly Float64Array[], metrics: readonly string[]): Record<string, Record<string, SliceStats>> {
+function sliceStats(
+  slices: readonly Readonly<Record<string, string>>[],
+  vectors: readonly Float64Array[],
+  metrics: readonly string[],
+): Record<string, Record<string, SliceStats>> {
   const groups = new Map<string, Map<string, number[]>>();
   slices.forEach((labels, u) => {
     for (const [dim, value] of Object.entries(labels)) {

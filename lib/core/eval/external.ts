@@ -42,7 +42,11 @@ export function parseJsonLines<T>(text: string, file: string, schema: z.ZodType<
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new InputError(issue?.message ?? 'invalid record', { file, line: i + 1, ...(issue?.path.length ? { field: issue.path.join('.') } : {}) });
+      throw new InputError(issue?.message ?? 'invalid record', {
+        file,
+        line: i + 1,
+        ...(issue?.path.length ? { field: issue.path.join('.') } : {}),
+      });
     }
     out.push({ row: parsed.data, line: i + 1 });
   }
@@ -50,12 +54,17 @@ export function parseJsonLines<T>(text: string, file: string, schema: z.ZodType<
   return out;
 }
 
-function keyByUser<T extends { userId: string }, V>(file: string, rows: readonly { row: T; line: number }[], value: (row: T, line: number) => V): Map<string, V> {
+function keyByUser<T extends { userId: string }, V>(
+  file: string,
+  rows: readonly { row: T; line: number }[],
+  value: (row: T, line: number) => V,
+): Map<string, V> {
   const map = new Map<string, V>();
   const firstLine = new Map<string, number>();
   for (const { row, line } of rows) {
     const first = firstLine.get(row.userId);
-    if (first !== undefined) throw new InputError(`user "${row.userId}" is listed twice (first on line ${first})`, { file, line, field: 'userId' });
+    if (first !== undefined)
+      throw new InputError(`user "${row.userId}" is listed twice (first on line ${first})`, { file, line, field: 'userId' });
     firstLine.set(row.userId, line);
     map.set(row.userId, value(row, line));
   }
@@ -64,7 +73,9 @@ function keyByUser<T extends { userId: string }, V>(file: string, rows: readonly
 
 /** Truth file text → userId → relevance (binary lists become grade 1). */
 export function parseTruth(text: string, file: string): Map<string, Relevance> {
-  return keyByUser(file, parseJsonLines(text, file, TruthLineSchema), (row) => ('items' in row ? new Map(row.items.map((i) => [i, 1])) : new Map(Object.entries(row.relevance))));
+  return keyByUser(file, parseJsonLines(text, file, TruthLineSchema), (row) =>
+    'items' in row ? new Map(row.items.map((i) => [i, 1])) : new Map(Object.entries(row.relevance)),
+  );
 }
 
 /** Predictions file text → userId → ranked items; an item listed twice in one list is an InputError. */
@@ -72,7 +83,12 @@ export function parsePredictions(text: string, file: string): Map<string, readon
   return keyByUser(file, parseJsonLines(text, file, PredictionLineSchema), (row, line) => {
     const seen = new Set<string>();
     for (const item of row.items) {
-      if (seen.has(item)) throw new InputError(`the list of user ${row.userId} names item "${item}" twice; a ranking must list each item once`, { file, line, field: 'items' });
+      if (seen.has(item))
+        throw new InputError(`the list of user ${row.userId} names item "${item}" twice; a ranking must list each item once`, {
+          file,
+          line,
+          field: 'items',
+        });
       seen.add(item);
     }
     return row.items;
@@ -96,7 +112,12 @@ export function parseCatalog(text: string, file: string): Map<string, ItemMeta> 
 
 export interface EvalCliJson {
   readonly k: number;
-  readonly runs: readonly { readonly name: string; readonly users: number; readonly metrics: Record<string, number>; readonly ci: Record<string, [number, number]> }[];
+  readonly runs: readonly {
+    readonly name: string;
+    readonly users: number;
+    readonly metrics: Record<string, number>;
+    readonly ci: Record<string, [number, number]>;
+  }[];
   readonly comparisons: readonly {
     readonly candidate: string;
     readonly against: string;
@@ -119,7 +140,10 @@ export function toEvalCliJson(report: EvaluationReport, withCatalog: boolean): E
     runs: report.runs.map((r) => ({
       name: r.name,
       users: r.users,
-      metrics: { ...Object.fromEntries(Object.entries(r.metrics).map(([m, i]) => [m, i.mean])), ...Object.fromEntries(beyondKeys.map((key) => [key, r.beyond[key] ?? 0])) },
+      metrics: {
+        ...Object.fromEntries(Object.entries(r.metrics).map(([m, i]) => [m, i.mean])),
+        ...Object.fromEntries(beyondKeys.map((key) => [key, r.beyond[key] ?? 0])),
+      },
       ci: Object.fromEntries(Object.entries(r.metrics).map(([m, i]) => [m, [i.lo, i.hi] as [number, number]])),
     })),
     comparisons: report.comparisons.map((c) => ({

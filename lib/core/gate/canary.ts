@@ -66,8 +66,16 @@ export function twoProportionZ(live: ArmStats, canary: ArmStats): number {
 }
 
 function checkArm(name: string, arm: ArmStats): void {
-  const ok = Number.isInteger(arm.impressions) && Number.isInteger(arm.plays) && arm.impressions >= 0 && arm.plays >= 0 && arm.plays <= arm.impressions;
-  if (!ok) throw new DataQualityError(`canary statistics: the ${name} arm has ${arm.plays} plays on ${arm.impressions} impressions; expected whole numbers with 0 <= plays <= impressions`);
+  const ok =
+    Number.isInteger(arm.impressions) &&
+    Number.isInteger(arm.plays) &&
+    arm.impressions >= 0 &&
+    arm.plays >= 0 &&
+    arm.plays <= arm.impressions;
+  if (!ok)
+    throw new DataQualityError(
+      `canary statistics: the ${name} arm has ${arm.plays} plays on ${arm.impressions} impressions; expected whole numbers with 0 <= plays <= impressions`,
+    );
 }
 
 /**
@@ -90,10 +98,36 @@ export function decideCanary(first: CanaryStats | ArmStats, second?: ArmStats | 
   const zScore = twoProportionZ(live, canary);
   const summary = `canary play rate ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] on ${canary.impressions} impressions vs live ${pct(l.rate)} [${pct(l.lo)}, ${pct(l.hi)}] on ${live.impressions}`;
   if (live.impressions < policy.minImpressions || canary.impressions < policy.minImpressions) {
-    return { action: 'wait', reason: `not enough data yet (${policy.minImpressions} impressions per arm needed): ${summary}`, live: l, canary: c, zScore };
+    return {
+      action: 'wait',
+      reason: `not enough data yet (${policy.minImpressions} impressions per arm needed): ${summary}`,
+      live: l,
+      canary: c,
+      zScore,
+    };
   }
-  if (zScore < -policy.z) return { action: 'rollback', reason: `canary is significantly worse (z = ${zScore.toFixed(2)}): ${summary}`, live: l, canary: c, zScore };
+  if (zScore < -policy.z)
+    return {
+      action: 'rollback',
+      reason: `canary is significantly worse (z = ${zScore.toFixed(2)}): ${summary}`,
+      live: l,
+      canary: c,
+      zScore,
+    };
   // Confidently worse beyond the tolerance: even the canary's upper bound trails live by more than it.
-  if (c.hi < l.rate * (1 - policy.tolerance)) return { action: 'rollback', reason: `canary's play rate is at most ${pct(c.hi)}, more than ${pct(policy.tolerance)} under live's ${pct(l.rate)}: ${summary}`, live: l, canary: c, zScore };
-  return { action: 'promote', reason: `canary is not worse than live (z = ${zScore.toFixed(2)}, tolerance ${pct(policy.tolerance)}): ${summary}`, live: l, canary: c, zScore };
+  if (c.hi < l.rate * (1 - policy.tolerance))
+    return {
+      action: 'rollback',
+      reason: `canary's play rate is at most ${pct(c.hi)}, more than ${pct(policy.tolerance)} under live's ${pct(l.rate)}: ${summary}`,
+      live: l,
+      canary: c,
+      zScore,
+    };
+  return {
+    action: 'promote',
+    reason: `canary is not worse than live (z = ${zScore.toFixed(2)}, tolerance ${pct(policy.tolerance)}): ${summary}`,
+    live: l,
+    canary: c,
+    zScore,
+  };
 }

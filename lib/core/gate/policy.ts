@@ -26,13 +26,18 @@ export const ShelfGatePolicySchema = z.strictObject({
 });
 export type ShelfGatePolicy = z.infer<typeof ShelfGatePolicySchema>;
 
-export const GatePolicySchema = z.strictObject({ shortcuts: ShelfGatePolicySchema, podcasts: ShelfGatePolicySchema, playlists: ShelfGatePolicySchema });
+export const GatePolicySchema = z.strictObject({
+  shortcuts: ShelfGatePolicySchema,
+  podcasts: ShelfGatePolicySchema,
+  playlists: ShelfGatePolicySchema,
+});
 export type GatePolicy = z.infer<typeof GatePolicySchema>;
 
 /** Validates a policy document (parsed JSON); errors name the field. */
 export function parseGatePolicy(raw: unknown, source = 'gate policy'): GatePolicy {
   const parsed = GatePolicySchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${source}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ConfigError(`${source}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -51,7 +56,11 @@ const f4 = (x: number): string => x.toFixed(4);
  * the baseline, live model or slice). `liveVersion` is the live model's version id; by default the
  * live run's name, or null when the report has no live run.
  */
-export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, liveVersion: string | null = report.runs.find((r) => r.role === 'live')?.name ?? null): GateDecision {
+export function decideGate(
+  report: EvaluationReport,
+  policy: ShelfGatePolicy,
+  liveVersion: string | null = report.runs.find((r) => r.role === 'live')?.name ?? null,
+): GateDecision {
   const m = policy.primaryMetric;
   const reasons: string[] = [];
   let pass = true;
@@ -63,7 +72,12 @@ export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, li
   if (candidate === undefined) return { pass: false, reasons: ['no candidate in the evaluation'], primaryMetric: m, liveVersion };
   if (candidate.metrics[m] === undefined) {
     const available = Object.keys(candidate.metrics).join(', ') || 'none';
-    return { pass: false, reasons: [`the primary metric ${m} is not in the evaluation (it has ${available}): evaluate with the policy's k`], primaryMetric: m, liveVersion };
+    return {
+      pass: false,
+      reasons: [`the primary metric ${m} is not in the evaluation (it has ${available}): evaluate with the policy's k`],
+      primaryMetric: m,
+      liveVersion,
+    };
   }
   const value = (r: RunReport): number => r.metrics[m]?.mean ?? 0;
   const baselines = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => value(b) - value(a));
@@ -74,9 +88,18 @@ export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, li
     const cmp = report.comparisons.find((c) => c.against === best.name && c.metric === m);
     const lift = value(best) > 0 ? (value(candidate) - value(best)) / value(best) : value(candidate) > 0 ? Infinity : 0;
     const lo = cmp?.difference.lo ?? 0;
-    if (lift < policy.minLiftOverBestBaseline) fail(`${m} ${f4(value(candidate))} is ${pct(lift)} over the best baseline ${best.name} (${f4(value(best))}); at least ${pct(policy.minLiftOverBestBaseline)} is required`);
-    else if (!(lo > 0)) fail(`${m} beats the best baseline ${best.name} by ${pct(lift)}, but the 95% interval of the per-user difference [${f4(cmp?.difference.lo ?? 0)}, ${f4(cmp?.difference.hi ?? 0)}] includes 0: not distinguishable from noise`);
-    else reasons.push(`${m} ${f4(value(candidate))} beats the best baseline ${best.name} (${f4(value(best))}) by ${pct(lift)}; 95% interval of the difference [${f4(lo)}, ${f4(cmp?.difference.hi ?? 0)}]`);
+    if (lift < policy.minLiftOverBestBaseline)
+      fail(
+        `${m} ${f4(value(candidate))} is ${pct(lift)} over the best baseline ${best.name} (${f4(value(best))}); at least ${pct(policy.minLiftOverBestBaseline)} is required`,
+      );
+    else if (!(lo > 0))
+      fail(
+        `${m} beats the best baseline ${best.name} by ${pct(lift)}, but the 95% interval of the per-user difference [${f4(cmp?.difference.lo ?? 0)}, ${f4(cmp?.difference.hi ?? 0)}] includes 0: not distinguishable from noise`,
+      );
+    else
+      reasons.push(
+        `${m} ${f4(value(candidate))} beats the best baseline ${best.name} (${f4(value(best))}) by ${pct(lift)}; 95% interval of the difference [${f4(lo)}, ${f4(cmp?.difference.hi ?? 0)}]`,
+      );
     for (const other of baselines.slice(1)) {
       if (value(candidate) <= value(other)) fail(`${m} ${f4(value(candidate))} does not beat baseline ${other.name} (${f4(value(other))})`);
     }
@@ -86,16 +109,26 @@ export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, li
   if (live === undefined) reasons.push('no live model yet: the comparison with live is skipped');
   else {
     const change = value(live) > 0 ? (value(candidate) - value(live)) / value(live) : 0;
-    if (change < -policy.maxRegressionVsLive) fail(`${m} ${f4(value(candidate))} is ${pct(-change)} below the live model ${live.name} (${f4(value(live))}); at most ${pct(policy.maxRegressionVsLive)} regression is allowed`);
-    else if (change >= 0) reasons.push(`${m} ${f4(value(candidate))} is ${pct(change)} above the live model ${live.name} (${f4(value(live))})`);
-    else reasons.push(`${m} ${f4(value(candidate))} is ${pct(-change)} below the live model ${live.name} (${f4(value(live))}), within the allowed ${pct(policy.maxRegressionVsLive)} regression`);
+    if (change < -policy.maxRegressionVsLive)
+      fail(
+        `${m} ${f4(value(candidate))} is ${pct(-change)} below the live model ${live.name} (${f4(value(live))}); at most ${pct(policy.maxRegressionVsLive)} regression is allowed`,
+      );
+    else if (change >= 0)
+      reasons.push(`${m} ${f4(value(candidate))} is ${pct(change)} above the live model ${live.name} (${f4(value(live))})`);
+    else
+      reasons.push(
+        `${m} ${f4(value(candidate))} is ${pct(-change)} below the live model ${live.name} (${f4(value(live))}), within the allowed ${pct(policy.maxRegressionVsLive)} regression`,
+      );
   }
 
   const g = policy.guardrails;
   const beyond = candidate.beyond;
-  if (g.minCoverage !== undefined && (beyond.coverage ?? 0) < g.minCoverage) fail(`catalog coverage ${pct(beyond.coverage ?? 0)} is under the guardrail ${pct(g.minCoverage)}`);
-  if (g.minDiversity !== undefined && (beyond.diversity ?? 0) < g.minDiversity) fail(`category diversity ${f4(beyond.diversity ?? 0)} is under the guardrail ${f4(g.minDiversity)}`);
-  if (g.minFreshness !== undefined && (beyond.freshness ?? 0) < g.minFreshness) fail(`freshness ${pct(beyond.freshness ?? 0)} is under the guardrail ${pct(g.minFreshness)}`);
+  if (g.minCoverage !== undefined && (beyond.coverage ?? 0) < g.minCoverage)
+    fail(`catalog coverage ${pct(beyond.coverage ?? 0)} is under the guardrail ${pct(g.minCoverage)}`);
+  if (g.minDiversity !== undefined && (beyond.diversity ?? 0) < g.minDiversity)
+    fail(`category diversity ${f4(beyond.diversity ?? 0)} is under the guardrail ${f4(g.minDiversity)}`);
+  if (g.minFreshness !== undefined && (beyond.freshness ?? 0) < g.minFreshness)
+    fail(`freshness ${pct(beyond.freshness ?? 0)} is under the guardrail ${pct(g.minFreshness)}`);
   if (g.sliceTolerance !== undefined && best !== undefined) {
     const minUsers = g.sliceMinUsers ?? 30;
     for (const [dim, values] of Object.entries(candidate.slices)) {
@@ -103,7 +136,10 @@ export function decideGate(report: EvaluationReport, policy: ShelfGatePolicy, li
         if (stats.users < minUsers) continue;
         const c = stats.metrics[m] ?? 0;
         const b = best.slices[dim]?.[label]?.metrics[m] ?? 0;
-        if (b > 0 && c < b * (1 - g.sliceTolerance)) fail(`slice ${dim}=${label} (${stats.users} users): ${m} ${f4(c)} trails the best baseline ${best.name} (${f4(b)}) by more than ${pct(g.sliceTolerance)}`);
+        if (b > 0 && c < b * (1 - g.sliceTolerance))
+          fail(
+            `slice ${dim}=${label} (${stats.users} users): ${m} ${f4(c)} trails the best baseline ${best.name} (${f4(b)}) by more than ${pct(g.sliceTolerance)}`,
+          );
       }
     }
   }

@@ -17,7 +17,11 @@ export interface MeanAccuracy {
 }
 
 /** Mean of every accuracy metric at k over the users of `truth`; duplicated items throw InputError naming the user. */
-export function meanAccuracyAtK(predictions: ReadonlyMap<string, readonly string[]>, truth: ReadonlyMap<string, Relevance>, k: number): MeanAccuracy {
+export function meanAccuracyAtK(
+  predictions: ReadonlyMap<string, readonly string[]>,
+  truth: ReadonlyMap<string, Relevance>,
+  k: number,
+): MeanAccuracy {
   const names = accuracyMetricNames(k);
   const sums: Record<string, number> = Object.fromEntries(names.map((m) => [m, 0]));
   let users = 0;

@@ -35,7 +35,11 @@ function meanOverLists(lists: readonly (readonly string[])[], pairScore: (a: str
 }
 
 /** Mean intra-list category diversity of the lists. */
-export function categoryDiversity(lists: readonly (readonly string[])[], catalog: ReadonlyMap<string, ItemMeta>, options: CategoryDiversityOptions = {}): number {
+export function categoryDiversity(
+  lists: readonly (readonly string[])[],
+  catalog: ReadonlyMap<string, ItemMeta>,
+  options: CategoryDiversityOptions = {},
+): number {
   if (options.mode === 'jaccard') {
     const sets = new Map<string, ReadonlySet<string>>();
     const setOf = (id: string): ReadonlySet<string> => {

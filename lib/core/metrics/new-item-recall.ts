@@ -6,7 +6,12 @@
 import type { Relevance } from './relevance.ts';
 
 /** Hits among relevant items absent from training over their number; `lists[u]` goes with `relevant[u]`. */
-export function newItemRecall(lists: readonly (readonly string[])[], relevant: readonly Relevance[], trainCounts: ReadonlyMap<string, number>, k: number): { value: number; items: number } {
+export function newItemRecall(
+  lists: readonly (readonly string[])[],
+  relevant: readonly Relevance[],
+  trainCounts: ReadonlyMap<string, number>,
+  k: number,
+): { value: number; items: number } {
   let hit = 0;
   let total = 0;
   lists.forEach((l, u) => {

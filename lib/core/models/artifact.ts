@@ -93,11 +93,21 @@ export function unpackSections(artifact: ModelArtifact): Record<string, TypedArr
     const at = payload.byteOffset + s.offset;
     const buf = payload.buffer;
     switch (s.dtype) {
-      case 'float32': out[s.name] = new Float32Array(buf, at, s.length); break;
-      case 'float64': out[s.name] = new Float64Array(buf, at, s.length); break;
-      case 'int32': out[s.name] = new Int32Array(buf, at, s.length); break;
-      case 'uint32': out[s.name] = new Uint32Array(buf, at, s.length); break;
-      case 'uint8': out[s.name] = new Uint8Array(buf, at, s.length); break;
+      case 'float32':
+        out[s.name] = new Float32Array(buf, at, s.length);
+        break;
+      case 'float64':
+        out[s.name] = new Float64Array(buf, at, s.length);
+        break;
+      case 'int32':
+        out[s.name] = new Int32Array(buf, at, s.length);
+        break;
+      case 'uint32':
+        out[s.name] = new Uint32Array(buf, at, s.length);
+        break;
+      case 'uint8':
+        out[s.name] = new Uint8Array(buf, at, s.length);
+        break;
     }
   }
   return out;
@@ -121,7 +131,11 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, sortKeys(o[k])]),
+    );
   }
   return value;
 }

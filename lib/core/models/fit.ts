@@ -15,7 +15,15 @@ export const BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
 };
 
 /** Every baseline fitBaseline knows, sorted. */
-export const BASELINE_NAMES: readonly string[] = ['most-frequent', 'most-recent', 'newest', 'popularity', 'popularity-segment', 'random', 'recent-popularity'];
+export const BASELINE_NAMES: readonly string[] = [
+  'most-frequent',
+  'most-recent',
+  'newest',
+  'popularity',
+  'popularity-segment',
+  'random',
+  'recent-popularity',
+];
 
 /** Fits the named baseline with its default options; an unknown name is a ConfigError listing the known ones. */
 export function fitBaseline(name: string, data: TrainingData, seed: number): Recommender {

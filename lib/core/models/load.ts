@@ -28,6 +28,7 @@ export const MODEL_KINDS: readonly string[] = Object.keys(LOADERS).sort();
 
 export function loadRecommender(artifact: ModelArtifact): Recommender {
   const loader = LOADERS[artifact.manifest.kind];
-  if (loader === undefined) throw new ArtifactError(`unknown model kind "${artifact.manifest.kind}"; known kinds: ${MODEL_KINDS.join(', ')}`);
+  if (loader === undefined)
+    throw new ArtifactError(`unknown model kind "${artifact.manifest.kind}"; known kinds: ${MODEL_KINDS.join(', ')}`);
   return loader(artifact);
 }

@@ -54,7 +54,8 @@ function sliceRows(report: EvaluationReport): { dim: string; value: string; user
   const rows = new Map<string, { dim: string; value: string; users: number }>();
   for (const r of report.runs)
     for (const [dim, values] of Object.entries(r.slices))
-      for (const [value, stats] of Object.entries(values)) if (!rows.has(`${dim}\u0000${value}`)) rows.set(`${dim}\u0000${value}`, { dim, value, users: stats.users });
+      for (const [value, stats] of Object.entries(values))
+        if (!rows.has(`${dim}\u0000${value}`)) rows.set(`${dim}\u0000${value}`, { dim, value, users: stats.users });
   return [...rows.values()].sort((a, b) => (a.dim === b.dim ? (a.value < b.value ? -1 : 1) : a.dim < b.dim ? -1 : 1));
 }
 
@@ -99,7 +100,10 @@ function comparisonTable(report: EvaluationReport, metric: string): string {
   const f = (x: number): string => x.toFixed(4);
   const p = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return `<table><thead><tr><th>candidate vs</th><th>role</th><th>difference</th><th>95% CI</th><th>relative lift</th><th>95% CI</th></tr></thead><tbody>${rows
-    .map((c) => `<tr><td>${esc(c.against)}</td><td>${c.role}</td><td class="${c.difference.lo > 0 ? 'pass' : c.difference.hi < 0 ? 'fail' : ''}">${f(c.difference.mean)}</td><td>[${f(c.difference.lo)}, ${f(c.difference.hi)}]</td><td>${c.liftInterval ? p(c.liftInterval.mean) : '–'}</td><td>${c.liftInterval ? `[${p(c.liftInterval.lo)}, ${p(c.liftInterval.hi)}]` : '–'}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.against)}</td><td>${c.role}</td><td class="${c.difference.lo > 0 ? 'pass' : c.difference.hi < 0 ? 'fail' : ''}">${f(c.difference.mean)}</td><td>[${f(c.difference.lo)}, ${f(c.difference.hi)}]</td><td>${c.liftInterval ? p(c.liftInterval.mean) : '–'}</td><td>${c.liftInterval ? `[${p(c.liftInterval.lo)}, ${p(c.liftInterval.hi)}]` : '–'}</td></tr>`,
+    )
     .join('')}</tbody></table>`;
 }
 
@@ -107,7 +111,10 @@ function beyondTable(runs: readonly RunReport[]): string {
   const keys = ['coverage', 'diversity', 'novelty', 'personalization', 'freshness', 'newItemRecall'];
   if (runs.some((r) => r.beyond.embeddingDiversity !== undefined)) keys.splice(2, 0, 'embeddingDiversity');
   return `<table><thead><tr><th>run</th>${keys.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${runs
-    .map((r) => `<tr><td>${esc(r.name)} <small>(${r.role})</small></td>${keys.map((k) => `<td>${(r.beyond[k] ?? 0).toFixed(3)}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.name)} <small>(${r.role})</small></td>${keys.map((k) => `<td>${(r.beyond[k] ?? 0).toFixed(3)}</td>`).join('')}</tr>`,
+    )
     .join('')}</tbody></table>`;
 }
 
@@ -116,7 +123,9 @@ export function renderHtmlReport(report: EvaluationReport, decision: GateDecisio
   const metrics = Object.keys(report.runs[0]?.metrics ?? {});
   const primary = decision.primaryMetric;
   const runs = orderRuns(report, primary);
-  const legend = runs.map((r) => `<span class="key"><i style="background:${colorOf(report.runs, r)}"></i>${esc(r.name)} <small>(${r.role})</small></span>`).join(' ');
+  const legend = runs
+    .map((r) => `<span class="key"><i style="background:${colorOf(report.runs, r)}"></i>${esc(r.name)} <small>(${r.role})</small></span>`)
+    .join(' ');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#111;max-width:1000px}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;text-align:right}td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#eef6ff}.pass{color:#16a34a}.fail{color:#dc2626}.charts{display:flex;flex-wrap:wrap;gap:12px 24px}.key{margin-right:12px;font-size:13px}.key i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}li{margin:3px 0}</style></head><body>
 <h1>${esc(title)}</h1>

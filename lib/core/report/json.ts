@@ -21,7 +21,10 @@ export const RunReportSchema = z.strictObject({
   usersWithoutPrediction: z.number().int().nonnegative(),
   metrics: z.record(z.string(), IntervalSchema),
   beyond: z.record(z.string(), Finite),
-  slices: z.record(z.string(), z.record(z.string(), z.strictObject({ users: z.number().int().positive(), metrics: z.record(z.string(), Finite) }))),
+  slices: z.record(
+    z.string(),
+    z.record(z.string(), z.strictObject({ users: z.number().int().positive(), metrics: z.record(z.string(), Finite) })),
+  ),
 });
 
 export const ComparisonSchema = z.strictObject({
@@ -79,10 +82,24 @@ export function toReportDocument(report: EvaluationReport, decision?: GateDecisi
       usersWithoutPrediction: r.usersWithoutPrediction,
       metrics: { ...r.metrics },
       beyond: Object.fromEntries(Object.entries(r.beyond).map(([key, v]) => [key, finite(v)])),
-      slices: Object.fromEntries(Object.entries(r.slices).map(([dim, values]) => [dim, Object.fromEntries(Object.entries(values).map(([v, s]) => [v, { users: s.users, metrics: { ...s.metrics } }]))])),
+      slices: Object.fromEntries(
+        Object.entries(r.slices).map(([dim, values]) => [
+          dim,
+          Object.fromEntries(Object.entries(values).map(([v, s]) => [v, { users: s.users, metrics: { ...s.metrics } }])),
+        ]),
+      ),
     })),
     comparisons: report.comparisons.map((c) => ({ ...c })),
-    ...(decision ? { decision: { pass: decision.pass, reasons: [...decision.reasons], primaryMetric: decision.primaryMetric, liveVersion: decision.liveVersion } } : {}),
+    ...(decision
+      ? {
+          decision: {
+            pass: decision.pass,
+            reasons: [...decision.reasons],
+            primaryMetric: decision.primaryMetric,
+            liveVersion: decision.liveVersion,
+          },
+        }
+      : {}),
   };
   return EvaluationReportSchema.parse(doc);
 }

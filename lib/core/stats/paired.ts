@@ -14,7 +14,13 @@ export interface PairedComparison {
 }
 
 /** Compares from per-resample means already computed (see resampledMeans): the evaluator's fast path. */
-export function comparePairedMeans(meanA: number, meanB: number, resampledA: Float64Array, resampledB: Float64Array, alpha = 0.05): PairedComparison {
+export function comparePairedMeans(
+  meanA: number,
+  meanB: number,
+  resampledA: Float64Array,
+  resampledB: Float64Array,
+  alpha = 0.05,
+): PairedComparison {
   const b = resampledA.length;
   const diff = new Float64Array(b);
   const lift: number[] = [];

@@ -28,7 +28,12 @@ export function requestUserFeatures(facts: UserFacts): Feature[] {
 
 /** Features of a stored user: exactly requestUserFeatures of its facts. */
 export function userFeatures(user: User): Feature[] {
-  return requestUserFeatures({ country: user.country, device: user.device, ageBand: user.ageBand, onboardingGenres: user.onboardingGenres });
+  return requestUserFeatures({
+    country: user.country,
+    device: user.device,
+    ageBand: user.ageBand,
+    onboardingGenres: user.onboardingGenres,
+  });
 }
 
 /** Features of an item: type, primary category (1) and others (0.5), publisher, language. */
@@ -43,17 +48,35 @@ export function itemFeatures(item: CatalogItem): Feature[] {
 
 /** What heuristics and the evaluator know about an item: type, categories, publish time, parent show. */
 export function itemMeta(item: CatalogItem): ItemMeta {
-  return { type: item.type, categories: item.categories, publishedAt: toEpochMs(item.publishedAt), ...(item.showId !== undefined ? { showId: item.showId } : {}) };
+  return {
+    type: item.type,
+    categories: item.categories,
+    publishedAt: toEpochMs(item.publishedAt),
+    ...(item.showId !== undefined ? { showId: item.showId } : {}),
+  };
 }
 
 /** What segment heuristics know about a user: country, device, age band, onboarding picks, signup time. */
 export function userMeta(user: User): UserMeta {
-  return { country: user.country, device: user.device, ageBand: user.ageBand, onboardingGenres: user.onboardingGenres, signupAt: toEpochMs(user.signupAt) };
+  return {
+    country: user.country,
+    device: user.device,
+    ageBand: user.ageBand,
+    onboardingGenres: user.onboardingGenres,
+    signupAt: toEpochMs(user.signupAt),
+  };
 }
 
 /** One raw event as the history serving and the Shortcuts transforms read (time in epoch ms). */
 export function historyEvent(event: ListeningEvent): HistoryEvent {
-  return { itemId: event.itemId, ts: toEpochMs(event.timestamp), eventType: event.eventType, msPlayed: event.msPlayed, progress: event.progress, localHour: event.localHour };
+  return {
+    itemId: event.itemId,
+    ts: toEpochMs(event.timestamp),
+    eventType: event.eventType,
+    msPlayed: event.msPlayed,
+    progress: event.progress,
+    localHour: event.localHour,
+  };
 }
 
 /** Each user's history, oldest first (stable for equal times). */
@@ -78,5 +101,8 @@ export function isListen(eventType: string): boolean {
  * TRANSFORM_CONSTANTS.minListenMs played, or at least minListenProgress reached (logs without msPlayed).
  */
 export function isPositiveListen(event: { readonly eventType: string; readonly msPlayed: number; readonly progress: number }): boolean {
-  return isListen(event.eventType) && (event.msPlayed >= TRANSFORM_CONSTANTS.minListenMs || event.progress >= TRANSFORM_CONSTANTS.minListenProgress);
+  return (
+    isListen(event.eventType) &&
+    (event.msPlayed >= TRANSFORM_CONSTANTS.minListenMs || event.progress >= TRANSFORM_CONSTANTS.minListenProgress)
+  );
 }

@@ -2,7 +2,9 @@
 import type { Interaction } from '../models/recommender.ts';
 
 /** One positive per (user, unit): weight 1 + ln(listens), timestamp of the latest listen. Sorted by user, then item. */
-export function aggregateInteractions(listens: Iterable<{ readonly userId: string; readonly unit: string; readonly ts: number }>): Interaction[] {
+export function aggregateInteractions(
+  listens: Iterable<{ readonly userId: string; readonly unit: string; readonly ts: number }>,
+): Interaction[] {
   const byPair = new Map<string, { userId: string; itemId: string; count: number; ts: number }>();
   for (const l of listens) {
     const key = `${l.userId}\u0000${l.unit}`;

@@ -101,7 +101,9 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
 
   // Training knows the catalog as it was at the cut-off; later items reach a model through
   // indexItems (evaluation and serving), as content published between retrains does.
-  const trainItemFeatures = new Map<string, readonly Feature[]>(units.filter((i) => toEpochMs(i.publishedAt) < cutoff).map((i) => [i.itemId, itemFeatureRows.get(i.itemId) ?? []]));
+  const trainItemFeatures = new Map<string, readonly Feature[]>(
+    units.filter((i) => toEpochMs(i.publishedAt) < cutoff).map((i) => [i.itemId, itemFeatureRows.get(i.itemId) ?? []]),
+  );
   const train: TrainingData = {
     interactions,
     userFeatures: userFeatureRows,
@@ -127,7 +129,10 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
   };
 
   if (shelf === 'podcasts') {
-    candidates = units.filter((i) => toEpochMs(i.publishedAt) < end).map((i) => i.itemId).sort();
+    candidates = units
+      .filter((i) => toEpochMs(i.publishedAt) < end)
+      .map((i) => i.itemId)
+      .sort();
     for (const [userId, events] of [...history].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const signup = usersMeta.get(userId)?.signupAt;
       if (signup !== undefined && signup >= cutoff) continue;
@@ -143,13 +148,17 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
       cases.push({ context: contextOf(userId, cutoff, past), relevant, exclude: before, slices: slicer(userId) });
     }
   } else if (shelf === 'playlists') {
-    candidates = units.filter((i) => toEpochMs(i.publishedAt) < end).map((i) => i.itemId).sort();
+    candidates = units
+      .filter((i) => toEpochMs(i.publishedAt) < end)
+      .map((i) => i.itemId)
+      .sort();
     for (const user of [...input.users].sort((a, b) => (a.userId < b.userId ? -1 : 1))) {
       const signup = toEpochMs(user.signupAt);
       if (signup < cutoff || signup >= end) continue;
       const relevant = new Map<string, number>();
       for (const e of history.get(user.userId) ?? []) {
-        if (e.ts >= signup && e.ts < Math.min(signup + 3 * DAY, end) && isPositiveListen(e) && meta.get(e.itemId)?.type === 'playlist') relevant.set(e.itemId, 1);
+        if (e.ts >= signup && e.ts < Math.min(signup + 3 * DAY, end) && isPositiveListen(e) && meta.get(e.itemId)?.type === 'playlist')
+          relevant.set(e.itemId, 1);
       }
       if (relevant.size === 0) continue;
       cases.push({ context: contextOf(user.userId, signup, undefined), relevant, exclude: new Set(), slices: slicer(user.userId) });
@@ -173,13 +182,31 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput): ShelfData {
       }
       if (relevant.size === 0) continue;
       const past = events.slice(0, first);
-      cases.push({ context: { ...contextOf(userId, start.ts, past), localHour: start.localHour, weekday: weekdayOf(start.ts) }, relevant, exclude: new Set(), slices: slicer(userId) });
+      cases.push({
+        context: { ...contextOf(userId, start.ts, past), localHour: start.localHour, weekday: weekdayOf(start.ts) },
+        relevant,
+        exclude: new Set(),
+        slices: slicer(userId),
+      });
     }
   }
 
   const evalCatalog = shelf === 'shortcuts' ? meta : unitMeta;
-  const evalSet: EvalSet = { shelf, cases, ...(candidates ? { candidates } : {}), trainItemCounts, catalog: evalCatalog, evaluatedAt: cutoff };
-  return { train, eval: evalSet, itemFeatures: itemFeatureRows, userFeatures: userFeatureRows, ...(shortcutExamples ? { shortcutExamples } : {}) };
+  const evalSet: EvalSet = {
+    shelf,
+    cases,
+    ...(candidates ? { candidates } : {}),
+    trainItemCounts,
+    catalog: evalCatalog,
+    evaluatedAt: cutoff,
+  };
+  return {
+    train,
+    eval: evalSet,
+    itemFeatures: itemFeatureRows,
+    userFeatures: userFeatureRows,
+    ...(shortcutExamples ? { shortcutExamples } : {}),
+  };
 }
 
 /** Number of events (sorted by ts) strictly before `t`. */
@@ -198,7 +225,11 @@ function countBefore(events: readonly HistoryEvent[], t: number): number {
  * Slice labels: new vs established user, country, device, and activity by the share of users (all
  * known users, inactive ones counting 0) with strictly fewer training listens: < 1/3 low, < 2/3 medium, else high.
  */
-function sliceLabeller(activity: ReadonlyMap<string, number>, users: ReadonlyMap<string, User>, cutoff: number): (userId: string) => Record<string, string> {
+function sliceLabeller(
+  activity: ReadonlyMap<string, number>,
+  users: ReadonlyMap<string, User>,
+  cutoff: number,
+): (userId: string) => Record<string, string> {
   const ids = new Set([...users.keys(), ...activity.keys()]);
   const counts = Float64Array.from(ids, (id) => activity.get(id) ?? 0).sort();
   const fewer = (n: number): number => {

@@ -63,7 +63,12 @@ function endIndex(history: readonly HistoryEvent[], now: number): number {
 }
 
 /** Distinct units the user listened to before `now` within the lookback, most recent first. */
-export function shortcutCandidates(history: readonly HistoryEvent[], now: number, catalog: ShortcutCatalog, options: { maxCandidates?: number; lookbackDays?: number } = {}): string[] {
+export function shortcutCandidates(
+  history: readonly HistoryEvent[],
+  now: number,
+  catalog: ShortcutCatalog,
+  options: { maxCandidates?: number; lookbackDays?: number } = {},
+): string[] {
   const max = options.maxCandidates ?? C.maxCandidates;
   const since = now - (options.lookbackDays ?? C.lookbackDays) * DAY;
   const out: string[] = [];
@@ -200,7 +205,9 @@ export function buildShortcutsExamples(
       const candidates = shortcutCandidates(history, event.ts, catalog);
       const target = shortcutUnit(event.itemId, catalog.meta);
       if (candidates.length < 2 || !candidates.includes(target)) continue;
-      chunks.push(shortcutFeatures(history, candidates, { now: event.ts, localHour: event.localHour, weekday: weekdayOf(event.ts) }, catalog));
+      chunks.push(
+        shortcutFeatures(history, candidates, { now: event.ts, localHour: event.localHour, weekday: weekdayOf(event.ts) }, catalog),
+      );
       for (const c of candidates) {
         labels.push(c === target ? 1 : 0);
         itemIds.push(c);
@@ -214,5 +221,12 @@ export function buildShortcutsExamples(
     features.set(chunk, offset);
     offset += chunk.length;
   }
-  return { featureNames: SHORTCUT_FEATURE_NAMES, features, labels: Float32Array.from(labels), groups: Int32Array.from(groups), itemIds, catalog: catalog.meta };
+  return {
+    featureNames: SHORTCUT_FEATURE_NAMES,
+    features,
+    labels: Float32Array.from(labels),
+    groups: Int32Array.from(groups),
+    itemIds,
+    catalog: catalog.meta,
+  };
 }

@@ -1,10 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assembleHome, DEFAULT_OVERLAY, fillShelf, freshWeight, rankFresh, whyFor, type CatalogView, type ShelfPlan } from '../../../lib/core/assembly/assemble.ts';
+import {
+  assembleHome,
+  DEFAULT_OVERLAY,
+  fillShelf,
+  freshWeight,
+  rankFresh,
+  whyFor,
+  type CatalogView,
+  type ShelfPlan,
+} from '../../../lib/core/assembly/assemble.ts';
 import { decideCanary, twoProportionZ, wilson, type ArmStats } from '../../../lib/core/gate/canary.ts';
 import { chooseVariant, variantBucket } from '../../../lib/core/assembly/variant.ts';
 import { DataQualityError } from '../../../lib/core/errors.ts';
-import type { HistoryEvent, ItemMeta, Recommender, RecommendOptions, ScoredItem, UserContext } from '../../../lib/core/models/recommender.ts';
+import type {
+  HistoryEvent,
+  ItemMeta,
+  Recommender,
+  RecommendOptions,
+  ScoredItem,
+  UserContext,
+} from '../../../lib/core/models/recommender.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-10-01T00:00:00Z');
@@ -14,14 +30,25 @@ function fixed(order: string[], kind = 'fixed'): Recommender {
   return {
     kind,
     knownItems: () => order,
-    save: () => { throw new Error('not needed'); },
+    save: () => {
+      throw new Error('not needed');
+    },
     recommend: (_c, k, o: RecommendOptions = {}): ScoredItem[] =>
-      order.filter((i) => !o.exclude?.has(i) && (!o.candidates || o.candidates.includes(i))).slice(0, k).map((itemId, n) => ({ itemId, score: 1 - n / 100 })),
+      order
+        .filter((i) => !o.exclude?.has(i) && (!o.candidates || o.candidates.includes(i)))
+        .slice(0, k)
+        .map((itemId, n) => ({ itemId, score: 1 - n / 100 })),
   };
 }
 
 /** A recommender whose ranking throws, as a corrupt model would. */
-const broken: Recommender = { ...fixed([]), kind: 'broken', recommend: () => { throw new Error('NaN in user vector'); } };
+const broken: Recommender = {
+  ...fixed([]),
+  kind: 'broken',
+  recommend: () => {
+    throw new Error('NaN in user vector');
+  },
+};
 
 const old = { type: 'show', categories: ['news'], publishedAt: NOW - 100 * DAY };
 const meta = new Map<string, ItemMeta>([
@@ -33,9 +60,24 @@ const meta = new Map<string, ItemMeta>([
   ['ep1', { type: 'episode', categories: ['news'], publishedAt: NOW - 100 * DAY, showId: 'a' }],
 ]);
 const view: CatalogView = { meta: (id) => meta.get(id), title: (id) => `title ${id}` };
-const plan = (shelf: string, order: string[], extra: Partial<ShelfPlan> = {}): ShelfPlan => ({ shelf, title: shelf, recommender: fixed(order), modelVersion: `${shelf}-v1`, variant: 'live', k: 4, ...extra });
+const plan = (shelf: string, order: string[], extra: Partial<ShelfPlan> = {}): ShelfPlan => ({
+  shelf,
+  title: shelf,
+  recommender: fixed(order),
+  modelVersion: `${shelf}-v1`,
+  variant: 'live',
+  k: 4,
+  ...extra,
+});
 const ctx: UserContext = { userId: 'u', now: NOW };
-const listen = (itemId: string, localHour: number): HistoryEvent => ({ itemId, ts: NOW - DAY, eventType: 'play', msPlayed: 60_000, progress: 0.5, localHour });
+const listen = (itemId: string, localHour: number): HistoryEvent => ({
+  itemId,
+  ts: NOW - DAY,
+  eventType: 'play',
+  msPlayed: 60_000,
+  progress: 0.5,
+  localHour,
+});
 
 describe('chooseVariant', () => {
   it('keeps a user in the same arm', () => {
@@ -43,11 +85,18 @@ describe('chooseVariant', () => {
   });
 
   it.each([0.01, 0.1, 0.2, 0.5])('gives the canary about its weight %f of users', (weight) => {
-    const canary = Array.from({ length: 20_000 }, (_, i) => chooseVariant(`u-${String(i).padStart(7, '0')}`, 'podcasts', weight)).filter((v) => v === 'canary').length;
+    const canary = Array.from({ length: 20_000 }, (_, i) => chooseVariant(`u-${String(i).padStart(7, '0')}`, 'podcasts', weight)).filter(
+      (v) => v === 'canary',
+    ).length;
     expect(Math.abs(canary / 20_000 - weight)).toBeLessThan(0.01);
   });
 
-  it.each([[0, 'live'], [-1, 'live'], [Number.NaN, 'live'], [1, 'canary']] as const)('serves weight %f as %s for everyone', (weight, variant) => {
+  it.each([
+    [0, 'live'],
+    [-1, 'live'],
+    [Number.NaN, 'live'],
+    [1, 'canary'],
+  ] as const)('serves weight %f as %s for everyone', (weight, variant) => {
     expect(new Set(Array.from({ length: 100 }, (_, i) => chooseVariant(`u${i}`, 'playlists', weight)))).toEqual(new Set([variant]));
   });
 
@@ -60,7 +109,9 @@ describe('chooseVariant', () => {
 
   it('assigns arms independently per shelf', () => {
     const users = Array.from({ length: 10_000 }, (_, i) => `u${i}`);
-    const both = users.filter((u) => chooseVariant(u, 'podcasts', 0.5) === 'canary' && chooseVariant(u, 'playlists', 0.5) === 'canary').length;
+    const both = users.filter(
+      (u) => chooseVariant(u, 'podcasts', 0.5) === 'canary' && chooseVariant(u, 'playlists', 0.5) === 'canary',
+    ).length;
     expect(both / users.length).toBeGreaterThan(0.23);
     expect(both / users.length).toBeLessThan(0.27);
     expect(variantBucket('u1', 'podcasts')).not.toBe(variantBucket('u1', 'playlists'));
@@ -69,18 +120,30 @@ describe('chooseVariant', () => {
 
 describe('assembleHome', () => {
   it('keeps the shelf order and never shows an item on two shelves', () => {
-    const shelves = assembleHome([plan('shortcuts', ['a', 'b']), plan('podcasts', ['a', 'c', 'd', 'b', 'e']), plan('playlists', ['c', 'f'])], ctx, view);
+    const shelves = assembleHome(
+      [plan('shortcuts', ['a', 'b']), plan('podcasts', ['a', 'c', 'd', 'b', 'e']), plan('playlists', ['c', 'f'])],
+      ctx,
+      view,
+    );
     expect(shelves.map((s) => s.shelf)).toEqual(['shortcuts', 'podcasts', 'playlists']);
     expect(shelves.map((s) => s.items.map((i) => i.id))).toEqual([['a', 'b'], ['c', 'd', 'e'], ['f']]);
   });
 
   it('does not give a fresh item already shown on an earlier shelf', () => {
-    const [, podcasts] = assembleHome([plan('shortcuts', ['fresh1']), plan('podcasts', ['a', 'b', 'c', 'd'], { freshItems: ['fresh1'] })], ctx, view);
+    const [, podcasts] = assembleHome(
+      [plan('shortcuts', ['fresh1']), plan('podcasts', ['a', 'b', 'c', 'd'], { freshItems: ['fresh1'] })],
+      ctx,
+      view,
+    );
     expect(podcasts?.items.map((i) => i.id)).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('gives fresh items at most the configured slots, at positions 3 and 6, marked new', () => {
-    const [shelf] = assembleHome([plan('podcasts', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], { k: 8, freshItems: ['fresh1', 'fresh2', 'fresh3'] })], ctx, view);
+    const [shelf] = assembleHome(
+      [plan('podcasts', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], { k: 8, freshItems: ['fresh1', 'fresh2', 'fresh3'] })],
+      ctx,
+      view,
+    );
     const ids = shelf?.items.map((i) => i.id) ?? [];
     expect(ids).toHaveLength(8);
     expect(ids.filter((id) => id.startsWith('fresh'))).toHaveLength(DEFAULT_OVERLAY.maxSlots);
@@ -93,8 +156,18 @@ describe('assembleHome', () => {
     ['one slot', { maxSlots: 1 }, ['fresh1']],
     ['an age cut-off of 2 days', { maxSlots: 3, maxAgeDays: 2 }, ['fresh1', 'fresh2']],
   ])('respects %s', (_name, over, expected) => {
-    const [shelf] = assembleHome([plan('podcasts', ['a', 'b', 'c', 'd', 'e', 'f'], { k: 6, freshItems: ['fresh1', 'fresh2', 'fresh3', 'old-fresh'] })], ctx, view, { ...DEFAULT_OVERLAY, exploration: 0, ...over });
-    expect(shelf?.items.map((i) => i.id).filter((id) => id.includes('fresh')).sort()).toEqual(expected);
+    const [shelf] = assembleHome(
+      [plan('podcasts', ['a', 'b', 'c', 'd', 'e', 'f'], { k: 6, freshItems: ['fresh1', 'fresh2', 'fresh3', 'old-fresh'] })],
+      ctx,
+      view,
+      { ...DEFAULT_OVERLAY, exploration: 0, ...over },
+    );
+    expect(
+      shelf?.items
+        .map((i) => i.id)
+        .filter((id) => id.includes('fresh'))
+        .sort(),
+    ).toEqual(expected);
   });
 
   it('gives the same shelves for the same seed', () => {
@@ -103,13 +176,33 @@ describe('assembleHome', () => {
   });
 
   it('explores: with exploration only, the seed decides which fresh item gets the slot', () => {
-    const winners = new Set(Array.from({ length: 40 }, (_, seed) => assembleHome([plan('podcasts', ['a', 'b'], { freshItems: ['fresh1', 'fresh2'], recommender: fixed(['a', 'b']) })], ctx, view, { ...DEFAULT_OVERLAY, maxSlots: 1, halfLifeDays: 1e9, exploration: 1 }, seed)[0]?.items.find((i) => i.isNew)?.id));
+    const winners = new Set(
+      Array.from(
+        { length: 40 },
+        (_, seed) =>
+          assembleHome(
+            [plan('podcasts', ['a', 'b'], { freshItems: ['fresh1', 'fresh2'], recommender: fixed(['a', 'b']) })],
+            ctx,
+            view,
+            { ...DEFAULT_OVERLAY, maxSlots: 1, halfLifeDays: 1e9, exploration: 1 },
+            seed,
+          )[0]?.items.find((i) => i.isNew)?.id,
+      ),
+    );
     expect(winners).toEqual(new Set(['fresh1', 'fresh2']));
   });
 
   it('serves the fallback and says why when the model throws while ranking', () => {
-    const [shelf] = assembleHome([plan('podcasts', [], { recommender: broken, fallback: { recommender: fixed(['c', 'd']), modelVersion: 'heuristic:popularity' } })], ctx, view);
-    expect(shelf).toMatchObject({ variant: 'fallback', modelVersion: 'heuristic:popularity', fallbackReason: 'model podcasts-v1 failed while ranking: NaN in user vector' });
+    const [shelf] = assembleHome(
+      [plan('podcasts', [], { recommender: broken, fallback: { recommender: fixed(['c', 'd']), modelVersion: 'heuristic:popularity' } })],
+      ctx,
+      view,
+    );
+    expect(shelf).toMatchObject({
+      variant: 'fallback',
+      modelVersion: 'heuristic:popularity',
+      fallbackReason: 'model podcasts-v1 failed while ranking: NaN in user vector',
+    });
     expect(shelf?.items.map((i) => i.id)).toEqual(['c', 'd']);
   });
 
@@ -132,7 +225,17 @@ describe('fresh ranking', () => {
 
   it('scores weight × relevance without exploration (hand-computed)', () => {
     // fresh2 ranked first of 2 by the model: relevance 1, age 2 days: 0.5^(2/3) = 0.62996; fresh1: relevance 0.5, age 1 day: 0.5 × 0.5^(1/3) = 0.39685.
-    const ranked = rankFresh(['fresh1', 'fresh2'], [{ itemId: 'fresh2', score: 3 }, { itemId: 'fresh1', score: 1 }], NOW, view, { ...DEFAULT_OVERLAY, exploration: 0 }, 0);
+    const ranked = rankFresh(
+      ['fresh1', 'fresh2'],
+      [
+        { itemId: 'fresh2', score: 3 },
+        { itemId: 'fresh1', score: 1 },
+      ],
+      NOW,
+      view,
+      { ...DEFAULT_OVERLAY, exploration: 0 },
+      0,
+    );
     expect(ranked.map((r) => r.itemId)).toEqual(['fresh2', 'fresh1']);
     expect(ranked[0]?.score).toBeCloseTo(0.62996, 4);
     expect(ranked[1]?.score).toBeCloseTo(0.39685, 4);
@@ -141,24 +244,75 @@ describe('fresh ranking', () => {
 
 describe('why an item is shown', () => {
   it.each([
-    ['a shortcut played at the same hour', 'shortcuts', 'live', 'a', false, { history: [listen('ep1', 8), listen('a', 8), listen('a', 21)] }, 'you usually listen around 8:00'],
+    [
+      'a shortcut played at the same hour',
+      'shortcuts',
+      'live',
+      'a',
+      false,
+      { history: [listen('ep1', 8), listen('a', 8), listen('a', 21)] },
+      'you usually listen around 8:00',
+    ],
     ['a shortcut played once', 'shortcuts', 'live', 'b', false, { history: [listen('b', 8)] }, 'you were listening to this recently'],
-    ['a fresh show like one the user plays', 'podcasts', 'live', 'fresh1', true, { history: [listen('ep1', 8), listen('c', 9)] }, 'new in tech, out 1 day ago'],
-    ['a fresh show sharing a category with a played show', 'podcasts', 'live', 'fresh1', true, { history: [listen('fresh2', 8)] }, 'new, from a show like title fresh2'],
-    ['a pick for a listener never seen', 'playlists', 'live', 'c', false, { meta: { onboardingGenres: ['jazz', 'rock', 'pop'] } }, 'popular with listeners who like jazz and rock'],
-    ['a fallback pick for a known listener', 'podcasts', 'fallback', 'c', false, { history: [listen('a', 8)], meta: { country: 'SE' } }, 'popular in SE'],
+    [
+      'a fresh show like one the user plays',
+      'podcasts',
+      'live',
+      'fresh1',
+      true,
+      { history: [listen('ep1', 8), listen('c', 9)] },
+      'new in tech, out 1 day ago',
+    ],
+    [
+      'a fresh show sharing a category with a played show',
+      'podcasts',
+      'live',
+      'fresh1',
+      true,
+      { history: [listen('fresh2', 8)] },
+      'new, from a show like title fresh2',
+    ],
+    [
+      'a pick for a listener never seen',
+      'playlists',
+      'live',
+      'c',
+      false,
+      { meta: { onboardingGenres: ['jazz', 'rock', 'pop'] } },
+      'popular with listeners who like jazz and rock',
+    ],
+    [
+      'a fallback pick for a known listener',
+      'podcasts',
+      'fallback',
+      'c',
+      false,
+      { history: [listen('a', 8)], meta: { country: 'SE' } },
+      'popular in SE',
+    ],
     ['a model pick for a known listener', 'podcasts', 'live', 'c', false, { history: [listen('a', 8)] }, 'because you listen to news'],
   ] as const)('explains %s', (_name, shelf, variant, item, fresh, over, why) => {
     expect(whyFor(shelf, variant, item, fresh, { ...ctx, ...over }, view)).toBe(why);
   });
 
   it('shows the reason on the assembled item', () => {
-    const shelf = fillShelf(plan('podcasts', ['c'], { variant: 'fallback' }), { ...ctx, meta: { country: 'BR' }, history: [listen('a', 8)] }, new Set(), view);
+    const shelf = fillShelf(
+      plan('podcasts', ['c'], { variant: 'fallback' }),
+      { ...ctx, meta: { country: 'BR' }, history: [listen('a', 8)] },
+      new Set(),
+      view,
+    );
     expect(shelf.items[0]).toEqual({ id: 'c', type: 'show', title: 'title c', score: 1, why: 'popular in BR', isNew: false });
   });
 });
 
-interface CanaryCase { name: string; live: ArmStats; canary: ArmStats; action: string; reason: string }
+interface CanaryCase {
+  name: string;
+  live: ArmStats;
+  canary: ArmStats;
+  action: string;
+  reason: string;
+}
 const canaryCases = JSON.parse(readFileSync(new URL('./fixtures/canary-cases.json', import.meta.url), 'utf8')) as CanaryCase[];
 
 describe('decideCanary', () => {
@@ -176,7 +330,10 @@ describe('decideCanary', () => {
   });
 
   it('follows the policy: fewer impressions needed, no tolerance', () => {
-    const d = decideCanary({ live: { impressions: 100, plays: 20 }, canary: { impressions: 100, plays: 19 } }, { minImpressions: 50, tolerance: 0, z: 1.96 });
+    const d = decideCanary(
+      { live: { impressions: 100, plays: 20 }, canary: { impressions: 100, plays: 19 } },
+      { minImpressions: 50, tolerance: 0, z: 1.96 },
+    );
     expect(d.action).toBe('promote');
   });
 

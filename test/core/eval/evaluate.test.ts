@@ -30,13 +30,32 @@ const NOW = Date.UTC(2026, 10, 1);
 const set: EvalSet = {
   shelf: 'podcasts',
   cases: [
-    { context: { userId: 'u1', now: NOW }, relevant: new Map([['a', 1]]), exclude: new Set(['seen']), slices: { userType: 'new', country: 'SE' } },
-    { context: { userId: 'u2', now: NOW }, relevant: new Map([['b', 1]]), exclude: new Set(), slices: { userType: 'established', country: 'SE' } },
-    { context: { userId: 'u3', now: NOW }, relevant: new Map([['c', 1]]), exclude: new Set(), slices: { userType: 'established', country: 'DE' } },
+    {
+      context: { userId: 'u1', now: NOW },
+      relevant: new Map([['a', 1]]),
+      exclude: new Set(['seen']),
+      slices: { userType: 'new', country: 'SE' },
+    },
+    {
+      context: { userId: 'u2', now: NOW },
+      relevant: new Map([['b', 1]]),
+      exclude: new Set(),
+      slices: { userType: 'established', country: 'SE' },
+    },
+    {
+      context: { userId: 'u3', now: NOW },
+      relevant: new Map([['c', 1]]),
+      exclude: new Set(),
+      slices: { userType: 'established', country: 'DE' },
+    },
     { context: { userId: 'u4', now: NOW }, relevant: new Map(), exclude: new Set(), slices: { userType: 'new', country: 'DE' } },
   ],
   candidates: ['a', 'b', 'c', 'd', 'seen'],
-  trainItemCounts: new Map([['a', 10], ['b', 5], ['d', 1]]),
+  trainItemCounts: new Map([
+    ['a', 10],
+    ['b', 5],
+    ['d', 1],
+  ]),
   catalog: new Map([
     ['a', { categories: ['news'], publishedAt: NOW - 2 * 86_400_000 }],
     ['b', { categories: ['news'], publishedAt: NOW - 90 * 86_400_000 }],
@@ -82,8 +101,14 @@ describe('evaluateRuns', () => {
   it('reports every metric per slice value with its user count', () => {
     const model = evaluateRuns(set, runs().list, { k: 2, resamples: 50 }).runs[1]!;
     expect(model.slices).toEqual({
-      country: { DE: { users: 1, metrics: expect.objectContaining({ 'hitrate@2': 0 }) }, SE: { users: 2, metrics: expect.objectContaining({ 'hitrate@2': 0.5 }) } },
-      userType: { established: { users: 2, metrics: expect.objectContaining({ 'hitrate@2': 0 }) }, new: { users: 1, metrics: expect.objectContaining({ 'hitrate@2': 1 }) } },
+      country: {
+        DE: { users: 1, metrics: expect.objectContaining({ 'hitrate@2': 0 }) },
+        SE: { users: 2, metrics: expect.objectContaining({ 'hitrate@2': 0.5 }) },
+      },
+      userType: {
+        established: { users: 2, metrics: expect.objectContaining({ 'hitrate@2': 0 }) },
+        new: { users: 1, metrics: expect.objectContaining({ 'hitrate@2': 1 }) },
+      },
     });
   });
 
@@ -115,29 +140,59 @@ describe('evaluateRuns', () => {
 
   it('rejects a recommender that returns an item twice, naming the run, the user and the item', () => {
     const broken = new FixedLists({ u1: ['a', 'a'] });
-    expect(() => evaluateRuns(set, [{ name: 'broken', role: 'candidate', recommender: broken }], { k: 3, resamples: 10 })).toThrow(InputError);
-    expect(() => evaluateRuns(set, [{ name: 'broken', role: 'candidate', recommender: broken }], { k: 3, resamples: 10 })).toThrow(/broken's list for user u1 names item "a" twice/);
+    expect(() => evaluateRuns(set, [{ name: 'broken', role: 'candidate', recommender: broken }], { k: 3, resamples: 10 })).toThrow(
+      InputError,
+    );
+    expect(() => evaluateRuns(set, [{ name: 'broken', role: 'candidate', recommender: broken }], { k: 3, resamples: 10 })).toThrow(
+      /broken's list for user u1 names item "a" twice/,
+    );
   });
 });
 
 describe('evaluatePredictions', () => {
   const truth = new Map([
     ['u2', new Map([['b', 1]])],
-    ['u1', new Map([['a', 2], ['x', 1]])],
+    [
+      'u1',
+      new Map([
+        ['a', 2],
+        ['x', 1],
+      ]),
+    ],
     ['u0', new Map<string, number>()],
   ]);
 
   it('scores lists given per user; a user without a list counts 0; the first run is the candidate', () => {
-    const report = evaluatePredictions(truth, [{ name: 'm', lists: new Map([['u1', ['a', 'x']]]) }, { name: 'p', lists: new Map([['u1', ['x']], ['u2', ['b']], ['u9', ['b']]]) }], { k: 2, resamples: 50 });
+    const report = evaluatePredictions(
+      truth,
+      [
+        { name: 'm', lists: new Map([['u1', ['a', 'x']]]) },
+        {
+          name: 'p',
+          lists: new Map([
+            ['u1', ['x']],
+            ['u2', ['b']],
+            ['u9', ['b']],
+          ]),
+        },
+      ],
+      { k: 2, resamples: 50 },
+    );
     expect(report.users).toBe(2);
     expect(report.usersWithoutRelevant).toBe(1);
-    expect(report.runs.map((r) => [r.name, r.role, r.usersWithoutPrediction])).toEqual([['m', 'candidate', 1], ['p', 'baseline', 0]]);
+    expect(report.runs.map((r) => [r.name, r.role, r.usersWithoutPrediction])).toEqual([
+      ['m', 'candidate', 1],
+      ['p', 'baseline', 0],
+    ]);
     expect(report.runs[0]?.metrics['ndcg@2']?.mean).toBeCloseTo(0.5, 12);
     expect(report.runs[0]?.metrics['recall@2']?.mean).toBeCloseTo(0.5, 12);
   });
 
   it('does not depend on the order users appear in', () => {
-    const lists = new Map([['u1', ['a']], ['u2', ['z']]]);
+    const lists = new Map([
+      ['u1', ['a']],
+      ['u2', ['z']],
+    ]);
     const reversed = new Map([...lists].reverse());
     const a = evaluatePredictions(truth, [{ name: 'm', lists }], { k: 2, resamples: 80 });
     const b = evaluatePredictions(new Map([...truth].reverse()), [{ name: 'm', lists: reversed }], { k: 2, resamples: 80 });
@@ -145,8 +200,15 @@ describe('evaluatePredictions', () => {
   });
 
   it('adds embedding diversity when item vectors are supplied', () => {
-    const vectors = new Map([['a', Float32Array.of(1, 0)], ['x', Float32Array.of(0, 1)]]);
-    const report = evaluatePredictions(truth, [{ name: 'm', lists: new Map([['u1', ['a', 'x']]]) }], { k: 2, resamples: 10, itemVectors: (i) => vectors.get(i) });
+    const vectors = new Map([
+      ['a', Float32Array.of(1, 0)],
+      ['x', Float32Array.of(0, 1)],
+    ]);
+    const report = evaluatePredictions(truth, [{ name: 'm', lists: new Map([['u1', ['a', 'x']]]) }], {
+      k: 2,
+      resamples: 10,
+      itemVectors: (i) => vectors.get(i),
+    });
     expect(report.runs[0]?.beyond.embeddingDiversity).toBeCloseTo(1, 6);
   });
 });
@@ -155,7 +217,14 @@ describe('scoreLists at scale', () => {
   it('scores 5k users × 10 runs with 1000 resamples in a few seconds', () => {
     const users = 5_000;
     const items = Array.from({ length: 500 }, (_, i) => `i${i}`);
-    const relevant = Array.from({ length: users }, (_, u) => new Map([[items[(u * 7) % 500] as string, 1], [items[(u * 13) % 500] as string, 1]]));
+    const relevant = Array.from(
+      { length: users },
+      (_, u) =>
+        new Map([
+          [items[(u * 7) % 500] as string, 1],
+          [items[(u * 13) % 500] as string, 1],
+        ]),
+    );
     const runsInput = Array.from({ length: 10 }, (_, r) => ({
       name: `run${r}`,
       role: r === 0 ? ('candidate' as const) : ('baseline' as const),
@@ -164,7 +233,17 @@ describe('scoreLists at scale', () => {
     }));
     const started = performance.now();
     const report = scoreLists(
-      { shelf: 'x', userIds: relevant.map((_, u) => `u${u}`), relevant, slices: relevant.map((_, u) => ({ bucket: String(u % 4) })), runs: runsInput, catalog: new Map(), catalogSize: 500, trainItemCounts: new Map(), evaluatedAt: 0 },
+      {
+        shelf: 'x',
+        userIds: relevant.map((_, u) => `u${u}`),
+        relevant,
+        slices: relevant.map((_, u) => ({ bucket: String(u % 4) })),
+        runs: runsInput,
+        catalog: new Map(),
+        catalogSize: 500,
+        trainItemCounts: new Map(),
+        evaluatedAt: 0,
+      },
       { k: 10, resamples: 1000 },
     );
     const seconds = (performance.now() - started) / 1000;

@@ -15,7 +15,12 @@ function run(name: string, role: RunRole, hits: (i: number) => boolean): Predict
   return { name, role, lists: new Map(users.map((u, i) => [u, hits(i) ? [`r-${u}`, 'filler'] : [`x-${name}-${i % 3}`, 'filler']])) };
 }
 
-const policy: ShelfGatePolicy = { primaryMetric: 'ndcg@10', minLiftOverBestBaseline: 0.05, maxRegressionVsLive: 0.02, guardrails: { sliceTolerance: 0.1, sliceMinUsers: 20 } };
+const policy: ShelfGatePolicy = {
+  primaryMetric: 'ndcg@10',
+  minLiftOverBestBaseline: 0.05,
+  maxRegressionVsLive: 0.02,
+  guardrails: { sliceTolerance: 0.1, sliceMinUsers: 20 },
+};
 const judge = (runs: PredictionRun[], p: ShelfGatePolicy = policy, catalogSize = 0) => {
   const report = evaluatePredictions(truth, runs, { k: 10, resamples: 300, slices, catalogSize });
   return decideGate(report, p);
@@ -31,7 +36,11 @@ describe('decideGate', () => {
     expect(decision.liveVersion).toBeNull();
     expect(decision.primaryMetric).toBe('ndcg@10');
     expect(decision.reasons[0]).toBe('PASS: every rule of the gate holds');
-    expect(decision.reasons).toContainEqual(expect.stringMatching(/^ndcg@10 0\.8000 beats the best baseline popularity \(0\.4000\) by 100\.0%; 95% interval of the difference \[0\.\d{4}, 0\.\d{4}\]$/));
+    expect(decision.reasons).toContainEqual(
+      expect.stringMatching(
+        /^ndcg@10 0\.8000 beats the best baseline popularity \(0\.4000\) by 100\.0%; 95% interval of the difference \[0\.\d{4}, 0\.\d{4}\]$/,
+      ),
+    );
     expect(decision.reasons).toContain('no live model yet: the comparison with live is skipped');
     expect(GateDecisionSchema.parse(decision)).toEqual(decision);
   });
@@ -40,7 +49,9 @@ describe('decideGate', () => {
     const close = run('candidate', 'candidate', (i) => i % 5 < 2 || i === 17); // 49 hits of 120 against 48
     const decision = judge([close, popularity, random]);
     expect(decision.pass).toBe(false);
-    expect(decision.reasons).toContainEqual(expect.stringMatching(/^ndcg@10 0\.4083 is 2\.1% over the best baseline popularity \(0\.4000\); at least 5\.0% is required$/));
+    expect(decision.reasons).toContainEqual(
+      expect.stringMatching(/^ndcg@10 0\.4083 is 2\.1% over the best baseline popularity \(0\.4000\); at least 5\.0% is required$/),
+    );
   });
 
   it('fails a lift whose paired interval includes 0, even above the minimum', () => {
@@ -48,7 +59,9 @@ describe('decideGate', () => {
     const other = run('candidate', 'candidate', (i) => i % 5 >= 3 || (i % 5 === 2 && i % 3 === 0));
     const decision = judge([other, popularity], { ...policy, guardrails: {} });
     expect(decision.pass).toBe(false);
-    expect(decision.reasons.join('\n')).toMatch(/beats the best baseline popularity by \d+\.\d%, but the 95% interval of the per-user difference \[-0\.\d{4}, 0\.\d{4}\] includes 0: not distinguishable from noise/);
+    expect(decision.reasons.join('\n')).toMatch(
+      /beats the best baseline popularity by \d+\.\d%, but the 95% interval of the per-user difference \[-0\.\d{4}, 0\.\d{4}\] includes 0: not distinguishable from noise/,
+    );
   });
 
   it('fails a candidate that regresses against the live model beyond the allowed share, naming it', () => {
@@ -87,7 +100,11 @@ describe('decideGate', () => {
     const deBlind = run('candidate', 'candidate', (i) => i % 4 !== 0);
     const decision = judge([deBlind, popularity]);
     expect(decision.pass).toBe(false);
-    expect(decision.reasons).toContainEqual(expect.stringMatching(/^slice country=DE \(30 users\): ndcg@10 0\.0000 trails the best baseline popularity \(0\.\d{4}\) by more than 10\.0%$/));
+    expect(decision.reasons).toContainEqual(
+      expect.stringMatching(
+        /^slice country=DE \(30 users\): ndcg@10 0\.0000 trails the best baseline popularity \(0\.\d{4}\) by more than 10\.0%$/,
+      ),
+    );
   });
 
   it('ignores slices with fewer users than the policy minimum', () => {
@@ -99,7 +116,9 @@ describe('decideGate', () => {
     const report = evaluatePredictions(truth, [candidate, popularity], { k: 5, resamples: 20 });
     const decision = decideGate(report, policy);
     expect(decision.pass).toBe(false);
-    expect(decision.reasons).toEqual([expect.stringMatching(/^the primary metric ndcg@10 is not in the evaluation \(it has ndcg@5, .*\): evaluate with the policy's k$/)]);
+    expect(decision.reasons).toEqual([
+      expect.stringMatching(/^the primary metric ndcg@10 is not in the evaluation \(it has ndcg@5, .*\): evaluate with the policy's k$/),
+    ]);
   });
 });
 

@@ -16,7 +16,11 @@ const DAY = 86_400_000;
 let dir: string;
 let data: ShelfData;
 const policy = parseGatePolicy(JSON.parse(readFileSync('lib/core/gate/default-policy.json', 'utf8')));
-const lines = <T>(f: string): T[] => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
+const lines = <T>(f: string): T[] =>
+  readFileSync(f, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gate-world-'));
@@ -62,14 +66,29 @@ describe('the deployment gate on a simulated world (podcasts)', () => {
 
   it('rejects a candidate that regresses against the live model beyond the allowed share', () => {
     const good = judge(data.train).report;
-    const asLive = { ...good, runs: [...good.runs, { ...good.runs[0]!, name: 'live v1', role: 'live' as const, metrics: { ...good.runs[0]!.metrics, 'ndcg@10': { mean: 1, lo: 1, hi: 1 } } }] };
+    const asLive = {
+      ...good,
+      runs: [
+        ...good.runs,
+        {
+          ...good.runs[0]!,
+          name: 'live v1',
+          role: 'live' as const,
+          metrics: { ...good.runs[0]!.metrics, 'ndcg@10': { mean: 1, lo: 1, hi: 1 } },
+        },
+      ],
+    };
     const decision = decideGate(asLive, policy.podcasts, 'v1');
     expect(decision.pass).toBe(false);
     expect(decision.reasons.join('\n')).toMatch(/below the live model live v1 \(1\.0000\)/);
   });
 
   it('refuses a policy file with a wrong field, naming it', () => {
-    expect(() => parseGatePolicy({ ...policy, podcasts: { ...policy.podcasts, primaryMetric: 'accuracy' } }, 'policy.json')).toThrow(ConfigError);
-    expect(() => parseGatePolicy({ ...policy, podcasts: { ...policy.podcasts, primaryMetric: 'accuracy' } }, 'policy.json')).toThrow(/policy\.json: podcasts\.primaryMetric/);
+    expect(() => parseGatePolicy({ ...policy, podcasts: { ...policy.podcasts, primaryMetric: 'accuracy' } }, 'policy.json')).toThrow(
+      ConfigError,
+    );
+    expect(() => parseGatePolicy({ ...policy, podcasts: { ...policy.podcasts, primaryMetric: 'accuracy' } }, 'policy.json')).toThrow(
+      /policy\.json: podcasts\.primaryMetric/,
+    );
   });
 });

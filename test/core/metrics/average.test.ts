@@ -11,7 +11,14 @@ const truth = new Map([
 
 describe('meanAccuracyAtK', () => {
   it('averages over users with at least one relevant item and counts users without a prediction as 0', () => {
-    const result = meanAccuracyAtK(new Map([['u1', ['a']], ['u3', ['z']]]), truth, 1);
+    const result = meanAccuracyAtK(
+      new Map([
+        ['u1', ['a']],
+        ['u3', ['z']],
+      ]),
+      truth,
+      1,
+    );
     expect(result.users).toBe(2);
     expect(result.usersWithoutPrediction).toBe(1);
     expect(result.usersWithoutRelevant).toBe(2);
@@ -20,7 +27,14 @@ describe('meanAccuracyAtK', () => {
   });
 
   it('names every accuracy metric at k', () => {
-    expect(Object.keys(meanAccuracyAtK(new Map(), truth, 3).metrics)).toEqual(['ndcg@3', 'precision@3', 'recall@3', 'map@3', 'mrr@3', 'hitrate@3']);
+    expect(Object.keys(meanAccuracyAtK(new Map(), truth, 3).metrics)).toEqual([
+      'ndcg@3',
+      'precision@3',
+      'recall@3',
+      'map@3',
+      'mrr@3',
+      'hitrate@3',
+    ]);
   });
 
   it('scores 0 everywhere when no user has a relevant item', () => {

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { catalogCoverage, categoryDiversity, embeddingDiversity, freshness, newItemRecall, novelty, personalization } from '../../../lib/core/metrics/beyond-accuracy.ts';
+import {
+  catalogCoverage,
+  categoryDiversity,
+  embeddingDiversity,
+  freshness,
+  newItemRecall,
+  novelty,
+  personalization,
+} from '../../../lib/core/metrics/beyond-accuracy.ts';
 import type { ItemMeta } from '../../../lib/core/models/recommender.ts';
 
 const DAY = 86_400_000;
@@ -13,7 +21,15 @@ const catalog = new Map<string, ItemMeta>([
 
 describe('catalogCoverage', () => {
   it.each([
-    ['distinct recommended over catalog size', [['a', 'b'], ['b', 'c']], 4, 3 / 4],
+    [
+      'distinct recommended over catalog size',
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+      ],
+      4,
+      3 / 4,
+    ],
     ['no lists', [], 4, 0],
     ['an empty catalog', [['a']], 0, 0],
     ['more distinct items than the catalog holds (capped)', [['a', 'x', 'y']], 2, 1],
@@ -25,7 +41,14 @@ describe('catalogCoverage', () => {
 describe('categoryDiversity', () => {
   it.each([
     ['primary', [['a', 'b', 'c']], 2 / 3], // a-b same primary (rock), a-c and b-c differ
-    ['primary', [['a', 'b'], ['a', 'c']], (0 + 1) / 2],
+    [
+      'primary',
+      [
+        ['a', 'b'],
+        ['a', 'c'],
+      ],
+      (0 + 1) / 2,
+    ],
     ['jaccard', [['a', 'b']], 1 - 1 / 2], // {rock, pop} vs {rock}
     ['jaccard', [['a', 'd']], 0], // same set in another order
     ['jaccard', [['b', 'c']], 1],
@@ -58,11 +81,17 @@ describe('embeddingDiversity', () => {
 describe('novelty', () => {
   it('is the mean −log2 of the add-one smoothed share of training interactions', () => {
     // total 6 + catalog 4 = 10: p(a) = 6/10 (5 + 1), p(new) = 1/10.
-    const counts = new Map([['a', 5], ['b', 1]]);
+    const counts = new Map([
+      ['a', 5],
+      ['b', 1],
+    ]);
     expect(novelty([['a', 'new']], counts, 4)).toBeCloseTo((-Math.log2(0.6) - Math.log2(0.1)) / 2, 12);
   });
   it('makes an unseen item the most novel, and finite', () => {
-    const counts = new Map([['a', 5], ['b', 1]]);
+    const counts = new Map([
+      ['a', 5],
+      ['b', 1],
+    ]);
     const unseen = novelty([['zz']], counts, 4);
     expect(Number.isFinite(unseen)).toBe(true);
     expect(unseen).toBeGreaterThan(novelty([['b']], counts, 4));
@@ -72,9 +101,24 @@ describe('novelty', () => {
 
 describe('personalization', () => {
   it.each([
-    ['everyone gets the same list', [['a', 'b'], ['a', 'b'], ['b', 'a']], 0],
+    [
+      'everyone gets the same list',
+      [
+        ['a', 'b'],
+        ['a', 'b'],
+        ['b', 'a'],
+      ],
+      0,
+    ],
     ['no two users share an item', [['a'], ['b'], ['c']], 1],
-    ['one shared item of three', [['a', 'b'], ['b', 'c']], 1 - 1 / 3],
+    [
+      'one shared item of three',
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+      ],
+      1 - 1 / 3,
+    ],
     ['a single user', [['a']], 0],
   ])('scores %s exactly when every pair fits in the sample', (_t, lists, expected) => {
     expect(personalization(lists, 100)).toBeCloseTo(expected, 12);
@@ -101,7 +145,16 @@ describe('freshness', () => {
 describe('newItemRecall', () => {
   it('is recall over relevant items absent from training, with their count', () => {
     const counts = new Map([['a', 3]]);
-    const relevant = [new Map([['a', 1], ['n1', 1]]), new Map([['n2', 2], ['n3', 0]])];
+    const relevant = [
+      new Map([
+        ['a', 1],
+        ['n1', 1],
+      ]),
+      new Map([
+        ['n2', 2],
+        ['n3', 0],
+      ]),
+    ];
     expect(newItemRecall([['n1', 'a'], ['x']], relevant, counts, 2)).toEqual({ value: 1 / 2, items: 2 });
     expect(newItemRecall([['n1']], [new Map([['a', 1]])], counts, 2)).toEqual({ value: 0, items: 0 });
   });
@@ -113,11 +166,30 @@ describe('properties', () => {
   it('coverage, diversity, personalization and freshness lie in [0, 1]', () => {
     fc.assert(
       fc.property(lists, (ls) =>
-        [catalogCoverage(ls, 6), categoryDiversity(ls, catalog), categoryDiversity(ls, catalog, { mode: 'jaccard' }), personalization(ls, 50, 1), freshness(ls, catalog, 100 * DAY, 7)].every((v) => v >= 0 && v <= 1),
+        [
+          catalogCoverage(ls, 6),
+          categoryDiversity(ls, catalog),
+          categoryDiversity(ls, catalog, { mode: 'jaccard' }),
+          personalization(ls, 50, 1),
+          freshness(ls, catalog, 100 * DAY, 7),
+        ].every((v) => v >= 0 && v <= 1),
       ),
     );
   });
   it('novelty is never negative', () => {
-    fc.assert(fc.property(lists, (ls) => novelty(ls, new Map([['a', 3], ['b', 1]]), 6) >= 0));
+    fc.assert(
+      fc.property(
+        lists,
+        (ls) =>
+          novelty(
+            ls,
+            new Map([
+              ['a', 3],
+              ['b', 1],
+            ]),
+            6,
+          ) >= 0,
+      ),
+    );
   });
 });

@@ -1,14 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/core/errors.ts';
-import { assertNoDuplicates, dcgAtK, hitRateAtK, mapAtK, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from '../../../lib/core/metrics/ranking.ts';
+import {
+  assertNoDuplicates,
+  dcgAtK,
+  hitRateAtK,
+  mapAtK,
+  mrrAtK,
+  ndcgAtK,
+  precisionAtK,
+  recallAtK,
+} from '../../../lib/core/metrics/ranking.ts';
 
 const binary = (...items: string[]) => new Map(items.map((i) => [i, 1]));
 
 describe('ndcgAtK', () => {
   it('reproduces the Wikipedia worked example (graded relevance, log2): 0.785', () => {
     // Retrieved d1..d6 with grades 3,2,3,0,1,2; d7 (3) and d8 (2) are relevant but not retrieved.
-    const relevant = new Map([['d1', 3], ['d2', 2], ['d3', 3], ['d4', 0], ['d5', 1], ['d6', 2], ['d7', 3], ['d8', 2]]);
+    const relevant = new Map([
+      ['d1', 3],
+      ['d2', 2],
+      ['d3', 3],
+      ['d4', 0],
+      ['d5', 1],
+      ['d6', 2],
+      ['d7', 3],
+      ['d8', 2],
+    ]);
     const ranked = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6'];
     expect(dcgAtK(ranked, relevant, 6)).toBeCloseTo(6.861, 3);
     expect(ndcgAtK(ranked, relevant, 6)).toBeCloseTo(0.785, 3);
@@ -26,12 +44,19 @@ describe('ndcgAtK', () => {
 
   it('scores graded relevance by hand: [b, a] against {a: 3, b: 1} at k = 2', () => {
     // DCG = 1/log2(2) + 3/log2(3); IDCG = 3/log2(2) + 1/log2(3).
-    const relevant = new Map([['a', 3], ['b', 1]]);
+    const relevant = new Map([
+      ['a', 3],
+      ['b', 1],
+    ]);
     expect(ndcgAtK(['b', 'a'], relevant, 2)).toBeCloseTo((1 + 3 / Math.log2(3)) / (3 + 1 / Math.log2(3)), 12);
   });
 
   it('gives equal scores to rankings that only swap items of equal grade (ties)', () => {
-    const relevant = new Map([['a', 2], ['b', 2], ['c', 1]]);
+    const relevant = new Map([
+      ['a', 2],
+      ['b', 2],
+      ['c', 1],
+    ]);
     expect(ndcgAtK(['a', 'b', 'c'], relevant, 3)).toBe(1);
     expect(ndcgAtK(['b', 'a', 'c'], relevant, 3)).toBe(1);
   });
@@ -70,7 +95,16 @@ describe('precision, recall, MAP, MRR, hit rate', () => {
   });
 
   it('ignores items graded 0 as relevant', () => {
-    expect(recallAtK(['a'], new Map([['a', 1], ['b', 0]]), 10)).toBe(1);
+    expect(
+      recallAtK(
+        ['a'],
+        new Map([
+          ['a', 1],
+          ['b', 0],
+        ]),
+        10,
+      ),
+    ).toBe(1);
   });
 });
 
@@ -89,13 +123,23 @@ describe('properties', () => {
   const metrics = [ndcgAtK, precisionAtK, recallAtK, mapAtK, mrrAtK, hitRateAtK];
 
   it('every metric lies in [0, 1]', () => {
-    fc.assert(fc.property(list, relevance, k, (ranked, rel, kk) => metrics.every((m) => { const v = m(ranked, rel, kk); return v >= 0 && v <= 1 + 1e-12; })));
+    fc.assert(
+      fc.property(list, relevance, k, (ranked, rel, kk) =>
+        metrics.every((m) => {
+          const v = m(ranked, rel, kk);
+          return v >= 0 && v <= 1 + 1e-12;
+        }),
+      ),
+    );
   });
 
   it('a ranking of exactly the relevant items, best grade first, scores 1 on NDCG, recall, MAP, MRR and hit rate', () => {
     fc.assert(
       fc.property(relevance, (rel) => {
-        const ranked = [...rel].filter(([, g]) => g > 0).sort((a, b) => b[1] - a[1]).map(([i]) => i);
+        const ranked = [...rel]
+          .filter(([, g]) => g > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([i]) => i);
         if (ranked.length === 0) return true;
         const kk = ranked.length;
         return [ndcgAtK, recallAtK, mapAtK, mrrAtK, hitRateAtK].every((m) => Math.abs(m(ranked, rel, kk) - 1) < 1e-12);

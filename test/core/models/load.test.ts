@@ -12,7 +12,9 @@ import { plantedDay, plantedWorld } from './shortcuts/planted.ts';
 
 /** A small world: the shortcuts planted world's histories double as training interactions. */
 const world = plantedWorld(6, 14, 4);
-const interactions = [...world.history].flatMap(([userId, events]) => events.map((e) => ({ userId, itemId: e.itemId, ts: e.ts, weight: 1 })));
+const interactions = [...world.history].flatMap(([userId, events]) =>
+  events.map((e) => ({ userId, itemId: e.itemId, ts: e.ts, weight: 1 })),
+);
 const data: TrainingData = {
   interactions,
   // Publish dates spread over the fortnight, for the `newest` baseline.

@@ -19,14 +19,41 @@ const slices = new Map([
 const report = evaluatePredictions(
   truth,
   [
-    { name: 'candidate <v2>', lists: new Map([['u1', ['a', 'z']], ['u2', ['b']], ['u3', ['z', 'c']]]) },
-    { name: 'live', role: 'live', lists: new Map([['u1', ['a']], ['u2', ['z']], ['u3', ['c']]]) },
-    { name: 'popularity', role: 'baseline', lists: new Map([['u1', ['z', 'a']], ['u2', ['z']], ['u3', ['z']]]) },
+    {
+      name: 'candidate <v2>',
+      lists: new Map([
+        ['u1', ['a', 'z']],
+        ['u2', ['b']],
+        ['u3', ['z', 'c']],
+      ]),
+    },
+    {
+      name: 'live',
+      role: 'live',
+      lists: new Map([
+        ['u1', ['a']],
+        ['u2', ['z']],
+        ['u3', ['c']],
+      ]),
+    },
+    {
+      name: 'popularity',
+      role: 'baseline',
+      lists: new Map([
+        ['u1', ['z', 'a']],
+        ['u2', ['z']],
+        ['u3', ['z']],
+      ]),
+    },
     { name: 'random', role: 'baseline', lists: new Map([['u1', ['q']]]) },
   ],
   { k: 2, resamples: 100, slices, evaluatedAt: Date.UTC(2026, 10, 1) },
 );
-const decision = decideGate(report, { primaryMetric: 'ndcg@2', minLiftOverBestBaseline: 0.05, maxRegressionVsLive: 0.02, guardrails: {} }, 'v1');
+const decision = decideGate(
+  report,
+  { primaryMetric: 'ndcg@2', minLiftOverBestBaseline: 0.05, maxRegressionVsLive: 0.02, guardrails: {} },
+  'v1',
+);
 
 describe('the JSON report', () => {
   it('satisfies EvaluationReportSchema, with the decision, an ISO time and no non-finite numbers', () => {
@@ -35,7 +62,10 @@ describe('the JSON report', () => {
     expect(doc.evaluatedAt).toBe('2026-11-01T00:00:00.000Z');
     expect(doc.decision).toEqual(decision);
     expect(doc.runs.map((r) => r.name)).toEqual(['candidate <v2>', 'live', 'popularity', 'random']);
-    expect(doc.comparisons.find((c) => c.against === 'random' && c.metric === 'ndcg@2')).toMatchObject({ relativeLift: null, liftInterval: null });
+    expect(doc.comparisons.find((c) => c.against === 'random' && c.metric === 'ndcg@2')).toMatchObject({
+      relativeLift: null,
+      liftInterval: null,
+    });
   });
 
   it('renders the same bytes for the same evaluation', () => {
@@ -62,7 +92,10 @@ describe('the HTML report', () => {
 
   it('shows the gate decision with every reason, escaping names', () => {
     expect(html).toContain(`Gate: ${decision.pass ? 'PASS' : 'FAIL'} on ndcg@2`);
-    for (const reason of decision.reasons) expect(html).toContain(reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
+    for (const reason of decision.reasons)
+      expect(html).toContain(
+        reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'),
+      );
     expect(html).toContain('candidate &lt;v2&gt;');
     expect(html).not.toContain('candidate <v2>');
   });

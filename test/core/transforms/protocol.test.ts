@@ -10,14 +10,17 @@ const relevantOf = (data: ReturnType<typeof build>) =>
   Object.fromEntries(data.eval.cases.map((c) => [c.context.userId, [...c.relevant.keys()].sort()]));
 
 describe('buildShelfData', () => {
-  it.each(['podcasts', 'playlists', 'shortcuts'] as const)('keeps every %s training interaction and example before the cut-off', (shelf) => {
-    const data = build(shelf);
-    expect(data.train.interactions.length).toBeGreaterThan(0);
-    for (const i of data.train.interactions) expect(i.ts).toBeLessThan(WORLD_CUTOFF);
-    for (const c of data.eval.cases) for (const e of c.context.history ?? []) expect(e.ts).toBeLessThan(c.context.now);
-    expect(data.train.cutoff).toBe(WORLD_CUTOFF);
-    expect(data.train.transformVersion).toBe(TRANSFORM_VERSION);
-  });
+  it.each(['podcasts', 'playlists', 'shortcuts'] as const)(
+    'keeps every %s training interaction and example before the cut-off',
+    (shelf) => {
+      const data = build(shelf);
+      expect(data.train.interactions.length).toBeGreaterThan(0);
+      for (const i of data.train.interactions) expect(i.ts).toBeLessThan(WORLD_CUTOFF);
+      for (const c of data.eval.cases) for (const e of c.context.history ?? []) expect(e.ts).toBeLessThan(c.context.now);
+      expect(data.train.cutoff).toBe(WORLD_CUTOFF);
+      expect(data.train.transformVersion).toBe(TRANSFORM_VERSION);
+    },
+  );
 
   it('trains podcasts on shows, episodes mapped to their show, weight 1 + ln(listens)', () => {
     expect(build('podcasts').train.interactions).toEqual([
@@ -56,7 +59,11 @@ describe('buildShelfData', () => {
     const slices = Object.fromEntries(build('podcasts').eval.cases.map((c) => [c.context.userId, c.slices]));
     expect(slices.u1).toEqual({ userType: 'established', country: 'SE', device: 'mobile', activity: 'high' });
     expect(build('playlists').eval.cases[0]?.slices).toEqual({ userType: 'new', country: 'SE', device: 'mobile', activity: 'low' });
-    expect(build('shortcuts').eval.cases.find((c) => c.context.userId === 'u2')?.slices).toMatchObject({ userType: 'new', country: 'US', activity: 'medium' });
+    expect(build('shortcuts').eval.cases.find((c) => c.context.userId === 'u2')?.slices).toMatchObject({
+      userType: 'new',
+      country: 'US',
+      activity: 'medium',
+    });
   });
 
   it('evaluates playlists on users who sign up in the window, with the playlists of their first 3 days and no history', () => {
@@ -64,7 +71,12 @@ describe('buildShelfData', () => {
     expect(relevantOf(data)).toEqual({ u3: ['pl1', 'pl3'] });
     const context = data.eval.cases[0]?.context;
     expect(context?.history).toBeUndefined();
-    expect(context?.features).toEqual([['country:SE', 1], ['device:mobile', 1], ['age:18-24', 1], ['genre:pop', 1]]);
+    expect(context?.features).toEqual([
+      ['country:SE', 1],
+      ['device:mobile', 1],
+      ['age:18-24', 1],
+      ['genre:pop', 1],
+    ]);
     expect(data.eval.candidates).toEqual(['pl1', 'pl2', 'pl3']);
     expect(data.train.interactions.map((i) => `${i.userId}:${i.itemId}`)).toEqual(['u1:pl1', 'u2:pl2']);
     expect(data.userFeatures.size).toBe(4);
@@ -99,12 +111,22 @@ describe('buildShelfData', () => {
     expect(build('playlists').train.interactions.some((i) => i.userId === 'u2' && i.itemId === 'pl1')).toBe(false);
     expect(build('podcasts').eval.cases.some((c) => c.relevant.has('showC') && c.context.userId === 'u2')).toBe(false);
     // The short listen still makes pl1 one of u2's own recent items.
-    expect(build('shortcuts').eval.cases.find((c) => c.context.userId === 'u2')?.context.history?.map((e) => e.itemId)).toContain('pl1');
+    expect(
+      build('shortcuts')
+        .eval.cases.find((c) => c.context.userId === 'u2')
+        ?.context.history?.map((e) => e.itemId),
+    ).toContain('pl1');
   });
 
   it.each(['podcasts', 'playlists', 'shortcuts'] as const)('trains %s on the same data whatever happens in the test window', (shelf) => {
     const full = build(shelf);
-    const pastOnly = buildShelfData(shelf, { ...world, events: world.events.filter((e) => Date.parse(e.timestamp) < WORLD_CUTOFF), cutoff: WORLD_CUTOFF, testDays: WORLD_TEST_DAYS, snapshot: 'world-small' });
+    const pastOnly = buildShelfData(shelf, {
+      ...world,
+      events: world.events.filter((e) => Date.parse(e.timestamp) < WORLD_CUTOFF),
+      cutoff: WORLD_CUTOFF,
+      testDays: WORLD_TEST_DAYS,
+      snapshot: 'world-small',
+    });
     expect(full.train.interactions).toEqual(pastOnly.train.interactions);
     expect(full.eval.trainItemCounts).toEqual(pastOnly.eval.trainItemCounts);
     expect(full.shortcutExamples).toEqual(pastOnly.shortcutExamples);
@@ -121,7 +143,9 @@ describe('buildShelfData', () => {
   it('gives the same bytes for the same input', () => {
     const a = build('shortcuts');
     const b = build('shortcuts');
-    expect(Buffer.from(a.shortcutExamples?.features.buffer ?? new ArrayBuffer(0))).toEqual(Buffer.from(b.shortcutExamples?.features.buffer ?? new ArrayBuffer(0)));
+    expect(Buffer.from(a.shortcutExamples?.features.buffer ?? new ArrayBuffer(0))).toEqual(
+      Buffer.from(b.shortcutExamples?.features.buffer ?? new ArrayBuffer(0)),
+    );
     expect(a.eval).toEqual(b.eval);
   });
 });

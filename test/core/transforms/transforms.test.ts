@@ -1,36 +1,127 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogItem, ListeningEvent, User } from '../../../lib/core/contract.ts';
-import { historyOf, isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures } from '../../../lib/core/transforms/entities.ts';
-import { buildShortcutsExamples, SHORTCUT_FEATURE_NAMES, shortcutCandidates, shortcutCatalog, shortcutFeatures, shortcutUnit, weekdayOf } from '../../../lib/core/transforms/shortcuts.ts';
+import {
+  historyOf,
+  isPositiveListen,
+  itemFeatures,
+  itemMeta,
+  requestUserFeatures,
+  userFeatures,
+} from '../../../lib/core/transforms/entities.ts';
+import {
+  buildShortcutsExamples,
+  SHORTCUT_FEATURE_NAMES,
+  shortcutCandidates,
+  shortcutCatalog,
+  shortcutFeatures,
+  shortcutUnit,
+  weekdayOf,
+} from '../../../lib/core/transforms/shortcuts.ts';
 
 const HOUR = 3_600_000;
 const t0 = Date.parse('2026-10-01T00:00:00Z');
 const at = (h: number) => new Date(t0 + h * HOUR).toISOString();
 
 const catalog: CatalogItem[] = [
-  { itemId: 'show1', type: 'show', title: 'Morning news', categories: ['news'], publisher: 'p1', language: 'en', publishedAt: '2026-01-01T00:00:00Z' },
-  { itemId: 'ep1', type: 'episode', title: 'ep 1', categories: ['news'], publisher: 'p1', language: 'en', publishedAt: at(-30), showId: 'show1' },
-  { itemId: 'ep2', type: 'episode', title: 'ep 2', categories: ['news'], publisher: 'p1', language: 'en', publishedAt: at(40), showId: 'show1' },
-  { itemId: 'album1', type: 'album', title: 'An album', categories: ['jazz', 'rock'], publisher: 'label', language: 'en', publishedAt: '2025-01-01T00:00:00Z' },
-  { itemId: 'book1', type: 'audiobook', title: 'A book', categories: ['history'], publisher: 'pub', language: 'en', publishedAt: '2025-01-01T00:00:00Z' },
+  {
+    itemId: 'show1',
+    type: 'show',
+    title: 'Morning news',
+    categories: ['news'],
+    publisher: 'p1',
+    language: 'en',
+    publishedAt: '2026-01-01T00:00:00Z',
+  },
+  {
+    itemId: 'ep1',
+    type: 'episode',
+    title: 'ep 1',
+    categories: ['news'],
+    publisher: 'p1',
+    language: 'en',
+    publishedAt: at(-30),
+    showId: 'show1',
+  },
+  {
+    itemId: 'ep2',
+    type: 'episode',
+    title: 'ep 2',
+    categories: ['news'],
+    publisher: 'p1',
+    language: 'en',
+    publishedAt: at(40),
+    showId: 'show1',
+  },
+  {
+    itemId: 'album1',
+    type: 'album',
+    title: 'An album',
+    categories: ['jazz', 'rock'],
+    publisher: 'label',
+    language: 'en',
+    publishedAt: '2025-01-01T00:00:00Z',
+  },
+  {
+    itemId: 'book1',
+    type: 'audiobook',
+    title: 'A book',
+    categories: ['history'],
+    publisher: 'pub',
+    language: 'en',
+    publishedAt: '2025-01-01T00:00:00Z',
+  },
 ];
 const ev = (itemId: string, h: number, eventType: ListeningEvent['eventType'], progress: number): ListeningEvent => ({
-  userId: 'u1', itemId, eventType, msPlayed: 600_000, progress, timestamp: at(h), device: 'mobile', country: 'SE', localHour: new Date(t0 + h * HOUR).getUTCHours(),
+  userId: 'u1',
+  itemId,
+  eventType,
+  msPlayed: 600_000,
+  progress,
+  timestamp: at(h),
+  device: 'mobile',
+  country: 'SE',
+  localHour: new Date(t0 + h * HOUR).getUTCHours(),
 });
 const events: ListeningEvent[] = [
-  ev('ep1', 8, 'play', 0.5), ev('album1', 20, 'play', 0.3), ev('ep1', 32, 'complete', 1),
-  ev('book1', 44, 'play', 0.1), ev('album1', 56, 'resume', 0.6), ev('ep2', 80, 'play', 0.9), ev('book1', 92, 'resume', 0.2),
+  ev('ep1', 8, 'play', 0.5),
+  ev('album1', 20, 'play', 0.3),
+  ev('ep1', 32, 'complete', 1),
+  ev('book1', 44, 'play', 0.1),
+  ev('album1', 56, 'resume', 0.6),
+  ev('ep2', 80, 'play', 0.9),
+  ev('book1', 92, 'resume', 0.2),
 ];
 
 describe('entity features', () => {
   it('gives a stored user and the same facts at request time identical features', () => {
-    const user: User = { userId: 'u1', country: 'SE', signupAt: '2026-01-01T00:00:00Z', onboardingGenres: ['jazz', 'news'], device: 'mobile', ageBand: '25-34' };
-    expect(requestUserFeatures({ country: 'SE', device: 'mobile', ageBand: '25-34', onboardingGenres: ['jazz', 'news'] })).toEqual(userFeatures(user));
-    expect(userFeatures(user)).toEqual([['country:SE', 1], ['device:mobile', 1], ['age:25-34', 1], ['genre:jazz', 1], ['genre:news', 1]]);
+    const user: User = {
+      userId: 'u1',
+      country: 'SE',
+      signupAt: '2026-01-01T00:00:00Z',
+      onboardingGenres: ['jazz', 'news'],
+      device: 'mobile',
+      ageBand: '25-34',
+    };
+    expect(requestUserFeatures({ country: 'SE', device: 'mobile', ageBand: '25-34', onboardingGenres: ['jazz', 'news'] })).toEqual(
+      userFeatures(user),
+    );
+    expect(userFeatures(user)).toEqual([
+      ['country:SE', 1],
+      ['device:mobile', 1],
+      ['age:25-34', 1],
+      ['genre:jazz', 1],
+      ['genre:news', 1],
+    ]);
   });
 
   it('weights the primary category 1 and the others 0.5', () => {
-    expect(itemFeatures(catalog[3] as CatalogItem)).toEqual([['type:album', 1], ['cat:jazz', 1], ['cat:rock', 0.5], ['pub:label', 1], ['lang:en', 1]]);
+    expect(itemFeatures(catalog[3] as CatalogItem)).toEqual([
+      ['type:album', 1],
+      ['cat:jazz', 1],
+      ['cat:rock', 0.5],
+      ['pub:label', 1],
+      ['lang:en', 1],
+    ]);
   });
 });
 
@@ -78,8 +169,14 @@ describe('shortcut features', () => {
   });
 
   it('ignores history at or after now (no leakage)', () => {
-    const future = [...history, { itemId: 'album1', ts: now, eventType: 'play', msPlayed: 1, progress: 0.9, localHour: 8 }, { itemId: 'ep2', ts: now + HOUR, eventType: 'complete', msPlayed: 1, progress: 1, localHour: 9 }];
-    expect(Array.from(shortcutFeatures(future, ['show1', 'album1'], { now, localHour: 8, weekday: weekdayOf(now) }, sc))).toEqual(Array.from(rows));
+    const future = [
+      ...history,
+      { itemId: 'album1', ts: now, eventType: 'play', msPlayed: 1, progress: 0.9, localHour: 8 },
+      { itemId: 'ep2', ts: now + HOUR, eventType: 'complete', msPlayed: 1, progress: 1, localHour: 9 },
+    ];
+    expect(Array.from(shortcutFeatures(future, ['show1', 'album1'], { now, localHour: 8, weekday: weekdayOf(now) }, sc))).toEqual(
+      Array.from(rows),
+    );
     expect(shortcutCandidates(future, now, sc)).toEqual(shortcutCandidates(history, now, sc));
   });
 
@@ -105,8 +202,15 @@ describe('shortcut features', () => {
       const from = examples.groups[g] as number;
       const to = examples.groups[g + 1] as number;
       // Reconstruct the decision point the batch path used: the first listen after the previous group's.
-      const start = history.find((e) => shortcutCandidates(history, e.ts, sc).join() === examples.itemIds.slice(from, to).join() && e.ts > t0) as (typeof history)[number];
-      const served = shortcutFeatures(history, shortcutCandidates(history, start.ts, sc), { now: start.ts, localHour: start.localHour, weekday: weekdayOf(start.ts) }, sc);
+      const start = history.find(
+        (e) => shortcutCandidates(history, e.ts, sc).join() === examples.itemIds.slice(from, to).join() && e.ts > t0,
+      ) as (typeof history)[number];
+      const served = shortcutFeatures(
+        history,
+        shortcutCandidates(history, start.ts, sc),
+        { now: start.ts, localHour: start.localHour, weekday: weekdayOf(start.ts) },
+        sc,
+      );
       expect(Array.from(served)).toEqual(Array.from(examples.features.subarray(from * width, to * width)));
     }
   });

@@ -14,7 +14,7 @@ describe('transform version', () => {
   });
 
   it('changes when one character of a transform source changes', () => {
-    const edited = sources.map((text, i) => (i === 1 ? text.replace("i === 0 ? 1 : 0.5", "i === 0 ? 1 : 0.4") : text));
+    const edited = sources.map((text, i) => (i === 1 ? text.replace('i === 0 ? 1 : 0.5', 'i === 0 ? 1 : 0.4') : text));
     expect(edited[1]).not.toBe(sources[1]);
     expect(versionOf(edited)).not.toBe(versionOf(sources));
   });

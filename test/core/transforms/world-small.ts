@@ -1,6 +1,13 @@
 /** Loads the hand-written world of test/fixtures/world-small, validated against the data contract. */
 import { readFileSync } from 'node:fs';
-import { CatalogItemSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../../../lib/core/contract.ts';
+import {
+  CatalogItemSchema,
+  ListeningEventSchema,
+  UserSchema,
+  type CatalogItem,
+  type ListeningEvent,
+  type User,
+} from '../../../lib/core/contract.ts';
 
 const dir = new URL('../../fixtures/world-small/', import.meta.url);
 const read = (name: string): unknown[] => JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as unknown[];

@@ -31,7 +31,16 @@ class ExternalRecommender implements Recommender {
   save(): ModelArtifact {
     const users = [...this.lists.keys()].sort();
     return makeArtifact(
-      { kind: this.kind, hyperparameters: { name: this.name }, transformVersion: 'external', dataSnapshot: this.name, trainedAt: 0, seed: 0, itemIndex: [], extra: { lists: Object.fromEntries(users.map((u) => [u, this.lists.get(u)])) } },
+      {
+        kind: this.kind,
+        hyperparameters: { name: this.name },
+        transformVersion: 'external',
+        dataSnapshot: this.name,
+        trainedAt: 0,
+        seed: 0,
+        itemIndex: [],
+        extra: { lists: Object.fromEntries(users.map((u) => [u, this.lists.get(u)])) },
+      },
       {},
     );
   }

@@ -23,7 +23,8 @@ class NewestRecommender implements Recommender {
 
   recommend(_context: UserContext, k: number, options?: RecommendOptions): ScoredItem[] {
     // Scores are publish times in epoch ms; unknown candidates score NaN and are left out.
-    if (options?.candidates !== undefined) return firstK(this.order, this.published, k, { ...options, candidates: options.candidates.filter((id) => this.published.has(id)) });
+    if (options?.candidates !== undefined)
+      return firstK(this.order, this.published, k, { ...options, candidates: options.candidates.filter((id) => this.published.has(id)) });
     return firstK(this.order, this.published, k, options);
   }
 
@@ -46,7 +47,10 @@ class NewestRecommender implements Recommender {
 
   save(): ModelArtifact {
     const itemIndex = [...this.published.keys()].sort();
-    return makeArtifact({ ...this.manifest, kind: this.kind, itemIndex }, { publishedAt: Float64Array.from(itemIndex, (id) => this.published.get(id) ?? 0) });
+    return makeArtifact(
+      { ...this.manifest, kind: this.kind, itemIndex },
+      { publishedAt: Float64Array.from(itemIndex, (id) => this.published.get(id) ?? 0) },
+    );
   }
 }
 
@@ -56,7 +60,14 @@ export function fitNewest(data: TrainingData): Recommender {
   for (const [id, meta] of data.items ?? []) {
     if (meta.publishedAt !== undefined && meta.publishedAt <= data.cutoff) published.set(id, meta.publishedAt);
   }
-  return new NewestRecommender(published, { hyperparameters: {}, transformVersion: data.transformVersion, dataSnapshot: data.snapshot, trainedAt: data.cutoff, seed: 0, extra: {} });
+  return new NewestRecommender(published, {
+    hyperparameters: {},
+    transformVersion: data.transformVersion,
+    dataSnapshot: data.snapshot,
+    trainedAt: data.cutoff,
+    seed: 0,
+    extra: {},
+  });
 }
 
 export function loadNewest(artifact: ModelArtifact): Recommender {

@@ -66,7 +66,9 @@ class OwnHistoryRecommender implements Recommender {
 
   save(): ModelArtifact {
     // Only what unit mapping needs: each episode's show.
-    const episodes = [...this.catalog.meta].filter(([, m]) => (m.type === 'episode' || m.type === 'track') && m.showId !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const episodes = [...this.catalog.meta]
+      .filter(([, m]) => (m.type === 'episode' || m.type === 'track') && m.showId !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     const users = [...this.fallback.keys()].sort();
     const units = [...new Set([...this.fallback.values()].flat())].sort();
     const row = new Map(units.map((u, i) => [u, i]));
@@ -77,7 +79,12 @@ class OwnHistoryRecommender implements Recommender {
     });
     const unitRows = Int32Array.from(lists.flat(), (u) => row.get(u) as number);
     return makeArtifact(
-      { ...this.manifest, kind: this.kind, itemIndex: units, extra: { episodeShows: Object.fromEntries(episodes.map(([id, m]) => [id, m.showId])), fallbackUsers: users } },
+      {
+        ...this.manifest,
+        kind: this.kind,
+        itemIndex: units,
+        extra: { episodeShows: Object.fromEntries(episodes.map(([id, m]) => [id, m.showId])), fallbackUsers: users },
+      },
       { fallbackOffsets: offsets, fallbackUnits: unitRows },
     );
   }
@@ -97,14 +104,25 @@ function fallbackLists(kind: OwnHistoryKind, data: TrainingData): Map<string, st
   }
   const out = new Map<string, string[]>();
   for (const [userId, units] of stats) {
-    const entries = [...units].sort(([a, x], [b, y]) => (kind === 'most-frequent' ? y.weight - x.weight : 0) || y.last - x.last || (a < b ? -1 : a > b ? 1 : 0));
-    out.set(userId, entries.slice(0, FALLBACK_ITEMS).map(([unit]) => unit));
+    const entries = [...units].sort(
+      ([a, x], [b, y]) => (kind === 'most-frequent' ? y.weight - x.weight : 0) || y.last - x.last || (a < b ? -1 : a > b ? 1 : 0),
+    );
+    out.set(
+      userId,
+      entries.slice(0, FALLBACK_ITEMS).map(([unit]) => unit),
+    );
   }
   return out;
 }
 
 export function fitOwnHistory(kind: OwnHistoryKind, data: TrainingData): Recommender {
-  const manifest = { hyperparameters: { fallbackItems: FALLBACK_ITEMS }, transformVersion: data.transformVersion, dataSnapshot: data.snapshot, trainedAt: data.cutoff, seed: 0 };
+  const manifest = {
+    hyperparameters: { fallbackItems: FALLBACK_ITEMS },
+    transformVersion: data.transformVersion,
+    dataSnapshot: data.snapshot,
+    trainedAt: data.cutoff,
+    seed: 0,
+  };
   return new OwnHistoryRecommender(kind, data.items ?? new Map(), manifest, fallbackLists(kind, data));
 }
 
@@ -114,8 +132,15 @@ export function loadOwnHistory(artifact: ModelArtifact): Recommender {
   const offsets = (arrays.fallbackOffsets ?? new Int32Array(1)) as Int32Array;
   const unitRows = (arrays.fallbackUnits ?? new Int32Array(0)) as Int32Array;
   const users = (extra.fallbackUsers ?? []) as string[];
-  const fallback = new Map(users.map((u, i) => [u, Array.from(unitRows.subarray(offsets[i], offsets[i + 1]), (r) => itemIndex[r] as string)]));
+  const fallback = new Map(
+    users.map((u, i) => [u, Array.from(unitRows.subarray(offsets[i], offsets[i + 1]), (r) => itemIndex[r] as string)]),
+  );
   const shows = (extra.episodeShows ?? {}) as Record<string, string>;
   const meta = new Map<string, ItemMeta>(Object.entries(shows).map(([id, showId]) => [id, { type: 'episode', showId }]));
-  return new OwnHistoryRecommender(kind as OwnHistoryKind, meta, { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed }, fallback);
+  return new OwnHistoryRecommender(
+    kind as OwnHistoryKind,
+    meta,
+    { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed },
+    fallback,
+  );
 }

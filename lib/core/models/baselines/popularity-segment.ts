@@ -37,7 +37,9 @@ class SegmentPopularity implements Recommender {
   }
 
   recommend(context: UserContext, k: number, options?: RecommendOptions): ScoredItem[] {
-    const tables = segmentsOf(context.meta).map((s) => this.segments.get(s)).filter((t): t is Float64Array => t !== undefined);
+    const tables = segmentsOf(context.meta)
+      .map((s) => this.segments.get(s))
+      .filter((t): t is Float64Array => t !== undefined);
     return rankByScore(
       this.items,
       (id) => {
@@ -62,7 +64,10 @@ class SegmentPopularity implements Recommender {
     keys.forEach((key, n) => {
       arrays[`seg${String(n).padStart(5, '0')}`] = this.segments.get(key) as Float64Array;
     });
-    return makeArtifact({ ...this.manifest, kind: this.kind, itemIndex: [...this.items], extra: { segments: keys, prior: this.prior } }, arrays);
+    return makeArtifact(
+      { ...this.manifest, kind: this.kind, itemIndex: [...this.items], extra: { segments: keys, prior: this.prior } },
+      arrays,
+    );
   }
 }
 
@@ -83,7 +88,13 @@ export function fitSegmentPopularity(data: TrainingData, options: { halfLifeDays
       t[pos.get(i.itemId) as number]! += w;
     }
   }
-  return new SegmentPopularity(items, globalShare, segments, prior, { hyperparameters: { halfLifeDays, prior }, transformVersion: data.transformVersion, dataSnapshot: data.snapshot, trainedAt: data.cutoff, seed: 0 });
+  return new SegmentPopularity(items, globalShare, segments, prior, {
+    hyperparameters: { halfLifeDays, prior },
+    transformVersion: data.transformVersion,
+    dataSnapshot: data.snapshot,
+    trainedAt: data.cutoff,
+    seed: 0,
+  });
 }
 
 export function loadSegmentPopularity(artifact: ModelArtifact): Recommender {
@@ -91,5 +102,11 @@ export function loadSegmentPopularity(artifact: ModelArtifact): Recommender {
   const { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra, itemIndex } = artifact.manifest;
   const keys = (extra.segments ?? []) as string[];
   const segments = new Map<string, Float64Array>(keys.map((key, n) => [key, arrays[`seg${String(n).padStart(5, '0')}`] as Float64Array]));
-  return new SegmentPopularity(itemIndex, arrays.global as Float64Array, segments, Number(extra.prior ?? 20), { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed });
+  return new SegmentPopularity(itemIndex, arrays.global as Float64Array, segments, Number(extra.prior ?? 20), {
+    hyperparameters,
+    transformVersion,
+    dataSnapshot,
+    trainedAt,
+    seed,
+  });
 }

@@ -46,7 +46,10 @@ class ScoreTableRecommender implements Recommender {
 
   save(): ModelArtifact {
     const itemIndex = [...this.scores.keys()].sort();
-    return makeArtifact({ ...this.manifestBase, kind: this.kind, itemIndex }, { scores: Float64Array.from(itemIndex, (id) => this.scores.get(id) ?? 0) });
+    return makeArtifact(
+      { ...this.manifestBase, kind: this.kind, itemIndex },
+      { scores: Float64Array.from(itemIndex, (id) => this.scores.get(id) ?? 0) },
+    );
   }
 }
 

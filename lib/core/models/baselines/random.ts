@@ -28,7 +28,14 @@ class RandomRecommender implements Recommender {
 
 export function fitRandom(data: TrainingData, options: { seed: number }): Recommender {
   const items = [...new Set(data.interactions.map((i) => i.itemId))].sort();
-  return new RandomRecommender(items, options.seed, { hyperparameters: {}, transformVersion: data.transformVersion, dataSnapshot: data.snapshot, trainedAt: data.cutoff, seed: options.seed, extra: {} });
+  return new RandomRecommender(items, options.seed, {
+    hyperparameters: {},
+    transformVersion: data.transformVersion,
+    dataSnapshot: data.snapshot,
+    trainedAt: data.cutoff,
+    seed: options.seed,
+    extra: {},
+  });
 }
 
 export function loadRandom(artifact: ModelArtifact): Recommender {

@@ -9,7 +9,12 @@ function byScoreThenId(a: ScoredItem, b: ScoredItem): number {
  * Ranks `pool` (or options.candidates when given) by `score`, dropping excluded items and items whose
  * score is NaN (unknown to the model). `k` <= 0 gives an empty list.
  */
-export function rankByScore(pool: readonly string[], score: (itemId: string) => number, k: number, options: RecommendOptions = {}): ScoredItem[] {
+export function rankByScore(
+  pool: readonly string[],
+  score: (itemId: string) => number,
+  k: number,
+  options: RecommendOptions = {},
+): ScoredItem[] {
   if (k <= 0) return [];
   const source = options.candidates ?? pool;
   const scored: ScoredItem[] = [];
@@ -28,7 +33,12 @@ export function rankByScore(pool: readonly string[], score: (itemId: string) => 
  * Walks a precomputed best-first order and returns the first k allowed items: O(k + excluded) per
  * request, for the global rankings serving falls back to.
  */
-export function firstK(order: readonly string[], scores: ReadonlyMap<string, number>, k: number, options: RecommendOptions = {}): ScoredItem[] {
+export function firstK(
+  order: readonly string[],
+  scores: ReadonlyMap<string, number>,
+  k: number,
+  options: RecommendOptions = {},
+): ScoredItem[] {
   if (options.candidates !== undefined) return rankByScore(options.candidates, (id) => scores.get(id) ?? 0, k, options);
   const out: ScoredItem[] = [];
   for (const itemId of order) {
@@ -41,5 +51,8 @@ export function firstK(order: readonly string[], scores: ReadonlyMap<string, num
 
 /** Items sorted best first by score, ties by id. */
 export function orderByScore(scores: ReadonlyMap<string, number>): string[] {
-  return [...scores.entries()].map(([itemId, score]) => ({ itemId, score })).sort(byScoreThenId).map((s) => s.itemId);
+  return [...scores.entries()]
+    .map(([itemId, score]) => ({ itemId, score }))
+    .sort(byScoreThenId)
+    .map((s) => s.itemId);
 }

@@ -48,7 +48,11 @@ export const sharedAlloc: Alloc = <T extends Int32Array | Float32Array>(kind: 'i
  * Feature values must be finite; duplicate names in a row are summed; a row whose weights sum to 0
  * keeps its identity feature only.
  */
-export function buildFeatureSpace(interactionIds: ReadonlySet<string>, rows: FeatureRows | undefined, alloc: Alloc = heapAlloc): FeatureSpace {
+export function buildFeatureSpace(
+  interactionIds: ReadonlySet<string>,
+  rows: FeatureRows | undefined,
+  alloc: Alloc = heapAlloc,
+): FeatureSpace {
   const all = new Set(interactionIds);
   const names = new Set<string>();
   if (rows !== undefined) {

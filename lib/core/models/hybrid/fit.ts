@@ -20,8 +20,17 @@ import { Rng } from '../../rng.ts';
 import type { TrainingData } from '../recommender.ts';
 import { buildFeatureSpace, heapAlloc, type Alloc, type FeatureSpace } from './features.ts';
 import {
-  LOSS_BPR, LOSS_WARP, OPT_ADAGRAD, OPT_ADAM, makeScratch, runShard, sumRows,
-  type KernelConfig, type KernelData, type KernelParams, type ShardResult,
+  LOSS_BPR,
+  LOSS_WARP,
+  OPT_ADAGRAD,
+  OPT_ADAM,
+  makeScratch,
+  runShard,
+  sumRows,
+  type KernelConfig,
+  type KernelData,
+  type KernelParams,
+  type ShardResult,
 } from './kernel.ts';
 import { HybridRecommender, type HybridKind } from './model.ts';
 import { TopK } from './top-k.ts';
@@ -139,8 +148,16 @@ export class HybridSession {
   private runner: WasmShardRunner | undefined;
 
   private constructor(init: {
-    data: TrainingData; options: Resolved; onProgress: ((p: HybridProgress) => void) | undefined; users: FeatureSpace; items: FeatureSpace;
-    kernelData: KernelData; params: KernelParams; order: Int32Array; validation: { user: number; held: Int32Array }[]; arena: WasmArena | undefined;
+    data: TrainingData;
+    options: Resolved;
+    onProgress: ((p: HybridProgress) => void) | undefined;
+    users: FeatureSpace;
+    items: FeatureSpace;
+    kernelData: KernelData;
+    params: KernelParams;
+    order: Int32Array;
+    validation: { user: number; held: Int32Array }[];
+    arena: WasmArena | undefined;
   }) {
     this.arena = init.arena;
     this.data = init.data;
@@ -163,7 +180,12 @@ export class HybridSession {
    * come from `alloc` (sharedAlloc for worker threads). `newArena` makes the wasm memory (tests pass
    * a small one to reach the fallback).
    */
-  static prepare(data: TrainingData, options: HybridOptions = {}, sharedOrHeap: Alloc = heapAlloc, newArena: () => WasmArena = () => new WasmArena()): HybridSession {
+  static prepare(
+    data: TrainingData,
+    options: HybridOptions = {},
+    sharedOrHeap: Alloc = heapAlloc,
+    newArena: () => WasmArena = () => new WasmArena(),
+  ): HybridSession {
     const o = resolve(options);
     if (o.kernel === 'wasm' && wasmKernelFits(o.dim) && wasmKernelSupported()) {
       try {
@@ -204,7 +226,9 @@ export class HybridSession {
     let weightSum = 0;
     let pairCount = 0;
     for (const u of [...pairs.keys()].sort((a, b) => a - b)) {
-      const list = [...(pairs.get(u) as Map<number, { w: number; ts: number }>)].map(([i, v]) => ({ i, w: v.w, ts: v.ts })).filter((p) => p.w > 0);
+      const list = [...(pairs.get(u) as Map<number, { w: number; ts: number }>)]
+        .map(([i, v]) => ({ i, w: v.w, ts: v.ts }))
+        .filter((p) => p.w > 0);
       if (list.length === 0) continue;
       list.sort((a, b) => a.ts - b.ts || a.i - b.i);
       for (const p of list) weightSum += p.w;
@@ -219,12 +243,22 @@ export class HybridSession {
     const heldOut = new Set<string>();
     if (o.validationShare > 0) {
       const eligible = perUser.filter((p) => p.items.length >= 2);
-      const want = Math.min(o.maxValidationUsers, eligible.length, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible.length)));
-      const chosen = new Rng(rng.nextUint32()).shuffle(eligible.slice()).slice(0, want).sort((a, b) => a.u - b.u);
+      const want = Math.min(
+        o.maxValidationUsers,
+        eligible.length,
+        Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible.length)),
+      );
+      const chosen = new Rng(rng.nextUint32())
+        .shuffle(eligible.slice())
+        .slice(0, want)
+        .sort((a, b) => a.u - b.u);
       for (const p of chosen) {
         const n = p.items.length;
         const hold = Math.min(n - 1, Math.max(1, Math.round(o.validationShare * n)));
-        const held = p.items.slice(n - hold).map((x) => x.i).sort((a, b) => a - b);
+        const held = p.items
+          .slice(n - hold)
+          .map((x) => x.i)
+          .sort((a, b) => a - b);
         for (const i of held) heldOut.add(`${p.u}:${i}`);
         validation.push({ user: p.u, held: Int32Array.from(held) });
       }
@@ -295,7 +329,18 @@ export class HybridSession {
       seenItem,
       ...metadataRows(items, alloc),
     };
-    return new HybridSession({ data, options: o, onProgress: options.onProgress, users, items, kernelData, params, order: alloc<Int32Array>('int32', n), validation, arena });
+    return new HybridSession({
+      data,
+      options: o,
+      onProgress: options.onProgress,
+      users,
+      items,
+      kernelData,
+      params,
+      order: alloc<Int32Array>('int32', n),
+      validation,
+      arena,
+    });
   }
 
   /** Fills `order` with this epoch's seeded permutation of the positives. */
@@ -360,7 +405,13 @@ export class HybridSession {
     // Ties count as improvement: on equal validation the later (longer trained) epoch wins, and a
     // saturated metric (tiny catalogs) does not stop training early.
     if (metric !== undefined && (this.best === undefined || metric >= this.best.metric)) {
-      const snap = this.best ?? { epoch, metric, userEmb: new Float32Array(this.params.userEmb.length), itemEmb: new Float32Array(this.params.itemEmb.length), itemBias: new Float32Array(this.params.itemBias.length) };
+      const snap = this.best ?? {
+        epoch,
+        metric,
+        userEmb: new Float32Array(this.params.userEmb.length),
+        itemEmb: new Float32Array(this.params.itemEmb.length),
+        itemBias: new Float32Array(this.params.itemBias.length),
+      };
       snap.epoch = epoch;
       snap.metric = metric;
       snap.userEmb.set(this.params.userEmb);
@@ -369,7 +420,14 @@ export class HybridSession {
       this.best = snap;
     }
     const bestEpoch = this.best?.epoch ?? epoch;
-    this.onProgress?.({ epoch: epoch + 1, epochs: this.epochs, loss: samples > 0 ? loss / samples : 0, metric, bestEpoch: bestEpoch + 1, samples });
+    this.onProgress?.({
+      epoch: epoch + 1,
+      epochs: this.epochs,
+      loss: samples > 0 ? loss / samples : 0,
+      metric,
+      bestEpoch: bestEpoch + 1,
+      samples,
+    });
     return metric !== undefined && epoch - bestEpoch >= this.options.patience;
   }
 
@@ -382,7 +440,8 @@ export class HybridSession {
     const itemBiasF = this.best?.itemBias ?? this.params.itemBias;
     const { users, items } = this;
     const userRep = new Float32Array(users.ids.length * d);
-    for (let u = 0; u < users.ids.length; u++) sumRows(users.matrix.ptr, users.matrix.feat, users.matrix.weight, userEmb, u, d, userRep, u * d);
+    for (let u = 0; u < users.ids.length; u++)
+      sumRows(users.matrix.ptr, users.matrix.feat, users.matrix.weight, userEmb, u, d, userRep, u * d);
     const itemRep = new Float32Array(items.ids.length * d);
     const itemBias = new Float32Array(items.ids.length);
     const itemFromFeatures = new Uint8Array(items.ids.length);
@@ -438,7 +497,8 @@ export class HybridSession {
     for (let i = 0; i < nItems; i++) {
       sumRows(itemPtr, itemFeat, itemWeight, itemEmb, i, d, rep, i * d);
       let b = 0;
-      for (let p = itemPtr[i] as number; p < (itemPtr[i + 1] as number); p++) b += (itemWeight[p] as number) * (itemBias[itemFeat[p] as number] as number);
+      for (let p = itemPtr[i] as number; p < (itemPtr[i + 1] as number); p++)
+        b += (itemWeight[p] as number) * (itemBias[itemFeat[p] as number] as number);
       bias[i] = b;
     }
     const user = new Float64Array(d);
@@ -490,9 +550,18 @@ function resolve(options: HybridOptions): Resolved {
     if (!ok) throw new ConfigError(`hybrid option ${what} is ${String(value)}, expected ${expected[what] ?? 'a valid value'}`);
   };
   const expected: Record<string, string> = {
-    loss: '"warp" or "bpr"', optimizer: '"adagrad" or "adam"', dim: 'an integer 1..1024', epochs: 'an integer >= 1',
-    learningRate: 'a number > 0', l2: 'a number >= 0', seed: 'an integer', threads: 'an integer >= 1', patience: 'an integer >= 1',
-    validationShare: 'a number 0..0.5', maxValidationUsers: 'an integer >= 1', maxSampled: 'an integer >= 1',
+    loss: '"warp" or "bpr"',
+    optimizer: '"adagrad" or "adam"',
+    dim: 'an integer 1..1024',
+    epochs: 'an integer >= 1',
+    learningRate: 'a number > 0',
+    l2: 'a number >= 0',
+    seed: 'an integer',
+    threads: 'an integer >= 1',
+    patience: 'an integer >= 1',
+    validationShare: 'a number 0..0.5',
+    maxValidationUsers: 'an integer >= 1',
+    maxSampled: 'an integer >= 1',
     identityDropout: 'a number 0..0.9',
     kernel: '"wasm" or "js"',
   };

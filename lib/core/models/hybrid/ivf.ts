@@ -44,7 +44,13 @@ function nearest(rep: Float32Array, bias: Float32Array, i: number, c: Float32Arr
 }
 
 /** k-means (Lloyd, `iterations` rounds on a sample of at most `sample` items), then every item assigned. */
-export function buildIvf(rep: Float32Array, bias: Float32Array, nItems: number, d: number, options: { nlist?: number; iterations?: number; sample?: number; seed?: number } = {}): IvfIndex {
+export function buildIvf(
+  rep: Float32Array,
+  bias: Float32Array,
+  nItems: number,
+  d: number,
+  options: { nlist?: number; iterations?: number; sample?: number; seed?: number } = {},
+): IvfIndex {
   const nlist = Math.min(options.nlist ?? 64, nItems);
   const rng = new Rng(options.seed ?? 1).fork('ivf');
   const order = rng.shuffle(Array.from({ length: nItems }, (_, i) => i));
@@ -82,7 +88,11 @@ export function extendIvf(index: IvfIndex, rep: Float32Array, bias: Float32Array
   for (let ci = 0; ci < index.nlist; ci++) norms[ci] = sqNorm(index.centroids, ci, d);
   const added: number[][] = Array.from({ length: index.nlist }, () => []);
   for (let i = index.nItems; i < newCount; i++) added[nearest(rep, bias, i, index.centroids, norms, index.nlist, d)]?.push(i);
-  return { ...index, nItems: newCount, lists: index.lists.map((l, ci) => (added[ci]?.length ? Int32Array.from([...l, ...(added[ci] as number[])]) : l)) };
+  return {
+    ...index,
+    nItems: newCount,
+    lists: index.lists.map((l, ci) => (added[ci]?.length ? Int32Array.from([...l, ...(added[ci] as number[])]) : l)),
+  };
 }
 
 /** Item rows of the `nprobe` clusters whose centroids score best for `user`, restricted to `allowed` when given. */
@@ -93,7 +103,9 @@ export function probeRows(index: IvfIndex, user: Float32Array | Float64Array, d:
     for (let q = 0; q < d; q++) s += (user[q] as number) * (index.centroids[ci * (d + 1) + q] as number);
     scores[ci] = s;
   }
-  const best = Array.from({ length: index.nlist }, (_, ci) => ci).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b).slice(0, nprobe);
+  const best = Array.from({ length: index.nlist }, (_, ci) => ci)
+    .sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b)
+    .slice(0, nprobe);
   let total = 0;
   for (const ci of best) total += (index.lists[ci] as Int32Array).length;
   const rows = new Int32Array(total);
@@ -121,9 +133,12 @@ export function packIvf(index: IvfIndex): { centroids: Float32Array; offsets: In
  */
 export function unpackIvf(centroids: Float32Array, offsets: Int32Array, members: Int32Array, nItems: number, d: number): IvfIndex {
   const nlist = offsets.length - 1;
-  if (nlist < 1 || centroids.length !== nlist * (d + 1)) throw new RangeError(`IVF centroids hold ${centroids.length} values, expected ${Math.max(nlist, 0)} × ${d + 1}`);
+  if (nlist < 1 || centroids.length !== nlist * (d + 1))
+    throw new RangeError(`IVF centroids hold ${centroids.length} values, expected ${Math.max(nlist, 0)} × ${d + 1}`);
   if (offsets[0] !== 0 || offsets[nlist] !== members.length || members.length !== nItems) {
-    throw new RangeError(`IVF lists cover ${members.length} members with offsets ending at ${offsets[nlist]}, expected all ${nItems} items`);
+    throw new RangeError(
+      `IVF lists cover ${members.length} members with offsets ending at ${offsets[nlist]}, expected all ${nItems} items`,
+    );
   }
   const lists: Int32Array[] = [];
   for (let ci = 0; ci < nlist; ci++) {

@@ -114,12 +114,13 @@ export function runShard(
   rng: Rng,
   scratch: KernelScratch = makeScratch(data.dim),
 ): ShardResult {
-  const { dim, nItems, posUser, posItem, posWeight, seenPtr, seenItem, userPtr, userFeat, userWeight, itemPtr, itemFeat, itemWeight } = data;
+  const { dim, nItems, posUser, posItem, posWeight, seenPtr, seenItem, userPtr, userFeat, userWeight, itemPtr, itemFeat, itemWeight } =
+    data;
   const { itemColdPtr, itemColdFeat, itemColdWeight } = data;
   const { user, pos, neg, grad } = scratch;
   const warp = config.loss === LOSS_WARP;
   const maxSampled = Math.max(1, config.maxSampled | 0);
-  const dropout = Math.max(config.identityDropout , 0);
+  const dropout = Math.max(config.identityDropout, 0);
   let loss = 0;
   let samples = 0;
   let step = config.stepOffset;
@@ -149,7 +150,22 @@ export function runShard(
         nW = itemColdWeight;
       }
     }
-    const posBias = represent(userPtr, userFeat, userWeight, params.userEmb, u, dim, user, pPtr, pFeat, pW, params.itemEmb, params.itemBias, i, pos);
+    const posBias = represent(
+      userPtr,
+      userFeat,
+      userWeight,
+      params.userEmb,
+      u,
+      dim,
+      user,
+      pPtr,
+      pFeat,
+      pW,
+      params.itemEmb,
+      params.itemBias,
+      i,
+      pos,
+    );
     const posScore = dot(user, pos, dim) + posBias;
     const lo = seenPtr[u] as number;
     const hi = seenPtr[u + 1] as number;
@@ -200,14 +216,35 @@ export function runShard(
 
 /** Writes the user's and the item's representations into `user` and `item`; returns the item bias. */
 function represent(
-  uPtr: Int32Array, uFeat: Int32Array, uW: Float32Array, uEmb: Float32Array, u: number, dim: number, user: Float64Array,
-  iPtr: Int32Array, iFeat: Int32Array, iW: Float32Array, iEmb: Float32Array, iBias: Float32Array, i: number, item: Float64Array,
+  uPtr: Int32Array,
+  uFeat: Int32Array,
+  uW: Float32Array,
+  uEmb: Float32Array,
+  u: number,
+  dim: number,
+  user: Float64Array,
+  iPtr: Int32Array,
+  iFeat: Int32Array,
+  iW: Float32Array,
+  iEmb: Float32Array,
+  iBias: Float32Array,
+  i: number,
+  item: Float64Array,
 ): number {
   sumRowsF64(uPtr, uFeat, uW, uEmb, u, dim, user);
   return representItem(iPtr, iFeat, iW, iEmb, iBias, i, dim, item);
 }
 
-function representItem(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: Float32Array, bias: Float32Array, row: number, dim: number, out: Float64Array): number {
+function representItem(
+  ptr: Int32Array,
+  feat: Int32Array,
+  w: Float32Array,
+  emb: Float32Array,
+  bias: Float32Array,
+  row: number,
+  dim: number,
+  out: Float64Array,
+): number {
   sumRowsF64(ptr, feat, w, emb, row, dim, out);
   let b = 0;
   const end = ptr[row + 1] as number;
@@ -216,7 +253,16 @@ function representItem(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: 
 }
 
 /** userVector · item + itemBias, summed feature by feature (no temporary vector). */
-function scoreItem(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: Float32Array, bias: Float32Array, row: number, dim: number, user: Float64Array): number {
+function scoreItem(
+  ptr: Int32Array,
+  feat: Int32Array,
+  w: Float32Array,
+  emb: Float32Array,
+  bias: Float32Array,
+  row: number,
+  dim: number,
+  user: Float64Array,
+): number {
   const end = ptr[row + 1] as number;
   let total = 0;
   for (let p = ptr[row] as number; p < end; p++) {
@@ -240,7 +286,15 @@ function scoreItem(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: Floa
 }
 
 /** The kernel's own copy of sumRows, kept monomorphic (Float64Array output) for speed. */
-function sumRowsF64(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: Float32Array, row: number, dim: number, out: Float64Array): void {
+function sumRowsF64(
+  ptr: Int32Array,
+  feat: Int32Array,
+  w: Float32Array,
+  emb: Float32Array,
+  row: number,
+  dim: number,
+  out: Float64Array,
+): void {
   const start = ptr[row] as number;
   const end = ptr[row + 1] as number;
   if (end === start + 1) {
@@ -259,7 +313,16 @@ function sumRowsF64(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: Flo
 }
 
 /** out = sum over the row's features of weight * embedding. */
-export function sumRows(ptr: Int32Array, feat: Int32Array, w: Float32Array, emb: Float32Array, row: number, dim: number, out: Float64Array | Float32Array, outOffset = 0): void {
+export function sumRows(
+  ptr: Int32Array,
+  feat: Int32Array,
+  w: Float32Array,
+  emb: Float32Array,
+  row: number,
+  dim: number,
+  out: Float64Array | Float32Array,
+  outOffset = 0,
+): void {
   const start = ptr[row] as number;
   const end = ptr[row + 1] as number;
   for (let k = 0; k < dim; k++) out[outOffset + k] = 0;
@@ -286,7 +349,19 @@ function dot(a: Float64Array, b: Float64Array, dim: number): number {
   return s0 + s1 + s2 + s3;
 }
 
-function adagradRow(emb: Float32Array, acc: Float32Array, ptr: Int32Array, feat: Int32Array, w: Float32Array, row: number, grad: Float64Array, scale: number, dim: number, lr: number, l2: number): void {
+function adagradRow(
+  emb: Float32Array,
+  acc: Float32Array,
+  ptr: Int32Array,
+  feat: Int32Array,
+  w: Float32Array,
+  row: number,
+  grad: Float64Array,
+  scale: number,
+  dim: number,
+  lr: number,
+  l2: number,
+): void {
   const end = ptr[row + 1] as number;
   for (let p = ptr[row] as number; p < end; p++) {
     const a = scale * (w[p] as number);
@@ -303,8 +378,20 @@ function adagradRow(emb: Float32Array, acc: Float32Array, ptr: Int32Array, feat:
 }
 
 function adamRow(
-  emb: Float32Array, acc: Float32Array, mom: Float32Array, ptr: Int32Array, feat: Int32Array, w: Float32Array, row: number,
-  grad: Float64Array, scale: number, dim: number, lr: number, l2: number, c1: number, c2: number,
+  emb: Float32Array,
+  acc: Float32Array,
+  mom: Float32Array,
+  ptr: Int32Array,
+  feat: Int32Array,
+  w: Float32Array,
+  row: number,
+  grad: Float64Array,
+  scale: number,
+  dim: number,
+  lr: number,
+  l2: number,
+  c1: number,
+  c2: number,
 ): void {
   const end = ptr[row + 1] as number;
   for (let p = ptr[row] as number; p < end; p++) {
@@ -357,12 +444,32 @@ class Updater {
   }
 
   /** emb[f] -= step(scale * weight_f * grad + l2 * emb[f]) for each feature f of the row. */
-  apply(emb: Float32Array, acc: Float32Array, mom: Float32Array, ptr: Int32Array, feat: Int32Array, w: Float32Array, row: number, grad: Float64Array, scale: number, dim: number): void {
+  apply(
+    emb: Float32Array,
+    acc: Float32Array,
+    mom: Float32Array,
+    ptr: Int32Array,
+    feat: Int32Array,
+    w: Float32Array,
+    row: number,
+    grad: Float64Array,
+    scale: number,
+    dim: number,
+  ): void {
     if (this.adam) adamRow(emb, acc, mom, ptr, feat, w, row, grad, scale, dim, this.lr, this.l2, this.c1, this.c2);
     else adagradRow(emb, acc, ptr, feat, w, row, grad, scale, dim, this.lr, this.l2);
   }
 
-  applyBias(bias: Float32Array, acc: Float32Array, mom: Float32Array, ptr: Int32Array, feat: Int32Array, w: Float32Array, row: number, grad: number): void {
+  applyBias(
+    bias: Float32Array,
+    acc: Float32Array,
+    mom: Float32Array,
+    ptr: Int32Array,
+    feat: Int32Array,
+    w: Float32Array,
+    row: number,
+    grad: number,
+  ): void {
     const end = ptr[row + 1] as number;
     for (let p = ptr[row] as number; p < end; p++) {
       const f = feat[p] as number;

@@ -97,12 +97,21 @@ export class HybridRecommender implements Recommender {
     this.itemBias = state.itemBias;
     this.fromFeatures = state.itemFromFeatures;
     this.ivf = state.ivf;
-    if (this.itemRep.length !== this.nItems * this.dim || this.itemBias.length !== this.nItems || this.fromFeatures.length !== this.nItems) {
+    if (
+      this.itemRep.length !== this.nItems * this.dim ||
+      this.itemBias.length !== this.nItems ||
+      this.fromFeatures.length !== this.nItems
+    ) {
       throw new ArtifactError(`item sections do not match ${this.nItems} items × dim ${this.dim}`);
     }
-    if (state.userRep.length !== state.userIds.length * this.dim) throw new ArtifactError(`userRep has ${state.userRep.length} values, expected ${state.userIds.length} × ${this.dim}`);
-    if (state.userFeatureEmb.length !== state.userFeatureNames.length * this.dim) throw new ArtifactError('userFeatureEmb does not match userFeatureNames × dim');
-    if (state.itemFeatureEmb.length !== state.itemFeatureNames.length * this.dim || state.itemFeatureBias.length !== state.itemFeatureNames.length) {
+    if (state.userRep.length !== state.userIds.length * this.dim)
+      throw new ArtifactError(`userRep has ${state.userRep.length} values, expected ${state.userIds.length} × ${this.dim}`);
+    if (state.userFeatureEmb.length !== state.userFeatureNames.length * this.dim)
+      throw new ArtifactError('userFeatureEmb does not match userFeatureNames × dim');
+    if (
+      state.itemFeatureEmb.length !== state.itemFeatureNames.length * this.dim ||
+      state.itemFeatureBias.length !== state.itemFeatureNames.length
+    ) {
       throw new ArtifactError('itemFeatureEmb/itemFeatureBias do not match itemFeatureNames');
     }
   }
@@ -144,7 +153,8 @@ export class HybridRecommender implements Recommender {
 
   /** The IVF index of the current items, rebuilt when items were added. */
   private ivfIndex(): IvfIndex {
-    if (this.ivf === undefined || this.ivf.nItems > this.nItems) this.ivf = buildIvf(this.itemRep, this.itemBias, this.nItems, this.dim, { nlist: ANN_LISTS, seed: 1 });
+    if (this.ivf === undefined || this.ivf.nItems > this.nItems)
+      this.ivf = buildIvf(this.itemRep, this.itemBias, this.nItems, this.dim, { nlist: ANN_LISTS, seed: 1 });
     // Items added since (new content between retrains) join their nearest cluster; no rebuild on the request path.
     else if (this.ivf.nItems < this.nItems) this.ivf = extendIvf(this.ivf, this.itemRep, this.itemBias, this.nItems, this.dim);
     return this.ivf;
@@ -183,7 +193,13 @@ export class HybridRecommender implements Recommender {
     let rows = options.candidates === undefined ? undefined : this.candidateRows(options.candidates);
     if (this.nItems >= this.annMinItems && (rows === undefined || rows.length >= this.annMinItems)) {
       // Large catalogs: scan only the best clusters of the IVF index (serving's latency budget).
-      const probed = probeRows(this.ivfIndex(), user, d, ANN_PROBES, options.candidates === undefined ? undefined : this.candidateMask(options.candidates));
+      const probed = probeRows(
+        this.ivfIndex(),
+        user,
+        d,
+        ANN_PROBES,
+        options.candidates === undefined ? undefined : this.candidateMask(options.candidates),
+      );
       if (probed.length >= k * 4) rows = probed;
     }
     const n = rows === undefined ? this.nItems : rows.length;
@@ -300,7 +316,13 @@ export class HybridRecommender implements Recommender {
         trainedAt: s.info.trainedAt,
         seed: s.info.seed,
         itemIndex: this.itemIds.slice(0, n),
-        extra: { dim: this.dim, userIds: [...s.userIds], userFeatureNames: [...s.userFeatureNames], itemFeatureNames: [...s.itemFeatureNames], training: s.info.training },
+        extra: {
+          dim: this.dim,
+          userIds: [...s.userIds],
+          userFeatureNames: [...s.userFeatureNames],
+          itemFeatureNames: [...s.itemFeatureNames],
+          training: s.info.training,
+        },
       },
       arrays,
     );
@@ -334,7 +356,9 @@ export class HybridRecommender implements Recommender {
       let sorted = true;
       for (let j = 1; j < this.nItems && sorted; j++) sorted = compareIds(this.itemIds[j - 1] as string, this.itemIds[j] as string) < 0;
       if (!sorted) {
-        const order = Array.from({ length: this.nItems }, (_, j) => j).sort((a, b) => compareIds(this.itemIds[a] as string, this.itemIds[b] as string));
+        const order = Array.from({ length: this.nItems }, (_, j) => j).sort((a, b) =>
+          compareIds(this.itemIds[a] as string, this.itemIds[b] as string),
+        );
         const rank = new Int32Array(this.nItems);
         order.forEach((item, r) => {
           rank[item] = r;
@@ -386,7 +410,8 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
   if (sections.ivfCentroids !== undefined || sections.ivfOffsets !== undefined || sections.ivfMembers !== undefined) {
     const offsets = sections.ivfOffsets;
     const members = sections.ivfMembers;
-    if (!(offsets instanceof Int32Array) || !(members instanceof Int32Array)) throw new ArtifactError('sections ivfOffsets and ivfMembers missing or not int32');
+    if (!(offsets instanceof Int32Array) || !(members instanceof Int32Array))
+      throw new ArtifactError('sections ivfOffsets and ivfMembers missing or not int32');
     try {
       ivf = unpackIvf(f32('ivfCentroids'), offsets, members, manifest.itemIndex.length, extra.data.dim);
     } catch (error) {
@@ -396,28 +421,28 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
   }
   return new HybridRecommender(
     {
-    kind: manifest.kind as HybridKind,
-    dim: extra.data.dim,
-    userIds: extra.data.userIds,
-    userRep: f32('userRep'),
-    userFeatureNames: extra.data.userFeatureNames,
-    userFeatureEmb: f32('userFeatureEmb'),
-    itemIds: manifest.itemIndex,
-    itemRep: f32('itemRep'),
-    itemBias: f32('itemBias'),
-    itemFromFeatures: from,
-    itemFeatureNames: extra.data.itemFeatureNames,
-    itemFeatureEmb: f32('itemFeatureEmb'),
-    itemFeatureBias: f32('itemFeatureBias'),
-    ...(ivf ? { ivf } : {}),
-    info: {
-      hyperparameters: manifest.hyperparameters,
-      transformVersion: manifest.transformVersion,
-      dataSnapshot: manifest.dataSnapshot,
-      trainedAt: manifest.trainedAt,
-      seed: manifest.seed,
-      training: extra.data.training ?? {},
-    },
+      kind: manifest.kind as HybridKind,
+      dim: extra.data.dim,
+      userIds: extra.data.userIds,
+      userRep: f32('userRep'),
+      userFeatureNames: extra.data.userFeatureNames,
+      userFeatureEmb: f32('userFeatureEmb'),
+      itemIds: manifest.itemIndex,
+      itemRep: f32('itemRep'),
+      itemBias: f32('itemBias'),
+      itemFromFeatures: from,
+      itemFeatureNames: extra.data.itemFeatureNames,
+      itemFeatureEmb: f32('itemFeatureEmb'),
+      itemFeatureBias: f32('itemFeatureBias'),
+      ...(ivf ? { ivf } : {}),
+      info: {
+        hyperparameters: manifest.hyperparameters,
+        transformVersion: manifest.transformVersion,
+        dataSnapshot: manifest.dataSnapshot,
+        trainedAt: manifest.trainedAt,
+        seed: manifest.seed,
+        training: extra.data.training ?? {},
+      },
     },
     true,
   );

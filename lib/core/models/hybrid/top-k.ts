@@ -63,7 +63,11 @@ export class TopK {
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      if (right < n && this.worse(this.scores[right] as number, this.items[right] as number, this.scores[left] as number, this.items[left] as number)) child = right;
+      if (
+        right < n &&
+        this.worse(this.scores[right] as number, this.items[right] as number, this.scores[left] as number, this.items[left] as number)
+      )
+        child = right;
       if (!this.worse(this.scores[child] as number, this.items[child] as number, score, item)) break;
       this.scores[at] = this.scores[child] as number;
       this.items[at] = this.items[child] as number;

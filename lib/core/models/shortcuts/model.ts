@@ -29,7 +29,11 @@ class ShortcutsRanker implements Recommender {
     let candidates = shortcutCandidates(history, context.now, this.catalog);
     if (options?.candidates) candidates = candidates.filter((c) => options.candidates?.includes(c));
     if (candidates.length === 0) return [];
-    const ctx = { now: context.now, localHour: context.localHour ?? new Date(context.now).getUTCHours(), weekday: context.weekday ?? weekdayOf(context.now) };
+    const ctx = {
+      now: context.now,
+      localHour: context.localHour ?? new Date(context.now).getUTCHours(),
+      weekday: context.weekday ?? weekdayOf(context.now),
+    };
     const scores = this.ranker.score(shortcutFeatures(history, candidates, ctx, this.catalog), candidates.length);
     const byId = new Map(candidates.map((c, i) => [c, scores[i] as number]));
     return rankByScore(candidates, (id) => byId.get(id) ?? Number.NaN, k, options?.exclude ? { exclude: options.exclude } : {});
@@ -75,7 +79,11 @@ function catalogFromSections(itemIndex: readonly string[], arrays: Record<string
     const type = ITEM_TYPES[typeCode[i] as number];
     const show = showRow[i] as number;
     const published = publishedAt[i] as number;
-    meta.set(id, { ...(type !== undefined ? { type } : {}), ...(show >= 0 ? { showId: itemIndex[show] as string } : {}), ...(Number.isNaN(published) ? {} : { publishedAt: published }) });
+    meta.set(id, {
+      ...(type !== undefined ? { type } : {}),
+      ...(show >= 0 ? { showId: itemIndex[show] as string } : {}),
+      ...(Number.isNaN(published) ? {} : { publishedAt: published }),
+    });
   });
   return meta;
 }
@@ -90,8 +98,15 @@ export function fitShortcutsRanker(
     ranker,
     {
       hyperparameters: {
-        trees: options.trees ?? 80, depth: ranker.depth, bins: options.bins ?? 32, shrinkage: options.shrinkage ?? 0.1, minLeaf: options.minLeaf ?? 5, l2: options.l2 ?? 1, subsample: options.subsample ?? 1,
-        validationShare: options.validationShare ?? 0.1, patience: options.patience ?? 10,
+        trees: options.trees ?? 80,
+        depth: ranker.depth,
+        bins: options.bins ?? 32,
+        shrinkage: options.shrinkage ?? 0.1,
+        minLeaf: options.minLeaf ?? 5,
+        l2: options.l2 ?? 1,
+        subsample: options.subsample ?? 1,
+        validationShare: options.validationShare ?? 0.1,
+        patience: options.patience ?? 10,
       },
       transformVersion: options.transformVersion ?? '',
       dataSnapshot: options.snapshot ?? '',
@@ -106,7 +121,10 @@ export function fitShortcutsRanker(
 export function loadShortcutsRanker(artifact: ModelArtifact): Recommender {
   const arrays = unpackSections(artifact);
   const names = artifact.manifest.extra.featureNames as string[] | undefined;
-  if (names && names.join() !== SHORTCUT_FEATURE_NAMES.join()) throw new ArtifactError(`shortcuts-ranker artifact was trained on features [${names.join(', ')}], this build computes [${SHORTCUT_FEATURE_NAMES.join(', ')}]`);
+  if (names && names.join() !== SHORTCUT_FEATURE_NAMES.join())
+    throw new ArtifactError(
+      `shortcuts-ranker artifact was trained on features [${names.join(', ')}], this build computes [${SHORTCUT_FEATURE_NAMES.join(', ')}]`,
+    );
   const { hyperparameters, transformVersion, dataSnapshot, trainedAt, seed, extra, itemIndex } = artifact.manifest;
   return new ShortcutsRanker(
     rankerFromArrays(arrays, SHORTCUT_FEATURE_NAMES.length, Number(hyperparameters.depth ?? 4)),

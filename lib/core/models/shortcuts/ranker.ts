@@ -59,7 +59,8 @@ function heldOutNdcg(examples: RankingExamples, scores: Float64Array, held: read
     for (let i = 0; i < Math.min(VALIDATION_K, ideal.length); i++) idcg += (2 ** (ideal[i] as number) - 1) / Math.log2(i + 2);
     rows.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
     let dcg = 0;
-    for (let i = 0; i < Math.min(VALIDATION_K, rows.length); i++) dcg += (2 ** (labels[rows[i] as number] as number) - 1) / Math.log2(i + 2);
+    for (let i = 0; i < Math.min(VALIDATION_K, rows.length); i++)
+      dcg += (2 ** (labels[rows[i] as number] as number) - 1) / Math.log2(i + 2);
     total += idcg > 0 ? dcg / idcg : 0;
   }
   return held.length > 0 ? total / held.length : 0;
@@ -102,7 +103,8 @@ class TreeEnsemble implements RankerModel {
       let node = 0;
       for (let d = 0; d < this.depth; d++) {
         const f = this.splitFeature[t * internal + node] as number;
-        node = f < 0 || (features[offset + f] as number) <= (this.splitThreshold[t * internal + node] as number) ? 2 * node + 1 : 2 * node + 2;
+        node =
+          f < 0 || (features[offset + f] as number) <= (this.splitThreshold[t * internal + node] as number) ? 2 * node + 1 : 2 * node + 2;
       }
       s += this.leafValue[(t << this.depth) + node - internal] as number;
     }
@@ -174,7 +176,15 @@ function idealDcgs(examples: RankingExamples): Float64Array {
  * LambdaRank gradients (as ascent directions) and hessians for the current scores. `order` is scratch
  * of at least the largest group's size; `idcg` comes from idealDcgs.
  */
-function lambdas(examples: RankingExamples, scores: Float64Array, useGroup: Uint8Array, grad: Float64Array, hess: Float64Array, idcg: Float64Array, order: Int32Array): void {
+function lambdas(
+  examples: RankingExamples,
+  scores: Float64Array,
+  useGroup: Uint8Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  idcg: Float64Array,
+  order: Int32Array,
+): void {
   grad.fill(0);
   hess.fill(0);
   const { labels, groups } = examples;
@@ -221,7 +231,16 @@ interface Histogram {
 }
 
 /** Histograms of the rows rowBuf[start .. end). */
-function histogramOf(rowBuf: Int32Array, start: number, end: number, binned: Uint8Array, f: number, nBins: number, grad: Float64Array, hess: Float64Array): Histogram {
+function histogramOf(
+  rowBuf: Int32Array,
+  start: number,
+  end: number,
+  binned: Uint8Array,
+  f: number,
+  nBins: number,
+  grad: Float64Array,
+  hess: Float64Array,
+): Histogram {
   const g = new Float64Array(f * nBins);
   const h = new Float64Array(f * nBins);
   const n = new Int32Array(f * nBins);
@@ -285,7 +304,8 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
   const groupCount = examples.groups.length - 1;
   const useGroup = new Uint8Array(groupCount).fill(1);
   const rowGroup = new Int32Array(rows);
-  for (let g = 0; g < groupCount; g++) for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) rowGroup[r] = g;
+  for (let g = 0; g < groupCount; g++)
+    for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) rowGroup[r] = g;
   const rng = new Rng(options.seed).fork('ranker');
   // Held-out groups for early stopping: never trained on.
   const validationShare = Math.min(0.5, Math.max(0, options.validationShare ?? 0.1));
@@ -300,7 +320,14 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
     }
   }
   const wantHeld = Math.round(validationShare * labelled.length);
-  const held = wantHeld >= MIN_VALIDATION_GROUPS ? new Rng(options.seed).fork('ranker-validation').shuffle(labelled).slice(0, wantHeld).sort((a, b) => a - b) : [];
+  const held =
+    wantHeld >= MIN_VALIDATION_GROUPS
+      ? new Rng(options.seed)
+          .fork('ranker-validation')
+          .shuffle(labelled)
+          .slice(0, wantHeld)
+          .sort((a, b) => a - b)
+      : [];
   const trainable = new Uint8Array(groupCount).fill(1);
   for (const g of held) trainable[g] = 0;
   useGroup.set(trainable);
@@ -378,7 +405,9 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
         nextBounds.push(l, end);
         if (d + 1 < depth) {
           const smallIsLeft = l - start <= end - l;
-          const small = smallIsLeft ? histogramOf(rowBuf, start, l, binned, f, nBins, grad, hess) : histogramOf(rowBuf, l, end, binned, f, nBins, grad, hess);
+          const small = smallIsLeft
+            ? histogramOf(rowBuf, start, l, binned, f, nBins, grad, hess)
+            : histogramOf(rowBuf, l, end, binned, f, nBins, grad, hess);
           const large = subtract(hist as Histogram, small);
           nextHists.push(smallIsLeft ? small : large, smallIsLeft ? large : small);
         } else nextHists.push(undefined, undefined);
@@ -403,7 +432,13 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
       for (let x = start; x < end; x++) scores[rowBuf[x] as number]! += v;
     }
     // Rows this tree was not fitted on (held out, or left out by subsampling) take the stored tree's path.
-    const model = new TreeEnsemble(f, depth, splitFeature.subarray(t * internal, (t + 1) * internal), splitThreshold.subarray(t * internal, (t + 1) * internal), leafValue.subarray(t << depth, (t + 1) << depth));
+    const model = new TreeEnsemble(
+      f,
+      depth,
+      splitFeature.subarray(t * internal, (t + 1) * internal),
+      splitThreshold.subarray(t * internal, (t + 1) * internal),
+      leafValue.subarray(t << depth, (t + 1) << depth),
+    );
     for (let r = 0; r < rows; r++) if (useGroup[rowGroup[r] as number] === 0) scores[r]! += model.scoreRow(examples.features, r * f);
     built = t + 1;
     if (held.length > 0) {
@@ -413,6 +448,14 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
     }
   }
   const kept = held.length > 0 ? best.trees : built;
-  const ensemble = new TreeEnsemble(f, depth, splitFeature.slice(0, kept * internal), splitThreshold.slice(0, kept * internal), leafValue.slice(0, kept << depth));
-  return Object.assign(ensemble, { training: { treesKept: kept, validationGroups: held.length, validationNdcg: held.length > 0 ? best.ndcg : null } });
+  const ensemble = new TreeEnsemble(
+    f,
+    depth,
+    splitFeature.slice(0, kept * internal),
+    splitThreshold.slice(0, kept * internal),
+    leafValue.slice(0, kept << depth),
+  );
+  return Object.assign(ensemble, {
+    training: { treesKept: kept, validationGroups: held.length, validationNdcg: held.length > 0 ? best.ndcg : null },
+  });
 }

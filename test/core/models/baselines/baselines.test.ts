@@ -46,7 +46,14 @@ const anyone: UserContext = { userId: 'someone', now: C };
 const ids = (model: Recommender, context: UserContext, k = 10, options = {}) => model.recommend(context, k, options).map((s) => s.itemId);
 
 /** A history where x is played most, z most recently: x×3, y, z. */
-const listen = (itemId: string, hoursAgo: number): HistoryEvent => ({ itemId, ts: C - hoursAgo * HOUR, eventType: 'play', msPlayed: 60_000, progress: 0.5, localHour: 8 });
+const listen = (itemId: string, hoursAgo: number): HistoryEvent => ({
+  itemId,
+  ts: C - hoursAgo * HOUR,
+  eventType: 'play',
+  msPlayed: 60_000,
+  progress: 0.5,
+  localHour: 8,
+});
 const history: HistoryEvent[] = [listen('x', 50), listen('x', 30), listen('x', 10), listen('y', 4), listen('ep1', 2), listen('z', 1)];
 const withHistory: UserContext = { userId: 'u9', now: C, history };
 
@@ -92,7 +99,16 @@ describe('newest', () => {
   it('takes items published later through indexItems, and ranks only known candidates', () => {
     const model = fitNewest(data);
     const later = new Map([...(data.items ?? [])].concat([['e', { type: 'show', publishedAt: C + DAY }]]));
-    expect(model.indexItems?.(new Map([['e', []], ['a', []], ['unknown', []]]), later)).toBe(1);
+    expect(
+      model.indexItems?.(
+        new Map([
+          ['e', []],
+          ['a', []],
+          ['unknown', []],
+        ]),
+        later,
+      ),
+    ).toBe(1);
     expect(ids(model, anyone, 3)).toEqual(['e', 'd', 'a']);
     expect(ids(model, anyone, 10, { candidates: ['c', 'nope', 'e'] })).toEqual(['e', 'c']);
     expect(ids(loadRecommender(model.save()), anyone, 3)).toEqual(['e', 'd', 'a']);
@@ -101,11 +117,21 @@ describe('newest', () => {
 
 describe('popularity-segment', () => {
   it("ranks the segment's favourite above the global favourite", () => {
-    expect(ids(fitted['popularity-segment'] as Recommender, { userId: 'new', now: C, meta: { country: 'US' } })).toEqual(['a', 'c', 'b', 'd']);
+    expect(ids(fitted['popularity-segment'] as Recommender, { userId: 'new', now: C, meta: { country: 'US' } })).toEqual([
+      'a',
+      'c',
+      'b',
+      'd',
+    ]);
   });
 
   it('backs off to global popularity for a user without a known segment', () => {
-    expect(ids(fitted['popularity-segment'] as Recommender, { userId: 'new', now: C, meta: { country: 'BR' } })).toEqual(['c', 'a', 'b', 'd']);
+    expect(ids(fitted['popularity-segment'] as Recommender, { userId: 'new', now: C, meta: { country: 'BR' } })).toEqual([
+      'c',
+      'a',
+      'b',
+      'd',
+    ]);
     expect(ids(fitted['popularity-segment'] as Recommender, anyone)).toEqual(['c', 'a', 'b', 'd']);
   });
 });
@@ -161,7 +187,6 @@ describe('external', () => {
 });
 
 describe('save and load', () => {
-
   it.each(Object.keys(fitted))('loads %s back into a recommender with the same kind and recommendations', (kind) => {
     const model = fitted[kind] as Recommender;
     const loaded = loadRecommender(model.save());
@@ -176,7 +201,9 @@ describe('save and load', () => {
 
   it('names every known kind when asked to load an unknown one', () => {
     const artifact = fitted.popularity?.save() as ModelArtifact;
-    expect(() => loadRecommender({ ...artifact, manifest: { ...artifact.manifest, kind: 'nope' } })).toThrow(/unknown model kind "nope"; known kinds: .*popularity/);
+    expect(() => loadRecommender({ ...artifact, manifest: { ...artifact.manifest, kind: 'nope' } })).toThrow(
+      /unknown model kind "nope"; known kinds: .*popularity/,
+    );
     expect(MODEL_KINDS).toEqual(expect.arrayContaining([...Object.keys(fitted), 'shortcuts-ranker', 'hybrid-warp']));
   });
 });

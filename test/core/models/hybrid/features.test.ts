@@ -3,10 +3,25 @@ import { buildFeatureSpace, knownFeatures } from '../../../../lib/core/models/hy
 import { InputError } from '../../../../lib/core/errors.ts';
 
 describe('buildFeatureSpace', () => {
-  const space = buildFeatureSpace(new Set(['b', 'a']), new Map([
-    ['a', [['genre:rock', 1], ['genre:pop', 3]]],
-    ['c', [['genre:rock', 2], ['genre:rock', 2]]],
-  ]));
+  const space = buildFeatureSpace(
+    new Set(['b', 'a']),
+    new Map([
+      [
+        'a',
+        [
+          ['genre:rock', 1],
+          ['genre:pop', 3],
+        ],
+      ],
+      [
+        'c',
+        [
+          ['genre:rock', 2],
+          ['genre:rock', 2],
+        ],
+      ],
+    ]),
+  );
 
   it('sorts ids and gives identity features only to ids seen in interactions', () => {
     expect(space.ids).toEqual(['a', 'b', 'c']);
@@ -15,7 +30,14 @@ describe('buildFeatureSpace', () => {
   });
 
   it.each([
-    ['a', [[0, 0.2], [2, 0.6], [3, 0.2]]],
+    [
+      'a',
+      [
+        [0, 0.2],
+        [2, 0.6],
+        [3, 0.2],
+      ],
+    ],
     ['b', [[1, 1]]],
     ['c', [[3, 1]]],
   ])('normalises the weights of row %s to sum 1: %j', (id, expected) => {
@@ -33,7 +55,19 @@ describe('buildFeatureSpace', () => {
 
 describe('knownFeatures', () => {
   it('ignores unknown names and normalises over the known ones', () => {
-    expect(knownFeatures([['x', 1], ['nope', 5], ['y', 3]], new Map([['x', 0], ['y', 1]]))).toEqual({ index: [0, 1], weight: [0.25, 0.75] });
+    expect(
+      knownFeatures(
+        [
+          ['x', 1],
+          ['nope', 5],
+          ['y', 3],
+        ],
+        new Map([
+          ['x', 0],
+          ['y', 1],
+        ]),
+      ),
+    ).toEqual({ index: [0, 1], weight: [0.25, 0.75] });
   });
 
   it('returns nothing when no feature is known', () => {

@@ -22,7 +22,17 @@ describe('fitHybrid', () => {
 
   it('gives a cold user with features the items of their group', () => {
     for (const g of [0, 1]) {
-      const recs = warp.recommend({ userId: 'never-seen', now: 0, features: [[`group:${g}`, 1], ['unknown:feature', 1]] }, 5);
+      const recs = warp.recommend(
+        {
+          userId: 'never-seen',
+          now: 0,
+          features: [
+            [`group:${g}`, 1],
+            ['unknown:feature', 1],
+          ],
+        },
+        5,
+      );
       expect(recs).toHaveLength(5);
       for (const r of recs) expect(world.groupOf.get(r.itemId)).toBe(g);
     }
@@ -30,7 +40,18 @@ describe('fitHybrid', () => {
 
   it('ranks an item added by indexItems for the group whose feature it has', () => {
     const model = fitHybrid(world.data, { ...FAST, loss: 'warp' });
-    const count = model.indexItems(new Map([['new-show', [['genre:0', 1], ['genre:unheard-of', 1]]], ['featureless', [['nothing:known', 1]]]]));
+    const count = model.indexItems(
+      new Map([
+        [
+          'new-show',
+          [
+            ['genre:0', 1],
+            ['genre:unheard-of', 1],
+          ],
+        ],
+        ['featureless', [['nothing:known', 1]]],
+      ]),
+    );
     expect(count).toBe(1);
     expect(model.knownItems()).toContain('new-show');
     expect(model.knownItems()).not.toContain('featureless');
@@ -100,7 +121,10 @@ describe('fitHybrid', () => {
 describe('HybridRecommender', () => {
   it('loads back from its artifact with identical recommendations', () => {
     const loaded = loadHybrid(warp.save());
-    const contexts = [...users.slice(0, 10).map((userId) => ({ userId, now: 0 })), { userId: 'cold', now: 0, features: [['group:0', 1]] as const }];
+    const contexts = [
+      ...users.slice(0, 10).map((userId) => ({ userId, now: 0 })),
+      { userId: 'cold', now: 0, features: [['group:0', 1]] as const },
+    ];
     for (const context of contexts) {
       expect(loaded.recommend(context, 8)).toEqual(warp.recommend(context, 8));
     }
@@ -115,7 +139,9 @@ describe('HybridRecommender', () => {
     expect(Buffer.from(artifact.payload).equals(before)).toBe(true);
     const again = loadHybrid(loaded.save());
     expect(again.knownItems()).toContain('late');
-    expect(again.recommend({ userId: 'u0001', now: 0 }, 5, { candidates: ['late', 'i000'] })).toEqual(loaded.recommend({ userId: 'u0001', now: 0 }, 5, { candidates: ['late', 'i000'] }));
+    expect(again.recommend({ userId: 'u0001', now: 0 }, 5, { candidates: ['late', 'i000'] })).toEqual(
+      loaded.recommend({ userId: 'u0001', now: 0 }, 5, { candidates: ['late', 'i000'] }),
+    );
   });
 
   it('never returns excluded items', () => {
@@ -141,7 +167,12 @@ describe('HybridRecommender', () => {
   it('breaks ties by item id, also for items added out of id order', () => {
     const model = tieModel(['b', 'd', 'f']);
     expect(model.recommend({ userId: 'nobody', now: 0 }, 3).map((r) => r.itemId)).toEqual(['b', 'd', 'f']);
-    model.indexItems(new Map([['a', [['x', 1]]], ['c', [['x', 1]]]]));
+    model.indexItems(
+      new Map([
+        ['a', [['x', 1]]],
+        ['c', [['x', 1]]],
+      ]),
+    );
     expect(model.recommend({ userId: 'nobody', now: 0 }, 4).map((r) => r.itemId)).toEqual(['a', 'b', 'c', 'd']);
   });
 });

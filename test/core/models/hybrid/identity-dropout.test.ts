@@ -28,7 +28,7 @@ function newItemRank(model: HybridRecommender): number {
 }
 
 describe('identity dropout', () => {
-  it('ranks a features-only item of the user\'s genre above the genre the user does not play', () => {
+  it("ranks a features-only item of the user's genre above the genre the user does not play", () => {
     const without = newItemRank(fitHybrid(data, FAST));
     const withDropout = newItemRank(fitHybrid(data, { ...FAST, identityDropout: 0.3 }));
     // 61 candidates: 30 played genre:0 items, 30 genre:1 items, the new show. Its features are those

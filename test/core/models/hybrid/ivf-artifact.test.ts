@@ -10,7 +10,8 @@ function model(): HybridRecommender {
   const rng = new Rng(4);
   const interactions: Interaction[] = [];
   for (let u = 0; u < 300; u++) {
-    for (let n = 0; n < 15; n++) interactions.push({ userId: `u${u}`, itemId: `i${(u % 6) * 100 + Math.floor(100 * rng.next() ** 2)}`, ts: n, weight: 1 });
+    for (let n = 0; n < 15; n++)
+      interactions.push({ userId: `u${u}`, itemId: `i${(u % 6) * 100 + Math.floor(100 * rng.next() ** 2)}`, ts: n, weight: 1 });
   }
   const itemFeatures = new Map<string, Feature[]>(Array.from({ length: 600 }, (_, i) => [`i${i}`, [[`g${Math.floor(i / 100)}`, 1]]]));
   return fitHybrid({ interactions, itemFeatures, cutoff: 100, snapshot: 's', transformVersion: 't' }, { dim: 8, epochs: 3, seed: 2 });

@@ -21,7 +21,10 @@ function exactTop(rep: Float32Array, bias: Float32Array, n: number, user: Float3
     for (let q = 0; q < D; q++) s += (user[q] as number) * (rep[i * D + q] as number);
     return [i, s] as const;
   });
-  return scores.sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
+  return scores
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([i]) => i);
 }
 
 describe('the IVF index', () => {

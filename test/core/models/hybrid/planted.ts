@@ -12,7 +12,9 @@ export interface PlantedWorld {
   readonly items: readonly string[];
 }
 
-export function plantedWorld(options: { users?: number; items?: number; perUser?: number; noise?: number; seed?: number } = {}): PlantedWorld {
+export function plantedWorld(
+  options: { users?: number; items?: number; perUser?: number; noise?: number; seed?: number } = {},
+): PlantedWorld {
   const nUsers = options.users ?? 200;
   const nItems = options.items ?? 60;
   const perUser = options.perUser ?? 12;
@@ -48,7 +50,11 @@ export function plantedWorld(options: { users?: number; items?: number; perUser?
 }
 
 /** Share of recommended items that belong to the user's group, over the given users. */
-export function groupPrecision(recommend: (userId: string) => readonly { itemId: string }[], users: readonly string[], groupOf: ReadonlyMap<string, number>): number {
+export function groupPrecision(
+  recommend: (userId: string) => readonly { itemId: string }[],
+  users: readonly string[],
+  groupOf: ReadonlyMap<string, number>,
+): number {
   let hits = 0;
   let total = 0;
   for (const u of users) {

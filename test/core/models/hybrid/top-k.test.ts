@@ -30,7 +30,11 @@ describe('TopK', () => {
   it('agrees with a full sort on any input', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 60 }), fc.integer({ min: 1, max: 20 }), (scores, k) => {
-        const expected = scores.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k).map(([, i]) => i);
+        const expected = scores
+          .map((s, i) => [s, i] as const)
+          .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+          .slice(0, k)
+          .map(([, i]) => i);
         expect(topK(scores, k)).toEqual(expected);
       }),
     );

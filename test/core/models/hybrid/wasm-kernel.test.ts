@@ -18,7 +18,8 @@ import { groupPrecision, plantedWorld } from './planted.ts';
 const world = plantedWorld();
 const users = [...world.groupOf.keys()].filter((id) => id.startsWith('u'));
 const FAST = { dim: 16, epochs: 15, seed: 3 } as const;
-const training = (m: HybridRecommender): Record<string, unknown> => (m.save().manifest.extra as { training: Record<string, unknown> }).training;
+const training = (m: HybridRecommender): Record<string, unknown> =>
+  (m.save().manifest.extra as { training: Record<string, unknown> }).training;
 
 /** Largest difference between two arrays, relative to the reference value (at least 0.01). */
 function worstDifference(reference: Float32Array, actual: Float32Array): number {
@@ -62,14 +63,28 @@ describe('the wasm kernel', () => {
     ['warp', 'adam'],
     ['bpr', 'adam'],
   ] as const)('takes the same steps as the JS reference with %s and %s', (loss, optimizer) => {
-    for (const [data, identityDropout] of [[world.data, 0], [world.data, 0.5], [bare, 0]] as const) {
+    for (const [data, identityDropout] of [
+      [world.data, 0],
+      [world.data, 0.5],
+      [bare, 0],
+    ] as const) {
       const session = HybridSession.prepare(data, { ...FAST, loss, optimizer, identityDropout, l2: 0.05, kernel: 'wasm' });
       expect(session.kernel).toBe('wasm');
       const epoch = 0;
       const n = 300;
       session.shuffle(epoch);
-      const reference = Object.fromEntries(Object.entries(session.params).map(([k, v]: [string, Float32Array]) => [k, v.slice()])) as unknown as KernelParams;
-      const js = runShard(session.kernelData, reference, session.kernelConfig(epoch, 0), session.order, 0, n, new Rng(session.shardSeed(epoch, 0)));
+      const reference = Object.fromEntries(
+        Object.entries(session.params).map(([k, v]: [string, Float32Array]) => [k, v.slice()]),
+      ) as unknown as KernelParams;
+      const js = runShard(
+        session.kernelData,
+        reference,
+        session.kernelConfig(epoch, 0),
+        session.order,
+        0,
+        n,
+        new Rng(session.shardSeed(epoch, 0)),
+      );
       const wasm = session.runShard(epoch, 0, 0, n);
       expect(wasm.samples).toBe(n);
       expect(Math.abs(wasm.loss - js.loss)).toBeLessThan(1e-6 * js.loss);
@@ -80,7 +95,10 @@ describe('the wasm kernel', () => {
   });
 
   it('trains the identity-dropout branch like the reference', () => {
-    const data = { ...world.data, itemFeatures: new Map([...(world.data.itemFeatures ?? []), ['tail', [['genre:0', 1]] as [string, number][]]]) };
+    const data = {
+      ...world.data,
+      itemFeatures: new Map([...(world.data.itemFeatures ?? []), ['tail', [['genre:0', 1]] as [string, number][]]]),
+    };
     const wasm = fitHybrid(data, { ...FAST, identityDropout: 0.3, kernel: 'wasm' });
     const js = fitHybrid(data, { ...FAST, identityDropout: 0.3, kernel: 'js' });
     expect(Math.abs((training(wasm).validationValue as number) - (training(js).validationValue as number))).toBeLessThan(0.02);

@@ -17,15 +17,21 @@ const requests: { context: UserContext; next: string }[] = [];
 for (const [userId, events] of world.history) {
   for (const i of sessionStarts(events, plantedDay(21), plantedDay(28))) {
     const e = events[i] as HistoryEvent;
-    requests.push({ context: { userId, now: e.ts, history: events.slice(0, i), localHour: e.localHour, weekday: weekdayOf(e.ts) }, next: e.itemId });
+    requests.push({
+      context: { userId, now: e.ts, history: events.slice(0, i), localHour: e.localHour, weekday: weekdayOf(e.ts) },
+      next: e.itemId,
+    });
   }
 }
-const hitRate = (model: Recommender): number => requests.filter((r) => model.recommend(r.context, 1)[0]?.itemId === r.next).length / requests.length;
+const hitRate = (model: Recommender): number =>
+  requests.filter((r) => model.recommend(r.context, 1)[0]?.itemId === r.next).length / requests.length;
 const bytes = (artifact: ModelArtifact) => manifestJson(artifact.manifest) + Buffer.from(artifact.payload).toString('base64');
 
 describe('shortcuts-ranker', () => {
   it('learns the planted hour pattern and beats most-recent-first by a wide margin', () => {
-    const mostRecent = hitRate(fitOwnHistory('most-recent', { interactions: [], cutoff: 0, snapshot: '', transformVersion: '', items: world.meta }));
+    const mostRecent = hitRate(
+      fitOwnHistory('most-recent', { interactions: [], cutoff: 0, snapshot: '', transformVersion: '', items: world.meta }),
+    );
     const learned = hitRate(ranker);
     expect(requests.length).toBeGreaterThan(200);
     expect(mostRecent).toBeLessThan(0.1);
@@ -40,7 +46,9 @@ describe('shortcuts-ranker', () => {
     expect(list.length).toBeGreaterThan(1);
     for (const s of list) expect(own.has(s.itemId)).toBe(true);
     const top = list[0]?.itemId as string;
-    expect(ranker.recommend(request.context, 10, { exclude: new Set([top]) }).map((s) => s.itemId)).toEqual(list.slice(1).map((s) => s.itemId));
+    expect(ranker.recommend(request.context, 10, { exclude: new Set([top]) }).map((s) => s.itemId)).toEqual(
+      list.slice(1).map((s) => s.itemId),
+    );
   });
 
   it('loads back from its artifact with the same rankings and bytes, catalog included', () => {
@@ -51,6 +59,8 @@ describe('shortcuts-ranker', () => {
   });
 
   it('fits to identical bytes from the same examples and seed', () => {
-    expect(bytes(fitShortcutsRanker(examples, { seed: 5, cutoff: plantedDay(21), snapshot: 'planted', transformVersion: 'test' }).save())).toBe(bytes(ranker.save()));
+    expect(
+      bytes(fitShortcutsRanker(examples, { seed: 5, cutoff: plantedDay(21), snapshot: 'planted', transformVersion: 'test' }).save()),
+    ).toBe(bytes(ranker.save()));
   });
 });

@@ -28,7 +28,14 @@ export function plantedWorld(users: number, days: number, seed: number): Planted
     const events: HistoryEvent[] = [];
     const play = (itemId: string, day: number, hour: number): void => {
       const minute = rng.int(40);
-      events.push({ itemId, ts: PLANTED_START + day * DAY + hour * HOUR + minute * 60_000, eventType: 'play', msPlayed: 600_000, progress: rng.next(), localHour: hour });
+      events.push({
+        itemId,
+        ts: PLANTED_START + day * DAY + hour * HOUR + minute * 60_000,
+        eventType: 'play',
+        msPlayed: 600_000,
+        progress: rng.next(),
+        localHour: hour,
+      });
     };
     for (let d = 0; d < days; d++) {
       play(morning, d, 7 + rng.int(2));

@@ -7,11 +7,17 @@ const train = syntheticExamples(400, 1);
 const test = syntheticExamples(300, 2);
 const model = fitRanker(train, { seed: 9 });
 const scoresOf = (m: RankerModel, examples: RankingExamples) => m.score(examples.features, examples.labels.length);
-const bytes = (m: RankerModel) => Object.entries(rankerArrays(m)).map(([name, a]) => `${name}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')}`).join('|');
+const bytes = (m: RankerModel) =>
+  Object.entries(rankerArrays(m))
+    .map(([name, a]) => `${name}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')}`)
+    .join('|');
 
 describe('fitRanker (LambdaRank boosted trees)', () => {
   it('beats "most recent first" on held-out groups where the choice depends on hour affinity and frequency', () => {
-    const mostRecent = top1Accuracy(test, Array.from({ length: test.labels.length }, (_, r) => -(test.features[r * SYNTHETIC_FEATURES.length + RECENCY] as number)));
+    const mostRecent = top1Accuracy(
+      test,
+      Array.from({ length: test.labels.length }, (_, r) => -(test.features[r * SYNTHETIC_FEATURES.length + RECENCY] as number)),
+    );
     const learned = top1Accuracy(test, scoresOf(model, test));
     expect(mostRecent).toBeLessThan(0.3);
     expect(learned).toBeGreaterThan(0.75);

@@ -83,7 +83,8 @@ export class WasmArena {
     const have = this.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / PAGE);
-      if (have / PAGE + pages > this.maxPages) throw new WasmMemoryLimitError(`training arrays need ${this.top} bytes, over the ${this.maxPages * PAGE} of the wasm memory`);
+      if (have / PAGE + pages > this.maxPages)
+        throw new WasmMemoryLimitError(`training arrays need ${this.top} bytes, over the ${this.maxPages * PAGE} of the wasm memory`);
       this.memory.grow(pages);
     }
     return offset;
@@ -115,7 +116,15 @@ export class WasmShardRunner {
   }
 
   /** Positives order[start .. end-1], as runShard in ../kernel.ts does; every array must live in this memory. */
-  runShard(data: KernelData, params: KernelParams, config: KernelConfig, order: Int32Array, start: number, end: number, rng: Rng): ShardResult {
+  runShard(
+    data: KernelData,
+    params: KernelParams,
+    config: KernelConfig,
+    order: Int32Array,
+    start: number,
+    end: number,
+    rng: Rng,
+  ): ShardResult {
     const buffer = this.memory.buffer;
     const { ctx, scratch, logTable } = this.slot;
     const dim = data.dim;
@@ -124,17 +133,46 @@ export class WasmShardRunner {
     const f64 = new Float64Array(buffer, ctx, CTX_BYTES / 8);
     const at = (a: Int32Array | Float32Array): number => a.byteOffset;
     const fields = [
-      dim, data.nItems, at(data.userPtr), at(data.userFeat), at(data.userWeight), at(data.itemPtr), at(data.itemFeat), at(data.itemWeight),
-      at(data.itemColdPtr), at(data.itemColdFeat), at(data.itemColdWeight), at(data.posUser), at(data.posItem), at(data.posWeight),
-      at(data.seenPtr), at(data.seenItem), at(order), at(params.userEmb), at(params.userAcc), at(params.userMom), at(params.itemEmb),
-      at(params.itemAcc), at(params.itemMom), at(params.itemBias), at(params.itemBiasAcc), at(params.itemBiasMom),
-      config.loss === LOSS_BPR ? 1 : 0, config.optimizer === OPT_ADAM ? 1 : 0, maxSampled,
-      scratch, scratch + dim * 4, scratch + dim * 8, scratch + dim * 12, ...rng.state(), logTable,
+      dim,
+      data.nItems,
+      at(data.userPtr),
+      at(data.userFeat),
+      at(data.userWeight),
+      at(data.itemPtr),
+      at(data.itemFeat),
+      at(data.itemWeight),
+      at(data.itemColdPtr),
+      at(data.itemColdFeat),
+      at(data.itemColdWeight),
+      at(data.posUser),
+      at(data.posItem),
+      at(data.posWeight),
+      at(data.seenPtr),
+      at(data.seenItem),
+      at(order),
+      at(params.userEmb),
+      at(params.userAcc),
+      at(params.userMom),
+      at(params.itemEmb),
+      at(params.itemAcc),
+      at(params.itemMom),
+      at(params.itemBias),
+      at(params.itemBiasAcc),
+      at(params.itemBiasMom),
+      config.loss === LOSS_BPR ? 1 : 0,
+      config.optimizer === OPT_ADAM ? 1 : 0,
+      maxSampled,
+      scratch,
+      scratch + dim * 4,
+      scratch + dim * 8,
+      scratch + dim * 12,
+      ...rng.state(),
+      logTable,
     ];
     for (let f = 0; f < fields.length; f++) i32[f] = fields[f] as number;
     f64[24] = config.learningRate;
     f64[25] = config.l2;
-    f64[26] = Math.max(config.identityDropout , 0);
+    f64[26] = Math.max(config.identityDropout, 0);
     f64[27] = 0.9 ** config.stepOffset;
     f64[28] = 0.999 ** config.stepOffset;
     const table = new Float64Array(buffer, logTable, maxSampled + 1);
