@@ -1,12 +1,15 @@
 /**
  * `npm run build:wasm`: compiles lib/core/models/hybrid/wasm/kernel.wat (SIMD, shared memory) with
- * wabt and writes the binary, base64-encoded, into kernel-bytes.ts next to it. The generated module
+ * wabt and writes the binary, base64-encoded, into kernel-bytes.ts next to it. Before compiling, the
+ * control-block field names of the .wat (`offset=@name`) become byte offsets from the one layout
+ * table, lib/core/models/hybrid/wasm/layout.ts, which the runner writes by name. The generated module
  * is committed, so running and bundling need no build step; test/core/models/hybrid/wasm-kernel.test.ts
  * recompiles the source and fails if the two have drifted apart.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
+import { substituteLayout } from '../lib/core/models/hybrid/wasm/layout.ts';
 
 const FEATURES = { simd: true, threads: true } as const;
 export const WAT_PATH = fileURLToPath(new URL('../lib/core/models/hybrid/wasm/kernel.wat', import.meta.url));
@@ -15,7 +18,7 @@ export const BYTES_PATH = fileURLToPath(new URL('../lib/core/models/hybrid/wasm/
 /** The wasm binary of kernel.wat. */
 export async function compileKernel(): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat('kernel.wat', readFileSync(WAT_PATH, 'utf8'), FEATURES);
+  const module = wabt.parseWat('kernel.wat', substituteLayout(readFileSync(WAT_PATH, 'utf8')), FEATURES);
   try {
     // validate() takes the feature set too (its typings say otherwise); without it shared memory is refused.
     (module as unknown as { validate(features: object): void }).validate(FEATURES);

@@ -15,6 +15,11 @@
  * Optimizers: Adagrad (LightFM's form: accumulators start at 1, step lr / sqrt(acc)) or Adam
  * (lazy: only touched rows move; bias correction from the step counter). L2 adds l2 * parameter to
  * the gradient of every touched parameter.
+ *
+ * Arithmetic is f32 (Math.fround after each operation), in the order of the wasm kernel's
+ * (wasm/kernel.wat) instructions: dot products in four lanes (k mod 4) summed as (l0 + l1) + (l2 + l3),
+ * sums of feature rows one feature at a time. Why: the two kernels then take the same steps to the bit
+ * on one thread, so the readable one is an exact specification of the fast one (tested over an epoch).
  */
 import type { Rng } from '../../rng.ts';
 
@@ -23,9 +28,16 @@ export const LOSS_BPR = 1;
 export const OPT_ADAGRAD = 0;
 export const OPT_ADAM = 1;
 
-const ADAM_BETA1 = 0.9;
-const ADAM_BETA2 = 0.999;
-const ADAM_EPS = 1e-8;
+export const ADAM_BETA1 = 0.9;
+export const ADAM_BETA2 = 0.999;
+
+/** f32 rounding: every operation below rounds to f32 where the wasm kernel's f32 instruction does. */
+const f32 = Math.fround;
+const B1 = f32(ADAM_BETA1);
+const NB1 = f32(0.1);
+const B2 = f32(ADAM_BETA2);
+const NB2 = f32(0.001);
+const EPS = f32(1e-8);
 
 /** Training data as typed arrays. Users and items are rows of their feature matrices. */
 export interface KernelData {
@@ -91,16 +103,16 @@ export interface ShardResult {
   readonly samples: number;
 }
 
-/** Scratch vectors, allocated once per worker. */
+/** Scratch vectors (f32, as the wasm kernel's), allocated once per worker. */
 export interface KernelScratch {
-  readonly user: Float64Array;
-  readonly pos: Float64Array;
-  readonly neg: Float64Array;
-  readonly grad: Float64Array;
+  readonly user: Float32Array;
+  readonly pos: Float32Array;
+  readonly neg: Float32Array;
+  readonly grad: Float32Array;
 }
 
 export function makeScratch(dim: number): KernelScratch {
-  return { user: new Float64Array(dim), pos: new Float64Array(dim), neg: new Float64Array(dim), grad: new Float64Array(dim) };
+  return { user: new Float32Array(dim), pos: new Float32Array(dim), neg: new Float32Array(dim), grad: new Float32Array(dim) };
 }
 
 /** Runs SGD over positives order[start .. end-1]; returns the summed loss. */
@@ -123,7 +135,6 @@ export function runShard(
   const dropout = Math.max(config.identityDropout, 0);
   let loss = 0;
   let samples = 0;
-  let step = config.stepOffset;
   const upd = new Updater(config);
   for (let o = start; o < end; o++) {
     const p = order[o] as number;
@@ -150,23 +161,9 @@ export function runShard(
         nW = itemColdWeight;
       }
     }
-    const posBias = represent(
-      userPtr,
-      userFeat,
-      userWeight,
-      params.userEmb,
-      u,
-      dim,
-      user,
-      pPtr,
-      pFeat,
-      pW,
-      params.itemEmb,
-      params.itemBias,
-      i,
-      pos,
-    );
-    const posScore = dot(user, pos, dim) + posBias;
+    sumRows32(userPtr, userFeat, userWeight, params.userEmb, u, dim, user);
+    sumRows32(pPtr, pFeat, pW, params.itemEmb, i, dim, pos);
+    const posScore = f32(dot32(user, 0, pos, 0, dim) + rowBias(pPtr, pFeat, pW, params.itemBias, i));
     const lo = seenPtr[u] as number;
     const hi = seenPtr[u + 1] as number;
     let j = -1;
@@ -177,13 +174,13 @@ export function runShard(
         if (contains(seenItem, lo, hi, cand)) continue;
         // Score without materialising the item's vector: most draws are rejected.
         const negScore = scoreItem(nPtr, nFeat, nW, params.itemEmb, params.itemBias, cand, dim, user);
-        if (negScore > posScore - 1) {
-          sumRowsF64(nPtr, nFeat, nW, params.itemEmb, cand, dim, neg);
+        if (negScore > f32(posScore - 1)) {
+          sumRows32(nPtr, nFeat, nW, params.itemEmb, cand, dim, neg);
           const rankWeight = Math.log(Math.floor((nItems - 1) / sampled));
           if (rankWeight > 0) {
             j = cand;
-            coef = w * rankWeight;
-            loss += coef * (1 - posScore + negScore);
+            coef = f32(w * f32(rankWeight));
+            loss += f32(coef * f32(f32(1 - posScore) + negScore));
           }
           break;
         }
@@ -192,19 +189,18 @@ export function runShard(
       let cand = rng.int(nItems);
       for (let tries = 0; tries < 10 && contains(seenItem, lo, hi, cand); tries++) cand = rng.int(nItems);
       if (!contains(seenItem, lo, hi, cand)) {
-        const negBias = representItem(nPtr, nFeat, nW, params.itemEmb, params.itemBias, cand, dim, neg);
-        const x = posScore - (dot(user, neg, dim) + negBias);
-        // -log(sigmoid(x)), computed stably
+        sumRows32(nPtr, nFeat, nW, params.itemEmb, cand, dim, neg);
+        const x = f32(posScore - f32(dot32(user, 0, neg, 0, dim) + rowBias(nPtr, nFeat, nW, params.itemBias, cand)));
+        // -log(sigmoid(x)), computed stably (in f64, as the wasm kernel does)
         loss += w * (x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x)));
         j = cand;
-        coef = w / (1 + Math.exp(x));
+        coef = f32(w / (1 + Math.exp(x)));
       }
     }
     if (j < 0 || coef === 0) continue;
-    step++;
-    upd.setStep(step);
+    upd.step();
     // d loss / d positive score = -coef, d loss / d negative score = +coef.
-    for (let k = 0; k < dim; k++) grad[k] = coef * ((neg[k] as number) - (pos[k] as number));
+    for (let k = 0; k < dim; k++) grad[k] = coef * f32((neg[k] as number) - (pos[k] as number));
     upd.apply(params.itemEmb, params.itemAcc, params.itemMom, pPtr, pFeat, pW, i, user, -coef, dim);
     upd.applyBias(params.itemBias, params.itemBiasAcc, params.itemBiasMom, pPtr, pFeat, pW, i, -coef);
     upd.apply(params.itemEmb, params.itemAcc, params.itemMom, nPtr, nFeat, nW, j, user, coef, dim);
@@ -214,41 +210,11 @@ export function runShard(
   return { loss, samples };
 }
 
-/** Writes the user's and the item's representations into `user` and `item`; returns the item bias. */
-function represent(
-  uPtr: Int32Array,
-  uFeat: Int32Array,
-  uW: Float32Array,
-  uEmb: Float32Array,
-  u: number,
-  dim: number,
-  user: Float64Array,
-  iPtr: Int32Array,
-  iFeat: Int32Array,
-  iW: Float32Array,
-  iEmb: Float32Array,
-  iBias: Float32Array,
-  i: number,
-  item: Float64Array,
-): number {
-  sumRowsF64(uPtr, uFeat, uW, uEmb, u, dim, user);
-  return representItem(iPtr, iFeat, iW, iEmb, iBias, i, dim, item);
-}
-
-function representItem(
-  ptr: Int32Array,
-  feat: Int32Array,
-  w: Float32Array,
-  emb: Float32Array,
-  bias: Float32Array,
-  row: number,
-  dim: number,
-  out: Float64Array,
-): number {
-  sumRowsF64(ptr, feat, w, emb, row, dim, out);
+/** Sum over the row's features of weight * bias, in f32, one feature at a time. */
+function rowBias(ptr: Int32Array, feat: Int32Array, w: Float32Array, bias: Float32Array, row: number): number {
   let b = 0;
   const end = ptr[row + 1] as number;
-  for (let p = ptr[row] as number; p < end; p++) b += (w[p] as number) * (bias[feat[p] as number] as number);
+  for (let p = ptr[row] as number; p < end; p++) b = f32(b + f32((w[p] as number) * (bias[feat[p] as number] as number)));
   return b;
 }
 
@@ -261,58 +227,64 @@ function scoreItem(
   bias: Float32Array,
   row: number,
   dim: number,
-  user: Float64Array,
+  user: Float32Array,
 ): number {
   const end = ptr[row + 1] as number;
   let total = 0;
   for (let p = ptr[row] as number; p < end; p++) {
     const f = feat[p] as number;
-    const base = f * dim;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let k = 0;
-    for (; k + 3 < dim; k += 4) {
-      s0 += (user[k] as number) * (emb[base + k] as number);
-      s1 += (user[k + 1] as number) * (emb[base + k + 1] as number);
-      s2 += (user[k + 2] as number) * (emb[base + k + 2] as number);
-      s3 += (user[k + 3] as number) * (emb[base + k + 3] as number);
-    }
-    for (; k < dim; k++) s0 += (user[k] as number) * (emb[base + k] as number);
-    total += (w[p] as number) * (s0 + s1 + s2 + s3 + (bias[f] as number));
+    total = f32(total + f32((w[p] as number) * f32(dot32(user, 0, emb, f * dim, dim) + (bias[f] as number))));
   }
   return total;
 }
 
-/** The kernel's own copy of sumRows, kept monomorphic (Float64Array output) for speed. */
-function sumRowsF64(
+/** a[aAt ..] · b[bAt ..] over dim floats, in f32, in the wasm kernel's four lanes. */
+function dot32(a: Float32Array, aAt: number, b: Float32Array, bAt: number, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < dim; k += 4) {
+    s0 = f32(s0 + f32((a[aAt + k] as number) * (b[bAt + k] as number)));
+    s1 = f32(s1 + f32((a[aAt + k + 1] as number) * (b[bAt + k + 1] as number)));
+    s2 = f32(s2 + f32((a[aAt + k + 2] as number) * (b[bAt + k + 2] as number)));
+    s3 = f32(s3 + f32((a[aAt + k + 3] as number) * (b[bAt + k + 3] as number)));
+  }
+  // Sizes that are not whole lanes (JS kernel only): the remainder joins lanes 0, 1, 2.
+  if (k < dim) s0 = f32(s0 + f32((a[aAt + k] as number) * (b[bAt + k] as number)));
+  if (k + 1 < dim) s1 = f32(s1 + f32((a[aAt + k + 1] as number) * (b[bAt + k + 1] as number)));
+  if (k + 2 < dim) s2 = f32(s2 + f32((a[aAt + k + 2] as number) * (b[bAt + k + 2] as number)));
+  return f32(f32(s0 + s1) + f32(s2 + s3));
+}
+
+/** out = sum over the row's features of weight * embedding, in f32, one feature at a time. */
+function sumRows32(
   ptr: Int32Array,
   feat: Int32Array,
   w: Float32Array,
   emb: Float32Array,
   row: number,
   dim: number,
-  out: Float64Array,
+  out: Float32Array,
 ): void {
   const start = ptr[row] as number;
   const end = ptr[row + 1] as number;
-  if (end === start + 1) {
-    // One feature (an identity-only entity): a scaled copy.
-    const a = w[start] as number;
-    const base = (feat[start] as number) * dim;
-    for (let k = 0; k < dim; k++) out[k] = a * (emb[base + k] as number);
+  if (start === end) {
+    out.fill(0, 0, dim);
     return;
   }
-  for (let k = 0; k < dim; k++) out[k] = 0;
-  for (let p = start; p < end; p++) {
+  const a0 = w[start] as number;
+  const base0 = (feat[start] as number) * dim;
+  for (let k = 0; k < dim; k++) out[k] = a0 * (emb[base0 + k] as number);
+  for (let p = start + 1; p < end; p++) {
     const a = w[p] as number;
     const base = (feat[p] as number) * dim;
-    for (let k = 0; k < dim; k++) out[k] = (out[k] as number) + a * (emb[base + k] as number);
+    for (let k = 0; k < dim; k++) out[k] = (out[k] as number) + f32(a * (emb[base + k] as number));
   }
 }
 
-/** out = sum over the row's features of weight * embedding. */
+/** out = sum over the row's features of weight * embedding (outside training: f64 accumulation). */
 export function sumRows(
   ptr: Int32Array,
   feat: Int32Array,
@@ -333,83 +305,6 @@ export function sumRows(
   }
 }
 
-function dot(a: Float64Array, b: Float64Array, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < dim; k += 4) {
-    s0 += (a[k] as number) * (b[k] as number);
-    s1 += (a[k + 1] as number) * (b[k + 1] as number);
-    s2 += (a[k + 2] as number) * (b[k + 2] as number);
-    s3 += (a[k + 3] as number) * (b[k + 3] as number);
-  }
-  for (; k < dim; k++) s0 += (a[k] as number) * (b[k] as number);
-  return s0 + s1 + s2 + s3;
-}
-
-function adagradRow(
-  emb: Float32Array,
-  acc: Float32Array,
-  ptr: Int32Array,
-  feat: Int32Array,
-  w: Float32Array,
-  row: number,
-  grad: Float64Array,
-  scale: number,
-  dim: number,
-  lr: number,
-  l2: number,
-): void {
-  const end = ptr[row + 1] as number;
-  for (let p = ptr[row] as number; p < end; p++) {
-    const a = scale * (w[p] as number);
-    const base = (feat[p] as number) * dim;
-    for (let k = 0; k < dim; k++) {
-      const x = base + k;
-      const e = emb[x] as number;
-      const g = a * (grad[k] as number) + l2 * e;
-      const s = acc[x] as number;
-      emb[x] = e - (lr * g) / Math.sqrt(s);
-      acc[x] = s + g * g;
-    }
-  }
-}
-
-function adamRow(
-  emb: Float32Array,
-  acc: Float32Array,
-  mom: Float32Array,
-  ptr: Int32Array,
-  feat: Int32Array,
-  w: Float32Array,
-  row: number,
-  grad: Float64Array,
-  scale: number,
-  dim: number,
-  lr: number,
-  l2: number,
-  c1: number,
-  c2: number,
-): void {
-  const end = ptr[row + 1] as number;
-  for (let p = ptr[row] as number; p < end; p++) {
-    const a = scale * (w[p] as number);
-    const base = (feat[p] as number) * dim;
-    for (let k = 0; k < dim; k++) {
-      const x = base + k;
-      const e = emb[x] as number;
-      const g = a * (grad[k] as number) + l2 * e;
-      const m = ADAM_BETA1 * (mom[x] as number) + (1 - ADAM_BETA1) * g;
-      const v = ADAM_BETA2 * (acc[x] as number) + (1 - ADAM_BETA2) * g * g;
-      mom[x] = m;
-      acc[x] = v;
-      emb[x] = e - (lr * m * c1) / (Math.sqrt(v * c2) + ADAM_EPS);
-    }
-  }
-}
-
 function contains(sorted: Int32Array, lo: number, hi: number, value: number): boolean {
   let a = lo;
   let b = hi - 1;
@@ -423,24 +318,32 @@ function contains(sorted: Int32Array, lo: number, hi: number, value: number): bo
   return false;
 }
 
-/** Applies one gradient to every feature of an entity row, scaled by the feature's weight. */
+/** Applies one gradient to every feature of an entity row, scaled by the feature's weight (f32). */
 class Updater {
   private readonly adam: boolean;
   private readonly lr: number;
   private readonly l2: number;
+  /** beta^step, advanced by one multiplication per step, as the wasm kernel does (not by pow). */
+  private b1pow: number;
+  private b2pow: number;
   private c1 = 1;
   private c2 = 1;
 
   constructor(config: KernelConfig) {
     this.adam = config.optimizer === OPT_ADAM;
-    this.lr = config.learningRate;
-    this.l2 = config.l2;
+    this.lr = f32(config.learningRate);
+    this.l2 = f32(config.l2);
+    this.b1pow = ADAM_BETA1 ** config.stepOffset;
+    this.b2pow = ADAM_BETA2 ** config.stepOffset;
   }
 
-  setStep(step: number): void {
+  /** One more update: Adam's bias corrections move on. */
+  step(): void {
     if (!this.adam) return;
-    this.c1 = 1 / (1 - ADAM_BETA1 ** step);
-    this.c2 = 1 / (1 - ADAM_BETA2 ** step);
+    this.b1pow *= ADAM_BETA1;
+    this.b2pow *= ADAM_BETA2;
+    this.c1 = f32(1 / (1 - this.b1pow));
+    this.c2 = f32(1 / (1 - this.b2pow));
   }
 
   /** emb[f] -= step(scale * weight_f * grad + l2 * emb[f]) for each feature f of the row. */
@@ -452,12 +355,37 @@ class Updater {
     feat: Int32Array,
     w: Float32Array,
     row: number,
-    grad: Float64Array,
+    grad: Float32Array,
     scale: number,
     dim: number,
   ): void {
-    if (this.adam) adamRow(emb, acc, mom, ptr, feat, w, row, grad, scale, dim, this.lr, this.l2, this.c1, this.c2);
-    else adagradRow(emb, acc, ptr, feat, w, row, grad, scale, dim, this.lr, this.l2);
+    const { lr, l2, c1, c2 } = this;
+    const end = ptr[row + 1] as number;
+    for (let p = ptr[row] as number; p < end; p++) {
+      const a = f32(scale * (w[p] as number));
+      const base = (feat[p] as number) * dim;
+      if (this.adam) {
+        for (let k = 0; k < dim; k++) {
+          const x = base + k;
+          const e = emb[x] as number;
+          const g = f32(f32(a * (grad[k] as number)) + f32(l2 * e));
+          const m = f32(f32(B1 * (mom[x] as number)) + f32(NB1 * g));
+          const v = f32(f32(B2 * (acc[x] as number)) + f32(NB2 * f32(g * g)));
+          mom[x] = m;
+          acc[x] = v;
+          emb[x] = e - f32(f32(f32(lr * m) * c1) / f32(f32(Math.sqrt(f32(v * c2))) + EPS));
+        }
+      } else {
+        for (let k = 0; k < dim; k++) {
+          const x = base + k;
+          const e = emb[x] as number;
+          const g = f32(f32(a * (grad[k] as number)) + f32(l2 * e));
+          const s = acc[x] as number;
+          emb[x] = e - f32(f32(lr * g) / f32(Math.sqrt(s)));
+          acc[x] = s + f32(g * g);
+        }
+      }
+    }
   }
 
   applyBias(
@@ -470,21 +398,22 @@ class Updater {
     row: number,
     grad: number,
   ): void {
+    const { lr, l2, c1, c2 } = this;
     const end = ptr[row + 1] as number;
     for (let p = ptr[row] as number; p < end; p++) {
       const f = feat[p] as number;
       const e = bias[f] as number;
-      const g = grad * (w[p] as number) + this.l2 * e;
+      const g = f32(f32(grad * (w[p] as number)) + f32(l2 * e));
       if (!this.adam) {
         const s = acc[f] as number;
-        bias[f] = e - (this.lr * g) / Math.sqrt(s);
-        acc[f] = s + g * g;
+        bias[f] = e - f32(f32(lr * g) / f32(Math.sqrt(s)));
+        acc[f] = s + f32(g * g);
       } else {
-        const m = ADAM_BETA1 * (mom[f] as number) + (1 - ADAM_BETA1) * g;
-        const v = ADAM_BETA2 * (acc[f] as number) + (1 - ADAM_BETA2) * g * g;
+        const m = f32(f32(B1 * (mom[f] as number)) + f32(NB1 * g));
+        const v = f32(f32(B2 * (acc[f] as number)) + f32(NB2 * f32(g * g)));
         mom[f] = m;
         acc[f] = v;
-        bias[f] = e - (this.lr * m * this.c1) / (Math.sqrt(v * this.c2) + ADAM_EPS);
+        bias[f] = e - f32(f32(f32(lr * m) * c1) / f32(f32(Math.sqrt(f32(v * c2))) + EPS));
       }
     }
   }

@@ -4,9 +4,11 @@
 ;; kernel-bytes.ts; a test recompiles it and checks the bytes.
 ;;
 ;; Every array lives in the shared linear memory and is passed as a byte offset. A control block
-;; (i32 fields, then f64 fields at byte 192) describes one shard; `run(ctx, start, end)` processes
-;; positives order[start .. end-1] and returns the summed loss. Requires dim % 4 == 0.
-;; Vectors are f32 (the reference kernel uses f64 scratch): results agree in distribution, not bits.
+;; describes one shard; its fields are read as offset=(at)name, and scripts/build-wasm.ts replaces each
+;; name by its byte offset from the one table of the layout, layout.ts, which runner.ts writes by name.
+;; `run(ctx, start, end)` processes positives order[start .. end-1] and returns the summed loss.
+;; Requires dim % 4 == 0. Arithmetic is f32, and ../kernel.ts performs the same f32 operations in the
+;; same order, so on one thread the two kernels take the same steps to the bit.
 (module
   (import "env" "memory" (memory 1 65536 shared))
   (import "env" "exp" (func $exp (param f64) (result f64)))
@@ -227,15 +229,25 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $l))))
 
-  ;; One shard. Control block (byte offsets of i32 fields):
-  ;;   0 dim, 4 nItems, 8 userPtr, 12 userFeat, 16 userWeight, 20 itemPtr, 24 itemFeat, 28 itemWeight,
-  ;;   32 coldPtr, 36 coldFeat, 40 coldWeight, 44 posUser, 48 posItem, 52 posWeight, 56 seenPtr,
-  ;;   60 seenItem, 64 order, 68 userEmb, 72 userAcc, 76 userMom, 80 itemEmb, 84 itemAcc, 88 itemMom,
-  ;;   92 itemBias, 96 itemBiasAcc, 100 itemBiasMom, 104 loss (0 WARP, 1 BPR), 108 optimizer
-  ;;   (0 Adagrad, 1 Adam), 112 maxSampled, 116 scratch user, 120 scratch pos, 124 scratch neg,
-  ;;   128 scratch grad, 132..144 rng state a b c d (written back at the end), 148 log rank-weight
-  ;;   table (f64 × (maxSampled + 1)), 152 samples processed (out);
-  ;; f64 fields: 192 learning rate, 200 l2, 208 identity dropout, 216 beta1^step, 224 beta2^step.
+  ;; `n` raw draws of the generator into the i32 array at byte `out`, from and back to the state in
+  ;; the control block: lets a test compare this stream with lib/core/rng.ts draw by draw.
+  (func (export "rng_draws") (param $ctx i32) (param $out i32) (param $n i32)
+    (local $k i32)
+    (global.set $ra (i32.load offset=@rngA (local.get $ctx)))
+    (global.set $rb (i32.load offset=@rngB (local.get $ctx)))
+    (global.set $rc (i32.load offset=@rngC (local.get $ctx)))
+    (global.set $rd (i32.load offset=@rngD (local.get $ctx)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_s (local.get $k) (local.get $n)))
+      (i32.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))) (call $next_u32))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $l)))
+    (i32.store offset=@rngA (local.get $ctx) (global.get $ra))
+    (i32.store offset=@rngB (local.get $ctx) (global.get $rb))
+    (i32.store offset=@rngC (local.get $ctx) (global.get $rc))
+    (i32.store offset=@rngD (local.get $ctx) (global.get $rd)))
+
+  ;; One shard, described by the control block at byte $ctx (fields: layout.ts).
   (func (export "run") (param $ctx i32) (param $start i32) (param $end i32) (result f64)
     (local $dim i32) (local $nItems i32) (local $uPtr i32) (local $uFeat i32) (local $uW i32)
     (local $iPtr i32) (local $iFeat i32) (local $iW i32) (local $cPtr i32) (local $cFeat i32) (local $cW i32)
@@ -250,49 +262,49 @@
     (local $posScore f32) (local $negScore f32) (local $lo i32) (local $hi i32) (local $j i32) (local $coef f32)
     (local $sampled i32) (local $cand i32) (local $tries i32) (local $rw f64) (local $x f64) (local $loss f64)
     (local $k i32) (local $bytes i32) (local $cv v128) (local $vUser i32) (local $vPos i32) (local $vNeg i32)
-    (local.set $dim (i32.load offset=0 (local.get $ctx)))
-    (local.set $nItems (i32.load offset=4 (local.get $ctx)))
-    (local.set $uPtr (i32.load offset=8 (local.get $ctx)))
-    (local.set $uFeat (i32.load offset=12 (local.get $ctx)))
-    (local.set $uW (i32.load offset=16 (local.get $ctx)))
-    (local.set $iPtr (i32.load offset=20 (local.get $ctx)))
-    (local.set $iFeat (i32.load offset=24 (local.get $ctx)))
-    (local.set $iW (i32.load offset=28 (local.get $ctx)))
-    (local.set $cPtr (i32.load offset=32 (local.get $ctx)))
-    (local.set $cFeat (i32.load offset=36 (local.get $ctx)))
-    (local.set $cW (i32.load offset=40 (local.get $ctx)))
-    (local.set $posUser (i32.load offset=44 (local.get $ctx)))
-    (local.set $posItem (i32.load offset=48 (local.get $ctx)))
-    (local.set $posWeight (i32.load offset=52 (local.get $ctx)))
-    (local.set $seenPtr (i32.load offset=56 (local.get $ctx)))
-    (local.set $seenItem (i32.load offset=60 (local.get $ctx)))
-    (local.set $order (i32.load offset=64 (local.get $ctx)))
-    (local.set $uEmb (i32.load offset=68 (local.get $ctx)))
-    (local.set $uAcc (i32.load offset=72 (local.get $ctx)))
-    (local.set $uMom (i32.load offset=76 (local.get $ctx)))
-    (local.set $iEmb (i32.load offset=80 (local.get $ctx)))
-    (local.set $iAcc (i32.load offset=84 (local.get $ctx)))
-    (local.set $iMom (i32.load offset=88 (local.get $ctx)))
-    (local.set $iBias (i32.load offset=92 (local.get $ctx)))
-    (local.set $iBiasAcc (i32.load offset=96 (local.get $ctx)))
-    (local.set $iBiasMom (i32.load offset=100 (local.get $ctx)))
-    (local.set $bpr (i32.load offset=104 (local.get $ctx)))
-    (local.set $adam (i32.load offset=108 (local.get $ctx)))
-    (local.set $maxSampled (i32.load offset=112 (local.get $ctx)))
-    (local.set $sUser (i32.load offset=116 (local.get $ctx)))
-    (local.set $sPos (i32.load offset=120 (local.get $ctx)))
-    (local.set $sNeg (i32.load offset=124 (local.get $ctx)))
-    (local.set $sGrad (i32.load offset=128 (local.get $ctx)))
-    (global.set $ra (i32.load offset=132 (local.get $ctx)))
-    (global.set $rb (i32.load offset=136 (local.get $ctx)))
-    (global.set $rc (i32.load offset=140 (local.get $ctx)))
-    (global.set $rd (i32.load offset=144 (local.get $ctx)))
-    (local.set $logTable (i32.load offset=148 (local.get $ctx)))
-    (local.set $lr (f32.demote_f64 (f64.load offset=192 (local.get $ctx))))
-    (local.set $l2 (f32.demote_f64 (f64.load offset=200 (local.get $ctx))))
-    (local.set $dropout (f64.load offset=208 (local.get $ctx)))
-    (local.set $b1pow (f64.load offset=216 (local.get $ctx)))
-    (local.set $b2pow (f64.load offset=224 (local.get $ctx)))
+    (local.set $dim (i32.load offset=@dim (local.get $ctx)))
+    (local.set $nItems (i32.load offset=@nItems (local.get $ctx)))
+    (local.set $uPtr (i32.load offset=@userPtr (local.get $ctx)))
+    (local.set $uFeat (i32.load offset=@userFeat (local.get $ctx)))
+    (local.set $uW (i32.load offset=@userWeight (local.get $ctx)))
+    (local.set $iPtr (i32.load offset=@itemPtr (local.get $ctx)))
+    (local.set $iFeat (i32.load offset=@itemFeat (local.get $ctx)))
+    (local.set $iW (i32.load offset=@itemWeight (local.get $ctx)))
+    (local.set $cPtr (i32.load offset=@coldPtr (local.get $ctx)))
+    (local.set $cFeat (i32.load offset=@coldFeat (local.get $ctx)))
+    (local.set $cW (i32.load offset=@coldWeight (local.get $ctx)))
+    (local.set $posUser (i32.load offset=@posUser (local.get $ctx)))
+    (local.set $posItem (i32.load offset=@posItem (local.get $ctx)))
+    (local.set $posWeight (i32.load offset=@posWeight (local.get $ctx)))
+    (local.set $seenPtr (i32.load offset=@seenPtr (local.get $ctx)))
+    (local.set $seenItem (i32.load offset=@seenItem (local.get $ctx)))
+    (local.set $order (i32.load offset=@order (local.get $ctx)))
+    (local.set $uEmb (i32.load offset=@userEmb (local.get $ctx)))
+    (local.set $uAcc (i32.load offset=@userAcc (local.get $ctx)))
+    (local.set $uMom (i32.load offset=@userMom (local.get $ctx)))
+    (local.set $iEmb (i32.load offset=@itemEmb (local.get $ctx)))
+    (local.set $iAcc (i32.load offset=@itemAcc (local.get $ctx)))
+    (local.set $iMom (i32.load offset=@itemMom (local.get $ctx)))
+    (local.set $iBias (i32.load offset=@itemBias (local.get $ctx)))
+    (local.set $iBiasAcc (i32.load offset=@itemBiasAcc (local.get $ctx)))
+    (local.set $iBiasMom (i32.load offset=@itemBiasMom (local.get $ctx)))
+    (local.set $bpr (i32.load offset=@loss (local.get $ctx)))
+    (local.set $adam (i32.load offset=@optimizer (local.get $ctx)))
+    (local.set $maxSampled (i32.load offset=@maxSampled (local.get $ctx)))
+    (local.set $sUser (i32.load offset=@scratchUser (local.get $ctx)))
+    (local.set $sPos (i32.load offset=@scratchPos (local.get $ctx)))
+    (local.set $sNeg (i32.load offset=@scratchNeg (local.get $ctx)))
+    (local.set $sGrad (i32.load offset=@scratchGrad (local.get $ctx)))
+    (global.set $ra (i32.load offset=@rngA (local.get $ctx)))
+    (global.set $rb (i32.load offset=@rngB (local.get $ctx)))
+    (global.set $rc (i32.load offset=@rngC (local.get $ctx)))
+    (global.set $rd (i32.load offset=@rngD (local.get $ctx)))
+    (local.set $logTable (i32.load offset=@logTable (local.get $ctx)))
+    (local.set $lr (f32.demote_f64 (f64.load offset=@learningRate (local.get $ctx))))
+    (local.set $l2 (f32.demote_f64 (f64.load offset=@l2 (local.get $ctx))))
+    (local.set $dropout (f64.load offset=@identityDropout (local.get $ctx)))
+    (local.set $b1pow (f64.load offset=@beta1Pow (local.get $ctx)))
+    (local.set $b2pow (f64.load offset=@beta2Pow (local.get $ctx)))
     (local.set $c1 (f32.const 1))
     (local.set $c2 (f32.const 1))
     (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
@@ -394,10 +406,10 @@
           (call $update_row (local.get $uEmb) (local.get $uAcc) (local.get $uMom) (local.get $uPtr) (local.get $uFeat) (local.get $uW) (local.get $u)
             (local.get $sGrad) (f32.const 1) (local.get $dim) (local.get $adam) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))))
       (br $positives)))
-    (i32.store offset=132 (local.get $ctx) (global.get $ra))
-    (i32.store offset=136 (local.get $ctx) (global.get $rb))
-    (i32.store offset=140 (local.get $ctx) (global.get $rc))
-    (i32.store offset=144 (local.get $ctx) (global.get $rd))
-    (i32.store offset=152 (local.get $ctx) (i32.sub (local.get $end) (local.get $start)))
+    (i32.store offset=@rngA (local.get $ctx) (global.get $ra))
+    (i32.store offset=@rngB (local.get $ctx) (global.get $rb))
+    (i32.store offset=@rngC (local.get $ctx) (global.get $rc))
+    (i32.store offset=@rngD (local.get $ctx) (global.get $rd))
+    (i32.store offset=@samples (local.get $ctx) (i32.sub (local.get $end) (local.get $start)))
     (local.get $loss))
 )

@@ -14,12 +14,21 @@
  */
 import type { Rng } from '../../../rng.ts';
 import type { Alloc } from '../features.ts';
-import { LOSS_BPR, OPT_ADAM, type KernelConfig, type KernelData, type KernelParams, type ShardResult } from '../kernel.ts';
+import {
+  ADAM_BETA1,
+  ADAM_BETA2,
+  LOSS_BPR,
+  OPT_ADAM,
+  type KernelConfig,
+  type KernelData,
+  type KernelParams,
+  type ShardResult,
+} from '../kernel.ts';
 import { KERNEL_WASM_BASE64 } from './kernel-bytes.ts';
+import { CONTROL_BYTES, CONTROL_LAYOUT, readControlI32, writeControl } from './layout.ts';
 
 const PAGE = 65_536;
 const MAX_PAGES = 65_536;
-const CTX_BYTES = 256;
 const ALIGN = 16;
 
 let compiled: WebAssembly.Module | undefined;
@@ -92,7 +101,12 @@ export class WasmArena {
 
   /** A control block and scratch space for one thread. */
   slot(dim: number, maxSampled: number): ShardSlot {
-    return { ctx: this.reserve(CTX_BYTES), scratch: this.reserve(4 * dim * 4), logTable: this.reserve((maxSampled + 1) * 8) };
+    return {
+      ctx: this.reserve(CONTROL_BYTES),
+      scratch: this.reserve(4 * dim * 4),
+      scratchFloats: 4 * dim,
+      logTable: this.reserve((maxSampled + 1) * 8),
+    };
   }
 }
 
@@ -100,12 +114,16 @@ export class WasmArena {
 export interface ShardSlot {
   readonly ctx: number;
   readonly scratch: number;
+  /** Size of the scratch area in 4-byte words. */
+  readonly scratchFloats: number;
   readonly logTable: number;
 }
 
 /** One instance of the kernel over a shared memory, running shards through one slot. */
 export class WasmShardRunner {
   private readonly run: (ctx: number, start: number, end: number) => number;
+  private readonly draws: (ctx: number, out: number, n: number) => void;
+  private readonly scratchFloats: number;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -113,6 +131,8 @@ export class WasmShardRunner {
   ) {
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory, exp: Math.exp, log1p: Math.log1p } });
     this.run = instance.exports.run as (ctx: number, start: number, end: number) => number;
+    this.draws = instance.exports.rng_draws as (ctx: number, out: number, n: number) => void;
+    this.scratchFloats = slot.scratchFloats;
   }
 
   /** Positives order[start .. end-1], as runShard in ../kernel.ts does; every array must live in this memory. */
@@ -129,55 +149,78 @@ export class WasmShardRunner {
     const { ctx, scratch, logTable } = this.slot;
     const dim = data.dim;
     const maxSampled = Math.max(1, config.maxSampled | 0);
-    const i32 = new Int32Array(buffer, ctx, CTX_BYTES / 4);
-    const f64 = new Float64Array(buffer, ctx, CTX_BYTES / 8);
     const at = (a: Int32Array | Float32Array): number => a.byteOffset;
-    const fields = [
+    const [rngA, rngB, rngC, rngD] = rng.state();
+    writeControl(buffer, ctx, {
       dim,
-      data.nItems,
-      at(data.userPtr),
-      at(data.userFeat),
-      at(data.userWeight),
-      at(data.itemPtr),
-      at(data.itemFeat),
-      at(data.itemWeight),
-      at(data.itemColdPtr),
-      at(data.itemColdFeat),
-      at(data.itemColdWeight),
-      at(data.posUser),
-      at(data.posItem),
-      at(data.posWeight),
-      at(data.seenPtr),
-      at(data.seenItem),
-      at(order),
-      at(params.userEmb),
-      at(params.userAcc),
-      at(params.userMom),
-      at(params.itemEmb),
-      at(params.itemAcc),
-      at(params.itemMom),
-      at(params.itemBias),
-      at(params.itemBiasAcc),
-      at(params.itemBiasMom),
-      config.loss === LOSS_BPR ? 1 : 0,
-      config.optimizer === OPT_ADAM ? 1 : 0,
+      nItems: data.nItems,
+      userPtr: at(data.userPtr),
+      userFeat: at(data.userFeat),
+      userWeight: at(data.userWeight),
+      itemPtr: at(data.itemPtr),
+      itemFeat: at(data.itemFeat),
+      itemWeight: at(data.itemWeight),
+      coldPtr: at(data.itemColdPtr),
+      coldFeat: at(data.itemColdFeat),
+      coldWeight: at(data.itemColdWeight),
+      posUser: at(data.posUser),
+      posItem: at(data.posItem),
+      posWeight: at(data.posWeight),
+      seenPtr: at(data.seenPtr),
+      seenItem: at(data.seenItem),
+      order: at(order),
+      userEmb: at(params.userEmb),
+      userAcc: at(params.userAcc),
+      userMom: at(params.userMom),
+      itemEmb: at(params.itemEmb),
+      itemAcc: at(params.itemAcc),
+      itemMom: at(params.itemMom),
+      itemBias: at(params.itemBias),
+      itemBiasAcc: at(params.itemBiasAcc),
+      itemBiasMom: at(params.itemBiasMom),
+      loss: config.loss === LOSS_BPR ? 1 : 0,
+      optimizer: config.optimizer === OPT_ADAM ? 1 : 0,
       maxSampled,
-      scratch,
-      scratch + dim * 4,
-      scratch + dim * 8,
-      scratch + dim * 12,
-      ...rng.state(),
+      scratchUser: scratch,
+      scratchPos: scratch + dim * 4,
+      scratchNeg: scratch + dim * 8,
+      scratchGrad: scratch + dim * 12,
+      rngA,
+      rngB,
+      rngC,
+      rngD,
       logTable,
-    ];
-    for (let f = 0; f < fields.length; f++) i32[f] = fields[f] as number;
-    f64[24] = config.learningRate;
-    f64[25] = config.l2;
-    f64[26] = Math.max(config.identityDropout, 0);
-    f64[27] = 0.9 ** config.stepOffset;
-    f64[28] = 0.999 ** config.stepOffset;
+      samples: 0,
+      learningRate: config.learningRate,
+      l2: config.l2,
+      identityDropout: Math.max(config.identityDropout, 0),
+      beta1Pow: ADAM_BETA1 ** config.stepOffset,
+      beta2Pow: ADAM_BETA2 ** config.stepOffset,
+    });
     const table = new Float64Array(buffer, logTable, maxSampled + 1);
     for (let s = 1; s <= maxSampled; s++) table[s] = Math.log(Math.floor((data.nItems - 1) / s));
     const loss = this.run(ctx, start, end);
-    return { loss, samples: end - start };
+    return { loss, samples: readControlI32(buffer, ctx, 'samples') };
+  }
+
+  /** `n` raw 32-bit draws of the kernel's own generator, started from `rng`'s state (for tests). */
+  rngDraws(rng: Rng, n: number): Uint32Array {
+    const { ctx, scratch } = this.slot;
+    const buffer = this.memory.buffer;
+    const [rngA, rngB, rngC, rngD] = rng.state();
+    const view = new DataView(buffer, ctx, CONTROL_BYTES);
+    view.setInt32(CONTROL_LAYOUT.rngA.offset, rngA | 0, true);
+    view.setInt32(CONTROL_LAYOUT.rngB.offset, rngB | 0, true);
+    view.setInt32(CONTROL_LAYOUT.rngC.offset, rngC | 0, true);
+    view.setInt32(CONTROL_LAYOUT.rngD.offset, rngD | 0, true);
+    const out = new Uint32Array(n);
+    // The slot's scratch holds 4 × dim floats: draw in chunks of that size.
+    const chunk = Math.max(1, this.scratchFloats);
+    for (let done = 0; done < n; done += chunk) {
+      const m = Math.min(chunk, n - done);
+      this.draws(ctx, scratch, m);
+      out.set(new Uint32Array(this.memory.buffer, scratch, m), done);
+    }
+    return out;
   }
 }
