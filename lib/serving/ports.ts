@@ -10,9 +10,22 @@ import type { FeedbackEvent } from '../api/schemas.ts';
 
 export interface ServingData {
   readonly catalog: readonly CatalogItem[];
-  readonly users: ReadonlyMap<string, User>;
-  /** Recent listening per user, oldest first. */
-  readonly history: ReadonlyMap<string, readonly HistoryEvent[]>;
+  /**
+   * The fallback heuristics the pipeline precomputed (segment popularity per shelf, from its last run);
+   * a shelf without one falls back to an empty popularity until the first run has written it.
+   */
+  readonly fallbacks?: ReadonlyMap<Shelf, ModelArtifact>;
+}
+
+/** A listener's profile and recent history, oldest first (online features, one key lookup). */
+export interface UserState {
+  readonly user?: User;
+  readonly history: readonly HistoryEvent[];
+}
+
+/** Online features by listener: read per request, never all listeners at once. */
+export interface UserStateSource {
+  userState(userId: string): Promise<UserState | undefined>;
 }
 
 /** The feature log of one response: what the models saw and what they served. */
@@ -39,7 +52,7 @@ export interface ArtifactSource {
   loadArtifact(uri: string): Promise<ModelArtifact>;
 }
 
-/** Catalog, users and recent history; read at start and on every refresh (new items since last time included). */
+/** The catalog and the precomputed fallbacks; read at start and on every refresh (new items since last time included). */
 export interface CatalogSource {
   loadData(): Promise<ServingData>;
 }
@@ -51,7 +64,11 @@ export interface RequestLogSink {
 
 /** Where feedback events (impressions, plays, skips) go. */
 export interface FeedbackSink {
-  writeFeedback(events: readonly FeedbackEvent[]): Promise<void>;
+  /**
+   * Stores a batch; `source` (who sent it, as API Gateway tells it) is what the client rate limit is
+   * keyed on (lib/serving/feedback-intake.ts), absent for trusted in-process callers.
+   */
+  writeFeedback(events: readonly FeedbackEvent[], source?: { readonly clientId: string }): Promise<void>;
 }
 
-export interface ServingPorts extends EndpointSource, ArtifactSource, CatalogSource, RequestLogSink, FeedbackSink {}
+export interface ServingPorts extends EndpointSource, ArtifactSource, CatalogSource, UserStateSource, RequestLogSink, FeedbackSink {}
