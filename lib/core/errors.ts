@@ -20,9 +20,9 @@ export class DataQualityError extends Error {
   override readonly name = 'DataQualityError';
 }
 
-/** Configuration missing or invalid (environment, context, policy file). */
+/** Configuration missing or invalid (environment, context, policy file, model options). */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
 }
 
 /** A failure worth retrying (network, throttling); Step Functions retries it with backoff. */

@@ -15,9 +15,9 @@
  * divided by the mean over pairs, clipped to 10 (a heavy repeat listener must not blow up a step);
  * pairs whose summed weight is not positive are dropped.
  */
-import { ConfigError, InputError } from '../../errors.ts';
+import { InputError } from '../../errors.ts';
 import { Rng } from '../../rng.ts';
-import type { TrainingData } from '../recommender.ts';
+import { OptionChecker } from '../option-error.ts';
 import { buildFeatureSpace, heapAlloc, type Alloc, type FeatureSpace } from './features.ts';
 import {
   LOSS_BPR,
@@ -33,6 +33,14 @@ import {
   type ShardResult,
 } from './kernel.ts';
 import { HybridRecommender, type HybridKind } from './model.ts';
+import {
+  distinctPairs,
+  type HybridTrainingData,
+  interactionColumns,
+  interactionCount,
+  splitValidation,
+  trainingArrays,
+} from './problem.ts';
 import { TopK } from './top-k.ts';
 import { WasmArena, WasmMemoryLimitError, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
 
@@ -115,7 +123,7 @@ const MAX_SAMPLE_WEIGHT = 10;
 const MIN_VALIDATION_USERS = 50;
 
 /** Fits a hybrid model on one thread. Same data and seed give the same artifact bytes. */
-export function fitHybrid(data: TrainingData, options: HybridOptions = {}): HybridRecommender {
+export function fitHybrid(data: HybridTrainingData, options: HybridOptions = {}): HybridRecommender {
   const session = HybridSession.prepare(data, options);
   for (let epoch = 0; epoch < session.epochs; epoch++) {
     session.shuffle(epoch);
@@ -138,7 +146,7 @@ export class HybridSession {
   private readonly items: FeatureSpace;
   private readonly validation: { user: number; held: Int32Array }[];
   private readonly onProgress: ((p: HybridProgress) => void) | undefined;
-  private readonly data: TrainingData;
+  private readonly data: HybridTrainingData;
   private best: { epoch: number; metric: number; userEmb: Float32Array; itemEmb: Float32Array; itemBias: Float32Array } | undefined;
   private epochsRun = 0;
   private lastMetric: number | undefined;
@@ -148,7 +156,7 @@ export class HybridSession {
   private runner: WasmShardRunner | undefined;
 
   private constructor(init: {
-    data: TrainingData;
+    data: HybridTrainingData;
     options: Resolved;
     onProgress: ((p: HybridProgress) => void) | undefined;
     users: FeatureSpace;
@@ -181,7 +189,7 @@ export class HybridSession {
    * a small one to reach the fallback).
    */
   static prepare(
-    data: TrainingData,
+    data: HybridTrainingData,
     options: HybridOptions = {},
     sharedOrHeap: Alloc = heapAlloc,
     newArena: () => WasmArena = () => new WasmArena(),
@@ -198,123 +206,31 @@ export class HybridSession {
     return HybridSession.build(data, options, sharedOrHeap, undefined);
   }
 
-  private static build(data: TrainingData, options: HybridOptions, sharedOrHeap: Alloc, arena: WasmArena | undefined): HybridSession {
+  /** Builds a session: feature spaces, the training problem, parameters (see problem.ts for the steps). */
+  private static build(data: HybridTrainingData, options: HybridOptions, sharedOrHeap: Alloc, arena: WasmArena | undefined): HybridSession {
     const o = resolve(options);
     const alloc = arena?.alloc ?? sharedOrHeap;
-    if (data.interactions.length === 0) throw new InputError('no interactions to train on');
-    const users = buildFeatureSpace(new Set(data.interactions.map((x) => x.userId)), data.userFeatures, alloc);
-    const items = buildFeatureSpace(new Set(data.interactions.map((x) => x.itemId)), data.itemFeatures, alloc);
-    const userRow = rowIndex(users.ids);
-    const itemRow = rowIndex(items.ids);
-
-    // Distinct (user, item) pairs with summed weight and latest time.
-    const pairs = new Map<number, Map<number, { w: number; ts: number }>>();
-    for (const x of data.interactions) {
-      const u = userRow.get(x.userId) as number;
-      const i = itemRow.get(x.itemId) as number;
-      let row = pairs.get(u);
-      if (row === undefined) pairs.set(u, (row = new Map()));
-      const cur = row.get(i);
-      if (cur === undefined) row.set(i, { w: x.weight, ts: x.ts });
-      else {
-        cur.w += x.weight;
-        cur.ts = Math.max(cur.ts, x.ts);
-      }
-    }
+    if (interactionCount(data.interactions) === 0) throw new InputError('no interactions to train on');
+    const columns = interactionColumns(data.interactions);
+    const users = buildFeatureSpace(new Set(columns.userIds), data.userFeatures, alloc);
+    const items = buildFeatureSpace(new Set(columns.itemIds), data.itemFeatures, alloc);
+    const pairs = distinctPairs(
+      columns,
+      rowsOf(columns.userIds, users.ids),
+      rowsOf(columns.itemIds, items.ids),
+      users.ids.length,
+      items.ids.length,
+    );
     const rng = new Rng(o.seed);
-    const perUser: { u: number; items: { i: number; w: number; ts: number }[] }[] = [];
-    let weightSum = 0;
-    let pairCount = 0;
-    for (const u of [...pairs.keys()].sort((a, b) => a - b)) {
-      const list = [...(pairs.get(u) as Map<number, { w: number; ts: number }>)]
-        .map(([i, v]) => ({ i, w: v.w, ts: v.ts }))
-        .filter((p) => p.w > 0);
-      if (list.length === 0) continue;
-      list.sort((a, b) => a.ts - b.ts || a.i - b.i);
-      for (const p of list) weightSum += p.w;
-      pairCount += list.length;
-      perUser.push({ u, items: list });
-    }
-    if (pairCount === 0) throw new InputError('no interaction has a positive weight');
-    const meanWeight = weightSum / pairCount;
-
-    // Validation users: a seeded sample of users with >= 2 items; they give up their latest items.
-    const validation: { user: number; held: Int32Array }[] = [];
-    const heldOut = new Set<string>();
-    if (o.validationShare > 0) {
-      const eligible = perUser.filter((p) => p.items.length >= 2);
-      const want = Math.min(
-        o.maxValidationUsers,
-        eligible.length,
-        Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible.length)),
-      );
-      const chosen = new Rng(rng.nextUint32())
-        .shuffle(eligible.slice())
-        .slice(0, want)
-        .sort((a, b) => a.u - b.u);
-      for (const p of chosen) {
-        const n = p.items.length;
-        const hold = Math.min(n - 1, Math.max(1, Math.round(o.validationShare * n)));
-        const held = p.items
-          .slice(n - hold)
-          .map((x) => x.i)
-          .sort((a, b) => a - b);
-        for (const i of held) heldOut.add(`${p.u}:${i}`);
-        validation.push({ user: p.u, held: Int32Array.from(held) });
-      }
-    }
-
-    const train: { u: number; i: number; w: number }[] = [];
-    for (const p of perUser) {
-      const kept = p.items.filter((x) => !heldOut.has(`${p.u}:${x.i}`)).sort((a, b) => a.i - b.i);
-      for (const x of kept) train.push({ u: p.u, i: x.i, w: Math.min(MAX_SAMPLE_WEIGHT, x.w / meanWeight) });
-    }
-    const n = train.length;
-    const posUser = alloc<Int32Array>('int32', n);
-    const posItem = alloc<Int32Array>('int32', n);
-    const posWeight = alloc<Float32Array>('float32', n);
-    const seenPtr = alloc<Int32Array>('int32', users.ids.length + 1);
-    const seenItem = alloc<Int32Array>('int32', n);
-    for (let p = 0; p < n; p++) {
-      const t = train[p] as { u: number; i: number; w: number };
-      posUser[p] = t.u;
-      posItem[p] = t.i;
-      posWeight[p] = t.w;
-      seenItem[p] = t.i;
-      seenPtr[t.u + 1] = (seenPtr[t.u + 1] as number) + 1;
-    }
-    for (let u = 0; u < users.ids.length; u++) seenPtr[u + 1] = (seenPtr[u + 1] as number) + (seenPtr[u] as number);
-
-    const d = o.dim;
-    const nUserFeatures = users.nIdentity + users.metaNames.length;
-    const nItemFeatures = items.nIdentity + items.metaNames.length;
-    const init = (length: number): Float32Array => {
-      const a = alloc<Float32Array>('float32', length);
-      for (let x = 0; x < length; x++) a[x] = (rng.next() - 0.5) / d;
-      return a;
-    };
-    const adam = o.optimizer === 'adam';
-    const acc = (length: number): Float32Array => {
-      const a = alloc<Float32Array>('float32', length);
-      if (!adam) a.fill(1);
-      return a;
-    };
-    const mom = (length: number): Float32Array => alloc<Float32Array>('float32', adam ? length : 0);
-    const userEmb = init(nUserFeatures * d);
-    const itemEmb = init(nItemFeatures * d);
-    const params: KernelParams = {
-      userEmb,
-      userAcc: acc(nUserFeatures * d),
-      userMom: mom(nUserFeatures * d),
-      itemEmb,
-      itemAcc: acc(nItemFeatures * d),
-      itemMom: mom(nItemFeatures * d),
-      itemBias: alloc<Float32Array>('float32', nItemFeatures),
-      itemBiasAcc: acc(nItemFeatures),
-      itemBiasMom: mom(nItemFeatures),
-    };
+    const split = splitValidation(
+      pairs,
+      o.validationShare,
+      (eligible) => validationUsers(o, eligible),
+      new Rng(o.validationShare > 0 ? rng.nextUint32() : 0),
+    );
+    const train = trainingArrays(pairs, split.heldPair, MAX_SAMPLE_WEIGHT, alloc);
     const kernelData: KernelData = {
-      dim: d,
+      dim: o.dim,
       nItems: items.ids.length,
       userPtr: users.matrix.ptr,
       userFeat: users.matrix.feat,
@@ -322,11 +238,7 @@ export class HybridSession {
       itemPtr: items.matrix.ptr,
       itemFeat: items.matrix.feat,
       itemWeight: items.matrix.weight,
-      posUser,
-      posItem,
-      posWeight,
-      seenPtr,
-      seenItem,
+      ...train,
       ...metadataRows(items, alloc),
     };
     return new HybridSession({
@@ -336,9 +248,9 @@ export class HybridSession {
       users,
       items,
       kernelData,
-      params,
-      order: alloc<Int32Array>('int32', n),
-      validation,
+      params: initialParams(users, items, o, rng, alloc),
+      order: alloc<Int32Array>('int32', train.posItem.length),
+      validation: split.users,
       arena,
     });
   }
@@ -546,41 +458,65 @@ function resolve(options: HybridOptions): Resolved {
     identityDropout: options.identityDropout ?? 0,
     kernel: options.kernel ?? 'wasm',
   };
-  const check = (ok: boolean, what: string, value: unknown): void => {
-    if (!ok) throw new ConfigError(`hybrid option ${what} is ${String(value)}, expected ${expected[what] ?? 'a valid value'}`);
-  };
-  const expected: Record<string, string> = {
-    loss: '"warp" or "bpr"',
-    optimizer: '"adagrad" or "adam"',
-    dim: 'an integer 1..1024',
-    epochs: 'an integer >= 1',
-    learningRate: 'a number > 0',
-    l2: 'a number >= 0',
-    seed: 'an integer',
-    threads: 'an integer >= 1',
-    patience: 'an integer >= 1',
-    validationShare: 'a number 0..0.5',
-    maxValidationUsers: 'an integer >= 1',
-    maxSampled: 'an integer >= 1',
-    identityDropout: 'a number 0..0.9',
-    kernel: '"wasm" or "js"',
-  };
-  const int = (v: number, min: number, max = Number.MAX_SAFE_INTEGER): boolean => Number.isInteger(v) && v >= min && v <= max;
-  check(r.loss === 'warp' || r.loss === 'bpr', 'loss', r.loss);
-  check(r.optimizer === 'adagrad' || r.optimizer === 'adam', 'optimizer', r.optimizer);
-  check(int(r.dim, 1, 1024), 'dim', r.dim);
-  check(int(r.epochs, 1), 'epochs', r.epochs);
-  check(Number.isFinite(r.learningRate) && r.learningRate > 0, 'learningRate', r.learningRate);
-  check(Number.isFinite(r.l2) && r.l2 >= 0, 'l2', r.l2);
-  check(Number.isInteger(r.seed), 'seed', r.seed);
-  check(int(r.threads, 1), 'threads', r.threads);
-  check(int(r.patience, 1), 'patience', r.patience);
-  check(Number.isFinite(r.validationShare) && r.validationShare >= 0 && r.validationShare <= 0.5, 'validationShare', r.validationShare);
-  check(int(r.maxValidationUsers, 1), 'maxValidationUsers', r.maxValidationUsers);
-  check(int(r.maxSampled, 1), 'maxSampled', r.maxSampled);
-  check(r.kernel === 'wasm' || r.kernel === 'js', 'kernel', r.kernel);
-  check(Number.isFinite(r.identityDropout) && r.identityDropout >= 0 && r.identityDropout <= 0.9, 'identityDropout', r.identityDropout);
+  const c = new OptionChecker('hybrid');
+  c.oneOf('loss', r.loss, ['warp', 'bpr']);
+  c.oneOf('optimizer', r.optimizer, ['adagrad', 'adam']);
+  c.int('dim', r.dim, 1, 1024);
+  c.int('epochs', r.epochs, 1);
+  c.number('learningRate', r.learningRate, 0, Number.POSITIVE_INFINITY, true);
+  c.number('l2', r.l2, 0);
+  c.int('seed', r.seed, Number.MIN_SAFE_INTEGER);
+  c.int('threads', r.threads, 1);
+  c.int('patience', r.patience, 1);
+  c.number('validationShare', r.validationShare, 0, 0.5);
+  c.int('maxValidationUsers', r.maxValidationUsers, 1);
+  c.int('maxSampled', r.maxSampled, 1);
+  c.oneOf('kernel', r.kernel, ['wasm', 'js']);
+  c.number('identityDropout', r.identityDropout, 0, 0.9);
   return r;
+}
+
+/** How many validation users: max(MIN_VALIDATION_USERS, share × eligible), at most maxValidationUsers. */
+function validationUsers(o: Resolved, eligible: number): number {
+  return Math.min(o.maxValidationUsers, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible)));
+}
+
+/** Initial parameters: embeddings uniform in ±0.5 / dim (seeded), biases 0, Adagrad accumulators 1. */
+function initialParams(users: FeatureSpace, items: FeatureSpace, o: Resolved, rng: Rng, alloc: Alloc): KernelParams {
+  const d = o.dim;
+  const nUserFeatures = users.nIdentity + users.metaNames.length;
+  const nItemFeatures = items.nIdentity + items.metaNames.length;
+  const init = (length: number): Float32Array => {
+    const a = alloc<Float32Array>('float32', length);
+    for (let x = 0; x < length; x++) a[x] = (rng.next() - 0.5) / d;
+    return a;
+  };
+  const adam = o.optimizer === 'adam';
+  const acc = (length: number): Float32Array => {
+    const a = alloc<Float32Array>('float32', length);
+    if (!adam) a.fill(1);
+    return a;
+  };
+  const mom = (length: number): Float32Array => alloc<Float32Array>('float32', adam ? length : 0);
+  const userEmb = init(nUserFeatures * d);
+  const itemEmb = init(nItemFeatures * d);
+  return {
+    userEmb,
+    userAcc: acc(nUserFeatures * d),
+    userMom: mom(nUserFeatures * d),
+    itemEmb,
+    itemAcc: acc(nItemFeatures * d),
+    itemMom: mom(nItemFeatures * d),
+    itemBias: alloc<Float32Array>('float32', nItemFeatures),
+    itemBiasAcc: acc(nItemFeatures),
+    itemBiasMom: mom(nItemFeatures),
+  };
+}
+
+/** For each id of a vocabulary, its row among the model's sorted ids. */
+function rowsOf(vocabulary: readonly string[], sortedIds: readonly string[]): Int32Array {
+  const row = rowIndex(sortedIds);
+  return Int32Array.from(vocabulary, (id) => row.get(id) as number);
 }
 
 /**

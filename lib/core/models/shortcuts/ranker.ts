@@ -10,6 +10,7 @@
  * least 20 groups or none) is held out of training; after each tree their NDCG@10 is measured, and the
  * ensemble keeps the trees up to the best one, stopping after `patience` trees without improvement.
  */
+import { OptionChecker } from '../option-error.ts';
 import { Rng } from '../../rng.ts';
 import { ArtifactError, type TypedArray } from '../artifact.ts';
 import type { RankingExamples } from './types.ts';
@@ -275,13 +276,15 @@ function subtract(parent: Histogram, child: Histogram): Histogram {
 export function fitRanker(examples: RankingExamples, options: RankerOptions): RankerModel & { readonly training: RankerTraining } {
   const f = examples.featureNames.length;
   const rows = examples.labels.length;
-  const depth = Math.min(6, Math.max(1, options.depth ?? 4));
-  const treeCount = options.trees ?? 80;
-  const nBins = Math.min(255, Math.max(2, options.bins ?? 32));
-  const shrinkage = options.shrinkage ?? 0.1;
-  const minLeaf = options.minLeaf ?? 5;
-  const l2 = options.l2 ?? 1;
-  const subsample = options.subsample ?? 1;
+  // Out-of-range options fail (the models' one policy, ../option-error.ts) instead of being clamped.
+  const check = new OptionChecker('shortcuts-ranker');
+  const depth = check.int('depth', options.depth ?? 4, 1, 6);
+  const treeCount = check.int('trees', options.trees ?? 80, 1);
+  const nBins = check.int('bins', options.bins ?? 32, 2, 255);
+  const shrinkage = check.number('shrinkage', options.shrinkage ?? 0.1, 0, 1, true);
+  const minLeaf = check.int('minLeaf', options.minLeaf ?? 5, 1);
+  const l2 = check.number('l2', options.l2 ?? 1, 0);
+  const subsample = check.number('subsample', options.subsample ?? 1, 0, 1, true);
   const internal = (1 << depth) - 1;
 
   // Histogram binning, row-major (a row's bins are adjacent: one pass per row fills every feature's histogram).
@@ -308,8 +311,8 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
     for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) rowGroup[r] = g;
   const rng = new Rng(options.seed).fork('ranker');
   // Held-out groups for early stopping: never trained on.
-  const validationShare = Math.min(0.5, Math.max(0, options.validationShare ?? 0.1));
-  const patience = Math.max(1, options.patience ?? 10);
+  const validationShare = check.number('validationShare', options.validationShare ?? 0.1, 0, 0.5);
+  const patience = check.int('patience', options.patience ?? 10, 1);
   const labelled: number[] = [];
   for (let g = 0; g < groupCount; g++) {
     for (let r = examples.groups[g] as number; r < (examples.groups[g + 1] as number); r++) {

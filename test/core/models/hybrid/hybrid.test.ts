@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../../../../lib/core/errors.ts';
+import { OptionError } from '../../../../lib/core/models/option-error.ts';
 import { manifestJson } from '../../../../lib/core/models/artifact.ts';
 import { fitHybrid, HybridRecommender, loadHybrid, type HybridProgress } from '../../../../lib/core/models/hybrid/index.ts';
 import { groupPrecision, plantedWorld } from './planted.ts';
@@ -91,13 +92,23 @@ describe('fitHybrid', () => {
   });
 
   it.each([
-    [{ dim: 0 }, 'dim'],
-    [{ epochs: 1.5 }, 'epochs'],
-    [{ learningRate: -1 }, 'learningRate'],
-    [{ validationShare: 0.9 }, 'validationShare'],
-  ])('rejects the option %o with a ConfigError naming %s', (options, name) => {
-    expect(() => fitHybrid(world.data, options)).toThrow(ConfigError);
-    expect(() => fitHybrid(world.data, options)).toThrow(name);
+    [{ dim: 0 }, 'dim', 0, 'an integer 1..1024'],
+    [{ epochs: 1.5 }, 'epochs', 1.5, 'an integer >= 1'],
+    [{ learningRate: -1 }, 'learningRate', -1, 'a number > 0'],
+    [{ validationShare: 0.9 }, 'validationShare', 0.9, 'a number >= 0 and <= 0.5'],
+  ])('rejects the option %o with an OptionError naming %s, the value and the range', (options, name, value, expected) => {
+    const error = (() => {
+      try {
+        fitHybrid(world.data, options);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(OptionError);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ name: 'OptionError', model: 'hybrid', option: name, received: value, expected });
+    expect((error as Error).message).toBe(`hybrid option ${name} is ${value}, expected ${expected}`);
   });
 
   it('rejects training data without interactions', () => {

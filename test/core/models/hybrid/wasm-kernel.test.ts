@@ -155,6 +155,8 @@ describe('the wasm kernel', () => {
   });
 
   it('rejects an unknown kernel', () => {
-    expect(() => fitHybrid(world.data, { ...FAST, kernel: 'gpu' as 'js' })).toThrow(/kernel is gpu, expected "wasm" or "js"/);
+    expect(() => fitHybrid(world.data, { ...FAST, kernel: 'gpu' as 'js' })).toThrow(
+      'hybrid option kernel is "gpu", expected "wasm" or "js"',
+    );
   });
 });
