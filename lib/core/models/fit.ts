@@ -6,16 +6,20 @@ import { fitOwnHistory } from './baselines/own-history.ts';
 import { fitPopularity, fitRecentPopularity } from './baselines/popularity.ts';
 import { fitSegmentPopularity } from './baselines/popularity-segment.ts';
 import { fitRandom } from './baselines/random.ts';
+import { fitEase } from './ease/index.ts';
 import type { Recommender, TrainingData } from './recommender.ts';
 
+// `ease` is the strong simple baseline (closed-form item-item; with user features on Playlists, where
+// every evaluated listener is new): a hybrid that does not beat it is not worth its training cost.
 export const BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
-  podcasts: ['popularity', 'popularity-segment', 'recent-popularity', 'newest', 'random'],
-  playlists: ['popularity', 'popularity-segment', 'random'],
+  podcasts: ['ease', 'popularity', 'popularity-segment', 'recent-popularity', 'newest', 'random'],
+  playlists: ['ease', 'popularity', 'popularity-segment', 'random'],
   shortcuts: ['most-recent', 'most-frequent'],
 };
 
 /** Every baseline fitBaseline knows, sorted. */
 export const BASELINE_NAMES: readonly string[] = [
+  'ease',
   'most-frequent',
   'most-recent',
   'newest',
@@ -38,6 +42,8 @@ export function fitBaseline(name: string, data: TrainingData, seed: number): Rec
       return fitNewest(data);
     case 'random':
       return fitRandom(data, { seed });
+    case 'ease':
+      return fitEase(data);
     case 'most-recent':
     case 'most-frequent':
       return fitOwnHistory(name, data);

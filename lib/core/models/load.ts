@@ -6,6 +6,7 @@ import { loadOwnHistory } from './baselines/own-history.ts';
 import { loadScoreTable } from './baselines/popularity.ts';
 import { loadSegmentPopularity } from './baselines/popularity-segment.ts';
 import { loadRandom } from './baselines/random.ts';
+import { loadEase } from './ease/index.ts';
 import { loadHybrid } from './hybrid/index.ts';
 import type { Recommender } from './recommender.ts';
 import { loadShortcutsRanker } from './shortcuts/model.ts';
@@ -22,6 +23,7 @@ const LOADERS: Readonly<Record<string, (artifact: ModelArtifact) => Recommender>
   'most-recent': loadOwnHistory,
   'most-frequent': loadOwnHistory,
   external: loadExternal,
+  ease: loadEase,
 };
 
 export const MODEL_KINDS: readonly string[] = Object.keys(LOADERS).sort();

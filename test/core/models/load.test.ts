@@ -68,6 +68,6 @@ describe('fitBaseline', () => {
 
   it('rejects an unknown name with a ConfigError listing the known ones', () => {
     expect(() => fitBaseline('oracle', data, 1)).toThrow(ConfigError);
-    expect(() => fitBaseline('oracle', data, 1)).toThrow(/"oracle"; known baselines: most-frequent, most-recent, newest, popularity/);
+    expect(() => fitBaseline('oracle', data, 1)).toThrow(/"oracle"; known baselines: ease, most-frequent, most-recent, newest, popularity/);
   });
 });
