@@ -1,7 +1,7 @@
 /** The options of the bring-your-own-data commands, shared by their CLI definitions (lib/cli) and their work (lib/byod). */
 
 /** The algorithms `shelves train` fits. */
-export const ALGOS = ['hybrid-warp', 'hybrid-bpr', 'popularity', 'random'] as const;
+export const ALGOS = ['hybrid-warp', 'hybrid-bpr', 'ease', 'popularity', 'random'] as const;
 export type Algo = (typeof ALGOS)[number];
 
 export interface TrainCommandOptions {
@@ -26,4 +26,6 @@ export interface RecommendCommandOptions {
   readonly excludeSeen?: boolean;
   readonly candidates?: string;
   readonly itemFeatures?: string;
+  /** Features of users to rank, including users absent from training (ranked by their features alone). */
+  readonly userFeatures?: string;
 }

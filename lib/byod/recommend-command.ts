@@ -6,13 +6,16 @@ import { once } from 'node:events';
 import { InputError } from '../core/errors.ts';
 import { loadRecommender } from '../core/models/load.ts';
 import type { ModelArtifact } from '../core/models/artifact.ts';
-import type { Recommender } from '../core/models/recommender.ts';
+import type { FeatureRows, Recommender } from '../core/models/recommender.ts';
 import { readArtifactDir } from '../io/artifact-files.ts';
 import { count, parseFeaturesCsv, parseIdList, type Warnings } from './formats.ts';
 import { printWarnings, readText } from './read-input.ts';
 import { readSeenFile } from './seen-file.ts';
 
 import type { RecommendCommandOptions } from './options.ts';
+
+/** Model kinds that rank a user absent from training by its features. */
+const USER_FEATURE_KINDS: ReadonlySet<string> = new Set(['hybrid-warp', 'hybrid-bpr', 'ease']);
 
 export async function runRecommend(options: RecommendCommandOptions): Promise<void> {
   const artifact = await readArtifactDir(options.model);
@@ -26,23 +29,43 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
     else process.stderr.write(`indexed item features: ${model.indexItems(rows)} items scored from features\n`);
   }
 
-  let users = seen.activeUsers;
+  // --user-features: features of the users to rank. A user absent from training is ranked from its
+  // features alone, as the pipeline's Playlists shelf ranks new listeners; a training user keeps the
+  // representation the model learned for it.
+  let features: FeatureRows | undefined;
+  if (options.userFeatures !== undefined) {
+    const parsed = parseFeaturesCsv(await readText(options.userFeatures), options.userFeatures, 'user');
+    printWarnings(options.userFeatures, parsed.warnings);
+    features = parsed.rows;
+    if (!USER_FEATURE_KINDS.has(model.kind))
+      process.stderr.write(`warning: ${model.kind} cannot use user features; users absent from training get its general ranking\n`);
+  }
+
+  const known = new Set(seen.users);
+  let users: readonly string[] = features === undefined ? seen.activeUsers : [...features.keys()].sort();
   if (options.users !== undefined) {
     const { ids, warnings } = parseIdList(await readText(options.users), options.users, 'user_id');
-    const known = new Set(seen.users);
-    const kept = ids.filter((id) => known.has(id));
+    const kept = ids.filter((id) => known.has(id) || features?.has(id) === true);
     const extra: Warnings = new Map(warnings);
-    if (kept.length < ids.length) count(extra, 'users unknown to the model skipped', ids.length - kept.length);
+    if (kept.length < ids.length)
+      count(
+        extra,
+        features === undefined ? 'users unknown to the model skipped' : 'users unknown to the model and without features skipped',
+        ids.length - kept.length,
+      );
     if (kept.length === 0) {
       const first = ids[0] ?? '';
       throw new InputError(
-        `none of the ${ids.length} users is known to the model (first: "${first}"); users must appear in the training files`,
+        `none of the ${ids.length} users is known to the model (first: "${first}"); users must appear in the training files${features === undefined ? ' or in --user-features' : ' or in the --user-features file'}`,
         { file: options.users, field: 'user_id' },
       );
     }
     printWarnings(options.users, extra);
     users = kept;
   }
+  const newUsers = users.filter((u) => !known.has(u)).length;
+  if (features !== undefined)
+    process.stderr.write(`${newUsers} of ${users.length} users are absent from training: ranked by their features\n`);
 
   let candidates: string[] | undefined;
   if (options.candidates !== undefined) {
@@ -65,7 +88,8 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
   let written = 0;
   for (const userId of users) {
     const exclude = options.excludeSeen === true ? seen.seenBy(userId) : undefined;
-    const items = model.recommend({ userId, now }, options.k, {
+    const userFeatures = features?.get(userId);
+    const items = model.recommend({ userId, now, ...(userFeatures !== undefined ? { features: userFeatures } : {}) }, options.k, {
       ...(exclude !== undefined ? { exclude } : {}),
       ...(candidates !== undefined ? { candidates } : {}),
     });

@@ -4,6 +4,7 @@ import { InputError } from '../core/errors.ts';
 import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
 import { fitPopularity } from '../core/models/baselines/popularity.ts';
 import { fitRandom } from '../core/models/baselines/random.ts';
+import { fitEase } from '../core/models/ease/index.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from './options.ts';
 import { count, parseFeaturesCsv, parseInteractionsCsv, type Warnings } from './formats.ts';
@@ -33,7 +34,10 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
     transformVersion: BYOD_TRANSFORM_VERSION,
   };
   const hybrid = options.algo === 'hybrid-warp' || options.algo === 'hybrid-bpr';
-  if (!hybrid && (userFeatures !== undefined || itemFeatures !== undefined)) {
+  // EASE uses user features (as extra columns of its item-item regression), not item features.
+  const ease = options.algo === 'ease';
+  if (ease && itemFeatures !== undefined) process.stderr.write('warning: ease does not use item features; --item-features ignored\n');
+  else if (!hybrid && !ease && (userFeatures !== undefined || itemFeatures !== undefined)) {
     process.stderr.write(`warning: ${options.algo} does not use features; --user-features/--item-features ignored\n`);
   }
   const users = new Set(interactions.map((x) => x.userId)).size;
@@ -65,6 +69,9 @@ async function fitChosen(options: TrainCommandOptions, data: TrainingData): Prom
           process.stderr.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${metric}${rate}\n`);
         },
       });
+    }
+    case 'ease': {
+      return fitEase(data);
     }
     case 'popularity': {
       return fitPopularity(data);

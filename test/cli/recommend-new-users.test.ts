@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIX = join(ROOT, 'test/fixtures/byod');
+const work = mkdtempSync(join(tmpdir(), 'shelves-new-users-'));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function shelves(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', ['bin/shelves.mjs', ...args], { cwd: ROOT, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+function jsonl(file: string): Map<string, string[]> {
+  const rows = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { userId: string; items: string[] });
+  return new Map(rows.map((r) => [r.userId, r.items]));
+}
+
+// The fixture's items: r* rock, j* jazz; training users with odd numbers like rock, even jazz, and
+// user-features.csv says so (taste:rock / taste:jazz). new-listeners.csv lists n1 (rock), n2 (jazz),
+// n3 (a taste no training user has) and u02 (a training jazz listener, here claiming rock).
+const NEW_LISTENERS = join(FIX, 'new-listeners.csv');
+const genre = (item: string): string => (item.startsWith('r') ? 'rock' : 'jazz');
+const modelDir = (algo: string): string => join(work, algo);
+
+async function train(algo: string, ...extra: string[]): Promise<Run> {
+  return shelves('train', '--interactions', join(FIX, 'interactions.csv'), '--algo', algo, '--out', modelDir(algo), ...extra);
+}
+
+beforeAll(async () => {
+  const features = ['--user-features', join(FIX, 'user-features.csv')];
+  const runs = await Promise.all([
+    train('ease', ...features),
+    train('hybrid-warp', ...features, '--seed', '5', '--epochs', '30', '--dim', '8'),
+    train('popularity'),
+  ]);
+  for (const run of runs) expect(run.code, run.stderr).toBe(0);
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('shelves recommend --user-features', () => {
+  it.each(['ease', 'hybrid-warp'])('ranks listeners absent from training by their features (%s)', async (algo) => {
+    const out = join(work, `${algo}-new.jsonl`);
+    const run = await shelves('recommend', '--model', modelDir(algo), '--k', '3', '--user-features', NEW_LISTENERS, '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/3 of 4 users are absent from training: ranked by their features/);
+    const lists = jsonl(out);
+    expect([...lists.keys()]).toEqual(['n1', 'n2', 'n3', 'u02']);
+    // The features decide: the rock newcomer gets rock, the jazz newcomer jazz.
+    expect(lists.get('n1')?.map(genre)).toEqual(['rock', 'rock', 'rock']);
+    expect(lists.get('n2')?.map(genre)).toEqual(['jazz', 'jazz', 'jazz']);
+    expect(lists.get('n3')).toHaveLength(3);
+  });
+
+  it('keeps what ease learned of a training user whatever its features file says', async () => {
+    const out = join(work, 'ease-known.jsonl');
+    const run = await shelves('recommend', '--model', modelDir('ease'), '--k', '3', '--user-features', NEW_LISTENERS, '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    // u02 listens to jazz in training; the file's taste:rock does not override its history.
+    expect(jsonl(out).get('u02')?.map(genre)).toEqual(['jazz', 'jazz', 'jazz']);
+  });
+
+  it('ranks only the listed users, new ones included, and skips users with neither history nor features', async () => {
+    const out = join(work, 'listed.jsonl');
+    const users = join(FIX, 'users.txt'); // u01, u02, u99
+    const run = await shelves(
+      'recommend',
+      '--model',
+      modelDir('ease'),
+      '--k',
+      '2',
+      '--users',
+      users,
+      '--user-features',
+      NEW_LISTENERS,
+      '--out',
+      out,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    // u99 is in the training features file only (no interactions): unknown to ease and absent here.
+    expect(run.stderr).toMatch(/1 users unknown to the model and without features skipped/);
+    expect([...jsonl(out).keys()]).toEqual(['u01', 'u02']);
+  });
+
+  it('refuses users absent from training when no features are given, naming the option', async () => {
+    const run = await shelves(
+      'recommend',
+      '--model',
+      modelDir('ease'),
+      '--k',
+      '2',
+      '--users',
+      join(FIX, 'users-unknown.txt'),
+      '--out',
+      join(work, 'x.jsonl'),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/none of the 2 users is known to the model .* or in --user-features/);
+  });
+
+  it('warns that a model without user features gives new listeners its general ranking', async () => {
+    const out = join(work, 'pop-new.jsonl');
+    const run = await shelves('recommend', '--model', modelDir('popularity'), '--k', '3', '--user-features', NEW_LISTENERS, '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/warning: popularity cannot use user features/);
+    const lists = jsonl(out);
+    expect(lists.get('n1')).toEqual(lists.get('n2'));
+  });
+});
