@@ -1,11 +1,12 @@
 /** BeginRun: records the run once and names everything it will produce. */
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { requireEnv, taskHandler } from '../lib/middleware/task-handler.ts';
+import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { beginRun } from '../lib/pipeline/begin-run.ts';
 import { BeginRunInputSchema, RunContextSchema, STATES } from '../lib/wiring/pipeline.ts';
-import { ARTIFACTS_BUCKET, FEATURES_BUCKET, RAW_BUCKET } from '../lib/wiring/resources.ts';
+import { loadEnv } from '../lib/wiring/env.ts';
 
-const buckets = { raw: requireEnv(RAW_BUCKET.env), features: requireEnv(FEATURES_BUCKET.env), artifacts: requireEnv(ARTIFACTS_BUCKET.env) };
+const env = loadEnv(['RAW_BUCKET', 'FEATURES_BUCKET', 'ARTIFACTS_BUCKET']);
+const buckets = { raw: env.RAW_BUCKET, features: env.FEATURES_BUCKET, artifacts: env.ARTIFACTS_BUCKET };
 const registry = new ModelRegistry();
 
 export const handler = taskHandler(STATES.beginRun, BeginRunInputSchema, RunContextSchema, (input) =>

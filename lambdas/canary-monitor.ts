@@ -1,24 +1,21 @@
 /** CanaryMonitor (EventBridge schedule): promotes or rolls back each shelf's canary from online feedback. */
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { EndpointStore } from '../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { logger, requireEnv } from '../lib/middleware/task-handler.ts';
-import { monitorCanaries, type MonitorOutcome } from '../lib/serving/canary-monitor.ts';
-import { RAW_BUCKET } from '../lib/wiring/resources.ts';
+import { ShelfSchema } from '../lib/core/contract.ts';
+import { logger } from '../lib/middleware/logger.ts';
+import { ScheduledEventSchema } from '../lib/middleware/scheduled-event.ts';
+import { taskHandler } from '../lib/middleware/task-handler.ts';
+import { monitorCanaries } from '../lib/serving/canary-monitor.ts';
+import { readEnv } from '../lib/wiring/env.ts';
 
-const deps = {
-  registry: new ModelRegistry(),
-  endpoints: new EndpointStore(),
-  rawBucket: requireEnv(RAW_BUCKET.env),
-  now: () => new Date(),
+const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), rawBucket: readEnv('RAW_BUCKET'), now: () => new Date() };
+/** Each shelf's decision and why: the result, and a log line on-call reads without invoking anything. */
+const OutcomesSchema = z.array(z.object({ shelf: ShelfSchema, action: z.string(), reason: z.string() }));
+const decide = async () => {
+  const outcomes = await monitorCanaries(deps);
+  logger.info('canary decisions', { outcomes });
+  return outcomes;
 };
 
-export const handler = middy<unknown, MonitorOutcome[], Error, Context>()
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .handler(async () => {
-    const outcomes = await monitorCanaries(deps);
-    for (const o of outcomes) if (o.action !== 'none') logger.info('canary decision', { ...o });
-    return outcomes;
-  });
+export const handler = taskHandler('CanaryMonitor', ScheduledEventSchema, OutcomesSchema, decide);

@@ -1,16 +1,15 @@
 /** Deploy: the gate-blessed version goes live (first deploy) or starts as canary. */
 import { EndpointStore } from '../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../lib/aws/registry.ts';
-import { DEFAULT_CANARY_WEIGHT } from '../lib/core/shelf-settings.ts';
 import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { deployVersion } from '../lib/pipeline/outcomes.ts';
 import { DeployInputSchema, DeployResultSchema, STATES } from '../lib/wiring/pipeline.ts';
-import { ENV } from '../lib/wiring/resources.ts';
+import { readEnv } from '../lib/wiring/env.ts';
 
 const deps = {
   registry: new ModelRegistry(),
   endpoints: new EndpointStore(),
-  canaryWeight: Number(process.env[ENV.canaryWeight] ?? DEFAULT_CANARY_WEIGHT),
+  canaryWeight: readEnv('CANARY_WEIGHT'),
   now: () => new Date(),
 };
 

@@ -1,15 +1,17 @@
 /**
- * The OpenAPI 3.1 document of the public API, generated from the zod schemas (z.toJSONSchema) so it
- * cannot drift from what the handlers validate. Served at GET /openapi.json.
+ * The OpenAPI 3.1 document of the public API, built from THE route table (lib/api/routes.ts) and its
+ * zod schemas (z.toJSONSchema), so it cannot drift from what API Gateway routes and the handlers
+ * validate. IAM-authorized admin routes are not part of the public document. Served at GET /openapi.json.
  */
 import { z } from 'zod';
+import { parseRouteKey, publicRouteKeys, ROUTES, type RouteSpec } from './routes.ts';
 import {
   ErrorSchema,
   EventsAcceptedSchema,
   EventsBodySchema,
   HomeBodySchema,
   HomeResponseSchema,
-  MAX_EVENTS_PER_BATCH,
+  type OpenApiDocument,
 } from './schemas.ts';
 
 /** The schemas of the document's components, by name; each is z.toJSONSchema of the zod schema. */
@@ -20,29 +22,71 @@ export const API_SCHEMAS = {
   EventsAccepted: { schema: EventsAcceptedSchema, io: 'output' },
   Error: { schema: ErrorSchema, io: 'output' },
 } as const satisfies Record<string, { schema: z.ZodType; io: 'input' | 'output' }>;
-
-/** The routes of the API, as "METHOD /path" (the local HTTP server and API Gateway route the same). */
-export const API_ROUTES = ['GET /v1/home', 'POST /v1/home', 'POST /v1/events', 'GET /openapi.json', 'GET /health'] as const;
+type ComponentName = keyof typeof API_SCHEMAS;
 
 /** A component's JSON Schema, without the top-level $schema (OpenAPI 3.1 uses JSON Schema 2020-12). */
-export function componentSchema(name: keyof typeof API_SCHEMAS): Record<string, unknown> {
+export function componentSchema(name: ComponentName): Record<string, unknown> {
   const { schema, io } = API_SCHEMAS[name];
+  return jsonSchema(schema, io);
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12' }) as Record<string, unknown>;
   return rest;
 }
 
-const ref = (name: keyof typeof API_SCHEMAS) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } });
+/** A $ref to the component of `schema` when it has one, its inline JSON Schema otherwise. */
+function content(schema: z.ZodType, io: 'input' | 'output', example?: unknown): Record<string, unknown> {
+  const name = (Object.keys(API_SCHEMAS) as ComponentName[]).find((n) => API_SCHEMAS[n].schema === schema);
+  const body = name !== undefined ? { $ref: `#/components/schemas/${name}` } : jsonSchema(schema, io);
+  return { 'application/json': { schema: body, ...(example !== undefined ? { example } : {}) } };
+}
 
-let cached: Record<string, unknown> | undefined;
+/** OpenAPI parameters of one part (path or query) from its zod object. */
+function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+  if (schema === undefined) return [];
+  const json = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+function operation(route: RouteSpec): Record<string, unknown> {
+  const { request, response, example } = route;
+  const validates = request.path !== undefined || request.query !== undefined || request.body !== undefined;
+  const params = [...parameters(request.path, 'path'), ...parameters(request.query, 'query')];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(params.length > 0 ? { parameters: params } : {}),
+    ...(request.body !== undefined ? { requestBody: { required: true, content: content(request.body, 'input', example.body) } } : {}),
+    responses: {
+      [String(response.status)]: { description: response.description, content: content(response.schema, 'output') },
+      ...(validates
+        ? {
+            '400': {
+              description: 'invalid input: issues name each wrong field as a dotted path (query.userId, body.context.country...)',
+              content: content(ErrorSchema, 'output'),
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+let cached: OpenApiDocument | undefined;
 
 /** The OpenAPI 3.1 document (built once, then shared). */
-export function openApiDocument(): Record<string, unknown> {
+export function openApiDocument(): OpenApiDocument {
   if (cached) return cached;
-  const bad = {
-    description: 'invalid input: issues name each wrong field as a dotted path (query.userId, body.context.country...)',
-    content: ref('Error'),
-  };
-  const home = { description: 'the shelves, in order Shortcuts, Podcasts, Playlists', content: ref('HomeResponse') };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const key of publicRouteKeys()) {
+    const { method, path } = parseRouteKey(key);
+    paths[path] = { ...paths[path], [method.toLowerCase()]: operation(ROUTES[key as keyof typeof ROUTES]) };
+  }
   cached = {
     openapi: '3.1.0',
     info: {
@@ -51,80 +95,8 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         'The home screen shelves: Shortcuts (resume), Podcasts (shows to start), Playlists (for new listeners). A shelf whose model cannot be served says so: variant "fallback" with a fallbackReason.',
     },
-    paths: {
-      '/v1/home': {
-        get: {
-          operationId: 'getHome',
-          summary: 'Shelves for a known user',
-          parameters: [{ name: 'userId', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 } }],
-          responses: { '200': home, '400': bad },
-        },
-        post: {
-          operationId: 'postHome',
-          summary: 'Shelves for a user with request context (also a user never seen: onboarding genres)',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/HomeBody' },
-                example: { userId: 'u-0000001', context: { country: 'SE', device: 'mobile', localTime: '2026-11-28T08:15:00+01:00' } },
-              },
-            },
-          },
-          responses: { '200': home, '400': bad },
-        },
-      },
-      '/v1/events': {
-        post: {
-          operationId: 'postEvents',
-          summary: `Feedback: impressions, plays, skips, in batches of at most ${MAX_EVENTS_PER_BATCH}`,
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/EventsBody' },
-                example: {
-                  events: [
-                    {
-                      userId: 'u-0000001',
-                      itemId: 'show-0042',
-                      shelf: 'podcasts',
-                      variant: 'live',
-                      modelVersion: 'podcasts-v3',
-                      eventType: 'impression',
-                      timestamp: '2026-11-28T08:15:02Z',
-                    },
-                  ],
-                },
-              },
-            },
-          },
-          responses: { '202': { description: 'accepted, with counts per event type', content: ref('EventsAccepted') }, '400': bad },
-        },
-      },
-      '/openapi.json': {
-        get: {
-          operationId: 'getOpenApi',
-          summary: 'This document',
-          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
-        },
-      },
-      '/health': {
-        get: {
-          operationId: 'getHealth',
-          summary: 'Liveness (local server)',
-          responses: {
-            '200': {
-              description: 'ok',
-              content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
-            },
-          },
-        },
-      },
-    },
-    components: {
-      schemas: Object.fromEntries(Object.keys(API_SCHEMAS).map((name) => [name, componentSchema(name as keyof typeof API_SCHEMAS)])),
-    },
+    paths,
+    components: { schemas: Object.fromEntries((Object.keys(API_SCHEMAS) as ComponentName[]).map((n) => [n, componentSchema(n)])) },
   };
   return cached;
 }

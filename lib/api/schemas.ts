@@ -3,7 +3,7 @@
  * (lib/api/openapi.ts) and the validation of every handler. Types are inferred from them.
  */
 import { z } from 'zod';
-import { DEVICES, EVENT_TYPES, SHELVES } from '../core/contract.ts';
+import { DEVICES, EVENT_TYPES, SHELVES, ShelfSchema } from '../core/contract.ts';
 
 /** Largest batch POST /v1/events accepts; a client sends more as several batches. */
 export const MAX_EVENTS_PER_BATCH = 500;
@@ -120,10 +120,13 @@ export function summarizeEvents(events: readonly FeedbackEvent[]): EventsAccepte
   return { accepted: events.length, counts };
 }
 
-/** A 400 body that names each wrong field, as a dotted path under `prefix` ('query' or 'body'). */
-export function validationError(error: z.ZodError, prefix: string): ErrorBody {
-  return {
-    error: 'ValidationError',
-    issues: error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message })),
-  };
-}
+/** Path of the admin routes: the shelf whose endpoint moves. */
+export const AdminPathSchema = z.strictObject({ shelf: ShelfSchema });
+/** Body of the admin routes, optional: why the operator moves the endpoint (recorded with the decision). */
+export const AdminBodySchema = z
+  .strictObject({ reason: z.string().min(1).max(500).default('by an operator through the admin API') })
+  .default({ reason: 'by an operator through the admin API' });
+
+/** GET /openapi.json answers an OpenAPI 3.1 document. */
+export const OpenApiDocumentSchema = z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) });
+export type OpenApiDocument = z.infer<typeof OpenApiDocumentSchema>;

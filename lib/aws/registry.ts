@@ -9,8 +9,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ShelfSchema, type Shelf } from '../core/contract.ts';
-import { ConfigError, ConflictError, InputError } from '../core/errors.ts';
-import { REGISTRY_TABLE } from '../wiring/resources.ts';
+import { ConflictError, InputError } from '../core/errors.ts';
+import { readEnv } from '../wiring/env.ts';
+import { REGISTRY_TABLE, type TABLES } from '../wiring/resources.ts';
 import { dynamoClient } from './clients.ts';
 
 export const VERSION_STATUSES = ['evaluated', 'rejected', 'canary', 'live', 'retired', 'rolled-back'] as const;
@@ -86,12 +87,11 @@ export function documentClient(): DynamoDBDocumentClient {
   return doc;
 }
 
-/** Reads a table name from the environment, failing loudly when it is not set. */
-export function tableNameFromEnv(variable: string): string {
-  const name = process.env[variable];
-  if (name === undefined || name === '') throw new ConfigError(`environment variable ${variable} is not set (expected the table name)`);
-  return name;
-}
+/**
+ * Reads a table name from the environment: lib/wiring/env.ts's one reader under the name the table
+ * adapters already import (a ConfigError naming the variable when it is unset).
+ */
+export const tableNameFromEnv: (variable: (typeof TABLES)[number]['env']) => string = readEnv;
 
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');

@@ -4,7 +4,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, type HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { type FunctionKey, parseRouteKey, ROUTES, type RouteTable } from '../api/routes.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import { acknowledgeRule, acknowledgeWildcardResources } from './nag.ts';
 
@@ -135,17 +136,21 @@ export class ServingApi extends Construct {
       },
     });
 
-    const serve = new HttpLambdaIntegration('ServeIntegration', props.serve);
-    const ingest = new HttpLambdaIntegration('IngestEventsIntegration', props.ingestEvents);
-    const admin = new HttpLambdaIntegration('AdminIntegration', props.admin);
+    // THE route table (lib/api/routes.ts) decides every route, its Lambda and its authorization.
+    const functions: Partial<Record<FunctionKey, IFunction>> = { serve: props.serve, ingestEvents: props.ingestEvents, admin: props.admin };
+    const integrations = new Map<FunctionKey, HttpLambdaIntegration>();
     const iamAuth = new HttpIamAuthorizer();
-
-    const publicRoutes = [
-      ...this.api.addRoutes({ path: '/v1/home', methods: [HttpMethod.GET, HttpMethod.POST], integration: serve }),
-      ...this.api.addRoutes({ path: '/v1/events', methods: [HttpMethod.POST], integration: ingest }),
-    ];
-    for (const action of ['promote', 'rollback']) {
-      this.api.addRoutes({ path: `/admin/{shelf}/${action}`, methods: [HttpMethod.POST], integration: admin, authorizer: iamAuth });
+    const publicRoutes: HttpRoute[] = [];
+    for (const [key, route] of Object.entries(ROUTES as RouteTable)) {
+      const fn = functions[route.fn];
+      if (fn === undefined)
+        throw new Error(`route ${key} needs the ${route.fn} function; ServingApi has ${Object.keys(functions).join(', ')}`);
+      const integration = integrations.get(route.fn) ?? new HttpLambdaIntegration(`${pascalCase(route.fn)}Integration`, fn);
+      integrations.set(route.fn, integration);
+      const { method, path } = parseRouteKey(key);
+      const methods = [HttpMethod[method as keyof typeof HttpMethod]];
+      const added = this.api.addRoutes({ path, methods, integration, ...(route.auth === 'iam' ? { authorizer: iamAuth } : {}) });
+      if (route.auth === 'public') publicRoutes.push(...added);
     }
     for (const route of publicRoutes) {
       acknowledgeRule(
@@ -160,4 +165,8 @@ export class ServingApi extends Construct {
   get url(): string {
     return this.api.apiEndpoint;
   }
+}
+
+function pascalCase(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1);
 }

@@ -20,6 +20,7 @@ import {
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { BUCKETS, ENV, TABLES, type TableSpec } from '../wiring/resources.ts';
 import { dynamoClient, resetClients, s3Client } from '../aws/clients.ts';
+import { readEnv } from '../wiring/env.ts';
 
 /** s3rver accepts only this key pair; dynalite accepts any. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -45,7 +46,7 @@ export interface LocalEngines {
 
 /** Starts dynalite and s3rver, creates the resources and sets the environment; idempotent on existing data. */
 export async function startLocalEngines(options: LocalEnginesOptions = {}): Promise<LocalEngines> {
-  const home = resolve(options.home ?? process.env.SHELVES_HOME ?? '.shelves');
+  const home = resolve(options.home ?? readEnv('SHELVES_HOME'));
   const dynamoDir = join(home, 'dynamodb');
   const s3Dir = join(home, 's3');
   await mkdir(dynamoDir, { recursive: true });

@@ -1,15 +1,19 @@
 /**
  * The local HTTP front door: turns node:http requests into API Gateway HTTP API (v2) events and hands
- * them to the same Lambda handlers that run behind API Gateway in AWS. Loopback only.
+ * them to the same Lambda handlers that run behind API Gateway in AWS. Routes are route keys of THE
+ * route table (lib/api/routes.ts), `{param}`s included: the event carries the routeKey and the
+ * pathParameters API Gateway would fill. Loopback only.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { parseRouteKey, publicRouteKeys } from '../api/routes.ts';
+import type { ErrorBody } from '../api/schemas.ts';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
 
-/** The API's routes, all given to `handler` when no `routes` are passed. */
-export const DEFAULT_ROUTES = ['GET /v1/home', 'POST /v1/home', 'POST /v1/events', 'GET /openapi.json'] as const;
+/** The public routes of the table, all given to `handler` when no `routes` are passed. */
+export const DEFAULT_ROUTES: readonly string[] = publicRouteKeys();
 
 /** Request bodies above this are refused with 413 (API Gateway's own limit is 10 MB; ours are small). */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -34,9 +38,45 @@ class BodyTooLarge extends Error {}
 
 export interface Route {
   readonly method: string;
+  /** A path as in a route key: literal segments and `{param}`s. */
   readonly path: string;
   readonly handler: HttpHandler;
 }
+
+/** A route with its path as a pattern: `{param}` matches one non-empty segment. */
+interface CompiledRoute extends Route {
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const { params } = parseRouteKey(`${route.method} ${route.path}`);
+  const source = route.path
+    .split(/\{[^}]+\}/)
+    .map((literal) => literal.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+    .join('([^/]+)');
+  return { ...route, pattern: new RegExp(`^${source}$`), params };
+}
+
+/** The routes matching a path, most specific first, each with its pathParameters (decoded, as API Gateway passes them). */
+function match(routes: readonly CompiledRoute[], pathname: string): { route: CompiledRoute; pathParameters: Record<string, string> }[] {
+  const found: { route: CompiledRoute; pathParameters: Record<string, string> }[] = [];
+  for (const route of routes) {
+    const m = route.pattern.exec(pathname);
+    if (m === null) continue;
+    let pathParameters: Record<string, string>;
+    try {
+      pathParameters = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(m[i + 1] ?? '')]));
+    } catch {
+      continue; // a malformed %-escape matches no route
+    }
+    found.push({ route, pathParameters });
+  }
+  // As API Gateway: a literal segment wins over a {param}.
+  return found.sort((a, b) => a.route.params.length - b.route.params.length);
+}
+
+const errorJson = (error: string, message: string): string => JSON.stringify({ error, message } satisfies ErrorBody);
 
 function lambdaContext(name: string, requestId: string): Context {
   return {
@@ -82,32 +122,37 @@ let seq = 0;
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const handler = options.handler;
-  const routes: readonly Route[] =
-    options.routes ??
-    (handler ? DEFAULT_ROUTES.map((r) => ({ method: r.split(' ')[0] as string, path: r.split(' ')[1] as string, handler })) : []);
+  const routes: readonly CompiledRoute[] = (
+    options.routes ?? (handler ? DEFAULT_ROUTES.map((key) => ({ ...parseRouteKey(key), handler })) : [])
+  ).map(compile);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      // The request target is origin-form ("/path?query"), so it is appended to the origin: against a
+      // base, "//x/y" would be read as a host (and throw outside the try, leaving the request unanswered).
+      const target = req.url ?? '/';
+      const origin = 'http://127.0.0.1';
+      const url = target.startsWith('/') && URL.canParse(`${origin}${target}`) ? new URL(`${origin}${target}`) : undefined;
       const send = (status: number, body: string, type = 'application/json'): void => {
         res.writeHead(status, { 'content-type': type });
         res.end(body);
       };
       try {
+        if (url === undefined)
+          return send(400, errorJson('BadRequest', `the request target is not a path: ${JSON.stringify(target.slice(0, 200))}`));
         if (url.pathname === '/health') return send(200, '{"ok":true}');
         const page = options.pages?.[url.pathname];
         if (page !== undefined && req.method === 'GET') return send(200, page, 'text/html; charset=utf-8');
-        const route = routes.find((r) => r.path === url.pathname && r.method === req.method);
-        if (route === undefined) {
-          const allowed = routes.filter((r) => r.path === url.pathname).map((r) => r.method);
+        const candidates = match(routes, url.pathname);
+        const found = candidates.find((c) => c.route.method === req.method);
+        if (found === undefined) {
+          const allowed = [...new Set(candidates.map((c) => c.route.method))];
           if (allowed.length > 0) {
             res.setHeader('allow', allowed.join(', '));
-            return send(
-              405,
-              JSON.stringify({ error: 'MethodNotAllowed', message: `${req.method} ${url.pathname}; allowed: ${allowed.join(', ')}` }),
-            );
+            return send(405, errorJson('MethodNotAllowed', `${req.method} ${url.pathname}; allowed: ${allowed.join(', ')}`));
           }
-          return send(404, JSON.stringify({ error: 'NotFound', message: `${req.method} ${url.pathname}` }));
+          return send(404, errorJson('NotFound', `${req.method} ${url.pathname}`));
         }
+        const { route, pathParameters } = found;
         const requestId = `local-${Date.now().toString(36)}-${(++seq).toString(36)}`;
         const body = req.method === 'GET' ? undefined : await readBody(req);
         const event = {
@@ -117,6 +162,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           rawQueryString: url.search.slice(1),
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
           ...(url.search ? { queryStringParameters: queryParameters(url.searchParams) } : {}),
+          ...(route.params.length > 0 ? { pathParameters } : {}),
           requestContext: {
             http: {
               method: req.method ?? 'GET',
@@ -138,8 +184,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         res.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string> | undefined), 'x-request-id': requestId });
         res.end(result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
       } catch (error) {
-        if (error instanceof BodyTooLarge) return send(413, JSON.stringify({ error: 'PayloadTooLarge', message: error.message }));
-        send(500, JSON.stringify({ error: 'InternalError', message: (error as Error).message }));
+        if (error instanceof BodyTooLarge) return send(413, errorJson('PayloadTooLarge', error.message));
+        // Only a handler outside httpHandler throws (httpHandler maps every error itself).
+        send(500, errorJson('InternalError', (error as Error).message));
       }
     })();
   });

@@ -1,14 +1,19 @@
-/** Starts the local home API: the serve and ingest-events Lambda handlers behind the local HTTP server. */
+/**
+ * Starts the local home API: every public route of THE route table (lib/api/routes.ts), each served by
+ * its own Lambda handler module as behind API Gateway, plus the local-only dashboard page. Admin routes
+ * are IAM-authorized in AWS and not served here (`shelves promote|rollback` do the same locally).
+ */
+import { handlerEntry, parseRouteKey, publicRouteKeys, ROUTES, type RouteKey } from '../api/routes.ts';
 import { formatS3Uri, getObjectBytes } from '../aws/s3-uri.ts';
-import { RAW_BUCKET } from '../wiring/resources.ts';
+import { readEnv } from '../wiring/env.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
-import { startHttpServer, type HttpHandler } from './http-server.ts';
+import { startHttpServer, type HttpHandler, type Route } from './http-server.ts';
 
 /** Serving runs on the local world's clock: it starts where the data ends. */
 async function worldEnd(): Promise<string | undefined> {
   try {
     const manifest = JSON.parse(
-      Buffer.from(await getObjectBytes(formatS3Uri(process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName, 'manifest.json'))).toString('utf8'),
+      Buffer.from(await getObjectBytes(formatS3Uri(readEnv('RAW_BUCKET'), 'manifest.json'))).toString('utf8'),
     ) as { end?: string };
     return manifest.end;
   } catch {
@@ -16,19 +21,23 @@ async function worldEnd(): Promise<string | undefined> {
   }
 }
 
+/** The public routes, each with the `handler` export of its Lambda module. */
+export async function localRoutes(): Promise<Route[]> {
+  return Promise.all(
+    publicRouteKeys().map(async (key) => {
+      // Entries are relative to the repository root, two folders up from here.
+      const entry = new URL(`../../${handlerEntry(ROUTES[key as RouteKey])}`, import.meta.url);
+      const module = (await import(entry.href)) as { handler: HttpHandler };
+      return { ...parseRouteKey(key), handler: module.handler };
+    }),
+  );
+}
+
 export async function startLocalApi(port = 0): Promise<{ url: string; close(): Promise<void> }> {
-  process.env.SHELVES_NOW ??= await worldEnd();
-  // Imported after the engines set the environment: handlers read it at module load, as in Lambda.
-  const serve = (await import('../../lambdas/serve.ts')).handler as unknown as HttpHandler;
-  const events = (await import('../../lambdas/ingest-events.ts')).handler as unknown as HttpHandler;
-  return startHttpServer({
-    port,
-    routes: [
-      { method: 'GET', path: '/v1/home', handler: serve },
-      { method: 'POST', path: '/v1/home', handler: serve },
-      { method: 'GET', path: '/openapi.json', handler: serve },
-      { method: 'POST', path: '/v1/events', handler: events },
-    ],
-    pages: { '/dashboard': DASHBOARD_HTML },
-  });
+  // The local runtime sets the serving clock; the handlers read it at module load, as in Lambda.
+  if (readEnv('SHELVES_NOW') === undefined) {
+    const end = await worldEnd();
+    if (end !== undefined) process.env.SHELVES_NOW = end;
+  }
+  return startHttpServer({ port, routes: await localRoutes(), pages: { '/dashboard': DASHBOARD_HTML } });
 }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHELVES, type Shelf } from '../core/contract.ts';
-import { RAW_BUCKET } from '../wiring/resources.ts';
+import { readEnv } from '../wiring/env.ts';
 import type { ExecutionInput } from '../wiring/pipeline.ts';
 import { runShelfPipeline, type ShelfRunResult } from './pipeline.ts';
 import { progressPrinter, resultTable } from './progress.ts';
@@ -20,7 +20,7 @@ const log = (line: string): void => {
 
 /** Ensures the raw bucket has data: uploads `dataDir` when given, else generates the default world if the bucket is empty. */
 export async function ensureData(home: string, dataDir?: string): Promise<void> {
-  const bucket = process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName;
+  const bucket = readEnv('RAW_BUCKET');
   let dir = dataDir;
   if (dir === undefined) {
     if (await rawDataPresent(bucket)) {

@@ -1,15 +1,14 @@
 /**
- * The shape every Lambda handler of this project takes: middy with structured logging first, the
- * zod-parsed input, one call into the core, a checked output. Pipeline tasks use `taskHandler`; the
- * schemas come from lib/wiring/pipeline.ts so the state machine, the handler and the local runner agree.
+ * One of the two shapes a Lambda handler of this project takes (the other is `httpHandler` for API
+ * routes): middy with structured logging first, the zod-parsed input, one call into the core, a checked
+ * output. Pipeline tasks and scheduled handlers use it; task schemas come from lib/wiring/pipeline.ts so
+ * the state machine, the handler and the local runner agree.
  */
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-
-export const logger = new Logger({ serviceName: 'home-shelves', logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+import { logger } from './logger.ts';
 
 /** A task got input that does not match its schema: a wiring bug, never retried. */
 export class TaskInputError extends Error {
@@ -33,11 +32,4 @@ export function taskHandler<I extends z.ZodType, O extends z.ZodType>(
       logger.info(`${task} done`, { task, ms: Math.round(performance.now() - started) });
       return result;
     });
-}
-
-/** Reads a required environment variable at module load; fails loudly when it is missing. */
-export function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
-  return value;
 }

@@ -1,11 +1,8 @@
-/** Configuration of the data steps, read once from the Lambda environment. */
-import { ConfigError } from '../core/errors.ts';
+/** Configuration of the data steps, read once from the Lambda environment (lib/wiring/env.ts). */
+import { type EnvSource, readEnv } from '../wiring/env.ts';
 import type { DataStepConfig } from './data-steps.ts';
 
-/** REJECT_LIMIT: largest share of rejected rows per file, 0..1 (default 0.01). */
-export function dataStepConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DataStepConfig {
-  const rejectLimit = Number(env.REJECT_LIMIT ?? '0.01');
-  if (!(rejectLimit >= 0 && rejectLimit <= 1))
-    throw new ConfigError(`REJECT_LIMIT must be a share between 0 and 1, got "${env.REJECT_LIMIT}"`);
-  return { rejectLimit, now: () => Date.now() };
+/** REJECT_LIMIT: largest share of rejected rows per file, 0..1 (default 0.01); a bad value is a ConfigError. */
+export function dataStepConfigFromEnv(env: EnvSource = process.env): DataStepConfig {
+  return { rejectLimit: readEnv('REJECT_LIMIT', env), now: () => Date.now() };
 }

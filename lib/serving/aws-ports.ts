@@ -11,7 +11,8 @@ import { CatalogItemSchema, ListeningEventSchema, UserSchema, type CatalogItem, 
 import { historyOf } from '../core/transforms/entities.ts';
 import { parseRecords } from '../io/records.ts';
 import { readArtifactUri } from '../pipeline/artifact-store.ts';
-import { ENV, PREFIXES, RAW_BUCKET } from '../wiring/resources.ts';
+import { readEnv } from '../wiring/env.ts';
+import { PREFIXES } from '../wiring/resources.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 
 const DAY = 86_400_000;
@@ -38,10 +39,10 @@ export interface AwsPortsOptions {
 }
 
 export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
-  const bucket = options.rawBucket ?? process.env[RAW_BUCKET.env] ?? RAW_BUCKET.localName;
+  const bucket = options.rawBucket ?? readEnv('RAW_BUCKET');
   const endpoints = new EndpointStore();
   const registry = new ModelRegistry();
-  const stream = process.env[ENV.requestLogStream];
+  const stream = readEnv('REQUEST_LOG_STREAM');
   const firehose = stream ? new FirehoseClient({}) : undefined;
   const now = options.now ?? Date.now;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
