@@ -23,6 +23,13 @@ export const EndpointRecordSchema = z.strictObject({
   /** 0 before the first write; +1 on every change. */
   revision: z.number().int().nonnegative(),
   updatedAt: z.string(),
+  /** Staged rollout: steps the canary has advanced since its deploy (0 = at its deploy weight). */
+  rolloutStep: z.number().int().nonnegative().optional(),
+  /**
+   * Staged rollout: the serving-clock time (ISO) from which feedback counts for the current step; the
+   * latest served time the monitor had seen when it advanced (so a simulated clock works the same).
+   */
+  stepSince: z.string().optional(),
 });
 export type EndpointRecord = z.infer<typeof EndpointRecordSchema>;
 
@@ -52,24 +59,52 @@ export function applyDeploy(
   version: string,
   canaryWeight: number,
 ): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
-  if (current.liveVersion === null) return { ...current, liveVersion: version, canaryVersion: null, canaryWeight: 0 };
+  const { rolloutStep: _step, stepSince: _since, ...rest } = current;
+  if (current.liveVersion === null) return { ...rest, liveVersion: version, canaryVersion: null, canaryWeight: 0 };
   if (!(canaryWeight > 0 && canaryWeight < 1))
     throw new ConflictError(`canaryWeight must be between 0 and 1 (exclusive), got ${canaryWeight}`);
-  return { ...current, canaryVersion: version, canaryWeight };
+  return { ...rest, canaryVersion: version, canaryWeight, rolloutStep: 0 };
+}
+
+/** Staged rollout: the canary moves to the next step's weight; feedback for that step counts from `stepSince`. */
+export function applyAdvance(
+  current: EndpointRecord,
+  canaryWeight: number,
+  stepSince: string,
+): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
+  if (current.canaryVersion === null)
+    throw new ConflictError(`endpoint ${current.shelf} has no canary to advance (revision ${current.revision})`);
+  if (!(canaryWeight > current.canaryWeight && canaryWeight < 1))
+    throw new ConflictError(
+      `endpoint ${current.shelf}: a rollout step must raise the canary weight ${current.canaryWeight} and stay under 1 (promotion takes it to 1), got ${canaryWeight}`,
+    );
+  return { ...current, canaryWeight, rolloutStep: (current.rolloutStep ?? 0) + 1, stepSince };
+}
+
+/** Clears the rollout fields (the canary is gone). */
+function withoutRollout(record: Omit<EndpointRecord, 'revision' | 'updatedAt'>): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
+  const { rolloutStep: _step, stepSince: _since, ...rest } = record;
+  return rest;
 }
 
 /** Promoting: the canary goes live and the old live becomes previous. */
 export function applyPromote(current: EndpointRecord): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
   if (current.canaryVersion === null)
     throw new ConflictError(`endpoint ${current.shelf} has no canary to promote (revision ${current.revision})`);
-  return { ...current, previousVersion: current.liveVersion, liveVersion: current.canaryVersion, canaryVersion: null, canaryWeight: 0 };
+  return withoutRollout({
+    ...current,
+    previousVersion: current.liveVersion,
+    liveVersion: current.canaryVersion,
+    canaryVersion: null,
+    canaryWeight: 0,
+  });
 }
 
 /** Rolling back the canary: all traffic returns to live. */
 export function applyRollbackCanary(current: EndpointRecord): Omit<EndpointRecord, 'revision' | 'updatedAt'> {
   if (current.canaryVersion === null)
     throw new ConflictError(`endpoint ${current.shelf} has no canary to roll back (revision ${current.revision})`);
-  return { ...current, canaryVersion: null, canaryWeight: 0 };
+  return withoutRollout({ ...current, canaryVersion: null, canaryWeight: 0 });
 }
 
 /** Rolling back live: the previous version serves again; the canary, if any, stays. */
@@ -125,6 +160,13 @@ export class EndpointStore {
     const current = await this.getEndpoint(shelf);
     checkRevision(current, options.expectedRevision);
     return this.change(current, applyPromote(current), options);
+  }
+
+  /** Staged rollout: raises the canary's weight to the next step (conditional on the revision, like every change). */
+  async advanceCanary(shelf: Shelf, canaryWeight: number, stepSince: string, options: ChangeOptions = {}): Promise<EndpointRecord> {
+    const current = await this.getEndpoint(shelf);
+    checkRevision(current, options.expectedRevision);
+    return this.change(current, applyAdvance(current, canaryWeight, stepSince), options);
   }
 
   async rollbackCanary(shelf: Shelf, options: ChangeOptions = {}): Promise<EndpointRecord> {

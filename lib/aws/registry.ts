@@ -68,8 +68,43 @@ export const EndpointEventSchema = z.strictObject({
 });
 export type EndpointEvent = z.infer<typeof EndpointEventSchema>;
 
+/**
+ * The online outcome of a version in one period (a canary check or a rollout step) and one arm,
+ * written by the canary monitor: exposures, plays and the play rate with its Wilson 95% interval.
+ */
+export const OnlineOutcomeSchema = z.strictObject({
+  shelf: ShelfSchema,
+  versionId: z.string().min(1),
+  /** The arm the version served in: live or canary. */
+  variant: z.enum(['live', 'canary']),
+  /** The period's first served time (ISO, serving clock): one record per version, period and arm. */
+  from: z.string(),
+  /** The latest served time counted so far (the record grows while the period lasts). */
+  to: z.string(),
+  /** The canary's share of traffic during the period. */
+  canaryWeight: z.number().min(0).max(1),
+  impressions: z.number().int().nonnegative(),
+  plays: z.number().int().nonnegative(),
+  playRate: z.number().min(0).max(1),
+  lo: z.number().min(0).max(1),
+  hi: z.number().min(0).max(1),
+  recordedAt: IsoTime,
+});
+export type OnlineOutcome = z.infer<typeof OnlineOutcomeSchema>;
+
+/** A version with its offline metrics and every online outcome recorded for it (versionHistory). */
+export interface VersionHistoryEntry {
+  readonly version: ModelVersion;
+  /** Per period and arm, oldest first. */
+  readonly online: readonly OnlineOutcome[];
+  /** All periods and arms together: impressions, plays, play rate (null before any exposure). */
+  readonly onlineTotal: { readonly impressions: number; readonly plays: number; readonly playRate: number | null };
+}
+
 const SK = {
   version: (versionId: string) => `version#${versionId}`,
+  // Under the version's own prefix, so one query of `version#` returns versions with their outcomes.
+  online: (versionId: string, from: string, variant: string) => `version#${versionId}#online#${from}#${variant}`,
   run: (runId: string) => `run#${runId}`,
   event: (at: string, n: number) => `event#${at}#${String(n).padStart(4, '0')}`,
 } as const;
@@ -132,7 +167,44 @@ export class ModelRegistry {
 
   /** Every version of a shelf, in versionId order. */
   async listVersions(shelf: Shelf): Promise<ModelVersion[]> {
-    return (await this.queryPrefix(shelf, 'version#')).map((item) => ModelVersionSchema.parse(stripKeys(item)));
+    return (await this.queryPrefix(shelf, 'version#'))
+      .filter((item) => item.type !== 'online')
+      .map((item) => ModelVersionSchema.parse(stripKeys(item)));
+  }
+
+  /** Records (or updates, as the period grows) the online outcome of a version in one period and arm. */
+  async putOnlineOutcome(outcome: OnlineOutcome): Promise<OnlineOutcome> {
+    const record = OnlineOutcomeSchema.parse(outcome);
+    await documentClient().send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...record, sk: SK.online(record.versionId, record.from, record.variant), type: 'online' },
+      }),
+    );
+    return record;
+  }
+
+  /**
+   * How each version of a shelf did, offline and online, from one query: the registered versions
+   * (offline metrics, gate decision, status) in versionId order, each with its online outcomes per
+   * period and arm and their total.
+   */
+  async versionHistory(shelf: Shelf): Promise<VersionHistoryEntry[]> {
+    const items = await this.queryPrefix(shelf, 'version#');
+    const online = new Map<string, OnlineOutcome[]>();
+    for (const item of items.filter((i) => i.type === 'online')) {
+      const o = OnlineOutcomeSchema.parse(stripKeys(item));
+      (online.get(o.versionId) ?? online.set(o.versionId, []).get(o.versionId))?.push(o);
+    }
+    return items
+      .filter((i) => i.type !== 'online')
+      .map((item) => {
+        const version = ModelVersionSchema.parse(stripKeys(item));
+        const outcomes = (online.get(version.versionId) ?? []).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+        const impressions = outcomes.reduce((s, o) => s + o.impressions, 0);
+        const plays = outcomes.reduce((s, o) => s + o.plays, 0);
+        return { version, online: outcomes, onlineTotal: { impressions, plays, playRate: impressions > 0 ? plays / impressions : null } };
+      });
   }
 
   /** Sets a version's status with its reason; InputError when the version does not exist. */

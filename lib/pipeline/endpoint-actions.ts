@@ -28,6 +28,24 @@ export async function promote(shelf: Shelf, reason: string, deps: EndpointAction
   return after;
 }
 
+/** Staged rollout: the canary's share rises to `weight`; feedback for the new step counts from `stepSince`. */
+export async function advance(
+  shelf: Shelf,
+  weight: number,
+  stepSince: string,
+  reason: string,
+  deps: EndpointActionDeps,
+  expectedRevision?: number,
+): Promise<EndpointRecord> {
+  const at = deps.now().toISOString();
+  const after = await deps.endpoints.advanceCanary(shelf, weight, stepSince, {
+    at,
+    ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+  });
+  await deps.registry.appendEvent(shelf, { action: 'rollout-advance', version: after.canaryVersion, reason, at, revision: after.revision });
+  return after;
+}
+
 /**
  * Rolls back: the canary when there is one (all traffic returns to live), otherwise live goes back
  * to the previous version.

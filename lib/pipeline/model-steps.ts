@@ -15,6 +15,11 @@ import { loadRecommender } from '../core/models/load.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { renderHtmlReport } from '../core/report/html.ts';
 import { renderJsonReport } from '../core/report/json.ts';
+import { renderVersionHistorySection } from '../core/report/correlation.ts';
+import { renderSkewSection } from '../core/report/skew.ts';
+import { wilson } from '../core/gate/canary.ts';
+import { bootstrapCorrelation } from '../core/stats/correlation.ts';
+import { measureServingSkew } from './skew-step.ts';
 import { SHELF_CONFIG } from '../core/shelf-settings.ts';
 import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../wiring/pipeline.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
@@ -101,11 +106,21 @@ export async function evaluateCandidate(
     seed: Number(run.hyperparameters.seed ?? 7),
     ...(deps.resamples ? { resamples: deps.resamples } : {}),
   });
-  const decision = decideGate(report, policy, live?.versionId ?? null);
+  // Train/serve skew: serving's logged features against this run's transforms (lib/pipeline/skew-step.ts).
+  const skew = await measureServingSkew(run.rawPrefix, {
+    userFeatures: shelfData.userFeatures,
+    users: shelfData.train.users ?? new Map(),
+    transformVersion: data.transformVersion,
+  });
+  const decision = decideGate(report, policy, live?.versionId ?? null, skew);
   const reportPrefix = joinS3Uri(run.artifactsPrefix, 'report');
   const reportUri = joinS3Uri(reportPrefix, 'report.html');
   await putObjectBytes(joinS3Uri(reportPrefix, 'report.json'), renderJsonReport(report, decision), 'application/json');
-  await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}`), 'text/html');
+  const sections = [
+    renderSkewSection(skew, policy.guardrails.maxFeatureSkew),
+    await versionHistorySection(deps.registry, shelf, policy.primaryMetric),
+  ];
+  await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}`, sections), 'text/html');
   const c = report.runs[0];
   const metrics: Record<string, number> = {};
   for (const [name, interval] of Object.entries(c?.metrics ?? {})) metrics[name] = interval.mean;
@@ -126,4 +141,30 @@ export async function evaluateCandidate(
     createdAt: deps.now().toISOString(),
   });
   return { versionId: run.versionId, modelUri, reportUri, decision, summary: summarize(report, policy.primaryMetric) };
+}
+
+/** The report's look back at earlier versions: offline primary metric beside online play rate (registry versionHistory). */
+async function versionHistorySection(registry: ModelRegistry, shelf: Shelf, primaryMetric: string): Promise<string> {
+  const rows = (await registry.versionHistory(shelf)).map((h) => {
+    const { impressions, plays } = h.onlineTotal;
+    const rate = impressions > 0 ? wilson(plays, impressions) : null;
+    return {
+      versionId: h.version.versionId,
+      status: h.version.status,
+      offline: h.version.metrics[primaryMetric],
+      impressions,
+      plays,
+      playRate: rate === null ? null : { mean: rate.rate, lo: rate.lo, hi: rate.hi },
+    };
+  });
+  const both = rows.filter((r) => r.offline !== undefined && r.playRate !== null);
+  const correlation =
+    both.length >= 3
+      ? bootstrapCorrelation(
+          'spearman',
+          both.map((r) => r.offline as number),
+          both.map((r) => r.playRate?.mean ?? 0),
+        )
+      : null;
+  return renderVersionHistorySection(rows, primaryMetric, correlation);
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import type { EvaluationReport, RunReport } from '../eval/evaluate.ts';
+import type { SkewReport } from '../eval/skew.ts';
 
 export const ShelfGatePolicySchema = z.strictObject({
   /** Metric key as in the report, such as "ndcg@10". */
@@ -22,6 +23,13 @@ export const ShelfGatePolicySchema = z.strictObject({
     sliceTolerance: z.number().min(0).max(1).optional(),
     /** ...when it has at least this many users. Default 30. */
     sliceMinUsers: z.number().int().positive().optional(),
+    /**
+     * Train/serve skew: the largest share of logged requests whose served features may differ from
+     * the run's recomputation, per feature (lib/core/eval/skew.ts)...
+     */
+    maxFeatureSkew: z.number().min(0).max(1).optional(),
+    /** ...judged once at least this many logged requests could be compared. Default 50. */
+    skewMinRequests: z.number().int().positive().optional(),
   }),
 });
 export type ShelfGatePolicy = z.infer<typeof ShelfGatePolicySchema>;
@@ -60,6 +68,7 @@ export function decideGate(
   report: EvaluationReport,
   policy: ShelfGatePolicy,
   liveVersion: string | null = report.runs.find((r) => r.role === 'live')?.name ?? null,
+  skew?: SkewReport,
 ): GateDecision {
   const m = policy.primaryMetric;
   const reasons: string[] = [];
@@ -141,6 +150,24 @@ export function decideGate(
             `slice ${dim}=${label} (${stats.users} users): ${m} ${f4(c)} trails the best baseline ${best.name} (${f4(b)}) by more than ${pct(g.sliceTolerance)}`,
           );
       }
+    }
+  }
+  if (g.maxFeatureSkew !== undefined) {
+    const minRequests = g.skewMinRequests ?? 50;
+    if (skew === undefined || skew.compared < minRequests)
+      reasons.push(
+        `train/serve skew not judged: ${skew?.compared ?? 0} logged requests could be compared, at least ${minRequests} are needed`,
+      );
+    else {
+      const over = Object.entries(skew.features).filter(([, f]) => f.rate > (g.maxFeatureSkew as number));
+      for (const [feature, f] of over)
+        fail(
+          `train/serve skew: feature "${feature}" differs in ${pct(f.rate)} of ${f.compared} logged requests (served ${f.example?.served ?? '?'}, this run computes ${f.example?.recomputed ?? '?'}); at most ${pct(g.maxFeatureSkew)} is allowed`,
+        );
+      if (over.length === 0)
+        reasons.push(
+          `train/serve skew within ${pct(g.maxFeatureSkew)} on every feature over ${skew.compared} logged requests (worst: ${skew.worst ? `${skew.worst.feature} ${pct(skew.worst.rate)}` : 'none'})`,
+        );
     }
   }
   if (pass) reasons.unshift('PASS: every rule of the gate holds');

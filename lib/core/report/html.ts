@@ -118,8 +118,13 @@ function beyondTable(runs: readonly RunReport[]): string {
     .join('')}</tbody></table>`;
 }
 
-/** The whole page as one string. */
-export function renderHtmlReport(report: EvaluationReport, decision: GateDecision, title: string): string {
+/** The whole page as one string; `sections` (HTML fragments: skew, offline vs online...) follow the slices. */
+export function renderHtmlReport(
+  report: EvaluationReport,
+  decision: GateDecision,
+  title: string,
+  sections: readonly string[] = [],
+): string {
   const metrics = Object.keys(report.runs[0]?.metrics ?? {});
   const primary = decision.primaryMetric;
   const runs = orderRuns(report, primary);
@@ -137,6 +142,7 @@ export function renderHtmlReport(report: EvaluationReport, decision: GateDecisio
 <h2>Paired comparisons on ${esc(primary)}</h2>${comparisonTable(report, primary) || '<p>No candidate to compare.</p>'}
 <h2>Beyond accuracy</h2>${beyondTable(runs)}
 <h2>Slices (${esc(primary)})</h2>${sliceChart(report, primary)}${sliceTable(report, primary)}
+${sections.join('\n')}
 </body></html>
 `;
 }
