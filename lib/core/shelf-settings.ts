@@ -3,6 +3,7 @@
  * (strings, as SageMaker passes them), the evaluation window and the cut-off k. Execution input may
  * override any hyperparameter.
  */
+import type { DiversityConfig } from './assembly/rerank.ts';
 import type { Shelf } from './contract.ts';
 
 export interface ShelfConfig {
@@ -13,6 +14,8 @@ export interface ShelfConfig {
   readonly testDays: number;
   /** Ranking cut-off for evaluation and for the shelf's size. */
   readonly k: number;
+  /** Diversity re-ranking (MMR strength, category cap) applied in serving and in evaluation; default none. */
+  readonly diversity?: DiversityConfig;
 }
 
 export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {

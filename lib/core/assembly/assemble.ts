@@ -8,6 +8,8 @@
  * the same shelves.
  */
 import type { ItemMeta, Recommender, RecommendOptions, ScoredItem, UserContext } from '../models/recommender.ts';
+import { SHELF_CONFIG, type ShelfConfig } from '../shelf-settings.ts';
+import { poolSize, rerankActive, rerankDiverse, type DiversityConfig } from './rerank.ts';
 import { hashString } from '../rng.ts';
 
 const DAY = 86_400_000;
@@ -47,6 +49,8 @@ export interface ShelfPlan {
   /** Used instead of `recommender` if it throws; without it such a shelf is served empty. */
   readonly fallback?: ShelfFallback;
   readonly k: number;
+  /** Diversity re-ranking of the model's list (before the fresh overlay); default the shelf's SHELF_CONFIG setting. */
+  readonly diversity?: DiversityConfig;
 }
 
 export interface ShelfItem {
@@ -182,15 +186,18 @@ export function fillShelf(
 ): AssembledShelf {
   const options: RecommendOptions = { exclude, ...(plan.candidates ? { candidates: plan.candidates } : {}) };
   let served: { recommender: Recommender; modelVersion: string; variant: ServedVariant; fallbackReason?: string } = plan;
-  let base = rankSafely(plan.recommender, context, plan.k, options);
+  const diversity = plan.diversity ?? (SHELF_CONFIG as Readonly<Record<string, ShelfConfig | undefined>>)[plan.shelf]?.diversity;
+  const asked = poolSize(plan.k, diversity);
+  let base = rankSafely(plan.recommender, context, asked, options);
   if (base instanceof Error) {
     const reason = `model ${plan.modelVersion} failed while ranking: ${base.message}`;
     served = plan.fallback
       ? { ...plan.fallback, variant: 'fallback', fallbackReason: reason }
       : { recommender: plan.recommender, modelVersion: plan.modelVersion, variant: 'fallback', fallbackReason: reason };
-    const again = plan.fallback ? rankSafely(plan.fallback.recommender, context, plan.k, options) : [];
+    const again = plan.fallback ? rankSafely(plan.fallback.recommender, context, asked, options) : [];
     base = again instanceof Error ? [] : again;
   }
+  if (rerankActive(diversity)) base = rerankDiverse(base, plan.k, (id) => catalog.meta(id)?.categories?.[0], diversity);
   let fresh: ScoredItem[] = [];
   if (plan.freshItems !== undefined && plan.freshItems.length > 0 && overlay.maxSlots > 0) {
     // The same candidates array on every request: models may cache their index of a list they have seen.

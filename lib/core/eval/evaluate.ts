@@ -17,6 +17,7 @@ import {
   personalization,
 } from '../metrics/beyond-accuracy.ts';
 import { ACCURACY_FUNCTIONS, ACCURACY_METRICS, assertNoDuplicates, relevantCount, type Relevance } from '../metrics/ranking.ts';
+import { poolSize, rerankActive, rerankDiverse, type DiversityConfig } from '../assembly/rerank.ts';
 import type { ItemMeta, Recommender } from '../models/recommender.ts';
 import { DEFAULT_RESAMPLES, percentileInterval, resampledMeans, resampleIndices, type Interval } from '../stats/bootstrap.ts';
 import { comparePairedMeans } from '../stats/paired.ts';
@@ -41,6 +42,14 @@ export interface EvaluationOptions {
   readonly freshnessDays?: number;
   /** Item vectors for embedding diversity; without them that metric is left out. */
   readonly itemVectors?: (itemId: string) => Float32Array | undefined;
+  /**
+   * Diversity re-ranking (lib/core/assembly/rerank.ts) applied to the lists of `diversityRoles`, over
+   * the set's item categories, as serving applies it: the evaluation scores the lists users see.
+   * Default none.
+   */
+  readonly diversity?: DiversityConfig;
+  /** Roles whose lists are re-ranked; default the served ones, candidate and live (baselines stay as they are). */
+  readonly diversityRoles?: readonly RunRole[];
 }
 
 export interface SliceStats {
@@ -115,9 +124,16 @@ export interface ListsInput {
 export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: EvaluationOptions): EvaluationReport {
   const cases = set.cases.filter((c) => relevantCount(c.relevant) > 0);
   const request = set.candidates ? { candidates: set.candidates } : {};
+  const categoryOf = (itemId: string): string | undefined => set.catalog.get(itemId)?.categories?.[0];
   const lists = runs.map((run) =>
     cases.map((c) => {
-      const list = run.recommender.recommend(c.context, options.k, { exclude: c.exclude, ...request }).map((s) => s.itemId);
+      const { diversity } = options;
+      const rerank = rerankActive(diversity) && (options.diversityRoles ?? ['candidate', 'live']).includes(run.role);
+      const ranked = run.recommender.recommend(c.context, rerank ? poolSize(options.k, diversity) : options.k, {
+        exclude: c.exclude,
+        ...request,
+      });
+      const list = (rerank ? rerankDiverse(ranked, options.k, categoryOf, diversity) : ranked).map((s) => s.itemId);
       assertNoDuplicates(list, `${run.name}'s list for user ${c.context.userId}`);
       return list;
     }),
