@@ -95,7 +95,7 @@ async function closedFormVariant(train: TrainingData): Promise<Variant | undefin
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
     const mod = (await import(new URL(file, dir).href)) as Record<string, unknown>;
     const fit = Object.entries(mod).find(([name, v]) => /^fit/i.test(name) && typeof v === 'function');
-    if (fit) return { name: `ease (${fit[0]})`, model: (fit[1] as (d: TrainingData, o?: object) => Recommender)(train, {}) };
+    if (fit) return { name: 'ease', model: (fit[1] as (d: TrainingData, o?: object) => Recommender)(train, {}) };
   }
   return undefined;
 }
@@ -304,10 +304,16 @@ export default async function bench(): Promise<Record<string, number | string>> 
     studies.push(study);
     figures[`${shelf}.variants`] = measured.length;
     figures[`${shelf}.users`] = data.eval.cases.length;
-    figures[`${shelf}.bestPredictor`] =
-      `${ranking.ranked[0]?.predictor ?? 'none'} ${ranking.ranked[0] ? fmt(ranking.ranked[0].correlation) : ''}`;
-    if (ranking.marginOverRunnerUp)
-      figures[`${shelf}.bestPredictor.marginOverRunnerUp`] = `${ranking.ranked[1]?.predictor} ${fmt(ranking.marginOverRunnerUp)}`;
+    // Metrics that order the variants identically tie exactly; name them all.
+    const top = ranking.ranked[0];
+    const tied = ranking.ranked.filter((r) => top !== undefined && r.correlation.value === top.correlation.value).map((r) => r.predictor);
+    figures[`${shelf}.bestPredictor`] = `${tied.join(' = ') || 'none'} ${top ? fmt(top.correlation) : ''}`;
+    const runnerUp = ranking.ranked.find((r) => !tied.includes(r.predictor));
+    if (top && runnerUp) {
+      const pair = { [top.predictor]: column(top.predictor), [runnerUp.predictor]: column(runnerUp.predictor) };
+      const margin = rankPredictors('spearman', pair, play, options).marginOverRunnerUp;
+      if (margin) figures[`${shelf}.bestPredictor.marginOverNextDistinct`] = `${runnerUp.predictor} ${fmt(margin)}`;
+    }
     for (const m of [primary, `recall@${K}`, 'coverage', 'freshness', 'novelty', 'personalization']) {
       const s = ranking.ranked.find((r) => r.predictor === m)?.correlation;
       if (s) figures[`${shelf}.spearman.${m}~playRate`] = fmt(s);

@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InputError } from '../core/errors.ts';
 import { s3Client } from './clients.ts';
 
@@ -44,13 +44,19 @@ export async function listKeys(uri: string): Promise<string[]> {
 export async function listObjects(uri: string): Promise<{ key: string; etag: string; size: number }[]> {
   const { bucket, key: prefix } = parseS3Uri(uri);
   const objects: { key: string; etag: string; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? [])
+  // ListObjects (v1) paged by Marker = the last key read: s3rver answers every ListObjectsV2 page
+  // that would be truncated (over 1,000 keys) with InternalError (jamhall/s3rver#814), so the local
+  // runtime could not list a request log past 1,000 responses; v1 with a marker pages on S3 and s3rver alike.
+  let marker: string | undefined;
+  for (;;) {
+    const page = await s3Client().send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
+    const contents = page.Contents ?? [];
+    for (const object of contents)
       if (object.Key !== undefined) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
+    const last = contents[contents.length - 1]?.Key;
+    if (page.IsTruncated !== true || last === undefined) break;
+    marker = last;
+  }
   return objects;
 }
 
