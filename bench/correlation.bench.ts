@@ -306,14 +306,9 @@ export default async function bench(): Promise<Record<string, number | string>> 
     figures[`${shelf}.users`] = data.eval.cases.length;
     // Metrics that order the variants identically tie exactly; name them all.
     const top = ranking.ranked[0];
-    const tied = ranking.ranked.filter((r) => top !== undefined && r.correlation.value === top.correlation.value).map((r) => r.predictor);
-    figures[`${shelf}.bestPredictor`] = `${tied.join(' = ') || 'none'} ${top ? fmt(top.correlation) : ''}`;
-    const runnerUp = ranking.ranked.find((r) => !tied.includes(r.predictor));
-    if (top && runnerUp) {
-      const pair = { [top.predictor]: column(top.predictor), [runnerUp.predictor]: column(runnerUp.predictor) };
-      const margin = rankPredictors('spearman', pair, play, options).marginOverRunnerUp;
-      if (margin) figures[`${shelf}.bestPredictor.marginOverNextDistinct`] = `${runnerUp.predictor} ${fmt(margin)}`;
-    }
+    figures[`${shelf}.bestPredictor`] = `${ranking.tiedWithBest.join(' = ') || 'none'} ${top ? fmt(top.correlation) : ''}`;
+    if (ranking.marginOverRunnerUp)
+      figures[`${shelf}.bestPredictor.marginOverNext`] = `${ranking.marginOverRunnerUp.runnerUp} ${fmt(ranking.marginOverRunnerUp)}`;
     for (const m of [primary, `recall@${K}`, 'coverage', 'freshness', 'novelty', 'personalization']) {
       const s = ranking.ranked.find((r) => r.predictor === m)?.correlation;
       if (s) figures[`${shelf}.spearman.${m}~playRate`] = fmt(s);

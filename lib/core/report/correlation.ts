@@ -131,7 +131,7 @@ export function renderCorrelationSection(shelves: readonly ShelfCorrelation[]): 
         ? '<p>Offline and online order every pair of variants the same way.</p>'
         : `<ul>${clash.map((d) => `<li>offline ranks <b>${esc(d.better)}</b> above <b>${esc(d.worse)}</b>, online plays say the opposite${d.clear ? ' (beyond both intervals)' : ' (within noise)'}</li>`).join('')}</ul>`;
     return `<h3>${esc(s.shelf)} (${s.variants.length} variants, ${s.users} users)</h3>
-<p>Best predictor of online play rate: <b>${esc(best?.predictor ?? 'none')}</b>, Spearman ${best ? ci(best.correlation) : '–'}${margin ? `; ahead of the runner-up by ${ci(margin)} (paired over the same resamples of variants)` : ''}.</p>
+<p>Best predictor of online play rate: <b>${esc(s.playRate.tiedWithBest.join(' = ') || 'none')}</b>${s.playRate.tiedWithBest.length > 1 ? ' (they order the variants identically)' : ''}, Spearman ${best ? ci(best.correlation) : '–'}${margin ? `; ahead of the next, ${esc(margin.runnerUp)}, by ${ci(margin)} (paired over the same resamples of variants)` : ''}.</p>
 ${correlationScatter(s)}
 <table><thead><tr><th>offline metric</th><th>Spearman with play rate [95% CI]</th><th>Kendall tau-b [95% CI]</th><th>Spearman with skip rate [95% CI]</th></tr></thead><tbody>${rows}</tbody></table>
 <table><thead><tr><th>variant</th><th>${esc(s.primaryMetric)} [95% CI]</th><th>play rate [95% CI]</th><th>skip rate</th><th>impressions</th></tr></thead><tbody>${variants}</tbody></table>

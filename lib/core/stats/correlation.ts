@@ -176,12 +176,14 @@ export interface PredictorScore {
 export interface PredictorRanking {
   /** Every predictor, the highest correlation with the outcome first (ties: name order). */
   readonly ranked: readonly PredictorScore[];
+  /** Predictors whose correlation equals the best's exactly (they order the units the same way), best included. */
+  readonly tiedWithBest: readonly string[];
   /**
-   * The best predictor's correlation minus the runner-up's, over the SAME resamples of units (paired),
-   * with its interval; null with fewer than two predictors. An interval above 0 says the best one is
-   * better beyond the noise of which units were sampled.
+   * The best predictor's correlation minus the runner-up's (the first predictor not tied with it),
+   * over the SAME resamples of units (paired), with its interval; null when there is no such
+   * predictor. An interval above 0 says the best one is better beyond the noise of which units were sampled.
    */
-  readonly marginOverRunnerUp: { readonly value: number; readonly lo: number; readonly hi: number } | null;
+  readonly marginOverRunnerUp: { readonly runnerUp: string; readonly value: number; readonly lo: number; readonly hi: number } | null;
 }
 
 /**
@@ -207,19 +209,26 @@ export function rankPredictors(
   });
   const key = (v: number): number => (Number.isNaN(v) ? -Infinity : v);
   scored.sort((a, b) => key(b.correlation.value) - key(a.correlation.value) || (a.predictor < b.predictor ? -1 : 1));
-  const [best, second] = scored;
+  const best = scored[0];
+  const tied = scored.filter((p) => best !== undefined && p.correlation.value === best.correlation.value).map((p) => p.predictor);
+  const second = scored.find((p) => !tied.includes(p.predictor));
   let margin: PredictorRanking['marginOverRunnerUp'] = null;
   if (best !== undefined && second !== undefined) {
     const diffs = Float64Array.from(best.resampled, (v, b) => v - (second.resampled[b] as number))
       .filter((v) => !Number.isNaN(v))
       .sort();
     margin = {
+      runnerUp: second.predictor,
       value: best.correlation.value - second.correlation.value,
       lo: diffs.length === 0 ? Number.NaN : percentile(diffs, alpha / 2),
       hi: diffs.length === 0 ? Number.NaN : percentile(diffs, 1 - alpha / 2),
     };
   }
-  return { ranked: scored.map(({ predictor, correlation: c }) => ({ predictor, correlation: c })), marginOverRunnerUp: margin };
+  return {
+    ranked: scored.map(({ predictor, correlation: c }) => ({ predictor, correlation: c })),
+    tiedWithBest: tied,
+    marginOverRunnerUp: margin,
+  };
 }
 
 function checkPaired(x: ArrayLike<number>, y: ArrayLike<number>): void {

@@ -111,6 +111,16 @@ describe('rankPredictors', () => {
     expect(ranking.marginOverRunnerUp?.lo).toBeLessThanOrEqual(ranking.marginOverRunnerUp?.hi ?? 0);
   });
 
+  it('names predictors that order the units identically as tied, and measures the margin over the next distinct one', () => {
+    const outcome = [1, 2, 3, 4, 5, 6];
+    const ranking = rankPredictors('spearman', { a: [1, 2, 3, 4, 6, 5], b: [10, 20, 30, 40, 60, 50], c: [2, 1, 4, 3, 6, 5] }, outcome, {
+      resamples: 200,
+    });
+    expect(ranking.tiedWithBest).toEqual(['a', 'b']);
+    expect(ranking.marginOverRunnerUp?.runnerUp).toBe('c');
+    expect(ranking.marginOverRunnerUp?.value).toBeGreaterThan(0);
+  });
+
   it('has no margin with a single predictor', () => {
     expect(rankPredictors('kendall', { only: [1, 2, 3] }, [1, 2, 3]).marginOverRunnerUp).toBeNull();
   });
