@@ -7,6 +7,7 @@ import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { BASELINES_BY_SHELF, fitBaseline } from '../lib/core/models/fit.ts';
+import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
@@ -40,6 +41,10 @@ export default async function bench(): Promise<Record<string, number | string>> 
       { name: 'candidate', role: 'candidate' as const, recommender: candidate },
       ...BASELINES_BY_SHELF[shelf].map((b) => ({ name: b, role: 'baseline' as const, recommender: fitBaseline(b, data.train, 7) })),
     ];
+    // EASE (a baseline of both shelves, with user-feature columns) is deterministic: one row, no seed
+    // spread; beside it the same model without user features, to show what the features add.
+    if (shelf !== 'shortcuts')
+      runs.push({ name: 'ease-no-user-features', role: 'baseline', recommender: fitEase(data.train, { userFeatures: false }) });
     for (const r of runs) r.recommender.indexItems?.(data.itemFeatures, data.train.items);
     const report = evaluateRuns(data.eval, runs, { k: 10, resamples: 500 });
     figures[`${shelf}.users`] = report.users;

@@ -105,6 +105,8 @@ export async function evaluateCandidate(
     k: SHELF_CONFIG[shelf].k,
     seed: Number(run.hyperparameters.seed ?? 7),
     ...(deps.resamples ? { resamples: deps.resamples } : {}),
+    // The candidate's and live model's lists are re-ranked as serving re-ranks them (shelf setting).
+    ...(SHELF_CONFIG[shelf].diversity ? { diversity: SHELF_CONFIG[shelf].diversity } : {}),
   });
   // Train/serve skew: serving's logged features against this run's transforms (lib/pipeline/skew-step.ts).
   const skew = await measureServingSkew(run.rawPrefix, {
