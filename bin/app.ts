@@ -3,9 +3,15 @@
  * it down as props. Environment-agnostic unless `account` and `region` are given, so `cdk synth`
  * needs no credentials.
  *
- * Configuration: the `homeShelves` object in cdk.json, overridable per key with `-c key=value`
- * (e.g. `-c bundling=false`, `-c trainingInstanceType=ml.c5.xlarge`, `-c canaryWeight=0.1`);
- * `-c nag=false` skips the cdk-nag AwsSolutions validation.
+ * Stages: one definition, deployed as `dev` (the default when no stage is given) or `prod`:
+ *   npx cdk synth                      -> stack HomeShelves-dev
+ *   npx cdk deploy -c stage=prod       -> stack HomeShelves-prod
+ * The stage fixes the stack name, the removal policy (dev: destroy with its data; prod: retain) and
+ * the alarm thresholds (lib/infra/app-config.ts STAGE_PRESETS).
+ *
+ * Configuration: the `homeShelves` object in cdk.json (common), its `stages.<stage>` entry, then
+ * `-c key=value` per key (e.g. `-c bundling=false`, `-c trainingInstanceType=ml.c5.xlarge`,
+ * `-c alarmEmail=oncall@example.com`); `-c nag=false` skips the cdk-nag AwsSolutions validation.
  *
  * On-demand retraining run (the stack outputs StateMachineArn):
  *   aws stepfunctions start-execution --state-machine-arn <StateMachineArn> \
@@ -14,7 +20,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AppConfigSchema, parseAppConfig } from '../lib/infra/app-config.ts';
+import { AppConfigSchema, parseAppConfig, resolveStageContext } from '../lib/infra/app-config.ts';
 import { HomeShelvesStack } from '../lib/infra/home-shelves-stack.ts';
 
 const app = new App();
@@ -24,7 +30,7 @@ const overrides = Object.fromEntries(
     .map((key) => [key, app.node.tryGetContext(key) as unknown])
     .filter(([, value]) => value !== undefined),
 );
-const config = parseAppConfig({ ...fromFile, ...overrides });
+const config = parseAppConfig(resolveStageContext(fromFile, overrides));
 if (!config.bundling) app.node.setContext('aws:cdk:bundling-stacks', []);
 // cdk-nag v3 is a policy validation plugin: findings fail `cdk synth` and land in policy-validation-report.json.
 if (String(app.node.tryGetContext('nag')) !== 'false') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

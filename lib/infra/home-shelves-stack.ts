@@ -7,7 +7,7 @@
  * would become Fn::ImportValue). Logical ids of functions, buckets, tables and the state machine are
  * their ids in lib/wiring/resources.ts.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -20,11 +20,14 @@ import {
   ENV,
   FEATURES_BUCKET,
   FUNCTIONS,
+  MANIFEST_KEY,
   PREFIXES,
   RAW_BUCKET,
   REGISTRY_TABLE,
 } from '../wiring/resources.ts';
 import type { AppConfig } from './app-config.ts';
+import { DeadLetterQueue } from './dead-letter-queue.ts';
+import { Monitoring } from './monitoring.ts';
 import { RetrainingPipeline } from './retraining-pipeline.ts';
 import { RequestLogStream, ServingApi } from './serving.ts';
 import { ShelvesFunction } from './shelves-function.ts';
@@ -47,18 +50,27 @@ export class HomeShelvesStack extends Stack {
   readonly api: ServingApi;
   /** One EventBridge rule per shelf, starting a retraining run. */
   readonly schedules: Readonly<Record<(typeof SHELVES)[number], events.Rule>>;
+  /** The operations topic, the alarms and the failed-execution rule. */
+  readonly monitoring: Monitoring;
+  /** Where each schedule's undeliverable events go, by rule id. */
+  readonly deadLetterQueues: Readonly<Record<string, DeadLetterQueue>>;
 
   constructor(scope: Construct, id: string, props: HomeShelvesStackProps) {
     super(scope, id, props);
     const { config } = props;
     const logRetention = config.logRetentionDays as RetentionDays;
+    // dev is disposable: its data goes with the stack; prod keeps buckets, tables and logs.
+    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.storage = new ShelvesStorage(this, 'Storage', { noncurrentVersionDays: config.noncurrentVersionDays });
+    this.storage = new ShelvesStorage(this, 'Storage', { noncurrentVersionDays: config.noncurrentVersionDays, removalPolicy });
     const { RawBucket: raw, FeaturesBucket: features, ArtifactsBucket: artifacts } = this.storage.buckets;
     const { RegistryTable: registry, EndpointsTable: endpoints, CatalogTable: catalog } = this.storage.tables;
 
     const fn = Object.fromEntries(
-      Object.entries(FUNCTIONS).map(([key, spec]) => [key, new ShelvesFunction(this, { spec, logRetention })]),
+      Object.entries(FUNCTIONS).map(([key, spec]) => [
+        key,
+        new ShelvesFunction(this, { spec, logRetention, logRemovalPolicy: removalPolicy }),
+      ]),
     ) as Record<FunctionKey, ShelvesFunction>;
     this.functions = fn;
 
@@ -68,13 +80,20 @@ export class HomeShelvesStack extends Stack {
       .bindBucketName(RAW_BUCKET, raw)
       .bindBucketName(FEATURES_BUCKET, features)
       .bindBucketName(ARTIFACTS_BUCKET, artifacts);
-    fn.planFeatures.bindBucket(RAW_BUCKET, raw, 'read').bindBucketName(FEATURES_BUCKET, features);
-    fn.buildPartitionFeatures.bindBucket(RAW_BUCKET, raw, 'read').bindBucket(FEATURES_BUCKET, features, 'readWrite');
-    fn.validateData.bindBucket(RAW_BUCKET, raw, 'read').bindBucket(FEATURES_BUCKET, features, 'readWrite');
-    fn.trainBaselines.bindBucket(FEATURES_BUCKET, features, 'read').bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite');
+    // Raw reads name the prefixes each step lists or gets (lib/pipeline/data-steps.ts); per-run work stays under runs/.
+    fn.planFeatures.bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.events, MANIFEST_KEY]).bindBucketName(FEATURES_BUCKET, features);
+    fn.buildPartitionFeatures
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.events, PREFIXES.catalog])
+      .bindBucket(FEATURES_BUCKET, features, 'readWrite', [PREFIXES.runs]);
+    fn.validateData
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.catalog, PREFIXES.users])
+      .bindBucket(FEATURES_BUCKET, features, 'readWrite', [PREFIXES.runs]);
+    fn.trainBaselines
+      .bindBucket(FEATURES_BUCKET, features, 'read', [PREFIXES.runs])
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs]);
     fn.evaluate
-      .bindBucket(FEATURES_BUCKET, features, 'read')
-      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite')
+      .bindBucket(FEATURES_BUCKET, features, 'read', [PREFIXES.runs])
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs])
       .bindTable(REGISTRY_TABLE, registry, 'readWrite')
       .bindTable(ENDPOINTS_TABLE, endpoints, 'read');
     fn.deploy
@@ -83,19 +102,25 @@ export class HomeShelvesStack extends Stack {
       .setEnvironment(ENV.canaryWeight, String(config.canaryWeight));
     fn.recordRejection.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
+    fn.recordExecutionFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
 
     // Serving.
-    this.requestLogs = new RequestLogStream(this, 'RequestLogs', { rawBucket: raw, logRetention });
+    this.requestLogs = new RequestLogStream(this, 'RequestLogs', {
+      rawBucket: raw,
+      logRetention,
+      bufferSeconds: config.requestLogBufferSeconds,
+    });
     fn.serve
       .bindTable(ENDPOINTS_TABLE, endpoints, 'read')
       .bindTable(REGISTRY_TABLE, registry, 'read')
       .bindTable(CATALOG_TABLE, catalog, 'read')
-      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read')
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs])
       .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
       .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));
-    fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', { prefix: PREFIXES.feedback });
+    fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback]);
+    // The monitor matches feedback against the logged responses: it reads both (lib/serving/feedback-log.ts).
     fn.canaryMonitor
-      .bindBucket(RAW_BUCKET, raw, 'read')
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.feedback, PREFIXES.requestLogs])
       .bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite')
       .bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.admin.bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite').bindTable(REGISTRY_TABLE, registry, 'readWrite');
@@ -108,10 +133,22 @@ export class HomeShelvesStack extends Stack {
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
     });
+    const deadLetterQueues: Record<string, DeadLetterQueue> = {};
+    const deadLettersOf = (ruleId: string, deliveredBy: string): DeadLetterQueue => {
+      deadLetterQueues[ruleId] = new DeadLetterQueue(this, `${ruleId}DeadLetters`, { deliveredBy });
+      return deadLetterQueues[ruleId];
+    };
     new events.Rule(this, 'CanaryMonitorSchedule', {
       description: 'Promotes or rolls back canaries from live feedback',
       schedule: events.Schedule.rate(Duration.minutes(config.canaryMonitorMinutes)),
-      targets: [new targets.LambdaFunction(fn.canaryMonitor.function, { retryAttempts: 2 })],
+      targets: [
+        new targets.LambdaFunction(fn.canaryMonitor.function, {
+          retryAttempts: 2,
+          // A monitor tick older than one period is superseded by the next one.
+          maxEventAge: Duration.minutes(config.canaryMonitorMinutes),
+          deadLetterQueue: deadLettersOf('CanaryMonitorSchedule', 'the canary monitor schedule').queue,
+        }),
+      ],
     });
 
     // Retraining.
@@ -139,11 +176,13 @@ export class HomeShelvesStack extends Stack {
       mapMaxConcurrency: config.mapMaxConcurrency,
       timeout: Duration.minutes(config.pipelineTimeoutMinutes),
       logRetention,
+      logRemovalPolicy: removalPolicy,
     });
 
     const schedules = {} as Record<(typeof SHELVES)[number], events.Rule>;
     for (const shelf of SHELVES) {
-      schedules[shelf] = new events.Rule(this, `${pascal(shelf)}RetrainingSchedule`, {
+      const ruleId = `${pascal(shelf)}RetrainingSchedule`;
+      schedules[shelf] = new events.Rule(this, ruleId, {
         description: `Starts a retraining run of the ${shelf} shelf`,
         schedule: events.Schedule.expression(config.schedules[shelf]),
         targets: [
@@ -151,11 +190,29 @@ export class HomeShelvesStack extends Stack {
             // The event id is unique per scheduled start (a UUID), so every start is a new run.
             input: events.RuleTargetInput.fromObject({ shelf, runId: events.EventField.eventId }),
             retryAttempts: 2,
+            maxEventAge: Duration.hours(2),
+            deadLetterQueue: deadLettersOf(ruleId, `the ${shelf} retraining schedule`).queue,
           }),
         ],
       });
     }
     this.schedules = schedules;
+    this.deadLetterQueues = deadLetterQueues;
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: Object.fromEntries(Object.values(fn).map((f) => [f.spec.id, f.function])),
+      stateMachine: this.pipeline.stateMachine,
+      recordExecutionFailure: fn.recordExecutionFailure.function,
+      httpApi: this.api.api,
+      deliveryStreamName: this.requestLogs.deliveryStreamName,
+      deadLetterQueues: Object.fromEntries(Object.entries(deadLetterQueues).map(([name, dlq]) => [name, dlq.queue])),
+      thresholds: config.alarms,
+      ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+      removalPolicy,
+    });
+    // Rejections and rollbacks are told by the functions that decide them (lib/aws/notify.ts).
+    fn.recordRejection.bindTopic(ENV.notificationTopic, this.monitoring.topic);
+    fn.canaryMonitor.bindTopic(ENV.notificationTopic, this.monitoring.topic);
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.pipeline.stateMachine.stateMachineArn,
@@ -168,6 +225,10 @@ export class HomeShelvesStack extends Stack {
     });
     new CfnOutput(this, 'RawBucketName', { value: raw.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: artifacts.bucketName });
+    new CfnOutput(this, 'OperationsTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Alarms, failed runs, rejections and rollbacks; subscribe with -c alarmEmail=... or aws sns subscribe',
+    });
   }
 }
 

@@ -71,6 +71,8 @@ export interface RetrainingPipelineProps {
   /** Whole-execution timeout; default 6 hours. */
   readonly timeout?: Duration;
   readonly logRetention: RetentionDays;
+  /** The execution log group on stack deletion; default RETAIN. */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /** The retraining state machine and its log group. */
@@ -127,11 +129,11 @@ export class RetrainingPipeline extends Construct {
         {
           channelName: 'train',
           dataSource: {
-            s3DataSource: { s3Location: tasks.S3Location.fromJsonExpression('$.data.trainUri'), s3DataType: tasks.S3DataType.S3_PREFIX },
+            s3DataSource: { s3Location: new ExecutionS3Location('$.data.trainUri'), s3DataType: tasks.S3DataType.S3_PREFIX },
           },
         },
       ],
-      outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.run.artifactsPrefix') },
+      outputDataConfig: { s3OutputLocation: new ExecutionS3Location('$.run.artifactsPrefix') },
       resourceConfig: {
         instanceCount: 1,
         instanceType: new ec2.InstanceType(props.training.instanceType.replace(/^ml\./, '')),
@@ -162,7 +164,10 @@ export class RetrainingPipeline extends Construct {
       .when(sfn.Condition.booleanEquals('$.run.alreadyDone', true), done)
       .otherwise(planFeatures.next(buildFeatures).next(validateData).next(trainAll).next(evaluate).next(gate));
 
-    this.logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
     this.stateMachine = new sfn.StateMachine(this, STATE_MACHINE.id, {
       definitionBody: sfn.DefinitionBody.fromChainable(beginRun.next(alreadyDone)),
       timeout: props.timeout ?? Duration.hours(6),
@@ -213,6 +218,22 @@ function lambdaTask(scope: Construct, state: string, fn: IFunction, resultPath?:
 /** ARN pattern of the training jobs whose names start with `prefix`. */
 function trainingJobArn(scope: Construct, prefix: string): string {
   return Stack.of(scope).formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: `${prefix}*` });
+}
+
+/**
+ * An S3 URI taken from the execution document (a per-run prefix) that grants nothing when bound.
+ * `S3Location.fromJsonExpression` would give the training role s3:GetObject, s3:ListBucket and
+ * s3:PutObject on every bucket ("*"); the role's own statements (lib/infra/training.ts) already allow
+ * exactly runs/ of the features bucket (read) and of the artifacts bucket (write).
+ */
+class ExecutionS3Location extends tasks.S3Location {
+  constructor(private readonly jsonPath: string) {
+    super();
+  }
+
+  override bind(): tasks.S3LocationConfig {
+    return { uri: sfn.JsonPath.stringAt(this.jsonPath) };
+  }
 }
 
 interface PrefixScopedTrainingJobProps extends tasks.SageMakerCreateTrainingJobProps {

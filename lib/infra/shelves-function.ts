@@ -12,9 +12,10 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BucketSpec, FunctionSpec, TableSpec } from '../wiring/resources.ts';
-import { acknowledgeRule, acknowledgeWildcardResources } from './nag.ts';
+import { acknowledgeRule, acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag.ts';
 
 /** Repository root: NodejsFunction entries in FUNCTIONS are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -123,28 +124,48 @@ export class ShelvesFunction extends Construct {
   }
 
   /**
-   * Sets the bucket's environment variable and grants `access` to its objects, to all of them or to
-   * those under `prefix` only.
+   * Sets the bucket's environment variable and grants `access` to the objects under `paths`: each
+   * entry ending in `/` is a key prefix (`events/` grants `events/*`), any other entry one exact key
+   * (`manifest.json`). Reading includes listing, limited by condition to the same paths. There is
+   * no whole-bucket grant: a function names what it uses, so `requests/` stays unreadable to the
+   * functions that do not need it.
    */
-  bindBucket(spec: BucketSpec, bucket: IBucket, access: BucketAccess, options: { readonly prefix?: string } = {}): this {
+  bindBucket(spec: BucketSpec, bucket: IBucket, access: BucketAccess, paths: readonly [string, ...string[]]): this {
     this.function.addEnvironment(spec.env, bucket.bucketName);
-    const objects = bucket.arnForObjects(`${options.prefix ?? ''}*`);
+    const objects = paths.map((path) => bucket.arnForObjects(path.endsWith('/') ? `${path}*` : path));
     const actions = [...(access === 'write' ? [] : S3_READ_OBJECT), ...(access === 'read' ? [] : S3_WRITE_OBJECT)];
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: objects }));
     if (access !== 'write') {
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [bucket.bucketArn],
-          ...(options.prefix !== undefined ? { conditions: { StringLike: { 's3:prefix': [`${options.prefix}*`] } } } : {}),
+          conditions: { StringLike: { 's3:prefix': paths.map((path) => (path.endsWith('/') ? `${path}*` : path)) } },
         }),
       );
     }
-    acknowledgeWildcardResources(
-      this.role,
-      `${this.spec.id} ${access === 'read' ? 'reads' : access === 'write' ? 'writes' : 'reads and writes'} objects with per-run or per-day keys under ${options.prefix ?? 'the root'} of ${spec.id}; the S3 actions are listed explicitly.`,
-      [objects],
-    );
+    const prefixed = paths.filter((path) => path.endsWith('/'));
+    if (prefixed.length > 0) {
+      acknowledgeWildcardResources(
+        this.role,
+        `${this.spec.id} ${access === 'read' ? 'reads' : access === 'write' ? 'writes' : 'reads and writes'} objects with per-run or per-day keys under ${prefixed.join(', ')} of ${spec.id} only; the S3 actions are listed explicitly.`,
+        prefixed.map((path) => bucket.arnForObjects(`${path}*`)),
+      );
+    }
+    return this;
+  }
+
+  /** Sets `env` to the topic's ARN and grants publishing to it (and using its key), so the two cannot drift. */
+  bindTopic(env: string, topic: ITopic): this {
+    this.function.addEnvironment(env, topic.topicArn);
+    topic.grantPublish(this.role);
+    if (topic.masterKey !== undefined) {
+      acknowledgeWildcardActions(
+        this.role,
+        `Publishing to the encrypted topic needs a data key of its own KMS key (GenerateDataKey*, on that key only).`,
+        ['kms:GenerateDataKey*'],
+      );
+    }
     return this;
   }
 

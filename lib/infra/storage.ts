@@ -15,7 +15,11 @@ type TableId = (typeof TABLES)[number]['id'];
 export interface ShelvesStorageProps {
   /** Days a noncurrent object version is kept. */
   readonly noncurrentVersionDays: number;
-  /** What happens to buckets and tables on stack deletion; default RETAIN (data outlives the stack). */
+  /**
+   * What happens to buckets and tables on stack deletion; default RETAIN (data outlives the stack).
+   * DESTROY also empties the buckets first (autoDeleteObjects), since CloudFormation cannot delete a
+   * bucket that holds objects.
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -37,6 +41,7 @@ export class ShelvesStorage extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
       removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
     });
     acknowledgeRule(
       this.accessLogsBucket,
@@ -66,6 +71,7 @@ export class ShelvesStorage extends Construct {
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
       removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
     });
     (bucket.node.defaultChild as CfnResource).overrideLogicalId(spec.id);
     return bucket;

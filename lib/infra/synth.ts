@@ -17,7 +17,7 @@
 import { App } from 'aws-cdk-lib';
 import { FUNCTIONS } from '../wiring/resources.ts';
 import { STATE_MACHINE } from '../wiring/resources.ts';
-import { type AppConfig, DEFAULT_APP_CONFIG } from './app-config.ts';
+import { type AppConfigInput, parseAppConfig } from './app-config.ts';
 import { HomeShelvesStack } from './home-shelves-stack.ts';
 
 export interface CfnResourceJson {
@@ -35,15 +35,15 @@ export interface CfnTemplateJson {
 export interface SynthesizeOptions {
   /** Run esbuild for the Lambda assets; default false (fast, no code assets). */
   readonly bundling?: boolean;
-  /** Overrides of the default configuration. */
-  readonly config?: Partial<AppConfig>;
+  /** Configuration as context would give it (stage dev unless `stage` is set); checked by parseAppConfig. */
+  readonly config?: AppConfigInput;
   /** Cloud assembly directory; default a fresh temporary directory. */
   readonly outdir?: string;
 }
 
 /** Builds the app as bin/app.ts does, with the given config; returns the app and the stack. */
 export function buildApp(options: SynthesizeOptions = {}): { app: App; stack: HomeShelvesStack } {
-  const config: AppConfig = { ...DEFAULT_APP_CONFIG, ...options.config, bundling: options.bundling ?? false };
+  const config = parseAppConfig({ ...options.config, bundling: options.bundling ?? false });
   const app = new App({
     ...(options.outdir !== undefined ? { outdir: options.outdir } : {}),
     context: {

@@ -5,6 +5,7 @@
  */
 import type { EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
+import { notify } from '../aws/notify.ts';
 import type { Shelf } from '../core/contract.ts';
 import type { DeployResult, EvaluationResult, RunContext, RunOutcome } from '../wiring/pipeline.ts';
 
@@ -60,6 +61,10 @@ export async function recordRejection(
   const reason = `rejected by the gate: ${evaluation.decision.reasons.join('; ')}`;
   await deps.registry.updateVersionStatus(run.shelf, evaluation.versionId, 'rejected', reason, at);
   await finishRun(deps.registry, run.shelf, run.runId, 'rejected', reason, at);
+  await notify({
+    subject: `home-shelves: ${run.shelf} run ${run.runId} rejected by the gate`,
+    message: `${evaluation.versionId} ${reason}`,
+  });
   return { shelf: run.shelf, runId: run.runId, status: 'rejected', reason };
 }
 

@@ -12,6 +12,7 @@ import { promote, rollback } from '../pipeline/endpoint-actions.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import type { FeedbackEvent } from '../api/schemas.ts';
 
+import { notify } from '../aws/notify.ts';
 export interface MonitorDeps {
   readonly registry: ModelRegistry;
   readonly endpoints: EndpointStore;
@@ -77,7 +78,10 @@ export async function monitorCanaries(deps: MonitorDeps): Promise<MonitorOutcome
     }
     const reason = `canary monitor: ${decision.reason}`;
     if (decision.action === 'promote') await promote(shelf, reason, deps, endpoint.revision);
-    else if (decision.action === 'rollback') await rollback(shelf, reason, deps, endpoint.revision);
+    else if (decision.action === 'rollback') {
+      await rollback(shelf, reason, deps, endpoint.revision);
+      await notify({ subject: `home-shelves: ${shelf} canary ${endpoint.canaryVersion} rolled back`, message: reason });
+    }
     outcomes.push({ shelf, action: decision.action, reason });
   }
   return outcomes;

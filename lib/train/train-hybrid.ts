@@ -33,7 +33,10 @@ export interface TrainHybridOptions extends Omit<HybridOptions, 'onProgress'> {
   readonly onProgress?: (progress: TrainProgress) => void;
 }
 
-const WORKER_URL = new URL('./hybrid-worker.ts', import.meta.url);
+/** True when this module runs from source (tsx); false in the training image's esbuild bundle. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+// The bundle (lib/infra/training-bundle.ts) ships the worker as hybrid-worker.mjs beside the entrypoint.
+const WORKER_URL = new URL(FROM_SOURCE ? './hybrid-worker.ts' : './hybrid-worker.mjs', import.meta.url);
 /**
  * Worker bootstrap: registers tsx's loader inside the worker, then imports the TypeScript worker.
  * (`execArgv: ['--import', 'tsx']` is not enough on Node 20: the worker's entry module is resolved
@@ -113,7 +116,9 @@ interface ShardWorker {
 
 function spawnWorker(init: WorkerInit): ShardWorker {
   // The worker is TypeScript: load it through tsx whatever loader the parent runs under.
-  const worker = new Worker(bootstrapSource(), { eval: true, workerData: init });
+  const worker = FROM_SOURCE
+    ? new Worker(bootstrapSource(), { eval: true, workerData: init })
+    : new Worker(WORKER_URL, { workerData: init });
   let pending: { resolve: (r: ShardResult) => void; reject: (e: Error) => void } | undefined;
   let failure: Error | undefined;
   worker.on('message', (msg: { ok: true; result: ShardResult } | { ok: false; message: string }) => {

@@ -92,6 +92,9 @@ export const PREFIXES = {
   runs: 'runs/',
 } as const;
 
+/** The dataset manifest at the root of a raw prefix (the data's time span); optional. */
+export const MANIFEST_KEY = 'manifest.json';
+
 /** Every SageMaker training job of the pipeline starts with this; the state machine's IAM is scoped to it. */
 export const TRAINING_JOB_PREFIX = 'hs-';
 
@@ -120,6 +123,13 @@ export const FUNCTIONS = {
   deploy: { id: 'DeployFunction', entry: 'lambdas/deploy.ts', memoryMb: 256, timeoutSeconds: 30 },
   recordRejection: { id: 'RecordRejectionFunction', entry: 'lambdas/record-rejection.ts', memoryMb: 256, timeoutSeconds: 30 },
   recordFailure: { id: 'RecordFailureFunction', entry: 'lambdas/record-failure.ts', memoryMb: 256, timeoutSeconds: 30 },
+  /** EventBridge target: records a run failed when its execution fails, times out or is aborted outside any Catch. */
+  recordExecutionFailure: {
+    id: 'RecordExecutionFailureFunction',
+    entry: 'lambdas/record-execution-failure.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   serve: { id: 'ServeFunction', entry: 'lambdas/serve.ts', memoryMb: 1769, timeoutSeconds: 10 },
   ingestEvents: { id: 'IngestEventsFunction', entry: 'lambdas/ingest-events.ts', memoryMb: 512, timeoutSeconds: 10 },
   canaryMonitor: { id: 'CanaryMonitorFunction', entry: 'lambdas/canary-monitor.ts', memoryMb: 1024, timeoutSeconds: 300 },
@@ -137,7 +147,15 @@ export const ENV = {
   requestLogStream: 'REQUEST_LOG_STREAM',
   canaryWeight: 'CANARY_WEIGHT',
   endpointCacheSeconds: 'ENDPOINT_CACHE_SECONDS',
+  /** ARN of the operations SNS topic; unset (locally): notifications are skipped. */
+  notificationTopic: 'NOTIFICATION_TOPIC_ARN',
 } as const;
+
+/** Execution statuses after which a retraining run must be recorded failed (EventBridge rule and its handler). */
+export const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/** CDK stack names are `<prefix>-<stage>` (HomeShelves-dev, HomeShelves-prod); the local runtime synthesizes dev. */
+export const STACK_NAME_PREFIX = 'HomeShelves';
 
 /** The local state machine name; in AWS CloudFormation names it. */
 export const STATE_MACHINE = { id: 'RetrainingStateMachine', localName: 'home-shelves-retraining' } as const;

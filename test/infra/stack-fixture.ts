@@ -1,9 +1,9 @@
 /** One synthesized stack shared by the infra tests (synth takes seconds; the tests only read it). */
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/infra/synth.ts';
-import type { AppConfig } from '../../lib/infra/app-config.ts';
+import type { AppConfigInput } from '../../lib/infra/app-config.ts';
 
-export function synthStack(config: Partial<AppConfig> = {}) {
+export function synthStack(config: AppConfigInput = {}) {
   const { app, stack } = buildApp({ bundling: false, config });
   const template = Template.fromStack(stack);
   return {
@@ -120,4 +120,22 @@ export function allStates(definition: StateMachineDefinition): Record<string, St
   };
   visit(definition);
   return out;
+}
+
+/** Every cdk-nag acknowledgement in the app as `<construct path below the stack> <rule id>`, sorted. */
+export function acknowledgements(app: import('aws-cdk-lib').App, stackName: string): string[] {
+  const found: string[] = [];
+  for (const construct of app.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== 'aws:cdk:acknowledged-rules') continue;
+      const path = construct.node.path.startsWith(`${stackName}/`) ? construct.node.path.slice(stackName.length + 1) : construct.node.path;
+      for (const id of Object.keys(entry.data as Record<string, string>)) found.push(`${path} ${id}`);
+    }
+  }
+  return [...new Set(found)].sort();
+}
+
+/** The S3 actions of a statement (`s3:*` and `*` count as S3). */
+export function s3Actions(statement: { Action: string[] }): string[] {
+  return statement.Action.filter((a) => a === '*' || a.startsWith('s3:'));
 }

@@ -5,7 +5,8 @@ import { synthStack } from './stack-fixture.ts';
 
 let stack: ReturnType<typeof synthStack>;
 beforeAll(() => {
-  stack = synthStack({ noncurrentVersionDays: 45 });
+  // prod: the stage whose data outlives the stack (dev's removal policy is in stages.test.ts).
+  stack = synthStack({ stage: 'prod', noncurrentVersionDays: 45 });
 });
 
 describe('buckets', () => {
@@ -41,7 +42,7 @@ describe('buckets', () => {
     });
   });
 
-  it('keeps data buckets and tables when the stack is deleted', () => {
+  it('keeps data buckets and tables when the prod stack is deleted', () => {
     for (const { id } of [...BUCKETS, ...TABLES])
       expect(stack.template.toJSON().Resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });

@@ -4,10 +4,10 @@ import { FUNCTIONS } from '../../lib/wiring/resources.ts';
 
 describe('synthesizeTemplates', () => {
   const templates = synthesizeTemplates({ bundling: false });
-  const template = templates.HomeShelves!;
+  const template = templates['HomeShelves-dev']!;
 
-  it('returns the stack template by stack name, without bundling', () => {
-    expect(Object.keys(templates)).toEqual(['HomeShelves']);
+  it('returns the stack template by stack name (stage dev unless configured), without bundling', () => {
+    expect(Object.keys(templates)).toEqual(['HomeShelves-dev']);
     expect(template.Resources[FUNCTIONS.serve.id]?.Type).toBe('AWS::Lambda::Function');
   });
 
