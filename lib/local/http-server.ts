@@ -27,6 +27,14 @@ export interface HttpServerOptions {
   readonly routes?: readonly Route[];
   /** Static HTML pages by path (GET). */
   readonly pages?: Readonly<Record<string, string>>;
+  /** Local-only subtrees, each answered by its own node handler (the console under /console); never API Gateway routes. */
+  readonly mounts?: readonly Mount[];
+}
+
+/** A subtree of paths (`prefix` and below) served by one node handler instead of a Lambda handler. */
+export interface Mount {
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
 export interface HttpServer {
@@ -140,6 +148,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         if (url === undefined)
           return send(400, errorJson('BadRequest', `the request target is not a path: ${JSON.stringify(target.slice(0, 200))}`));
         if (url.pathname === '/health') return send(200, '{"ok":true}');
+        const mount = options.mounts?.find((m) => url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`));
+        if (mount !== undefined) return await mount.handle(req, res, url);
         const page = options.pages?.[url.pathname];
         if (page !== undefined && req.method === 'GET') return send(200, page, 'text/html; charset=utf-8');
         const candidates = match(routes, url.pathname);

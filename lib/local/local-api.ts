@@ -1,16 +1,15 @@
 /**
  * Starts the local home API: every public route of THE route table (lib/api/routes.ts), each served by
- * its own Lambda handler module as behind API Gateway, plus the local-only dashboard page. Admin routes
+ * its own Lambda handler module as behind API Gateway, plus the local-only ML console under /console. Admin routes
  * are IAM-authorized in AWS and not served here (`shelves promote|rollback` do the same locally).
  */
 import { handlerEntry, parseRouteKey, publicRouteKeys, ROUTES, type RouteKey } from '../api/routes.ts';
 import { formatS3Uri, getObjectBytes } from '../aws/s3-uri.ts';
 import { readEnv } from '../wiring/env.ts';
-import { DASHBOARD_HTML } from './dashboard.ts';
 import { startHttpServer, type HttpHandler, type Route } from './http-server.ts';
 
 /** Serving runs on the local world's clock: it starts where the data ends. */
-async function worldEnd(): Promise<string | undefined> {
+export async function worldEnd(): Promise<string | undefined> {
   try {
     const manifest = JSON.parse(
       Buffer.from(await getObjectBytes(formatS3Uri(readEnv('RAW_BUCKET'), 'manifest.json'))).toString('utf8'),
@@ -39,5 +38,6 @@ export async function startLocalApi(port = 0): Promise<{ url: string; close(): P
     const end = await worldEnd();
     if (end !== undefined) process.env.SHELVES_NOW = end;
   }
-  return startHttpServer({ port, routes: await localRoutes(), pages: { '/dashboard': DASHBOARD_HTML } });
+  const { consoleMount, DASHBOARD_REDIRECT } = await import('../console/mount.ts');
+  return startHttpServer({ port, routes: await localRoutes(), mounts: [consoleMount()], pages: { '/dashboard': DASHBOARD_REDIRECT } });
 }
