@@ -16,7 +16,16 @@ export interface ShelfConfig {
   readonly k: number;
   /** Diversity re-ranking (MMR strength, category cap) applied in serving and in evaluation; default none. */
   readonly diversity?: DiversityConfig;
+  /** Days of date partitions a run reads, ending at the test window's end; default DEFAULT_WINDOW_DAYS. */
+  readonly windowDays?: number;
+  /** Users the evaluation scores, a deterministic sample by hash of user id and seed; default DEFAULT_EVAL_SAMPLE_USERS. */
+  readonly evalSampleUsers?: number;
 }
+
+/** Partitions older than this many days are not read: a run's input is bounded whatever the history's length. */
+export const DEFAULT_WINDOW_DAYS = 90;
+/** Large enough that a small world is scored in full; at a million listeners it bounds Evaluate's cost. */
+export const DEFAULT_EVAL_SAMPLE_USERS = 100_000;
 
 export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
   shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7' }, testDays: 3, k: 10 },

@@ -24,6 +24,7 @@ import {
   PREFIXES,
   RAW_BUCKET,
   REGISTRY_TABLE,
+  USER_STATE_TABLE,
 } from '../wiring/resources.ts';
 import type { AppConfig } from './app-config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
@@ -64,7 +65,7 @@ export class HomeShelvesStack extends Stack {
 
     this.storage = new ShelvesStorage(this, 'Storage', { noncurrentVersionDays: config.noncurrentVersionDays, removalPolicy });
     const { RawBucket: raw, FeaturesBucket: features, ArtifactsBucket: artifacts } = this.storage.buckets;
-    const { RegistryTable: registry, EndpointsTable: endpoints, CatalogTable: catalog } = this.storage.tables;
+    const { RegistryTable: registry, EndpointsTable: endpoints, CatalogTable: catalog, UserStateTable: userState } = this.storage.tables;
 
     const fn = Object.fromEntries(
       Object.entries(FUNCTIONS).map(([key, spec]) => [
@@ -100,6 +101,11 @@ export class HomeShelvesStack extends Stack {
       .bindTable(REGISTRY_TABLE, registry, 'readWrite')
       .bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite')
       .setEnvironment(ENV.canaryWeight, String(config.canaryWeight));
+    // Online serving features: each run writes its shards of listeners and the shelf's fallback.
+    fn.publishServingState
+      .bindTable(USER_STATE_TABLE, userState, 'readWrite')
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.users])
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs, PREFIXES.servingFallbacks]);
     fn.recordRejection.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordExecutionFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
@@ -114,10 +120,12 @@ export class HomeShelvesStack extends Stack {
       .bindTable(ENDPOINTS_TABLE, endpoints, 'read')
       .bindTable(REGISTRY_TABLE, registry, 'read')
       .bindTable(CATALOG_TABLE, catalog, 'read')
-      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs])
+      .bindTable(USER_STATE_TABLE, userState, 'read')
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs, PREFIXES.servingFallbacks])
       .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
       .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));
-    fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback]);
+    // Plays count on the listener's next request: the events path appends them to the online user state.
+    fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback]).bindTable(USER_STATE_TABLE, userState, 'readWrite');
     // The monitor matches feedback against the logged responses: it reads both (lib/serving/feedback-log.ts).
     fn.canaryMonitor
       .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.feedback, PREFIXES.requestLogs])
@@ -160,6 +168,7 @@ export class HomeShelvesStack extends Stack {
         buildPartitionFeatures: fn.buildPartitionFeatures.function,
         validateData: fn.validateData.function,
         trainBaselines: fn.trainBaselines.function,
+        publishServingState: fn.publishServingState.function,
         evaluate: fn.evaluate.function,
         deploy: fn.deploy.function,
         recordRejection: fn.recordRejection.function,
@@ -173,6 +182,7 @@ export class HomeShelvesStack extends Stack {
         volumeGb: config.trainingVolumeGb,
         maxRuntime: Duration.minutes(config.trainingMaxRuntimeMinutes),
       },
+      artifactsBucket: artifacts,
       mapMaxConcurrency: config.mapMaxConcurrency,
       timeout: Duration.minutes(config.pipelineTimeoutMinutes),
       logRetention,

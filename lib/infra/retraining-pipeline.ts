@@ -1,13 +1,18 @@
 /**
  * The retraining state machine, built from the state names and JSON paths of lib/wiring/pipeline.ts:
  *
- *   BeginRun -> AlreadyDone? -> PlanFeatures -> BuildFeatures (Map) -> ValidateData
+ *   BeginRun -> AlreadyDone? -> PlanFeatures -> BuildFeatures (Distributed Map) -> ValidateData
  *     -> TrainAll (Parallel: Train on SageMaker | TrainBaselines) -> Evaluate -> Gate
  *     -> Deploy | RecordRejection -> Done;   any failure -> RecordFailure -> RunFailed
  *
  * Lambda tasks use `payloadResponseOnly`, so each state's Resource is the function ARN, its input is
  * the whole execution document and its result is exactly what the handler returns, placed under the
  * ResultPath listed in the pipeline contract. The local runner executes this very definition.
+ *
+ * BuildFeatures is a Distributed Map: it reads the partition list PlanFeatures wrote to the artifacts
+ * bucket (ItemReader), runs one child execution per partition, writes their results to the artifacts
+ * bucket (ResultWriter) and passes on only the key of the results' manifest, so no state grows with
+ * the number of partitions. Every Task has a timeout shorter than the execution's.
  */
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,11 +20,14 @@ import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { STATES, TRANSIENT_ERRORS } from '../wiring/pipeline.ts';
-import { STATE_MACHINE, TRAINING_JOB_PREFIX } from '../wiring/resources.ts';
+import { SERVING_STATE_SHARDS, STATES, TRANSIENT_ERRORS } from '../wiring/pipeline.ts';
+import { ConfigError } from '../core/errors.ts';
+import { FUNCTIONS, PREFIXES, STATE_MACHINE, TRAINING_JOB_PREFIX } from '../wiring/resources.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
 /** Every SageMaker training job the pipeline starts is named with this prefix (lib/pipeline/naming.ts). */
@@ -46,6 +54,7 @@ export type PipelineFunctionKey =
   | 'buildPartitionFeatures'
   | 'validateData'
   | 'trainBaselines'
+  | 'publishServingState'
   | 'evaluate'
   | 'deploy'
   | 'recordRejection'
@@ -66,8 +75,14 @@ export interface TrainingJobSettings {
 export interface RetrainingPipelineProps {
   readonly functions: Readonly<Record<PipelineFunctionKey, IFunction>>;
   readonly training: TrainingJobSettings;
+  /** Where PlanFeatures writes the partition list BuildFeatures reads, and BuildFeatures its results. */
+  readonly artifactsBucket: IBucket;
   /** Parallel partition builds in BuildFeatures; default 10. */
   readonly mapMaxConcurrency?: number;
+  /** Share of partitions (0-100) whose build may fail without failing the run; default 0. */
+  readonly toleratedFailurePercentage?: number;
+  /** Number of partitions whose build may fail without failing the run; default 0. */
+  readonly toleratedFailureCount?: number;
   /** Whole-execution timeout; default 6 hours. */
   readonly timeout?: Duration;
   readonly logRetention: RetentionDays;
@@ -82,21 +97,34 @@ export class RetrainingPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: RetrainingPipelineProps) {
     super(scope, id);
+    // ResultWriterV2 renders only under this feature flag; set here, it holds for this construct's states alone.
+    this.node.setContext(cxapi.STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
     const fns = props.functions;
+    const executionTimeout = props.timeout ?? Duration.hours(6);
+    // A task timeout at or above the execution's would let the execution time out first, outside any Catch.
+    const taskTimeout = (seconds: number): sfn.Timeout => {
+      if (seconds >= executionTimeout.toSeconds())
+        throw new ConfigError(
+          `a pipeline task may run ${seconds} s but the execution times out after ${executionTimeout.toSeconds()} s; the execution's timeout must be longer`,
+        );
+      return sfn.Timeout.duration(Duration.seconds(seconds));
+    };
+    const lambdaTask = (state: string, key: PipelineFunctionKey, resultPath?: string): tasks.LambdaInvoke =>
+      pipelineLambdaTask(this, state, fns[key], taskTimeout(FUNCTIONS[key].timeoutSeconds + LAMBDA_TASK_MARGIN_SECONDS), resultPath);
 
     const runFailed = new sfn.Fail(this, STATES.runFailed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const recordFailure = lambdaTask(this, STATES.recordFailure, fns.recordFailure, '$.outcome').next(runFailed);
-    const catchFailure = <T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T): T =>
+    const recordFailure = lambdaTask(STATES.recordFailure, 'recordFailure', '$.outcome').next(runFailed);
+    const catchFailure = <T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map | sfn.DistributedMap>(state: T): T =>
       state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }) as T;
 
     const done = new sfn.Succeed(this, STATES.done);
 
-    const beginRun = catchFailure(lambdaTask(this, STATES.beginRun, fns.beginRun, '$.run'));
-    const planFeatures = catchFailure(lambdaTask(this, STATES.planFeatures, fns.planFeatures, '$.plan'));
+    const beginRun = catchFailure(lambdaTask(STATES.beginRun, 'beginRun', '$.run'));
+    const planFeatures = catchFailure(lambdaTask(STATES.planFeatures, 'planFeatures', '$.plan'));
 
     const buildFeatures = catchFailure(
-      new sfn.Map(this, STATES.buildFeatures, {
-        itemsPath: '$.plan.partitions',
+      new sfn.DistributedMap(this, STATES.buildFeatures, {
+        itemReader: new sfn.S3JsonItemReader({ bucket: props.artifactsBucket, key: sfn.JsonPath.stringAt('$.plan.manifestKey') }),
         itemSelector: {
           run: sfn.JsonPath.objectAt('$.run'),
           plan: {
@@ -107,12 +135,21 @@ export class RetrainingPipeline extends Construct {
           partition: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
         },
         maxConcurrency: props.mapMaxConcurrency ?? 10,
+        // Standard children: a partition build (up to its Lambda timeout, with retries) may outlast an Express child's 5 minutes.
+        mapExecutionType: sfn.StateMachineType.STANDARD,
+        ...(props.toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage: props.toleratedFailurePercentage } : {}),
+        ...(props.toleratedFailureCount !== undefined ? { toleratedFailureCount: props.toleratedFailureCount } : {}),
+        resultWriterV2: new sfn.ResultWriterV2({ bucket: props.artifactsBucket, prefix: sfn.JsonPath.stringAt('$.plan.resultsPrefix') }),
+        // Only the results' manifest goes on: ValidateData reads the per-partition results from S3.
+        resultSelector: { Bucket: sfn.JsonPath.stringAt('$.ResultWriterDetails.Bucket'), Key: sfn.JsonPath.stringAt('$.ResultWriterDetails.Key') },
         resultPath: '$.partitions',
       }),
     );
-    buildFeatures.itemProcessor(lambdaTask(this, STATES.buildPartitionFeatures, fns.buildPartitionFeatures));
+    buildFeatures.itemProcessor(lambdaTask(STATES.buildPartitionFeatures, 'buildPartitionFeatures'));
+    // PlanFeatures writes the list the ItemReader reads (lib/pipeline/data-steps.ts planLocations).
+    props.artifactsBucket.grantPut(fns.planFeatures, `${PREFIXES.runs}*/plan/*`);
 
-    const validateData = catchFailure(lambdaTask(this, STATES.validateData, fns.validateData, '$.data'));
+    const validateData = catchFailure(lambdaTask(STATES.validateData, 'validateData', '$.data'));
 
     const train = new PrefixScopedTrainingJob(this, STATES.train, {
       jobNamePrefix: TRAINING_JOB_PREFIX,
@@ -140,6 +177,8 @@ export class RetrainingPipeline extends Construct {
         volumeSize: Size.gibibytes(props.training.volumeGb),
       },
       stoppingCondition: { maxRuntime: props.training.maxRuntime },
+      // The job's own limit plus time to provision the instance and upload the model.
+      taskTimeout: taskTimeout(props.training.maxRuntime.toSeconds() + TRAINING_TASK_MARGIN_SECONDS),
       // DescribeTrainingJob is large; keep what TrainingResultSchema uses.
       resultSelector: {
         TrainingJobName: sfn.JsonPath.stringAt('$.TrainingJobName'),
@@ -151,18 +190,41 @@ export class RetrainingPipeline extends Construct {
 
     const trainAll = catchFailure(new sfn.Parallel(this, STATES.trainAll, { resultPath: '$.training' }));
     trainAll.branch(train);
-    trainAll.branch(lambdaTask(this, STATES.trainBaselines, fns.trainBaselines));
+    trainAll.branch(lambdaTask(STATES.trainBaselines, 'trainBaselines'));
 
-    const evaluate = catchFailure(lambdaTask(this, STATES.evaluate, fns.evaluate, '$.evaluation'));
-    const deploy = catchFailure(lambdaTask(this, STATES.deploy, fns.deploy, '$.deploy'));
-    const recordRejection = catchFailure(lambdaTask(this, STATES.recordRejection, fns.recordRejection, '$.outcome'));
+    // What serving reads at request time (online user state, the shelf's fallback), one shard of
+    // listeners per task so that no task holds every listener (lib/pipeline/serving-state.ts).
+    const planServingShards = new sfn.Pass(this, STATES.planServingShards, {
+      parameters: { shards: sfn.JsonPath.arrayRange(0, SERVING_STATE_SHARDS - 1, 1) },
+      resultPath: '$.servingShards',
+    });
+    const publishServingState = catchFailure(
+      new sfn.Map(this, STATES.publishServingState, {
+        itemsPath: '$.servingShards.shards',
+        itemSelector: {
+          run: sfn.JsonPath.objectAt('$.run'),
+          plan: sfn.JsonPath.objectAt('$.plan'),
+          partitions: sfn.JsonPath.objectAt('$.partitions'),
+          baselines: sfn.JsonPath.objectAt('$.training[1]'),
+          shard: sfn.JsonPath.numberAt('$$.Map.Item.Value'),
+          shards: SERVING_STATE_SHARDS,
+        },
+        maxConcurrency: SERVING_STATE_SHARDS,
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    publishServingState.itemProcessor(lambdaTask(STATES.publishServingStateShard, 'publishServingState'));
+
+    const evaluate = catchFailure(lambdaTask(STATES.evaluate, 'evaluate', '$.evaluation'));
+    const deploy = catchFailure(lambdaTask(STATES.deploy, 'deploy', '$.deploy'));
+    const recordRejection = catchFailure(lambdaTask(STATES.recordRejection, 'recordRejection', '$.outcome'));
     const gate = new sfn.Choice(this, STATES.gate)
       .when(sfn.Condition.booleanEquals('$.evaluation.decision.pass', true), deploy.next(done))
       .otherwise(recordRejection.next(done));
 
     const alreadyDone = new sfn.Choice(this, STATES.alreadyDone)
       .when(sfn.Condition.booleanEquals('$.run.alreadyDone', true), done)
-      .otherwise(planFeatures.next(buildFeatures).next(validateData).next(trainAll).next(evaluate).next(gate));
+      .otherwise(planFeatures.next(buildFeatures).next(validateData).next(trainAll).next(planServingShards).next(publishServingState).next(evaluate).next(gate));
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
@@ -170,7 +232,7 @@ export class RetrainingPipeline extends Construct {
     });
     this.stateMachine = new sfn.StateMachine(this, STATE_MACHINE.id, {
       definitionBody: sfn.DefinitionBody.fromChainable(beginRun.next(alreadyDone)),
-      timeout: props.timeout ?? Duration.hours(6),
+      timeout: executionTimeout,
       tracingEnabled: true,
       // Execution data is run metadata (URIs, counts, metrics), no personal data; it makes failures readable.
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
@@ -196,11 +258,17 @@ export class RetrainingPipeline extends Construct {
   }
 }
 
+/** A Lambda task waits this long beyond its function's own timeout (invocation and cold start). */
+const LAMBDA_TASK_MARGIN_SECONDS = 60;
+/** The training task waits this long beyond the job's MaxRuntime (instance start, model upload). */
+const TRAINING_TASK_MARGIN_SECONDS = 30 * 60;
+
 /** A Lambda task with the project's retry policy; `resultPath` as in the pipeline contract (default `$`). */
-function lambdaTask(scope: Construct, state: string, fn: IFunction, resultPath?: string): tasks.LambdaInvoke {
+function pipelineLambdaTask(scope: Construct, state: string, fn: IFunction, timeout: sfn.Timeout, resultPath?: string): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, state, {
     lambdaFunction: fn,
     payloadResponseOnly: true,
+    taskTimeout: timeout,
     // One explicit retry policy below instead of the construct's implicit one.
     retryOnServiceExceptions: false,
     ...(resultPath !== undefined ? { resultPath } : {}),

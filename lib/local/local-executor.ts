@@ -12,6 +12,7 @@ import { ConfigError } from '../core/errors.ts';
 import { FUNCTIONS, STATE_MACHINE, type FunctionSpec } from '../wiring/resources.ts';
 import { definitionFromTemplate, localFunctionArn, type CfnTemplate, type DefinitionOptions, type Json } from './cfn-definition.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines.ts';
+import { childDefinition, isDistributedMap, runDistributedMap, standInTask, unsupportedMapFields } from './distributed-map.ts';
 import { runTrainingJob, type TrainingRunnerOptions } from './sagemaker-runner.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,8 +32,12 @@ export interface LocalExecutionEvent {
   readonly error?: string;
   readonly cause?: string;
   readonly attempt?: number;
+  /** The state's input, on StateEntered. */
+  readonly input?: unknown;
   /** The state's output, on StateExited. */
   readonly output?: unknown;
+  /** For states of a Distributed Map's child executions: the Map state's name (`index` is the item or batch). */
+  readonly mapState?: string;
   readonly timestamp: number;
 }
 
@@ -66,22 +71,83 @@ export interface PipelineRunResult {
 
 /** Executes the pipeline state machine locally, to completion. */
 export async function runPipelineLocally(options: RunPipelineOptions): Promise<PipelineRunResult> {
-  const { StateMachine, ExecutionError } = await import('aws-local-stepfunctions');
   const given =
     options.definition ??
     (options.template !== undefined ? definitionFromTemplate(options.template, options.definitionOptions) : undefined);
   if (given === undefined) throw new ConfigError('runPipelineLocally needs a template or a definition');
-  // Task timeouts are filled in below; the caller's definition stays as it was.
+  const execution = {
+    name: options.executionName,
+    id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE.localName}:${options.executionName}`,
+    stateMachineId: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE.localName}`,
+    stateMachineName: STATE_MACHINE.localName,
+  };
+  return executeDefinition(given, options.input as Json, execution, options, { count: 0 }, options.onEvent);
+}
+
+interface ExecutionIdentity {
+  readonly name: string;
+  readonly id: string;
+  readonly stateMachineId: string;
+  readonly stateMachineName: string;
+}
+
+/**
+ * Runs one execution of a definition: Distributed Maps become stand-in Tasks (distributed-map.ts),
+ * every Task gets its local handler, and aws-local-stepfunctions runs the rest.
+ */
+async function executeDefinition(
+  given: Record<string, unknown>,
+  input: Json,
+  identity: ExecutionIdentity,
+  options: RunPipelineOptions,
+  invocations: { count: number },
+  onEvent: ((event: LocalExecutionEvent) => void) | undefined,
+): Promise<PipelineRunResult> {
+  const { StateMachine, ExecutionError } = await import('aws-local-stepfunctions');
+  // Task timeouts are filled in and Distributed Maps replaced below; the caller's definition stays as it was.
   const definition = structuredClone(given);
+  const context = {
+    Execution: { Id: identity.id, Name: identity.name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-state-machine` },
+    StateMachine: { Id: identity.stateMachineId, Name: identity.stateMachineName },
+  };
+  const distributedMaps = replaceDistributedMaps(definition);
 
   const home = resolve(options.home ?? process.env.SHELVES_HOME ?? '.shelves');
-  const invocations = { count: 0 };
   const handlers: Record<string, (input: Json) => Promise<Json>> = {};
   const retryOverrides: Record<string, number> = {};
   for (const [stateName, state] of taskStates(definition)) {
     const resource = String(state.Resource);
     if (options.retryDelayMs !== undefined && Array.isArray(state.Retry)) retryOverrides[stateName] = options.retryDelayMs;
-    if (SAGEMAKER_TRAINING_SYNC.test(resource)) {
+    const map = distributedMaps.get(stateName);
+    if (map !== undefined) {
+      const processor = childDefinition(map);
+      handlers[stateName] = (mapInput) =>
+        runDistributedMap(map, mapInput, {
+          executionArn: identity.id,
+          stateMachineArn: identity.stateMachineId,
+          context,
+          applyTemplate: (template, templateInput, templateContext) => applyTemplate(template, templateInput, templateContext),
+          runChild: async (childInput, index, name) => {
+            const child = await executeDefinition(
+              processor,
+              childInput,
+              {
+                name,
+                id: `${identity.id}/${stateName}:${name}`,
+                stateMachineId: `${identity.stateMachineId}/${stateName}`,
+                stateMachineName: `${identity.stateMachineName}/${stateName}`,
+              },
+              options,
+              invocations,
+              // Child executions' events carry the item index, like inline Map iterations.
+              onEvent === undefined ? undefined : (event) => onEvent({ ...event, index, mapState: stateName }),
+            );
+            return child.status === 'SUCCEEDED'
+              ? { status: 'SUCCEEDED', output: jsonRoundTrip(child.output) }
+              : { status: 'FAILED', error: child.error ?? { Error: 'States.Runtime', Cause: '' } };
+          },
+        });
+    } else if (SAGEMAKER_TRAINING_SYNC.test(resource)) {
       handlers[stateName] = async (input) =>
         jsonRoundTrip(
           await runTrainingJob(input, {
@@ -110,25 +176,18 @@ export async function runPipelineLocally(options: RunPipelineOptions): Promise<P
 
   let machine: InstanceType<typeof StateMachine>;
   try {
-    machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    // Validating compiles a JSON schema (tens of ms): a Map's children run one definition many times, validated once.
+    const validationOptions = VALIDATED.has(given) ? { noValidate: true } : { checkArn: true, checkPaths: true };
+    machine = new StateMachine(definition as never, { validationOptions });
+    VALIDATED.add(given);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  const execution = machine.run(options.input as Json, {
+  const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryOverrides },
-    context: {
-      Execution: {
-        Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE.localName}:${options.executionName}`,
-        Name: options.executionName,
-        RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-state-machine`,
-      },
-      StateMachine: {
-        Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE.localName}`,
-        Name: STATE_MACHINE.localName,
-      },
-    },
+    context,
   });
-  const forwarding = forwardEvents(execution.eventLogs, options.onEvent);
+  const forwarding = forwardEvents(execution.eventLogs, onEvent, distributedMaps);
   try {
     const output = await execution.result;
     return { status: 'SUCCEEDED', output };
@@ -140,6 +199,56 @@ export async function runPipelineLocally(options: RunPipelineOptions): Promise<P
     await forwarding;
   }
 }
+
+/** Definitions already validated by aws-local-stepfunctions (a Distributed Map's processor runs once per item). */
+const VALIDATED = new WeakSet<object>();
+
+/** The local handler of a Distributed Map's stand-in Task. */
+const DISTRIBUTED_MAP_RESOURCE = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:local-distributed-map`;
+
+/**
+ * Replaces every Distributed Map (at any depth of Parallel branches and inline Map processors) by its
+ * stand-in Task, after checking that the local translation implements each of its fields.
+ */
+function replaceDistributedMaps(definition: Record<string, unknown>): Map<string, Record<string, unknown>> {
+  const found = new Map<string, Record<string, unknown>>();
+  const visit = (machine: unknown): void => {
+    const states = (machine as { States?: Record<string, Record<string, unknown>> } | undefined)?.States ?? {};
+    for (const [name, state] of Object.entries(states)) {
+      if (isDistributedMap(state)) {
+        const unsupported = unsupportedMapFields(state);
+        if (unsupported.length > 0)
+          throw new ConfigError(
+            `state ${name}: the local runner does not implement these Distributed Map fields: ${unsupported.join(', ')}`,
+          );
+        found.set(name, state);
+        states[name] = standInTask(state, DISTRIBUTED_MAP_RESOURCE);
+        continue;
+      }
+      if (Array.isArray(state.Branches)) for (const branch of state.Branches) visit(branch);
+      visit(state.ItemProcessor ?? state.Iterator);
+    }
+  };
+  visit(definition);
+  return found;
+}
+
+/** Evaluates a Parameters-style template (`.$` keys, `$$` context, intrinsic functions) with aws-local-stepfunctions itself. */
+async function applyTemplate(template: Json, input: Json, context: Record<string, unknown>): Promise<Json> {
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  const key = JSON.stringify(template);
+  let machine = TEMPLATE_MACHINES.get(key);
+  if (machine === undefined) {
+    machine = new StateMachine({ StartAt: 'Template', States: { Template: { Type: 'Pass', Parameters: template, End: true } } } as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    TEMPLATE_MACHINES.set(key, machine);
+  }
+  return (await machine.run(input, { context: context as never }).result) as Json;
+}
+
+/** One-state machines that evaluate a template, by the template's JSON (the same ItemSelector runs once per item). */
+const TEMPLATE_MACHINES = new Map<string, { run(input: Json, options: { context: never }): { result: Promise<unknown> } }>();
 
 /**
  * A Lambda error as Step Functions sees it: Error is the thrown error's name, Cause the JSON the
@@ -229,21 +338,28 @@ function taskStates(definition: Record<string, unknown>): [string, Record<string
   return found;
 }
 
-async function forwardEvents(events: AsyncIterable<object>, onEvent: ((event: LocalExecutionEvent) => void) | undefined): Promise<void> {
+async function forwardEvents(
+  events: AsyncIterable<object>,
+  onEvent: ((event: LocalExecutionEvent) => void) | undefined,
+  distributedMaps: ReadonlyMap<string, unknown>,
+): Promise<void> {
   for await (const event of events) {
     if (onEvent === undefined) continue;
     const raw = event as Record<string, unknown>;
-    const state = raw.state as { name?: string; type?: string; output?: unknown } | undefined;
+    const state = raw.state as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined;
     const parent = raw.parentState as { name?: string; type?: string } | undefined;
     const retry = raw.retry as { attempt?: number } | undefined;
+    const name = state?.name ?? parent?.name;
     onEvent({
       type: String(raw.type),
-      state: state?.name ?? parent?.name,
-      stateType: state?.type ?? parent?.type,
+      state: name,
+      // A Distributed Map runs as a stand-in Task; report it as the Map it is.
+      stateType: name !== undefined && distributedMaps.has(name) ? 'Map' : (state?.type ?? parent?.type),
       ...(typeof raw.index === 'number' ? { index: raw.index } : {}),
       ...(raw.Error !== undefined ? { error: String(raw.Error) } : {}),
       ...(raw.Cause !== undefined ? { cause: String(raw.Cause) } : {}),
       ...(retry?.attempt !== undefined ? { attempt: retry.attempt } : {}),
+      ...(raw.type === 'StateEntered' && state?.input !== undefined ? { input: state.input } : {}),
       ...(raw.type === 'StateExited' && state?.output !== undefined ? { output: state.output } : {}),
       timestamp: Number(raw.timestamp),
     });

@@ -3,7 +3,7 @@
  * A run id that already ended in a deployment or a rejection is reported as already done, so a
  * re-run never creates a second version; a failed run may be begun again.
  */
-import { SHELF_CONFIG } from '../core/shelf-settings.ts';
+import { DEFAULT_EVAL_SAMPLE_USERS, DEFAULT_WINDOW_DAYS, SHELF_CONFIG } from '../core/shelf-settings.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import type { ExecutionInput, RunContext } from '../wiring/pipeline.ts';
 import { PREFIXES } from '../wiring/resources.ts';
@@ -36,6 +36,8 @@ export async function beginRun(
     featuresPrefix: `s3://${deps.buckets.features}/${PREFIXES.runs}${shelf}/${runId}/`,
     artifactsPrefix: `s3://${deps.buckets.artifacts}/${PREFIXES.runs}${shelf}/${runId}/`,
     ...(input.cutoff ? { cutoff: input.cutoff } : {}),
+    windowDays: input.windowDays ?? SHELF_CONFIG[shelf].windowDays ?? DEFAULT_WINDOW_DAYS,
+    evalSampleUsers: input.evalSampleUsers ?? SHELF_CONFIG[shelf].evalSampleUsers ?? DEFAULT_EVAL_SAMPLE_USERS,
     hyperparameters: {
       ...SHELF_CONFIG[shelf].hyperparameters,
       ...input.hyperparameters,

@@ -1,7 +1,9 @@
 /**
- * The pipeline's data steps: PlanFeatures (find the date partitions), BuildPartitionFeatures (validate
- * and clean one partition: the Map state fans out over them), ValidateData (check quality across the
- * run, split in time, write the training and evaluation channels).
+ * The pipeline's data steps: PlanFeatures (find the date partitions of the run's window and write their
+ * list to S3), BuildPartitionFeatures (validate and clean one partition: a Distributed Map reads that list
+ * and fans out over it, writing each partition's result to S3), ValidateData (read those results from
+ * S3, check quality across the run, split in time, write the training and evaluation channels). No list
+ * that grows with partitions passes through the state machine.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,10 +30,20 @@ import {
 import { DataQualityError, InputError } from '../core/errors.ts';
 import { TRANSFORM_VERSION } from '../core/transforms/version.ts';
 import { hashString } from '../core/rng.ts';
-import { SHELF_CONFIG } from '../core/shelf-settings.ts';
+import { DEFAULT_WINDOW_DAYS, SHELF_CONFIG } from '../core/shelf-settings.ts';
 import { checkRejectRate, type Reject, type QualityReport } from '../core/validate.ts';
 import { parseRecords } from '../io/records.ts';
-import type { FeaturePlan, PartitionResult, RunContext, ValidatedData } from '../wiring/pipeline.ts';
+import {
+  MapRunManifestSchema,
+  MapRunResultEntrySchema,
+  PartitionResultSchema,
+  type FeaturePlan,
+  type MapRunResults,
+  type PartitionRef,
+  type PartitionResult,
+  type RunContext,
+  type ValidatedData,
+} from '../wiring/pipeline.ts';
 import { CHANNEL_FILES, readChannelDir, toJsonLines, type ChannelData, type ChannelMeta } from './channel.ts';
 
 const DAY = 86_400_000;
@@ -44,7 +56,18 @@ export interface DataStepConfig {
 
 const prefixUri = (base: string, ...parts: string[]): string => `${joinS3Uri(base, ...parts)}/`;
 
-/** Lists the date partitions under events/ and fixes the cut-off. */
+/** Where PlanFeatures writes the run's partition list, and BuildFeatures its results (keys in the artifacts bucket). */
+export function planLocations(run: RunContext): { manifestUri: string; resultsUri: string } {
+  return {
+    manifestUri: joinS3Uri(run.artifactsPrefix, 'plan', 'partitions.json'),
+    resultsUri: joinS3Uri(run.artifactsPrefix, 'build-features'),
+  };
+}
+
+/**
+ * Lists the date partitions under events/, fixes the cut-off, keeps the partitions of the run's window
+ * (windowDays ending where the test window ends) and writes their list to S3 for BuildFeatures to read.
+ */
 export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
   const eventsPrefix = prefixUri(run.rawPrefix, 'events');
   const keys = await listKeys(eventsPrefix);
@@ -55,8 +78,8 @@ export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
     if (m) dts.set(m[2] as string, formatS3Uri(bucket, key.slice(0, key.indexOf(`dt=${m[2]}/`) + `dt=${m[2]}/`.length)));
   }
   if (dts.size === 0) throw new InputError(`no date partitions (events/dt=YYYY-MM-DD/) under ${eventsPrefix}`);
-  const partitions = [...dts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dt, uri]) => ({ dt, uri }));
-  let end = Date.parse(`${(partitions[partitions.length - 1] as { dt: string }).dt}T00:00:00Z`) + DAY;
+  const all = [...dts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dt, uri]) => ({ dt, uri }));
+  let end = Date.parse(`${(all[all.length - 1] as { dt: string }).dt}T00:00:00Z`) + DAY;
   try {
     end = Date.parse(
       DatasetManifestSchema.parse(JSON.parse(Buffer.from(await getObjectBytes(joinS3Uri(run.rawPrefix, 'manifest.json'))).toString('utf8')))
@@ -65,9 +88,57 @@ export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
   } catch {
     // Your own data may come without a manifest: the last partition's end is the data's end.
   }
-  const cutoff = run.cutoff !== undefined ? Date.parse(run.cutoff) : end - SHELF_CONFIG[run.shelf].testDays * DAY;
+  const testDays = SHELF_CONFIG[run.shelf].testDays;
+  const cutoff = run.cutoff !== undefined ? Date.parse(run.cutoff) : end - testDays * DAY;
   if (Number.isNaN(cutoff)) throw new InputError(`cutoff "${run.cutoff}" is not an ISO time`, { field: 'cutoff' });
-  return { partitions, catalogUri: prefixUri(run.rawPrefix, 'catalog'), usersUri: prefixUri(run.rawPrefix, 'users'), cutoff };
+  const days = run.windowDays ?? SHELF_CONFIG[run.shelf].windowDays ?? DEFAULT_WINDOW_DAYS;
+  const windowEnd = cutoff + testDays * DAY;
+  const windowStart = windowEnd - days * DAY;
+  const partitions = all.filter((p) => {
+    const t = Date.parse(`${p.dt}T00:00:00Z`);
+    return t + DAY > windowStart && t < windowEnd;
+  });
+  if (partitions.length === 0)
+    throw new InputError(
+      `no date partitions in the window ${new Date(windowStart).toISOString()} .. ${new Date(windowEnd).toISOString()} (${days} days); found ${all[0]?.dt} .. ${all[all.length - 1]?.dt}`,
+      { field: 'windowDays' },
+    );
+  const { manifestUri, resultsUri } = planLocations(run);
+  await putObjectBytes(manifestUri, JSON.stringify(partitions satisfies PartitionRef[]), 'application/json');
+  return {
+    manifestKey: parseS3Uri(manifestUri).key,
+    resultsPrefix: parseS3Uri(resultsUri).key,
+    partitionCount: partitions.length,
+    window: { from: (partitions[0] as PartitionRef).dt, to: (partitions[partitions.length - 1] as PartitionRef).dt, days },
+    catalogUri: prefixUri(run.rawPrefix, 'catalog'),
+    usersUri: prefixUri(run.rawPrefix, 'users'),
+    cutoff,
+  };
+}
+
+/**
+ * Reads what BuildFeatures' ResultWriter wrote: the map run's manifest.json, then every SUCCEEDED result
+ * file (each child execution's output is one PartitionResult). Failed partitions (as many as the map
+ * tolerated) are returned by their input's dt. Partitions come back in date order.
+ */
+export async function readMapRunResults(results: MapRunResults): Promise<{ partitions: PartitionResult[]; failed: string[] }> {
+  const readJson = async (key: string): Promise<unknown> =>
+    JSON.parse(Buffer.from(await getObjectBytes(formatS3Uri(results.Bucket, key))).toString('utf8'));
+  const manifest = MapRunManifestSchema.parse(await readJson(results.Key));
+  const entries = async (files: readonly { Key: string }[]) => {
+    const out = [];
+    for (const file of files) out.push(...MapRunResultEntrySchema.array().parse(await readJson(file.Key)));
+    return out;
+  };
+  const partitions = (await entries(manifest.ResultFiles.SUCCEEDED)).map((e) =>
+    PartitionResultSchema.parse(JSON.parse(e.Output ?? 'null')),
+  );
+  const failed = (await entries(manifest.ResultFiles.FAILED)).map((e) => {
+    const input = JSON.parse(e.Input) as { partition?: { dt?: string } };
+    return String(input.partition?.dt ?? e.Name);
+  });
+  partitions.sort((a, b) => (a.dt < b.dt ? -1 : a.dt > b.dt ? 1 : 0));
+  return { partitions, failed: failed.sort() };
 }
 
 async function readAll<T extends { timestamp?: string; itemId?: string; userId?: string }>(
@@ -138,7 +209,7 @@ async function knownItemsOf(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunConte
 /** Validates one date partition: clean rows to the features bucket, rejects beside them with their reasons. */
 export async function buildPartitionFeatures(
   run: RunContext,
-  plan: Omit<FeaturePlan, 'partitions'>,
+  plan: Pick<FeaturePlan, 'catalogUri' | 'usersUri' | 'cutoff'>,
   partition: { dt: string; uri: string },
   config: DataStepConfig,
 ): Promise<PartitionResult> {
@@ -155,13 +226,14 @@ export async function buildPartitionFeatures(
   return { dt: partition.dt, cleanUri, report };
 }
 
-/** Checks the run's data as a whole, splits it in time, and writes the train and eval channels. */
+/** Checks the run's data as a whole (its partitions' results read from S3), splits it in time, and writes the train and eval channels. */
 export async function validateData(
   run: RunContext,
   plan: FeaturePlan,
-  partitions: readonly PartitionResult[],
+  mapRun: MapRunResults,
   config: DataStepConfig,
 ): Promise<ValidatedData> {
+  const { partitions, failed } = await readMapRunResults(mapRun);
   const catalog = await readCatalog(plan, run, config);
   const users = await readAll<User>(plan.usersUri, UserSchema, {}, config, joinS3Uri(run.featuresPrefix, 'rejects', 'users.jsonl'));
   const testDays = SHELF_CONFIG[run.shelf].testDays;
@@ -204,6 +276,9 @@ export async function validateData(
     return prefix;
   };
   const [trainUri, evalUri] = [await channel('train', train), await channel('eval', test)];
+  const qualityUri = joinS3Uri(run.featuresPrefix, 'quality.json');
+  const quality = { failedPartitions: failed, reports: [catalog.report, users.report, ...partitions.map((p) => p.report)] };
+  await putObjectBytes(qualityUri, JSON.stringify(quality, null, 2), 'application/json');
   return {
     dataSnapshot,
     transformVersion: TRANSFORM_VERSION,
@@ -217,8 +292,9 @@ export async function validateData(
       items: catalog.rows.length,
       users: users.rows.length,
       partitions: partitions.length,
+      failedPartitions: failed.length,
     },
-    quality: [catalog.report, users.report, ...partitions.map((p) => p.report)],
+    qualityUri,
   };
 }
 

@@ -8,8 +8,9 @@
  * Shape of the execution's JSON document as it flows:
  *   $            = ExecutionInput
  *   $.run        = RunContext            (BeginRun)
- *   $.plan       = FeaturePlan           (PlanFeatures)
- *   $.partitions = PartitionResult[]     (BuildFeatures map over $.plan.partitions)
+ *   $.plan       = FeaturePlan           (PlanFeatures: the partition manifest is in S3, not here)
+ *   $.partitions = MapRunResults         (BuildFeatures: a Distributed Map over the manifest; its
+ *                                         per-partition results are in S3, this is their manifest's key)
  *   $.data       = ValidatedData         (ValidateData)
  *   $.training   = [TrainingResult, BaselinesResult]  (TrainAll parallel: Train, TrainBaselines)
  *   $.evaluation = EvaluationResult      (Evaluate)
@@ -28,6 +29,9 @@ export const STATES = {
   trainAll: 'TrainAll',
   train: 'Train',
   trainBaselines: 'TrainBaselines',
+  planServingShards: 'PlanServingShards',
+  publishServingState: 'PublishServingState',
+  publishServingStateShard: 'PublishServingStateShard',
   evaluate: 'Evaluate',
   gate: 'Gate',
   deploy: 'Deploy',
@@ -36,6 +40,9 @@ export const STATES = {
   runFailed: 'RunFailed',
   done: 'Done',
 } as const;
+
+/** Shards of listeners PublishServingState writes in parallel (each task holds one shard's listeners). */
+export const SERVING_STATE_SHARDS = 8;
 
 /** Error names that Retry matches as transient (besides the Lambda service's own). */
 export const TRANSIENT_ERRORS = [
@@ -60,6 +67,10 @@ export const ExecutionInputSchema = z.strictObject({
   cutoff: z.string().optional(),
   /** Overrides of the shelf's training hyperparameters (SageMaker passes strings). */
   hyperparameters: z.record(z.string(), z.string()).optional(),
+  /** Days of partitions the run reads, ending at the evaluation window's end; default: the shelf's setting. */
+  windowDays: z.number().int().min(1).max(3660).optional(),
+  /** Users the evaluation scores (a deterministic sample); default: the shelf's setting. */
+  evalSampleUsers: z.number().int().min(1).optional(),
 });
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
@@ -75,6 +86,10 @@ export const RunContextSchema = z.strictObject({
   artifactsPrefix: S3Uri,
   cutoff: z.string().optional(),
   hyperparameters: z.record(z.string(), z.string()),
+  /** Days of partitions the run reads (BeginRun resolves it; absent: the shelf's setting). */
+  windowDays: z.number().int().min(1).optional(),
+  /** Users the evaluation scores (BeginRun resolves it; absent: the shelf's setting). */
+  evalSampleUsers: z.number().int().min(1).optional(),
   /** True when a run with this id already finished: the execution ends at AlreadyDone. */
   alreadyDone: z.boolean(),
 });
@@ -83,8 +98,17 @@ export type RunContext = z.infer<typeof RunContextSchema>;
 export const BeginRunInputSchema = ExecutionInputSchema;
 
 export const PartitionRefSchema = z.strictObject({ dt: z.string(), uri: S3Uri });
+export type PartitionRef = z.infer<typeof PartitionRefSchema>;
+/** An object in the artifacts bucket, by key (the Distributed Map's ItemReader and ResultWriter take keys). */
+const S3KeySchema = z.string().min(1);
 export const FeaturePlanSchema = z.strictObject({
-  partitions: z.array(PartitionRefSchema),
+  /** The partitions to build: a JSON array of PartitionRef in the artifacts bucket (BuildFeatures' ItemReader). */
+  manifestKey: S3KeySchema,
+  /** Where BuildFeatures' ResultWriter writes the per-partition results, in the artifacts bucket. */
+  resultsPrefix: S3KeySchema,
+  partitionCount: z.number().int().positive(),
+  /** The window of partitions read: first and last dt (inclusive). */
+  window: z.strictObject({ from: z.string(), to: z.string(), days: z.number().int().positive() }),
   catalogUri: S3Uri,
   usersUri: S3Uri,
   /** Epoch ms; the data's "now". */
@@ -105,16 +129,47 @@ export type QualityReport = z.infer<typeof QualityReportSchema>;
 
 export const BuildPartitionInputSchema = z.object({
   run: RunContextSchema,
-  plan: FeaturePlanSchema.omit({ partitions: true }),
+  plan: FeaturePlanSchema.pick({ catalogUri: true, usersUri: true, cutoff: true }),
   partition: PartitionRefSchema,
 });
 export const PartitionResultSchema = z.strictObject({ dt: z.string(), cleanUri: S3Uri, report: QualityReportSchema });
 export type PartitionResult = z.infer<typeof PartitionResultSchema>;
 
+/** What a Distributed Map with a ResultWriter returns (its ResultWriterDetails): the key of the run's manifest.json. */
+export const MapRunResultsSchema = z.strictObject({ Bucket: z.string().min(1), Key: S3KeySchema });
+export type MapRunResults = z.infer<typeof MapRunResultsSchema>;
+/**
+ * The manifest.json a Distributed Map's ResultWriter writes under `<Prefix>/<map run id>/`: the result
+ * files by status (SUCCEEDED_0.json, FAILED_0.json, ...), each a JSON array of MapRunResultEntry.
+ */
+export const MapRunManifestSchema = z.looseObject({
+  DestinationBucket: z.string(),
+  MapRunArn: z.string(),
+  ResultFiles: z.looseObject({
+    SUCCEEDED: z.array(z.looseObject({ Key: z.string(), Size: z.number() })).default([]),
+    FAILED: z.array(z.looseObject({ Key: z.string(), Size: z.number() })).default([]),
+    PENDING: z.array(z.looseObject({ Key: z.string(), Size: z.number() })).default([]),
+  }),
+});
+export type MapRunManifest = z.infer<typeof MapRunManifestSchema>;
+/** One child execution in a result file (Transformation NONE): its input and output as JSON text, or its error. */
+export const MapRunResultEntrySchema = z.looseObject({
+  ExecutionArn: z.string(),
+  Name: z.string(),
+  Status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+  Input: z.string(),
+  Output: z.string().optional(),
+  Error: z.string().optional(),
+  Cause: z.string().optional(),
+  StartDate: z.string(),
+  StopDate: z.string(),
+});
+export type MapRunResultEntry = z.infer<typeof MapRunResultEntrySchema>;
+
 export const ValidateDataInputSchema = z.object({
   run: RunContextSchema,
   plan: FeaturePlanSchema,
-  partitions: z.array(PartitionResultSchema),
+  partitions: MapRunResultsSchema,
 });
 export const ValidatedDataSchema = z.strictObject({
   dataSnapshot: z.string(),
@@ -124,7 +179,8 @@ export const ValidatedDataSchema = z.strictObject({
   /** The held-out evaluation set (temporal split), never seen by training. */
   evalUri: S3Uri,
   counts: z.record(z.string(), z.number()),
-  quality: z.array(QualityReportSchema),
+  /** Every file's quality report (catalog, users, each partition) as JSON: one per partition, so never in the state. */
+  qualityUri: S3Uri,
 });
 export type ValidatedData = z.infer<typeof ValidatedDataSchema>;
 
@@ -213,3 +269,17 @@ export function messageFromCause(cause: string): string {
   }
   return cause;
 }
+
+export const PublishServingStateInputSchema = z.object({
+  run: RunContextSchema,
+  plan: FeaturePlanSchema,
+  partitions: MapRunResultsSchema,
+  baselines: BaselinesResultSchema,
+  shard: z.number().int().nonnegative(),
+  shards: z.number().int().positive(),
+});
+export const ServingStateResultSchema = z.strictObject({
+  shard: z.number().int(),
+  users: z.number().int(),
+  fallback: S3Uri.optional(),
+});

@@ -1,16 +1,72 @@
+import { createRequire } from 'node:module';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_SERVICE_ERRORS, TRAINING_JOB_PREFIX } from '../../lib/infra/retraining-pipeline.ts';
+import { ConfigError } from '../../lib/core/errors.ts';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import {
+  LAMBDA_SERVICE_ERRORS,
+  RetrainingPipeline,
+  TRAINING_JOB_PREFIX,
+  type RetrainingPipelineProps,
+} from '../../lib/infra/retraining-pipeline.ts';
 import { definitionFromTemplate, type CfnTemplate } from '../../lib/local/state-machine.ts';
 import { trainingJobNameFor } from '../../lib/pipeline/naming.ts';
 import { STATES, TRANSIENT_ERRORS } from '../../lib/wiring/pipeline.ts';
 import { FUNCTIONS, STATE_MACHINE } from '../../lib/wiring/resources.ts';
 import { allStates, renderDefinition, statementsOfRole, synthStack, type StateJson } from './stack-fixture.ts';
 
+const validateAsl = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
+  isValid: boolean;
+  errorsText?: (separator?: string) => string;
+};
+
+/** The states of a RetrainingPipeline built alone in a stack, from imported resources, with the given props. */
+function standaloneStates(props: Partial<RetrainingPipelineProps>): Record<string, AnyState> {
+  const stack = new Stack(new App(), 'Standalone', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const fn = (name: string) => lambda.Function.fromFunctionArn(stack, name, `arn:aws:lambda:eu-west-1:123456789012:function:${name}`);
+  const functions = Object.fromEntries(
+    [
+      'beginRun',
+      'planFeatures',
+      'buildPartitionFeatures',
+      'validateData',
+      'trainBaselines',
+      'evaluate',
+      'deploy',
+      'recordRejection',
+      'recordFailure',
+    ].map((k) => [k, fn(k)]),
+  ) as unknown as RetrainingPipelineProps['functions'];
+  new RetrainingPipeline(stack, 'Retraining', {
+    functions,
+    artifactsBucket: s3.Bucket.fromBucketName(stack, 'Artifacts', 'artifacts'),
+    training: {
+      repository: ecr.Repository.fromRepositoryName(stack, 'Repo', 'training'),
+      imageTag: 'latest',
+      role: iam.Role.fromRoleArn(stack, 'Role', 'arn:aws:iam::123456789012:role/training'),
+      instanceType: 'ml.m5.large',
+      volumeGb: 10,
+      maxRuntime: Duration.hours(1),
+    },
+    logRetention: 7,
+    ...props,
+  });
+  const resources = Template.fromStack(stack).toJSON().Resources as Parameters<typeof renderDefinition>[0];
+  return allStates(renderDefinition(resources, STATE_MACHINE.id)) as Record<string, AnyState>;
+}
+
+/** A state with the fields StateJson leaves out (Distributed Map, timeouts). */
+type AnyState = StateJson & Record<string, unknown> & { ItemProcessor?: { StartAt: string } & Record<string, unknown> };
+
 let stack: ReturnType<typeof synthStack>;
-let states: Record<string, StateJson>;
+let states: Record<string, AnyState>;
 beforeAll(() => {
   stack = synthStack({ trainingInstanceType: 'ml.c5.xlarge', trainingMaxRuntimeMinutes: 90, trainingVolumeGb: 20, mapMaxConcurrency: 7 });
-  states = allStates(renderDefinition(stack.json.Resources, STATE_MACHINE.id));
+  states = allStates(renderDefinition(stack.json.Resources, STATE_MACHINE.id)) as Record<string, AnyState>;
 });
 
 const LAMBDA_TASKS = [
@@ -98,20 +154,74 @@ describe('the rendered state graph', () => {
     });
   });
 
-  it('maps BuildPartitionFeatures over the planned partitions with the run, the plan without partitions and the partition', () => {
+  it('maps BuildPartitionFeatures in distributed mode over the partition list PlanFeatures wrote to the artifacts bucket', () => {
     const map = states[STATES.buildFeatures];
     expect(map).toMatchObject({
-      ItemsPath: '$.plan.partitions',
       MaxConcurrency: 7,
-      ResultPath: '$.partitions',
       Next: STATES.validateData,
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { Bucket: expect.stringMatching(/^<ArtifactsBucket[0-9A-F]{0,8}>$/), 'Key.$': '$.plan.manifestKey' },
+      },
       ItemSelector: {
         'run.$': '$.run',
         plan: { 'catalogUri.$': '$.plan.catalogUri', 'usersUri.$': '$.plan.usersUri', 'cutoff.$': '$.plan.cutoff' },
         'partition.$': '$$.Map.Item.Value',
       },
     });
+    expect(map?.ItemsPath).toBeUndefined();
+    expect(map?.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
     expect(map?.ItemProcessor?.StartAt).toBe(STATES.buildPartitionFeatures);
+  });
+
+  it('writes the per-partition results to S3 and passes on only their manifest', () => {
+    const map = states[STATES.buildFeatures];
+    expect(map?.ResultWriter).toEqual({
+      Resource: 'arn:aws:states:::s3:putObject',
+      Parameters: { Bucket: expect.stringMatching(/^<ArtifactsBucket[0-9A-F]{0,8}>$/), 'Prefix.$': '$.plan.resultsPrefix' },
+    });
+    expect(map?.ResultSelector).toEqual({ 'Bucket.$': '$.ResultWriterDetails.Bucket', 'Key.$': '$.ResultWriterDetails.Key' });
+    expect(map?.ResultPath).toBe('$.partitions');
+  });
+
+  it('tolerates as many failed partitions as configured, and none by default', () => {
+    expect(states[STATES.buildFeatures]?.ToleratedFailurePercentage).toBeUndefined();
+    expect(states[STATES.buildFeatures]?.ToleratedFailureCount).toBeUndefined();
+    const tolerant = standaloneStates({ toleratedFailurePercentage: 5, toleratedFailureCount: 2 });
+    expect(tolerant[STATES.buildFeatures]).toMatchObject({ ToleratedFailurePercentage: 5, ToleratedFailureCount: 2 });
+  });
+
+  it('gives every Task state a timeout shorter than the execution timeout', () => {
+    const definition = renderDefinition(stack.json.Resources, STATE_MACHINE.id) as { TimeoutSeconds?: number };
+    const executionTimeout = definition.TimeoutSeconds;
+    expect(executionTimeout).toBeGreaterThan(0);
+    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual([...LAMBDA_TASKS.map(([name]) => name), STATES.train].sort());
+    for (const [name, state] of tasks) {
+      expect({ name, timeout: state.TimeoutSeconds }).toEqual({ name, timeout: expect.any(Number) });
+      expect(state.TimeoutSeconds).toBeLessThan(executionTimeout as number);
+    }
+    // A Lambda task outlives its function's own timeout, so the function's error arrives first.
+    for (const [name, functionId] of LAMBDA_TASKS) {
+      const spec = Object.values(FUNCTIONS).find((f) => f.id === functionId);
+      expect(states[name]?.TimeoutSeconds).toBeGreaterThan(spec?.timeoutSeconds ?? Number.POSITIVE_INFINITY);
+    }
+    expect(states[STATES.train]?.TimeoutSeconds).toBeGreaterThan(90 * 60);
+  });
+
+  it('refuses a training limit that the execution timeout cannot hold, naming both', () => {
+    expect(() => standaloneStates({ timeout: Duration.minutes(60) })).toThrow(ConfigError);
+    expect(() => standaloneStates({ timeout: Duration.minutes(60) })).toThrow(/5400 s .* 3600 s/);
+  });
+
+  it('is valid Amazon States Language, Distributed Map fields included (asl-validator, tokens as literal ARNs)', () => {
+    // The local runner's resolver turns every token into a literal ARN or name.
+    const literal = JSON.stringify(definitionFromTemplate(stack.template.toJSON() as CfnTemplate));
+    expect(literal).not.toMatch(/Fn::|"Ref"|\$\{AWS::/);
+    const result = validateAsl(JSON.parse(literal));
+    expect(result.errorsText?.('\n') ?? '').toBe('');
+    expect(result.isValid).toBe(true);
   });
 
   it('trains on SageMaker and the baselines in parallel, results at $.training in that order', () => {
