@@ -49,19 +49,35 @@ function judge(train: typeof data.train) {
 }
 
 describe('the deployment gate on a simulated world (podcasts)', () => {
-  it('passes a properly trained model, saying there is no live model yet', () => {
-    const { report, decision } = judge(data.train);
+  it('passes a properly trained model against the heuristics, saying there is no live model yet', () => {
+    const { report } = judge(data.train);
+    // Without the strong simple baseline (ease), only the heuristics ("dummy models") to beat.
+    const decision = decideGate({ ...report, runs: report.runs.filter((r) => r.name !== 'ease') }, policy.podcasts, null);
     expect(report.users).toBeGreaterThan(100);
     expect(decision.pass).toBe(true);
     expect(decision.reasons.join('\n')).toMatch(/beats the best baseline/);
     expect(decision.reasons.join('\n')).toMatch(/no live model yet/);
   });
 
+  it('rejects a candidate that the strong simple baseline ease outranks, naming ease and the shortfall', () => {
+    // A candidate that beats the heuristics but not ease: the segment heuristic itself.
+    const runs: EvalRun[] = [
+      { name: 'candidate', role: 'candidate', recommender: fitBaseline('popularity-segment', data.train, 3) },
+      ...BASELINES_BY_SHELF.podcasts
+        .filter((name) => name !== 'popularity-segment')
+        .map((name) => ({ name, role: 'baseline' as const, recommender: fitBaseline(name, data.train, 3) })),
+    ];
+    const report = evaluateRuns(data.eval, runs, { k: 10, resamples: 100 });
+    const decision = decideGate(report, policy.podcasts, null);
+    expect(decision.pass).toBe(false);
+    expect(decision.reasons.join('\n')).toMatch(/ndcg@10 \d\.\d{4} is -\d+\.\d% over the best baseline ease \(\d\.\d{4}\)/);
+  });
+
   it('rejects a model trained on shuffled interactions, naming the metric and the baseline it lost to', () => {
     const { decision } = judge(shuffleInteractions(data.train, 5));
     expect(decision.pass).toBe(false);
     const text = decision.reasons.join('\n');
-    expect(text).toMatch(/ndcg@10 \d\.\d{4} is -?\d+\.\d% over the best baseline (popularity-segment|popularity|recent-popularity)/);
+    expect(text).toMatch(/ndcg@10 \d\.\d{4} is -?\d+\.\d% over the best baseline (ease|popularity-segment|popularity|recent-popularity)/);
   });
 
   it('rejects a candidate that regresses against the live model beyond the allowed share', () => {
