@@ -129,6 +129,19 @@ class LineWriter {
     this.size += line.length + 1;
     return this.size >= 262_144 ? this.flush() : undefined;
   }
+  /** Writes lines[order[0]], lines[order[1]], ... in chunks, waiting only when the stream is full. */
+  async writeAll(order: Uint32Array, lines: readonly string[]): Promise<void> {
+    await this.flush();
+    const CHUNK = 4096;
+    for (let start = 0; start < order.length; start += CHUNK) {
+      const end = Math.min(order.length, start + CHUNK);
+      let chunk = '';
+      for (let i = start; i < end; i++) chunk += `${lines[order[i] as number] as string}\n`;
+      this.count += end - start;
+      if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    }
+  }
+
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const chunk = `${this.buffer.join('\n')}\n`;
@@ -142,12 +155,22 @@ class LineWriter {
   }
 }
 
+interface Pool {
+  readonly items: SimItem[];
+  cumulative: Float64Array | undefined;
+}
+
+/** choose()'s candidates, reused across calls (the simulator is single-threaded). */
+const SAMPLE: SimItem[] = [];
+
 class World {
   readonly rng: Rng;
   readonly start: number;
   readonly items: SimItem[] = [];
   /** Items by `kind:category` and by `kind:*`, with cumulative quality for popularity-weighted draws (rebuilt when items are added). */
-  readonly pools = new Map<string, { items: SimItem[]; cumulative: Float64Array | undefined }>();
+  readonly pools = new Map<string, Pool>();
+  /** The same pools by kind and taste dimension (index TASTE_DIMS.length: the whole kind), for choose()'s draws. */
+  private readonly poolsByDim = new Map<Kind, (Pool | undefined)[]>();
   readonly users: SimUser[] = [];
   readonly publishers: { name: string; dim: number; lean: Float32Array }[] = [];
   catalogLines: string[] = [];
@@ -314,7 +337,22 @@ class World {
 
   /** An item of the pool drawn with probability proportional to its quality (what charts and word of mouth do). */
   draw(key: string, rng: Rng): SimItem | undefined {
-    const pool = this.pools.get(key);
+    return this.drawFrom(this.pools.get(key), rng);
+  }
+
+  /** The pool of `kind` items whose primary dimension is `dim` (TASTE_DIMS.length: any). */
+  private poolOf(kind: Kind, dim: number): Pool | undefined {
+    let byDim = this.poolsByDim.get(kind);
+    if (byDim === undefined) this.poolsByDim.set(kind, (byDim = []));
+    let pool = byDim[dim];
+    if (pool === undefined) {
+      pool = this.pools.get(`${kind}:${dim === TASTE_DIMS.length ? '*' : TASTE_DIMS[dim]}`);
+      if (pool !== undefined) byDim[dim] = pool; // pools are never replaced once created
+    }
+    return pool;
+  }
+
+  private drawFrom(pool: Pool | undefined, rng: Rng): SimItem | undefined {
     if (pool === undefined || pool.items.length === 0) return undefined;
     if (pool.cumulative === undefined) {
       const built = new Float64Array(pool.items.length);
@@ -341,14 +379,16 @@ class World {
    * and one third from the whole kind, then one picked by softmax(4·affinity + 0.5·log quality + language match).
    */
   choose(user: SimUser, kind: Kind, rng: Rng, now: number, exclude: ReadonlySet<string>): SimItem | undefined {
-    const sample: SimItem[] = [];
+    const sample = SAMPLE;
+    sample.length = 0;
     const dims = user.tasteDims;
     for (let s = 0; s < 16 && dims.length > 0; s++) {
-      const item = this.draw(`${kind}:${TASTE_DIMS[pickWeighted(rng, dims)]}`, rng);
+      const item = this.drawFrom(this.poolOf(kind, pickWeighted(rng, dims)), rng);
       if (item) sample.push(item);
     }
+    const any = this.poolOf(kind, TASTE_DIMS.length);
     for (let s = 0; s < 8; s++) {
-      const item = this.draw(`${kind}:*`, rng);
+      const item = this.drawFrom(any, rng);
       if (item) sample.push(item);
     }
     let best: SimItem | undefined;
@@ -443,17 +483,14 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     const writer = new LineWriter(join(dir, file));
     const weekday = new Date(dayStart).getUTCDay();
     // The day's events are kept compactly (line + time), then written in time order (stable for ties).
-    const dayLines: string[] = [];
-    const dayTimes: number[] = [];
+    const day$: DayEvents = { lines: [], times: [], dayPrefix: `${dt}T`, dayStart };
     for (const user of world.users) {
       if (user.signupAt >= dayStart + DAY) continue;
-      for (const event of simulateUserDay(world, user, dayStart, weekday)) {
-        dayLines.push(JSON.stringify(event));
-        dayTimes.push(Date.parse(event.timestamp));
-      }
+      simulateUserDay(world, user, dayStart, weekday, day$);
     }
+    const { lines: dayLines, times: dayTimes } = day$;
     const order = Uint32Array.from(dayTimes.keys()).sort((x, y) => (dayTimes[x] as number) - (dayTimes[y] as number) || x - y);
-    for (const i of order) await writer.write(dayLines[i] as string);
+    await writer.writeAll(order, dayLines);
     await writer.close();
     await flushCatalog();
     partitions.push({ dt, events: writer.count, files: [`events/dt=${dt}/${file}`] });
@@ -494,10 +531,51 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   return manifest;
 }
 
+/**
+ * A day's event lines and their times, appended in generation order (sorted by time before writing).
+ * Lines are built directly, byte for byte what JSON.stringify gives for a ListeningEvent, without an
+ * object, a Date or a parse per event: the simulator's hot path.
+ */
+interface DayEvents {
+  readonly lines: string[];
+  readonly times: number[];
+  /** `YYYY-MM-DDT` of the day. */
+  readonly dayPrefix: string;
+  readonly dayStart: number;
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
+
+/** new Date(ms).toISOString() for a time within the day, without a Date. */
+function isoInDay(ms: number, day: DayEvents): string {
+  let t = ms - day.dayStart;
+  const h = Math.floor(t / 3_600_000);
+  t -= h * 3_600_000;
+  const m = Math.floor(t / 60_000);
+  t -= m * 60_000;
+  const sec = Math.floor(t / 1000);
+  return `${day.dayPrefix}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${pad3(t - sec * 1000)}Z`;
+}
+
+/** The number of a show's episodes published at or before `now` (episodes are in publish order). */
+function availableEpisodes(item: SimItem, now: number): number {
+  let lo = 0;
+  let hi = item.episodes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((item.episodes[mid] as { at: number }).at <= now) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** One user's day: sessions at habitual hours, each resuming something familiar or discovering. */
-function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday: number): ListeningEvent[] {
+function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday: number, day: DayEvents): void {
   const rng = new Rng(hashString(`${world.options.seed}:${user.id}:${dayStart}`));
-  const events: ListeningEvent[] = [];
+  // Field order and number formatting as JSON.stringify of a ListeningEvent gives (ids need no escaping).
+  const head = `{"userId":"${user.id}","itemId":"`;
+  const tail = `","device":"${user.device}","country":"${user.country}","localHour":`;
   const isNew = dayStart - user.signupAt < 4 * DAY;
   const weekend = weekday === 0 || weekday === 6;
   const sessions = poisson(rng, user.rate * (weekend ? user.weekendFactor : 1) * (isNew ? 1.5 : 1));
@@ -513,17 +591,12 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
     const mode = pickMode(user, rng, isNew, ts);
     const listen = (itemId: string, eventType: ListeningEvent['eventType'], msPlayed: number, progress: number): void => {
       if (ts >= dayStart + DAY) return; // past midnight: the rest of the session is not logged today
-      events.push({
-        userId: user.id,
-        itemId,
-        eventType,
-        msPlayed: Math.max(0, Math.round(msPlayed)),
-        progress: Math.max(0, Math.min(1, Number(progress.toFixed(4)))),
-        timestamp: iso(ts),
-        device: user.device as ListeningEvent['device'],
-        country: user.country,
-        localHour: new Date(ts).getUTCHours(),
-      });
+      const ms = Math.max(0, Math.round(msPlayed));
+      const share = Math.max(0, Math.min(1, Number(progress.toFixed(4))));
+      day.lines.push(
+        `${head}${itemId}","eventType":"${eventType}","msPlayed":${ms},"progress":${share},"timestamp":"${isoInDay(ts, day)}${tail}${Math.floor((ts - dayStart) / 3_600_000)}}`,
+      );
+      day.times.push(ts);
       ts += Math.max(MINUTE, Math.round(msPlayed)) + rng.int(3) * MINUTE;
     };
     if (mode === 'familiar') {
@@ -552,7 +625,7 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
       plays: 0,
       progress: 0,
       lastAt: ts,
-      nextEpisode: Math.max(0, item.episodes.filter((e) => e.at <= ts).length - 1),
+      nextEpisode: Math.max(0, availableEpisodes(item, ts) - 1),
     };
     const affinity = dot(user.taste, item.latent);
     const keep = 1 / (1 + Math.exp(-(4 * affinity + Math.log(item.quality) - 2)));
@@ -571,7 +644,6 @@ function simulateUserDay(world: World, user: SimUser, dayStart: number, weekday:
     }
     lastTs = ts;
   }
-  return events;
 }
 
 function pickMode(user: SimUser, rng: Rng, isNew: boolean, now: number): 'familiar' | 'show' | 'playlist' | 'other' {
@@ -594,7 +666,7 @@ function pickFamiliar(world: World, user: SimUser, rng: Rng, hour: number, now: 
     const dh = Math.min(Math.abs(f.hour - hour), 24 - Math.abs(f.hour - hour));
     w *= dh <= 1 ? 4 : dh <= 3 ? 1.5 : 0.5;
     if (item.kind === 'show') {
-      const available = item.episodes.filter((e) => e.at <= now).length;
+      const available = availableEpisodes(item, now);
       w *= f.nextEpisode < available ? 4 : 0.3;
     } else if (item.kind === 'album' || item.kind === 'audiobook') {
       w *= f.progress > 0 && f.progress < 1 ? 3 : 0.4;
@@ -628,12 +700,12 @@ function playFamiliar(
   f.plays++;
   f.lastAt = now;
   if (item.kind === 'show') {
-    const available = item.episodes.filter((e) => e.at <= now);
-    const episode = available[Math.min(f.nextEpisode, available.length - 1)];
+    const available = availableEpisodes(item, now);
+    const episode = item.episodes[Math.min(f.nextEpisode, available - 1)];
     if (episode === undefined) return;
     const share = Math.min(1, 0.3 + engagement * rng.next() + 0.2);
     listen(episode.id, share >= 0.98 ? 'complete' : 'play', Math.floor(episode.durationMs * share), share);
-    if (share > 0.6) f.nextEpisode = Math.min(available.length, f.nextEpisode + 1);
+    if (share > 0.6) f.nextEpisode = Math.min(available, f.nextEpisode + 1);
   } else if (item.kind === 'playlist') {
     const share = 0.1 + 0.5 * rng.next() * engagement;
     listen(item.id, 'play', item.durationMs * share, share);
