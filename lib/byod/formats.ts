@@ -10,8 +10,8 @@
  * Structural problems (empty file, missing header, wrong column count, empty id, bad number) throw
  * an InputError naming the file, line and field.
  */
-import { CsvError, parse } from 'csv-parse/sync';
 import { InputError } from '../core/errors.ts';
+import type { InteractionColumns } from '../core/models/hybrid/problem.ts';
 import type { Feature, Interaction } from '../core/models/recommender.ts';
 
 /** Warnings counted by kind, to print one line per kind instead of one per row. */
@@ -29,29 +29,353 @@ export interface ParsedFeatures {
 
 const EPOCH_SECONDS_BELOW = 1e11;
 
-/** Parses an interactions CSV (see the module comment). */
-export function parseInteractionsCsv(text: string, file: string): ParsedInteractions {
-  const { header, rows } = readCsv(text, file);
-  const col = columns(header, file, ['user_id', 'item_id', 'timestamp'], ['weight']);
-  const interactions: Interaction[] = [];
+/** Interactions read into columns (no object per row), with counted warnings. */
+export interface ParsedInteractionColumns {
+  readonly columns: InteractionColumns;
+  readonly warnings: Warnings;
+}
+
+/**
+ * Parses an interactions CSV (see the module comment) in one pass over the text, into typed columns
+ * over id vocabularies: a million rows cost their columns (24 bytes a row) and one string per
+ * distinct id, not a million objects.
+ */
+export function parseInteractionColumns(text: string, file: string): ParsedInteractionColumns {
+  // Plain CSV (no quotes, no blanks to trim: what programs write) has a fast reader; the general
+  // RFC 4180 reader handles the rest. Both give the same columns, warnings and errors.
+  if (!/["\t ]/.test(text)) {
+    const plain = parsePlainInteractions(text, file);
+    if (plain !== undefined) return plain;
+  }
   const warnings: Warnings = new Map();
-  for (const { record, line } of rows) {
+  const userIndex = new Map<string, number>();
+  const itemIndex = new Map<string, number>();
+  let capacity = 1024;
+  let user = new Int32Array(capacity);
+  let item = new Int32Array(capacity);
+  let ts = new Float64Array(capacity);
+  let weight = new Float64Array(capacity);
+  let n = 0;
+  let col: Record<string, number | undefined> | undefined;
+  readRecords(text, file, (record, line) => {
+    if (col === undefined) {
+      col = columns(
+        record.map((h) => h.toLowerCase()),
+        file,
+        ['user_id', 'item_id', 'timestamp'],
+        ['weight'],
+      );
+      return;
+    }
     const userId = requireId(record[col.user_id as number], file, line, 'user_id');
     const itemId = requireId(record[col.item_id as number], file, line, 'item_id');
-    const ts = parseTimestamp(record[col.timestamp as number] ?? '', file, line);
-    let weight = 1;
+    const time = parseTimestamp(record[col.timestamp as number] ?? '', file, line);
+    let w = 1;
     if (col.weight !== undefined && (record[col.weight] ?? '') !== '') {
-      weight = parseNumber(record[col.weight] ?? '', file, line, 'weight');
-      if (weight < 0) throw new InputError(`weight is ${weight}, expected a number >= 0`, { file, line, field: 'weight' });
-      if (weight === 0) {
+      w = parseNumber(record[col.weight] ?? '', file, line, 'weight');
+      if (w < 0) throw new InputError(`weight is ${w}, expected a number >= 0`, { file, line, field: 'weight' });
+      if (w === 0) {
         count(warnings, 'rows with weight 0 skipped');
-        continue;
+        return;
       }
     }
-    interactions.push({ userId, itemId, ts, weight });
+    if (n === capacity) {
+      capacity *= 2;
+      user = grow(user, capacity);
+      item = grow(item, capacity);
+      ts = grow(ts, capacity);
+      weight = grow(weight, capacity);
+    }
+    let u = userIndex.get(userId);
+    if (u === undefined) userIndex.set(userId, (u = userIndex.size));
+    let i = itemIndex.get(itemId);
+    if (i === undefined) itemIndex.set(itemId, (i = itemIndex.size));
+    user[n] = u;
+    item[n] = i;
+    ts[n] = time;
+    weight[n] = w;
+    n++;
+  });
+  if (col === undefined) throw new InputError('the file is empty, expected a CSV header line', { file });
+  if (n === 0) throw new InputError('no interaction rows after the header', { file });
+  return {
+    columns: {
+      userIds: [...userIndex.keys()],
+      itemIds: [...itemIndex.keys()],
+      user: user.slice(0, n),
+      item: item.slice(0, n),
+      ts: ts.slice(0, n),
+      weight: weight.slice(0, n),
+    },
+    warnings,
+  };
+}
+
+/**
+ * The fast reader of parseInteractionColumns, for text without quotes, tabs or spaces: one scan of
+ * the characters, ids interned by a hash of their characters (a string is made only for a new id),
+ * whole-number timestamps read digit by digit. Undefined when the header is not plain.
+ */
+function parsePlainInteractions(text: string, file: string): ParsedInteractionColumns | undefined {
+  const len = text.length;
+  let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  // Skip blank lines before the header.
+  while (at < len && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) {
+    if (text.charCodeAt(at) === 10) line++;
+    at++;
   }
-  if (interactions.length === 0) throw new InputError('no interaction rows after the header', { file });
-  return { interactions, warnings };
+  if (at >= len) return undefined;
+  let eol = text.indexOf('\n', at);
+  if (eol < 0) eol = len;
+  const headerLine = line;
+  const header = text
+    .slice(at, eol > at && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol)
+    .split(',')
+    .map((h) => h.toLowerCase());
+  const col = columns(header, file, ['user_id', 'item_id', 'timestamp'], ['weight']);
+  if (header.length === 0 || headerLine < 1) return undefined;
+  const width = header.length;
+  const cUser = col.user_id as number;
+  const cItem = col.item_id as number;
+  const cTime = col.timestamp as number;
+  const cWeight = col.weight ?? -1;
+  at = eol + 1;
+  line++;
+  const users = new Interner();
+  const items = new Interner();
+  const warnings: Warnings = new Map();
+  let capacity = Math.max(1024, Math.ceil(len / 24));
+  let user = new Int32Array(capacity);
+  let item = new Int32Array(capacity);
+  let ts = new Float64Array(capacity);
+  let weight = new Float64Array(capacity);
+  let n = 0;
+  while (at < len) {
+    let c = text.charCodeAt(at);
+    if (c === 10 || c === 13) {
+      // A blank line.
+      if (c === 10) line++;
+      at++;
+      continue;
+    }
+    let u = -1;
+    let i = -1;
+    let time = 0;
+    let w = 1;
+    let field = 0;
+    for (;;) {
+      const from = at;
+      let hash = 0x811c9dc5;
+      let digits = 0;
+      let value = 0;
+      c = at < len ? text.charCodeAt(at) : 10;
+      while (c !== 44 && c !== 10 && c !== 13) {
+        hash = Math.imul(hash ^ c, 0x01000193);
+        if (c >= 48 && c <= 57) {
+          value = value * 10 + (c - 48);
+          digits++;
+        } else digits = -1_000_000; // not a whole number (an int, not -Infinity: keeps the loop's arithmetic in small integers)
+        at++;
+        c = at < len ? text.charCodeAt(at) : 10;
+      }
+      if (field === cUser) {
+        if (at === from) requireId('', file, line, 'user_id');
+        u = users.intern(text, from, at, hash);
+      } else if (field === cItem) {
+        if (at === from) requireId('', file, line, 'item_id');
+        i = items.intern(text, from, at, hash);
+      } else if (field === cTime) {
+        // Whole numbers of up to 15 digits are exact in a double; anything else goes the slow way.
+        time =
+          digits > 0 && digits <= 15
+            ? value < EPOCH_SECONDS_BELOW
+              ? value * 1000
+              : value
+            : parseTimestamp(text.slice(from, at), file, line);
+      } else if (field === cWeight && at > from) {
+        w = parseNumber(text.slice(from, at), file, line, 'weight');
+      }
+      field++;
+      if (c === 44) {
+        at++;
+        continue;
+      }
+      break;
+    }
+    if (field !== width)
+      throw new InputError(`malformed CSV: the row has ${field} fields, expected ${width} as the header`, { file, line });
+    if (c === 13) at++;
+    if (at < len && text.charCodeAt(at) === 10) at++;
+    if (w < 0) throw new InputError(`weight is ${w}, expected a number >= 0`, { file, line, field: 'weight' });
+    if (w === 0) {
+      count(warnings, 'rows with weight 0 skipped');
+      line++;
+      continue;
+    }
+    if (n === capacity) {
+      capacity *= 2;
+      user = grow(user, capacity);
+      item = grow(item, capacity);
+      ts = grow(ts, capacity);
+      weight = grow(weight, capacity);
+    }
+    user[n] = u;
+    item[n] = i;
+    ts[n] = time;
+    weight[n] = w;
+    n++;
+    line++;
+  }
+  if (n === 0) throw new InputError('no interaction rows after the header', { file });
+  return {
+    columns: {
+      userIds: users.ids,
+      itemIds: items.ids,
+      user: user.slice(0, n),
+      item: item.slice(0, n),
+      ts: ts.slice(0, n),
+      weight: weight.slice(0, n),
+    },
+    warnings,
+  };
+}
+
+/** Numbers distinct ids in order of first appearance, by an open-addressing table over a hash of their characters. */
+class Interner {
+  readonly ids: string[] = [];
+  private hashes = new Int32Array(0);
+  private slots = new Int32Array(1 << 12).fill(-1);
+
+  /** The number of the id text[from .. to-1], whose FNV-1a hash is `hash`. */
+  intern(text: string, from: number, to: number, hash: number): number {
+    const mask = this.slots.length - 1;
+    const length = to - from;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const k = this.slots[s] as number;
+      if (k < 0) {
+        const id = this.ids.length;
+        this.ids.push(text.slice(from, to));
+        if (id >= this.hashes.length) this.hashes = grow(this.hashes, Math.max(1024, this.hashes.length * 2));
+        this.hashes[id] = hash;
+        this.slots[s] = id;
+        if (this.ids.length * 2 > this.slots.length) this.rehash();
+        return id;
+      }
+      if (this.hashes[k] === hash) {
+        const known = this.ids[k] as string;
+        if (known.length === length && text.startsWith(known, from)) return k;
+      }
+    }
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let k = 0; k < this.ids.length; k++) {
+      let s = (this.hashes[k] as number) & mask;
+      while ((slots[s] as number) >= 0) s = (s + 1) & mask;
+      slots[s] = k;
+    }
+    this.slots = slots;
+  }
+}
+
+/** Parses an interactions CSV into one object per row (small files; `shelves train` reads columns). */
+export function parseInteractionsCsv(text: string, file: string): ParsedInteractions {
+  const { columns: c, warnings } = parseInteractionColumns(text, file);
+  return { interactions: interactionsOf(c), warnings };
+}
+
+/** One object per interaction row, for models that take them. */
+export function interactionsOf(c: InteractionColumns): Interaction[] {
+  return Array.from({ length: c.user.length }, (_, r) => ({
+    userId: c.userIds[c.user[r] as number] as string,
+    itemId: c.itemIds[c.item[r] as number] as string,
+    ts: c.ts[r] as number,
+    weight: c.weight[r] as number,
+  }));
+}
+
+function grow<T extends Int32Array | Float64Array>(a: T, capacity: number): T {
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Calls `onRecord` for each record of a CSV text (RFC 4180: quoted fields with "" escapes and line
+ * breaks; fields trimmed; a byte-order mark and empty lines skipped), with the record's first line
+ * number. The `record` array is reused between calls. A record whose field count differs from the
+ * first record's, or an unclosed quote, is a malformed-CSV InputError naming the line.
+ */
+export function readRecords(text: string, file: string, onRecord: (record: string[], line: number) => void): void {
+  const len = text.length;
+  let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  let width = -1;
+  const record: string[] = [];
+  while (at < len) {
+    const startLine = line;
+    record.length = 0;
+    let blank = true;
+    for (;;) {
+      // One field.
+      while (at < len && (text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9)) at++;
+      let value: string;
+      if (at < len && text.charCodeAt(at) === 34) {
+        let parts = '';
+        let from = ++at;
+        for (;;) {
+          const q = text.indexOf('"', at);
+          if (q < 0) throw new InputError('malformed CSV: a quoted field is not closed', { file, line: startLine });
+          for (let k = at; k < q; k++) if (text.charCodeAt(k) === 10) line++;
+          if (text.charCodeAt(q + 1) === 34) {
+            parts += text.slice(from, q + 1);
+            at = from = q + 2;
+            continue;
+          }
+          parts += text.slice(from, q);
+          at = q + 1;
+          break;
+        }
+        while (at < len && (text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9)) at++;
+        value = parts;
+        blank = false;
+      } else {
+        const from = at;
+        while (at < len) {
+          const c = text.charCodeAt(at);
+          if (c === 44 || c === 10 || c === 13) break;
+          at++;
+        }
+        let to = at;
+        while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+        value = text.slice(from, to);
+        if (to > from) blank = false;
+      }
+      record.push(value);
+      const c = at < len ? text.charCodeAt(at) : 10;
+      if (c === 44) {
+        at++;
+        blank = false;
+        continue;
+      }
+      if (c === 13) at++;
+      if (at < len && text.charCodeAt(at) === 10) at++;
+      else if (c !== 10 && c !== 13) throw new InputError('malformed CSV: text after a closing quote', { file, line: startLine });
+      line++;
+      break;
+    }
+    if (blank && record.length === 1) continue;
+    if (width < 0) width = record.length;
+    else if (record.length !== width)
+      throw new InputError(`malformed CSV: the row has ${record.length} fields, expected ${width} as the header`, {
+        file,
+        line: startLine,
+      });
+    onRecord(record, startLine);
+  }
 }
 
 /** Parses a user or item features CSV; `side` names the id column expected. */
@@ -111,22 +435,13 @@ export function count(warnings: Warnings, what: string, by = 1): void {
 
 function readCsv(text: string, file: string): { header: string[]; rows: { record: string[]; line: number }[] } {
   if (text.trim() === '') throw new InputError('the file is empty, expected a CSV header line', { file });
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    parsed = parse(text, { bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as {
-      record: string[];
-      info: { lines: number };
-    }[];
-  } catch (error) {
-    if (error instanceof CsvError) {
-      const line = (error as CsvError & { lines?: number }).lines;
-      throw new InputError(`malformed CSV: ${error.message.replace(/^[^:]*:\s*/, '')}`, line !== undefined ? { file, line } : { file });
-    }
-    throw error;
-  }
-  const [first, ...rest] = parsed;
+  const all: { record: string[]; line: number }[] = [];
+  readRecords(text, file, (record, line) => {
+    all.push({ record: record.slice(), line });
+  });
+  const [first, ...rest] = all;
   if (first === undefined) throw new InputError('the file is empty, expected a CSV header line', { file });
-  return { header: first.record.map((h) => h.toLowerCase()), rows: rest.map((r) => ({ record: r.record, line: r.info.lines })) };
+  return { header: first.record.map((h) => h.toLowerCase()), rows: rest };
 }
 
 function columns(header: string[], file: string, required: string[], optional: string[]): Record<string, number | undefined> {
@@ -160,6 +475,16 @@ function parseNumber(value: string, file: string, line: number, field: string): 
 }
 
 function parseTimestamp(value: string, file: string, line: number): number {
+  // The common case first, without a regular expression: whole epoch seconds or milliseconds.
+  let digits = value.length > 0;
+  for (let k = 0; k < value.length && digits; k++) {
+    const c = value.charCodeAt(k);
+    digits = c >= 48 && c <= 57;
+  }
+  if (digits) {
+    const n = Number(value);
+    return n < EPOCH_SECONDS_BELOW ? n * 1000 : n;
+  }
   if (/^\d+(\.\d+)?$/.test(value)) {
     const n = Number(value);
     return Math.round(n < EPOCH_SECONDS_BELOW ? n * 1000 : n);

@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { type InteractionColumns, interactionColumns } from '../core/models/hybrid/problem.ts';
 import type { Interaction } from '../core/models/recommender.ts';
 
 export const SEEN_FILE = 'seen.json';
@@ -31,20 +32,48 @@ export interface SeenIndex {
 }
 
 /** Writes seen.json for the given interactions and extra (feature-only) users. */
-export async function writeSeenFile(dir: string, interactions: readonly Interaction[], extraUsers: Iterable<string> = []): Promise<void> {
-  const byUser = new Map<string, Set<string>>();
-  for (const x of interactions) {
-    let s = byUser.get(x.userId);
-    if (s === undefined) byUser.set(x.userId, (s = new Set()));
-    s.add(x.itemId);
-  }
-  for (const u of extraUsers) if (!byUser.has(u)) byUser.set(u, new Set());
+export async function writeSeenFile(
+  dir: string,
+  interactions: readonly Interaction[] | InteractionColumns,
+  extraUsers: Iterable<string> = [],
+): Promise<void> {
+  await writeFile(join(dir, SEEN_FILE), seenFileText(interactionColumns(interactions), extraUsers));
+}
+
+/**
+ * The text of seen.json, built from columns with typed arrays (rows grouped by user with a counting
+ * sort; each user's item positions sorted and deduplicated) and written as one string.
+ */
+export function seenFileText(c: InteractionColumns, extraUsers: Iterable<string> = []): string {
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  const users = [...byUser.keys()].sort(cmp);
-  const items = [...new Set(interactions.map((x) => x.itemId))].sort(cmp);
-  const itemPos = new Map(items.map((id, i) => [id, i]));
-  const seen = users.map((u) => [...(byUser.get(u) as Set<string>)].map((id) => itemPos.get(id) as number).sort((a, b) => a - b));
-  await writeFile(join(dir, SEEN_FILE), `${JSON.stringify({ format: FORMAT, users, items, seen })}\n`);
+  const users = [...new Set([...c.userIds, ...extraUsers])].sort(cmp);
+  const items = [...c.itemIds].sort(cmp);
+  const userPos = new Map(users.map((u, k) => [u, k]));
+  const itemPos = new Map(items.map((id, k) => [id, k]));
+  const userOf = Int32Array.from(c.userIds, (u) => userPos.get(u) as number);
+  const itemOf = Int32Array.from(c.itemIds, (id) => itemPos.get(id) as number);
+  const n = c.user.length;
+  const start = new Int32Array(users.length + 1);
+  for (let r = 0; r < n; r++) {
+    const at = (userOf[c.user[r] as number] as number) + 1;
+    start[at] = (start[at] as number) + 1;
+  }
+  for (let u = 0; u < users.length; u++) start[u + 1] = (start[u + 1] as number) + (start[u] as number);
+  const fill = start.slice(0, users.length);
+  const grouped = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const u = userOf[c.user[r] as number] as number;
+    grouped[fill[u] as number] = itemOf[c.item[r] as number] as number;
+    fill[u] = (fill[u] as number) + 1;
+  }
+  const seen: string[] = new Array(users.length);
+  for (let u = 0; u < users.length; u++) {
+    const mine = grouped.subarray(start[u] as number, start[u + 1] as number).sort();
+    const distinct: number[] = [];
+    for (let k = 0; k < mine.length; k++) if (k === 0 || mine[k] !== mine[k - 1]) distinct.push(mine[k] as number);
+    seen[u] = `[${distinct.join(',')}]`;
+  }
+  return `{"format":${JSON.stringify(FORMAT)},"users":${JSON.stringify(users)},"items":${JSON.stringify(items)},"seen":[${seen.join(',')}]}\n`;
 }
 
 /** Reads seen.json from a model directory written by `shelves train`. */

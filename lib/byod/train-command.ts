@@ -1,13 +1,15 @@
 /** The work of `shelves train` (lib/cli/train.ts holds only the option definitions). */
 import { createHash } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
+import { HybridRecommender } from '../core/models/hybrid/model.ts';
+import { type HybridTrainingData, isColumns } from '../core/models/hybrid/problem.ts';
 import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
 import { fitPopularity } from '../core/models/baselines/popularity.ts';
 import { fitRandom } from '../core/models/baselines/random.ts';
 import { fitEase } from '../core/models/ease/index.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from './options.ts';
-import { count, parseFeaturesCsv, parseInteractionsCsv, type Warnings } from './formats.ts';
+import { count, interactionsOf, parseFeaturesCsv, parseInteractionColumns, type Warnings } from './formats.ts';
 import { printWarnings, readText } from './read-input.ts';
 import { writeSeenFile } from './seen-file.ts';
 
@@ -16,17 +18,25 @@ export const BYOD_TRANSFORM_VERSION = 'byod@1';
 
 export async function runTrain(options: TrainCommandOptions): Promise<void> {
   const started = performance.now();
+  const phases: [string, number][] = [];
+  let mark = started;
+  const phase = (name: string): void => {
+    const now = performance.now();
+    phases.push([name, now - mark]);
+    mark = now;
+  };
   const interactionsText = await readText(options.interactions);
-  const { interactions, warnings } = parseInteractionsCsv(interactionsText, options.interactions);
+  const { columns, warnings } = parseInteractionColumns(interactionsText, options.interactions);
   printWarnings(options.interactions, warnings);
   const hash = createHash('sha256').update(interactionsText);
+  phase('read');
 
-  const userFeatures = await readFeatures(options.userFeatures, 'user', new Set(interactions.map((x) => x.userId)), hash);
-  const itemFeatures = await readFeatures(options.itemFeatures, 'item', new Set(interactions.map((x) => x.itemId)), hash);
-  let cutoff = -Infinity;
-  for (const x of interactions) if (x.ts > cutoff) cutoff = x.ts;
-  const data: TrainingData = {
-    interactions,
+  const userFeatures = await readFeatures(options.userFeatures, 'user', new Set(columns.userIds), hash);
+  const itemFeatures = await readFeatures(options.itemFeatures, 'item', new Set(columns.itemIds), hash);
+  let cutoff = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < columns.ts.length; r++) if ((columns.ts[r] as number) > cutoff) cutoff = columns.ts[r] as number;
+  const data: HybridTrainingData = {
+    interactions: columns,
     ...(userFeatures !== undefined ? { userFeatures } : {}),
     ...(itemFeatures !== undefined ? { itemFeatures } : {}),
     cutoff,
@@ -40,18 +50,25 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
   else if (!hybrid && !ease && (userFeatures !== undefined || itemFeatures !== undefined)) {
     process.stderr.write(`warning: ${options.algo} does not use features; --user-features/--item-features ignored\n`);
   }
-  const users = new Set(interactions.map((x) => x.userId)).size;
-  const items = new Set(interactions.map((x) => x.itemId)).size;
-  process.stderr.write(`training ${options.algo} on ${interactions.length} interactions (${users} users, ${items} items)\n`);
+  process.stderr.write(
+    `training ${options.algo} on ${columns.user.length} interactions (${columns.userIds.length} users, ${columns.itemIds.length} items)\n`,
+  );
+  phase('features');
 
-  const model = await fitChosen(options, data);
+  const model = await fitChosen(options, data, phase);
+  // No IVF index in the artifact: `shelves recommend` builds one when it scans a catalog that large
+  // (serving's artifacts carry one, built by the pipeline); training does not pay for it.
+  if (model instanceof HybridRecommender) model.annMinItems = Number.POSITIVE_INFINITY;
   await writeArtifactDir(options.out, model.save());
-  await writeSeenFile(options.out, interactions, hybrid && userFeatures !== undefined ? userFeatures.keys() : []);
+  phase('save');
+  await writeSeenFile(options.out, columns, hybrid && userFeatures !== undefined ? userFeatures.keys() : []);
+  phase('seen');
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(`wrote ${options.algo} model (${model.knownItems().length} items) to ${options.out} in ${seconds}s\n`);
+  process.stderr.write(`phases: ${phases.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(2)}s`).join(', ')}\n`);
 }
 
-async function fitChosen(options: TrainCommandOptions, data: TrainingData): Promise<Recommender> {
+async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData, phase: (name: string) => void): Promise<Recommender> {
   switch (options.algo) {
     case 'hybrid-warp':
     case 'hybrid-bpr': {
@@ -67,19 +84,26 @@ async function fitChosen(options: TrainCommandOptions, data: TrainingData): Prom
           const metric = p.metric === undefined ? '' : ` ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch})`;
           const rate = p.samplesPerSecond > 0 ? ` ${Math.round(p.samplesPerSecond / 1000)}k positives/s` : '';
           process.stderr.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${metric}${rate}\n`);
+          phase(`epoch ${p.epoch}`);
         },
       });
     }
     case 'ease': {
-      return fitEase(data);
+      return fitEase(withObjects(data));
     }
     case 'popularity': {
-      return fitPopularity(data);
+      return fitPopularity(withObjects(data));
     }
     case 'random': {
-      return fitRandom(data, { seed: options.seed });
+      return fitRandom(withObjects(data), { seed: options.seed });
     }
   }
+}
+
+/** The data with one object per interaction, for models that take them. */
+function withObjects(data: HybridTrainingData): TrainingData {
+  const x = data.interactions;
+  return { ...data, interactions: isColumns(x) ? interactionsOf(x) : x };
 }
 
 async function readFeatures(

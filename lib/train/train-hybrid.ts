@@ -17,7 +17,7 @@ import { fitHybrid, HybridSession, type HybridOptions, type HybridProgress } fro
 import { sharedAlloc } from '../core/models/hybrid/features.ts';
 import type { HybridRecommender } from '../core/models/hybrid/model.ts';
 import type { ShardResult } from '../core/models/hybrid/kernel.ts';
-import type { TrainingData } from '../core/models/recommender.ts';
+import type { HybridTrainingData } from '../core/models/hybrid/problem.ts';
 import type { ShardTask, WorkerInit } from './hybrid-worker.ts';
 
 /** Progress of trainHybrid: the core's, plus wall-clock figures. */
@@ -53,7 +53,7 @@ function bootstrapSource(): string {
 }
 
 /** Fits a hybrid model, on `threads` worker threads when > 1 (default 1: deterministic, in this thread). */
-export async function trainHybrid(data: TrainingData, options: TrainHybridOptions = {}): Promise<HybridRecommender> {
+export async function trainHybrid(data: HybridTrainingData, options: TrainHybridOptions = {}): Promise<HybridRecommender> {
   const threads = Math.min(options.threads ?? 1, Math.max(1, availableParallelism() * 2));
   let sgdMs = 0;
   let epochSamples = 0;

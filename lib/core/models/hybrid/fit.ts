@@ -66,7 +66,11 @@ export interface HybridOptions {
   readonly patience?: number;
   /** Share of users (and of their items) held out for early stopping, 0..0.5; default 0.1. */
   readonly validationShare?: number;
-  /** Cap on validation users (keeps the per-epoch check cheap); default 500. */
+  /**
+   * Cap on validation users; default: as many as keep the per-epoch check to
+   * max(2M, 2 × positives) user-item scores, so it stays a small share of an epoch (one epoch costs
+   * several scores per positive).
+   */
   readonly maxValidationUsers?: number;
   /** WARP: maximum negatives drawn per positive; default 10. */
   readonly maxSampled?: number;
@@ -111,7 +115,7 @@ interface Resolved {
   threads: number;
   patience: number;
   validationShare: number;
-  maxValidationUsers: number;
+  maxValidationUsers: number | undefined;
   maxSampled: number;
   identityDropout: number;
   kernel: 'wasm' | 'js';
@@ -121,6 +125,8 @@ const METRIC_K = 10;
 const MAX_SAMPLE_WEIGHT = 10;
 /** Fewer validation users than this make early stopping follow noise. */
 const MIN_VALIDATION_USERS = 50;
+/** User-item scores per validation check that are always affordable (about 0.1 s at dim 64). */
+const VALIDATION_SCORES = 2_000_000;
 
 /** Fits a hybrid model on one thread. Same data and seed give the same artifact bytes. */
 export function fitHybrid(data: HybridTrainingData, options: HybridOptions = {}): HybridRecommender {
@@ -225,7 +231,7 @@ export class HybridSession {
     const split = splitValidation(
       pairs,
       o.validationShare,
-      (eligible) => validationUsers(o, eligible),
+      (eligible) => validationUsers(o, eligible, pairs.item.length, items.ids.length),
       new Rng(o.validationShare > 0 ? rng.nextUint32() : 0),
     );
     const train = trainingArrays(pairs, split.heldPair, MAX_SAMPLE_WEIGHT, alloc);
@@ -453,7 +459,7 @@ function resolve(options: HybridOptions): Resolved {
     threads: options.threads ?? 1,
     patience: options.patience ?? 3,
     validationShare: options.validationShare ?? 0.1,
-    maxValidationUsers: options.maxValidationUsers ?? 500,
+    maxValidationUsers: options.maxValidationUsers,
     maxSampled: options.maxSampled ?? 10,
     identityDropout: options.identityDropout ?? 0,
     kernel: options.kernel ?? 'wasm',
@@ -469,16 +475,21 @@ function resolve(options: HybridOptions): Resolved {
   c.int('threads', r.threads, 1);
   c.int('patience', r.patience, 1);
   c.number('validationShare', r.validationShare, 0, 0.5);
-  c.int('maxValidationUsers', r.maxValidationUsers, 1);
+  if (r.maxValidationUsers !== undefined) c.int('maxValidationUsers', r.maxValidationUsers, 1);
   c.int('maxSampled', r.maxSampled, 1);
   c.oneOf('kernel', r.kernel, ['wasm', 'js']);
   c.number('identityDropout', r.identityDropout, 0, 0.9);
   return r;
 }
 
-/** How many validation users: max(MIN_VALIDATION_USERS, share × eligible), at most maxValidationUsers. */
-function validationUsers(o: Resolved, eligible: number): number {
-  return Math.min(o.maxValidationUsers, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible)));
+/**
+ * How many validation users: max(MIN_VALIDATION_USERS, share × eligible), at most maxValidationUsers
+ * (default: the scoring budget, see HybridOptions.maxValidationUsers).
+ */
+function validationUsers(o: Resolved, eligible: number, positives: number, nItems: number): number {
+  const cap =
+    o.maxValidationUsers ?? Math.max(MIN_VALIDATION_USERS, Math.floor(Math.max(VALIDATION_SCORES, 2 * positives) / Math.max(1, nItems)));
+  return Math.min(cap, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible)));
 }
 
 /** Initial parameters: embeddings uniform in ±0.5 / dim (seeded), biases 0, Adagrad accumulators 1. */

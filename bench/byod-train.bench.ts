@@ -1,0 +1,119 @@
+/**
+ * `shelves train` end to end, as a user runs it: generates an interactions CSV (default 50k users ×
+ * 20k items, 1M rows; 20 taste groups over a skewed catalog, as bench/train.bench.ts), then times
+ * `shelves train --algo hybrid-warp --dim 64 --epochs 3 --threads 1` as a child process under
+ * /usr/bin/time -v: wall time and the child's peak resident memory (maxRSS). The target of issue 15:
+ * under 6 s and under 600 MB on the 2-core machine.
+ *
+ * BENCH_BYOD_SCALE (0..1) shrinks the file; BENCH_BYOD_RUNS (default 1) repeats the timed run;
+ * BENCH_BYOD_PROFILE=DIR adds `node --cpu-prof --cpu-prof-dir DIR` to the child. BENCH_BYOD_COMPARE=DIR
+ * also times the checkout in DIR (for example a `git worktree` of an earlier commit) run for run,
+ * alternating with this one, as `before.*` figures: the machine is shared, so only side-by-side
+ * figures compare.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '../lib/core/rng.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Writes the interactions CSV; returns the number of rows. */
+export function writeInteractions(file: string, nUsers: number, nItems: number, nRows: number, seed: number): number {
+  const rng = new Rng(seed);
+  const groups = 20;
+  const perGroup = Math.max(1, Math.floor(nItems / groups));
+  const lines: string[] = ['user_id,item_id,timestamp'];
+  const t0 = 1_700_000_000;
+  for (let n = 0; n < nRows; n++) {
+    const u = rng.int(nUsers);
+    const g = u % groups;
+    const local = Math.floor(perGroup * rng.next() ** 3);
+    const item = rng.next() < 0.8 ? g * perGroup + local : rng.int(nItems);
+    lines.push(`u${u},i${item},${t0 + n}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return nRows;
+}
+
+/** Runs `shelves train` once under /usr/bin/time -v; wall seconds, peak RSS in MB, and the child's stderr. */
+export function timeTrain(
+  args: readonly string[],
+  profileDir?: string,
+  root: string = ROOT,
+): { wallSeconds: number; cpuSeconds: number; maxRssMb: number; stderr: string } {
+  const node = [
+    ...(profileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    join(root, 'bin', 'shelves.mjs'),
+    'train',
+    ...args,
+  ];
+  const useTime = existsSync('/usr/bin/time');
+  const started = performance.now();
+  const run = useTime
+    ? spawnSync('/usr/bin/time', ['-v', process.execPath, ...node], { encoding: 'utf8', cwd: root })
+    : spawnSync(process.execPath, node, { encoding: 'utf8', cwd: root });
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`shelves train exited with ${run.status}: ${run.stderr.slice(-2000)}`);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(run.stderr);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(run.stderr);
+  return {
+    wallSeconds,
+    // CPU time of the child (all its threads): on a machine shared with other jobs, the figure wall time approaches when idle.
+    cpuSeconds: user && sys ? Number(user[1]) + Number(sys[1]) : Number.NaN,
+    maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    stderr: run.stderr,
+  };
+}
+
+export default async function bench(): Promise<Record<string, number | string>> {
+  const scale = Number(process.env.BENCH_BYOD_SCALE ?? '1');
+  const runs = Number(process.env.BENCH_BYOD_RUNS ?? '1');
+  const nUsers = Math.round(50_000 * scale);
+  const nItems = Math.round(20_000 * scale);
+  const nRows = Math.round(1_000_000 * scale);
+  const dir = mkdtempSync(join(tmpdir(), 'byod-train-bench-'));
+  try {
+    const file = join(dir, 'interactions.csv');
+    writeInteractions(file, nUsers, nItems, nRows, 11);
+    const figures: Record<string, number | string> = { users: nUsers, items: nItems, interactions: nRows };
+    const args = [
+      '--interactions',
+      file,
+      '--algo',
+      'hybrid-warp',
+      '--out',
+      join(dir, 'model'),
+      '--dim',
+      '64',
+      '--epochs',
+      '3',
+      '--threads',
+      '1',
+    ];
+    const before = process.env.BENCH_BYOD_COMPARE;
+    for (let r = 0; r < runs; r++) {
+      if (before !== undefined) {
+        const b = timeTrain(args, undefined, before);
+        const suffix = runs > 1 ? `.run${r + 1}` : '';
+        figures[`before.wallSeconds${suffix}`] = Number(b.wallSeconds.toFixed(2));
+        figures[`before.cpuSeconds${suffix}`] = Number(b.cpuSeconds.toFixed(2));
+        figures[`before.maxRssMb${suffix}`] = Math.round(b.maxRssMb);
+      }
+      const { wallSeconds, cpuSeconds, maxRssMb, stderr } = timeTrain(args, process.env.BENCH_BYOD_PROFILE);
+      const suffix = runs > 1 ? `.run${r + 1}` : '';
+      figures[`wallSeconds${suffix}`] = Number(wallSeconds.toFixed(2));
+      figures[`cpuSeconds${suffix}`] = Number(cpuSeconds.toFixed(2));
+      figures[`maxRssMb${suffix}`] = Math.round(maxRssMb);
+      // The command's own phase line (see lib/byod/train-command.ts), for where the time went.
+      const phases = /phases: (.*)/.exec(stderr);
+      if (phases) figures[`phases${suffix}`] = phases[1] as string;
+    }
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

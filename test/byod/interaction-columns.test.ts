@@ -1,0 +1,82 @@
+/** The interactions reader of `shelves train`: columns, the fast plain-CSV path and the general RFC 4180 path agree. */
+import { describe, expect, it } from 'vitest';
+import { interactionsOf, parseInteractionColumns, readRecords } from '../../lib/byod/formats.ts';
+import { seenFileText } from '../../lib/byod/seen-file.ts';
+import { interactionColumns } from '../../lib/core/models/hybrid/problem.ts';
+
+const plain = [
+  'user_id,item_id,timestamp,weight',
+  'u1,i1,1714550400,1',
+  'u2,i1,1714550400123,2',
+  '',
+  'u1,i2,2024-05-01T00:00:00Z,',
+  'u1,i1,1714550401,0',
+  'u3,i3,1714550402.5,0.5',
+].join('\r\n');
+
+describe('parseInteractionColumns', () => {
+  it('reads plain CSV into columns over id vocabularies in order of first appearance', () => {
+    const { columns, warnings } = parseInteractionColumns(plain, 'f.csv');
+    expect(columns.userIds).toEqual(['u1', 'u2', 'u3']);
+    expect(columns.itemIds).toEqual(['i1', 'i2', 'i3']);
+    expect([...columns.user]).toEqual([0, 1, 0, 2]);
+    expect([...columns.item]).toEqual([0, 0, 1, 2]);
+    expect([...columns.ts]).toEqual([1714550400_000, 1714550400123, 1714521600_000, 1714550402500]);
+    expect([...columns.weight]).toEqual([1, 2, 1, 0.5]);
+    expect([...warnings]).toEqual([['rows with weight 0 skipped', 1]]);
+  });
+
+  it('gives the same columns on the fast path and the general path (quotes, spaces)', () => {
+    const general = plain.replace('u2,i1', '"u2", i1 ');
+    expect(general).toMatch(/"/);
+    expect(parseInteractionColumns(general, 'f.csv')).toEqual(parseInteractionColumns(plain, 'f.csv'));
+  });
+
+  it.each([
+    ['user_id,item_id,timestamp\nu,i,1,extra\n', /f.csv:2: malformed CSV: the row has 4 fields, expected 3/],
+    ['user_id,item_id,timestamp\n"u,i,1\n', /f.csv:2: malformed CSV: a quoted field is not closed/],
+    ['user_id,item_id,timestamp\nu,,1\n', /f.csv:2, field "item_id": is empty/],
+    ['user_id,item_id,timestamp\nu,i,1\nu,i,soon\n', /f.csv:3, field "timestamp": "soon" is not a time/],
+    ['user_id,item_id,timestamp\n"u",i,soon\n', /f.csv:2, field "timestamp": "soon" is not a time/],
+  ])('names the file and line of a bad row: %j', (text, message) => {
+    expect(() => parseInteractionColumns(text, 'f.csv')).toThrow(message);
+  });
+
+  it('interns many ids (the table grows) and keeps them distinct', () => {
+    const rows = Array.from({ length: 20_000 }, (_, r) => `user-${r % 7001},item-${(r * 7) % 5003},${r}`);
+    const { columns } = parseInteractionColumns(['user_id,item_id,timestamp', ...rows].join('\n'), 'f.csv');
+    expect(columns.userIds).toHaveLength(7001);
+    expect(columns.itemIds).toHaveLength(5003);
+    const objects = interactionsOf(columns);
+    expect(objects[12_345]).toEqual({ userId: `user-${12_345 % 7001}`, itemId: `item-${(12_345 * 7) % 5003}`, ts: 12_345_000, weight: 1 });
+  });
+});
+
+describe('readRecords', () => {
+  it('reads quoted fields with commas, escaped quotes and line breaks, and counts lines', () => {
+    const seen: [string[], number][] = [];
+    readRecords('\uFEFFa,b\n"x,1","say ""hi""\nthere"\n\nc , d\n', 'f.csv', (record, line) => {
+      seen.push([record.slice(), line]);
+    });
+    expect(seen).toEqual([
+      [['a', 'b'], 1],
+      [['x,1', 'say "hi"\nthere'], 2],
+      [['c', 'd'], 5],
+    ]);
+  });
+});
+
+describe('seenFileText', () => {
+  it('lists users (with feature-only users), items and each user’s distinct items, as JSON.stringify would', () => {
+    const interactions = [
+      { userId: 'b', itemId: 'y', ts: 1, weight: 1 },
+      { userId: 'a', itemId: 'x', ts: 2, weight: 1 },
+      { userId: 'b', itemId: 'x', ts: 3, weight: 1 },
+      { userId: 'b', itemId: 'y', ts: 4, weight: 1 },
+    ];
+    const text = seenFileText(interactionColumns(interactions), ['c']);
+    expect(text).toBe(
+      `${JSON.stringify({ format: 'home-shelves/byod-seen@1', users: ['a', 'b', 'c'], items: ['x', 'y'], seen: [[0], [0, 1], []] })}\n`,
+    );
+  });
+});
