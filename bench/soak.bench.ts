@@ -110,11 +110,16 @@ export default async function bench(): Promise<Record<string, number | string | 
     const api = await startLocalApi();
     // Warm-up: catalog load and module caches, outside the measured run.
     for (let i = 0; i < 20; i++) await fetch(`${api.url}/v1/home?userId=u-0000001`).then((r) => r.arrayBuffer());
-    const samples: { t: number; rss: number; heap: number }[] = [];
+    const samples: { t: number; rss: number; heap: number; external: number }[] = [];
     const t0 = performance.now();
     const sample = () => {
       const m = process.memoryUsage();
-      samples.push({ t: (performance.now() - t0) / 60_000, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
+      samples.push({
+        t: (performance.now() - t0) / 60_000,
+        rss: m.rss / 2 ** 20,
+        heap: m.heapUsed / 2 ** 20,
+        external: m.external / 2 ** 20,
+      });
     };
     sample();
     const timer = setInterval(sample, 1000);
@@ -166,6 +171,20 @@ export default async function bench(): Promise<Record<string, number | string | 
         slope(
           tail.map((s) => s.t),
           tail.map((s) => s.heap),
+        ).toFixed(2),
+      ),
+      // Buffers and native memory outside the JS heap (s3rver and dynalite run in this process).
+      externalSlopeLast80PctMbPerMin: Number(
+        slope(
+          tail.map((s) => s.t),
+          tail.map((s) => s.external),
+        ).toFixed(2),
+      ),
+      // The second half alone: growth that levels off (caches filling up) shows here as a smaller slope.
+      rssSlopeLast50PctMbPerMin: Number(
+        slope(
+          samples.filter((s) => s.t >= (0.5 * SECONDS) / 60).map((s) => s.t),
+          samples.filter((s) => s.t >= (0.5 * SECONDS) / 60).map((s) => s.rss),
         ).toFixed(2),
       ),
       zeroErrors: errors === 0,
