@@ -1,6 +1,7 @@
 /** Where local state lives: `.shelves/` in the working directory, or $SHELVES_HOME. */
 import { resolve } from 'node:path';
+import { readEnv } from '../wiring/env.ts';
 
 export function shelvesHome(): string {
-  return resolve(process.env.SHELVES_HOME ?? '.shelves');
+  return resolve(readEnv('SHELVES_HOME'));
 }

@@ -16,6 +16,7 @@ import { DEFAULT_REJECT_LIMIT } from '../core/validate.ts';
 const name = (what: string) => z.string().min(1).describe(what);
 const optionalName = (what: string) => z.string().min(1).optional().describe(what);
 const url = (what: string) => z.url().optional().describe(what);
+const positive = (what: string) => z.coerce.number().positive().finite().optional().describe(`${what}: a positive number`);
 const seconds = (what: string, fallback: number) =>
   z.coerce.number().int().min(0).max(86_400).default(fallback).describe(`${what}: whole seconds 0..86400 (default ${fallback})`);
 
@@ -55,6 +56,15 @@ export const ENV_SCHEMAS = {
   CATALOG_REFRESH_SECONDS: seconds('catalog refresh period', 60),
   /** Serve, local runtime only: starts the serving clock at a simulated time (a local world's end). */
   SHELVES_NOW: z.iso.datetime({ offset: true }).optional().describe('an ISO date-time such as 2026-11-28T00:00:00Z'),
+  /** Serve, canary monitor, record rejection: the operations SNS topic; unset (locally), notifications are skipped. */
+  NOTIFICATION_TOPIC_ARN: optionalName('an SNS topic ARN'),
+  /** Ingest events: the DynamoDB table of rate-limit counters shared by containers; unset (locally), in-process buckets. */
+  FEEDBACK_RATE_LIMIT_TABLE: optionalName('a DynamoDB table name'),
+  /** Ingest events: rate limits (events per second, bucket size); unset, lib/serving/feedback-intake.ts's defaults apply. */
+  FEEDBACK_CLIENT_RATE: positive('events per second per client'),
+  FEEDBACK_CLIENT_BURST: positive('events per client in one burst'),
+  FEEDBACK_USER_RATE: positive('events per second per user'),
+  FEEDBACK_USER_BURST: positive('events per user in one burst'),
   /** Data steps: the largest share of rejected rows per file. */
   REJECT_LIMIT: z.coerce
     .number()
@@ -68,6 +78,10 @@ export const ENV_SCHEMAS = {
     .pipe(z.enum(LOG_LEVELS))
     .default('INFO')
     .describe(`one of ${LOG_LEVELS.join(', ')} (default INFO)`),
+  /** Training entrypoint: the SageMaker container root; locally a job folder. */
+  SM_ROOT: z.string().min(1).default('/opt/ml').describe('a directory (default /opt/ml)'),
+  /** CLI: `aws` runs commands against the AWS account of the environment instead of the local runtime. */
+  SHELVES_TARGET: z.enum(['local', 'aws']).default('local').describe('local or aws (default local)'),
   /** Local runtime: where dynalite, s3rver and training jobs keep their state. */
   SHELVES_HOME: z.string().min(1).default('.shelves').describe('a directory (default .shelves)'),
 } as const satisfies Record<string, z.ZodType>;

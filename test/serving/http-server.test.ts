@@ -111,6 +111,34 @@ describe('the local HTTP server', () => {
     });
   });
 
+  it('fills pathParameters from the route key, decoded, as API Gateway does', async () => {
+    server = await startHttpServer({ routes: [{ method: 'POST', path: '/admin/{shelf}/promote', handler: echo }] });
+    const { status, body } = await call('/admin/pod%20casts/promote', { method: 'POST', body: '' });
+    expect(status).toBe(200);
+    expect(body.event).toMatchObject({ routeKey: 'POST /admin/{shelf}/promote', pathParameters: { shelf: 'pod casts' } });
+    expect((await call('/admin//promote', { method: 'POST' })).status).toBe(404);
+    expect((await call('/admin/a/b/promote', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('prefers a literal segment over a {param}, as API Gateway does', async () => {
+    const named =
+      (name: string): HttpHandler =>
+      async () => ({ statusCode: 200, body: JSON.stringify({ name }) });
+    server = await startHttpServer({
+      routes: [
+        { method: 'GET', path: '/v1/{thing}', handler: named('param') },
+        { method: 'GET', path: '/v1/home', handler: named('literal') },
+      ],
+    });
+    expect((await call('/v1/home')).body).toEqual({ name: 'literal' });
+    expect((await call('/v1/other')).body).toEqual({ name: 'param' });
+  });
+
+  it('answers unknown paths in the API error format', async () => {
+    server = await startHttpServer({ handler: echo });
+    expect((await call('/nope')).body).toEqual({ error: 'NotFound', message: 'GET /nope' });
+  });
+
   it('serves explicit routes and static pages', async () => {
     server = await startHttpServer({ routes: [{ method: 'GET', path: '/custom', handler: echo }], pages: { '/dashboard': '<h1>ok</h1>' } });
     expect((await call('/custom')).status).toBe(200);
