@@ -6,7 +6,7 @@
 import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { buildShelfData } from '../lib/core/transforms/protocol.ts';
-import { BASELINES_BY_SHELF, fitBaseline } from '../lib/core/models/fit.ts';
+import { BASELINES_BY_SHELF, fitBaseline, STRONG_BASELINES_BY_SHELF } from '../lib/core/models/fit.ts';
 import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
@@ -39,7 +39,11 @@ export default async function bench(): Promise<Record<string, number | string>> 
       });
     const runs = [
       { name: 'candidate', role: 'candidate' as const, recommender: candidate },
-      ...BASELINES_BY_SHELF[shelf].map((b) => ({ name: b, role: 'baseline' as const, recommender: fitBaseline(b, data.train, 7) })),
+      ...[...BASELINES_BY_SHELF[shelf], ...STRONG_BASELINES_BY_SHELF[shelf]].map((b) => ({
+        name: b,
+        role: 'baseline' as const,
+        recommender: fitBaseline(b, data.train, 7),
+      })),
     ];
     // EASE (a baseline of both shelves, with user-feature columns) is deterministic: one row, no seed
     // spread; beside it the same model without user features, to show what the features add.

@@ -10,7 +10,7 @@ import type { Shelf } from '../core/contract.ts';
 import { evaluateRuns, type EvalRun, type EvaluationReport } from '../core/eval/evaluate.ts';
 import { buildShelfData, type ShelfData } from '../core/transforms/protocol.ts';
 import { decideGate, type GatePolicy } from '../core/gate/policy.ts';
-import { BASELINES_BY_SHELF, fitBaseline } from '../core/models/fit.ts';
+import { BASELINES_BY_SHELF, fitBaseline, STRONG_BASELINES_BY_SHELF } from '../core/models/fit.ts';
 import { loadRecommender } from '../core/models/load.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { renderHtmlReport } from '../core/report/html.ts';
@@ -42,7 +42,9 @@ export async function trainBaselines(run: RunContext, data: ValidatedData): Prom
   const shelfData = await shelfDataFor(run, data, false);
   const seed = Number(run.hyperparameters.seed ?? 7);
   const baselines = [];
-  for (const name of BASELINES_BY_SHELF[run.shelf]) {
+  // Strong simple models (ease) join the heuristics when the run asks (hyperparameter strongBaselines).
+  const strong = run.hyperparameters.strongBaselines === 'true' ? STRONG_BASELINES_BY_SHELF[run.shelf] : [];
+  for (const name of [...BASELINES_BY_SHELF[run.shelf], ...strong]) {
     const model = fitBaseline(name, shelfData.train, seed);
     const uri = `${joinS3Uri(run.artifactsPrefix, 'baselines', name)}/`;
     await writeArtifactUri(uri, model.save());

@@ -9,12 +9,22 @@ import { fitRandom } from './baselines/random.ts';
 import { fitEase } from './ease/index.ts';
 import type { Recommender, TrainingData } from './recommender.ts';
 
-// `ease` is the strong simple baseline (closed-form item-item; with user features on Playlists, where
-// every evaluated listener is new): a hybrid that does not beat it is not worth its training cost.
 export const BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
-  podcasts: ['ease', 'popularity', 'popularity-segment', 'recent-popularity', 'newest', 'random'],
-  playlists: ['ease', 'popularity', 'popularity-segment', 'random'],
+  podcasts: ['popularity', 'popularity-segment', 'recent-popularity', 'newest', 'random'],
+  playlists: ['popularity', 'popularity-segment', 'random'],
   shortcuts: ['most-recent', 'most-frequent'],
+};
+
+/**
+ * Strong simple models the candidate is also compared with when a run asks for them (hyperparameter
+ * `strongBaselines` = 'true', the shelf's default in lib/core/shelf-settings.ts): `ease`, the
+ * closed-form item-item model (with user-feature columns, so it also ranks Playlists' new listeners).
+ * A candidate that does not beat it is not worth its training cost, and the gate says so by name.
+ */
+export const STRONG_BASELINES_BY_SHELF: Readonly<Record<Shelf, readonly string[]>> = {
+  podcasts: ['ease'],
+  playlists: ['ease'],
+  shortcuts: [],
 };
 
 /** Every baseline fitBaseline knows, sorted. */
