@@ -14,6 +14,7 @@ import type { CatalogItem, ListeningEvent, User } from '../../lib/core/contract.
 import { evaluateRuns } from '../../lib/core/eval/evaluate.ts';
 import type { EvalSet } from '../../lib/core/eval/eval-set.ts';
 import { fitHybrid } from '../../lib/core/models/hybrid/index.ts';
+import type { Feature } from '../../lib/core/models/recommender.ts';
 import { buildShelfData } from '../../lib/core/transforms/protocol.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 
@@ -85,7 +86,9 @@ describe('a new content category mid-world', () => {
       snapshot: 'before',
     });
     // The run before never saw the new category's feature in training.
-    const trainedFeatures = new Set([...(before.train.itemFeatures ?? new Map()).values()].flatMap((f) => f.map(([name]) => name)));
+    const trainedFeatures = new Set(
+      [...(before.train.itemFeatures ?? new Map<string, readonly Feature[]>()).values()].flatMap((f) => f.map(([name]) => name)),
+    );
     expect(trainedFeatures.has(`cat:${NEW_CATEGORY}`)).toBe(false);
     expect(window.itemFeatures.get([...newShows][0] as string)?.some(([name]) => name === `cat:${NEW_CATEGORY}`)).toBe(true);
 
