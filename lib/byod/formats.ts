@@ -28,6 +28,8 @@ export interface ParsedFeatures {
 }
 
 const EPOCH_SECONDS_BELOW = 1e11;
+const UTF8 = new TextDecoder();
+const UTF8_ENCODER = new TextEncoder();
 
 /** Interactions read into columns (no object per row), with counted warnings. */
 export interface ParsedInteractionColumns {
@@ -40,13 +42,15 @@ export interface ParsedInteractionColumns {
  * over id vocabularies: a million rows cost their columns (24 bytes a row) and one string per
  * distinct id, not a million objects.
  */
-export function parseInteractionColumns(text: string, file: string): ParsedInteractionColumns {
-  // Plain CSV (no quotes, no blanks to trim: what programs write) has a fast reader; the general
-  // RFC 4180 reader handles the rest. Both give the same columns, warnings and errors.
-  if (!/["\t ]/.test(text)) {
-    const plain = parsePlainInteractions(text, file);
+export function parseInteractionColumns(input: string | Uint8Array, file: string): ParsedInteractionColumns {
+  // Plain CSV (no quotes, no blanks to trim: what programs write) has a fast reader over the bytes;
+  // the general RFC 4180 reader handles the rest. Both give the same columns, warnings and errors.
+  const bytes = typeof input === 'string' ? UTF8_ENCODER.encode(input) : input;
+  if (bytes.indexOf(34) < 0 && bytes.indexOf(9) < 0 && bytes.indexOf(32) < 0) {
+    const plain = parsePlainInteractions(bytes, file);
     if (plain !== undefined) return plain;
   }
+  const text = typeof input === 'string' ? input : UTF8.decode(input);
   const warnings: Warnings = new Map();
   const userIndex = new Map<string, number>();
   const itemIndex = new Map<string, number>();
@@ -112,25 +116,24 @@ export function parseInteractionColumns(text: string, file: string): ParsedInter
 }
 
 /**
- * The fast reader of parseInteractionColumns, for text without quotes, tabs or spaces: one scan of
+ * The fast reader of parseInteractionColumns, for bytes without quotes, tabs or spaces: one scan of
  * the characters, ids interned by a hash of their characters (a string is made only for a new id),
  * whole-number timestamps read digit by digit. Undefined when the header is not plain.
  */
-function parsePlainInteractions(text: string, file: string): ParsedInteractionColumns | undefined {
-  const len = text.length;
-  let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+function parsePlainInteractions(bytes: Uint8Array, file: string): ParsedInteractionColumns | undefined {
+  const len = bytes.length;
+  let at = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   let line = 1;
   // Skip blank lines before the header.
-  while (at < len && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) {
-    if (text.charCodeAt(at) === 10) line++;
+  while (at < len && ((bytes[at] as number) === 10 || (bytes[at] as number) === 13)) {
+    if ((bytes[at] as number) === 10) line++;
     at++;
   }
   if (at >= len) return undefined;
-  let eol = text.indexOf('\n', at);
+  let eol = bytes.indexOf(10, at);
   if (eol < 0) eol = len;
   const headerLine = line;
-  const header = text
-    .slice(at, eol > at && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol)
+  const header = UTF8.decode(bytes.subarray(at, eol > at && bytes[eol - 1] === 13 ? eol - 1 : eol))
     .split(',')
     .map((h) => h.toLowerCase());
   const col = columns(header, file, ['user_id', 'item_id', 'timestamp'], ['weight']);
@@ -152,7 +155,7 @@ function parsePlainInteractions(text: string, file: string): ParsedInteractionCo
   let weight = new Float64Array(capacity);
   let n = 0;
   while (at < len) {
-    let c = text.charCodeAt(at);
+    let c = bytes[at] as number;
     if (c === 10 || c === 13) {
       // A blank line.
       if (c === 10) line++;
@@ -169,7 +172,7 @@ function parsePlainInteractions(text: string, file: string): ParsedInteractionCo
       let hash = 0x811c9dc5;
       let digits = 0;
       let value = 0;
-      c = at < len ? text.charCodeAt(at) : 10;
+      c = at < len ? (bytes[at] as number) : 10;
       while (c !== 44 && c !== 10 && c !== 13) {
         hash = Math.imul(hash ^ c, 0x01000193);
         if (c >= 48 && c <= 57) {
@@ -177,14 +180,14 @@ function parsePlainInteractions(text: string, file: string): ParsedInteractionCo
           digits++;
         } else digits = -1_000_000; // not a whole number (an int, not -Infinity: keeps the loop's arithmetic in small integers)
         at++;
-        c = at < len ? text.charCodeAt(at) : 10;
+        c = at < len ? (bytes[at] as number) : 10;
       }
       if (field === cUser) {
         if (at === from) requireId('', file, line, 'user_id');
-        u = users.intern(text, from, at, hash);
+        u = users.intern(bytes, from, at, hash);
       } else if (field === cItem) {
         if (at === from) requireId('', file, line, 'item_id');
-        i = items.intern(text, from, at, hash);
+        i = items.intern(bytes, from, at, hash);
       } else if (field === cTime) {
         // Whole numbers of up to 15 digits are exact in a double; anything else goes the slow way.
         time =
@@ -192,9 +195,9 @@ function parsePlainInteractions(text: string, file: string): ParsedInteractionCo
             ? value < EPOCH_SECONDS_BELOW
               ? value * 1000
               : value
-            : parseTimestamp(text.slice(from, at), file, line);
+            : parseTimestamp(UTF8.decode(bytes.subarray(from, at)), file, line);
       } else if (field === cWeight && at > from) {
-        w = parseNumber(text.slice(from, at), file, line, 'weight');
+        w = parseNumber(UTF8.decode(bytes.subarray(from, at)), file, line, 'weight');
       }
       field++;
       if (c === 44) {
@@ -206,7 +209,7 @@ function parsePlainInteractions(text: string, file: string): ParsedInteractionCo
     if (field !== width)
       throw new InputError(`malformed CSV: the row has ${field} fields, expected ${width} as the header`, { file, line });
     if (c === 13) at++;
-    if (at < len && text.charCodeAt(at) === 10) at++;
+    if (at < len && (bytes[at] as number) === 10) at++;
     if (w < 0) throw new InputError(`weight is ${w}, expected a number >= 0`, { file, line, field: 'weight' });
     if (w === 0) {
       count(warnings, 'rows with weight 0 skipped');
@@ -241,32 +244,48 @@ function parsePlainInteractions(text: string, file: string): ParsedInteractionCo
   };
 }
 
-/** Numbers distinct ids in order of first appearance, by an open-addressing table over a hash of their characters. */
+/** Numbers distinct ids in order of first appearance, by an open-addressing table over a hash of their bytes. */
 class Interner {
   readonly ids: string[] = [];
+  /** Where each id's bytes first appeared, to compare candidates byte by byte without making strings. */
+  private starts = new Int32Array(0);
+  private ends = new Int32Array(0);
   private hashes = new Int32Array(0);
   private slots = new Int32Array(1 << 12).fill(-1);
 
-  /** The number of the id text[from .. to-1], whose FNV-1a hash is `hash`. */
-  intern(text: string, from: number, to: number, hash: number): number {
+  /** The number of the id bytes[from .. to-1], whose FNV-1a hash is `hash`. */
+  intern(bytes: Uint8Array, from: number, to: number, hash: number): number {
     const mask = this.slots.length - 1;
     const length = to - from;
     for (let s = hash & mask; ; s = (s + 1) & mask) {
       const k = this.slots[s] as number;
-      if (k < 0) {
-        const id = this.ids.length;
-        this.ids.push(text.slice(from, to));
-        if (id >= this.hashes.length) this.hashes = grow(this.hashes, Math.max(1024, this.hashes.length * 2));
-        this.hashes[id] = hash;
-        this.slots[s] = id;
-        if (this.ids.length * 2 > this.slots.length) this.rehash();
-        return id;
-      }
+      if (k < 0) return this.add(bytes, from, to, hash, s);
       if (this.hashes[k] === hash) {
-        const known = this.ids[k] as string;
-        if (known.length === length && text.startsWith(known, from)) return k;
+        const start = this.starts[k] as number;
+        if ((this.ends[k] as number) - start === length) {
+          let same = true;
+          for (let x = 0; x < length && same; x++) same = bytes[start + x] === bytes[from + x];
+          if (same) return k;
+        }
       }
     }
+  }
+
+  private add(bytes: Uint8Array, from: number, to: number, hash: number, slot: number): number {
+    const id = this.ids.length;
+    this.ids.push(UTF8.decode(bytes.subarray(from, to)));
+    if (id >= this.hashes.length) {
+      const size = Math.max(1024, this.hashes.length * 2);
+      this.hashes = grow(this.hashes, size);
+      this.starts = grow(this.starts, size);
+      this.ends = grow(this.ends, size);
+    }
+    this.hashes[id] = hash;
+    this.starts[id] = from;
+    this.ends[id] = to;
+    this.slots[slot] = id;
+    if (this.ids.length * 2 > this.slots.length) this.rehash();
+    return id;
   }
 
   private rehash(): void {

@@ -68,10 +68,21 @@ export function seenFileText(c: InteractionColumns, extraUsers: Iterable<string>
   }
   const seen: string[] = new Array(users.length);
   for (let u = 0; u < users.length; u++) {
-    const mine = grouped.subarray(start[u] as number, start[u + 1] as number).sort();
-    const distinct: number[] = [];
-    for (let k = 0; k < mine.length; k++) if (k === 0 || mine[k] !== mine[k - 1]) distinct.push(mine[k] as number);
-    seen[u] = `[${distinct.join(',')}]`;
+    // Insertion sort in place: a user's items are few, and a typed-array sort per user costs more in calls.
+    const lo = start[u] as number;
+    const hi = start[u + 1] as number;
+    for (let k = lo + 1; k < hi; k++) {
+      const v = grouped[k] as number;
+      let j = k - 1;
+      while (j >= lo && (grouped[j] as number) > v) {
+        grouped[j + 1] = grouped[j] as number;
+        j--;
+      }
+      grouped[j + 1] = v;
+    }
+    let text = '[';
+    for (let k = lo; k < hi; k++) if (k === lo || grouped[k] !== grouped[k - 1]) text += k === lo ? `${grouped[k]}` : `,${grouped[k]}`;
+    seen[u] = `${text}]`;
   }
   return `{"format":${JSON.stringify(FORMAT)},"users":${JSON.stringify(users)},"items":${JSON.stringify(items)},"seen":[${seen.join(',')}]}\n`;
 }

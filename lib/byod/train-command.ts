@@ -10,7 +10,7 @@ import { fitEase } from '../core/models/ease/index.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from './options.ts';
 import { count, interactionsOf, parseFeaturesCsv, parseInteractionColumns, type Warnings } from './formats.ts';
-import { printWarnings, readText } from './read-input.ts';
+import { printWarnings, readBytes, readText } from './read-input.ts';
 import { writeSeenFile } from './seen-file.ts';
 
 /** Version of the BYOD "transforms" (none: features are used as given). */
@@ -25,10 +25,10 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
     phases.push([name, now - mark]);
     mark = now;
   };
-  const interactionsText = await readText(options.interactions);
-  const { columns, warnings } = parseInteractionColumns(interactionsText, options.interactions);
+  const interactionsBytes = await readBytes(options.interactions);
+  const { columns, warnings } = parseInteractionColumns(interactionsBytes, options.interactions);
   printWarnings(options.interactions, warnings);
-  const hash = createHash('sha256').update(interactionsText);
+  const hash = createHash('sha256').update(interactionsBytes);
   phase('read');
 
   const userFeatures = await readFeatures(options.userFeatures, 'user', new Set(columns.userIds), hash);

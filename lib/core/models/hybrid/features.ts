@@ -80,8 +80,18 @@ export function buildFeatureSpace(
   const weightList: number[] = [];
   for (let r = 0; r < ids.length; r++) {
     const id = ids[r] as string;
-    const merged = mergeFeatures(rows?.get(id) ?? [], metaIndex, nIdentity);
     const own = identity[r] as number;
+    const features = rows?.get(id);
+    if (features === undefined || features.length === 0) {
+      // Identity only (most rows of large data): no merge work.
+      if (own >= 0) {
+        featList.push(own);
+        weightList.push(1);
+      }
+      ptr[r + 1] = featList.length;
+      continue;
+    }
+    const merged = mergeFeatures(features, metaIndex, nIdentity);
     if (own >= 0) merged.unshift([own, 1]);
     let total = 0;
     for (const [, w] of merged) total += Math.abs(w);

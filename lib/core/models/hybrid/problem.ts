@@ -88,9 +88,14 @@ export function distinctPairs(
   nItems: number,
 ): Pairs {
   const n = columns.user.length;
+  const rowU = new Int32Array(n);
+  const rowI = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    rowU[r] = userRow[columns.user[r] as number] as number;
+    rowI[r] = itemRow[columns.item[r] as number] as number;
+  }
   // Counting sort by item, then a stable counting sort by user: (user, item) order in O(n).
-  const byItem = countingSort(n, nItems, (r) => itemRow[columns.item[r] as number] as number, undefined);
-  const order = countingSort(n, nUsers, (r) => userRow[columns.user[r] as number] as number, byItem);
+  const order = countingSort(rowU, nUsers, countingSort(rowI, nItems, undefined));
   const userStart = new Int32Array(nUsers + 1);
   const item = new Int32Array(n);
   const weight = new Float64Array(n);
@@ -100,13 +105,13 @@ export function distinctPairs(
   let at = 0;
   while (at < n) {
     const r0 = order[at] as number;
-    const u = userRow[columns.user[r0] as number] as number;
-    const i = itemRow[columns.item[r0] as number] as number;
+    const u = rowU[r0] as number;
+    const i = rowI[r0] as number;
     let w = 0;
     let t = Number.NEGATIVE_INFINITY;
     for (; at < n; at++) {
       const r = order[at] as number;
-      if ((userRow[columns.user[r] as number] as number) !== u || (itemRow[columns.item[r] as number] as number) !== i) break;
+      if ((rowU[r] as number) !== u || (rowI[r] as number) !== i) break;
       w += columns.weight[r] as number;
       t = Math.max(t, columns.ts[r] as number);
     }
@@ -124,15 +129,16 @@ export function distinctPairs(
   return { userStart, item: item.slice(0, m), weight: weight.slice(0, m), ts: ts.slice(0, m), meanWeight: weightSum / m };
 }
 
-/** A stable counting sort of `within` (or 0..n-1) by key(r) in [0, keys). */
-function countingSort(n: number, keys: number, key: (r: number) => number, within: Int32Array | undefined): Int32Array {
+/** A stable counting sort of `within` (or 0..n-1) by key[r] in [0, keys). */
+function countingSort(key: Int32Array, keys: number, within: Int32Array | undefined): Int32Array {
+  const n = key.length;
   const start = new Int32Array(keys + 1);
-  for (let r = 0; r < n; r++) start[key(r) + 1] = (start[key(r) + 1] as number) + 1;
+  for (let r = 0; r < n; r++) start[(key[r] as number) + 1] = (start[(key[r] as number) + 1] as number) + 1;
   for (let k = 0; k < keys; k++) start[k + 1] = (start[k + 1] as number) + (start[k] as number);
   const out = new Int32Array(n);
   for (let x = 0; x < n; x++) {
     const r = within === undefined ? x : (within[x] as number);
-    const k = key(r);
+    const k = key[r] as number;
     out[start[k] as number] = r;
     start[k] = (start[k] as number) + 1;
   }
