@@ -20,7 +20,7 @@ import { renderSkewSection } from '../core/report/skew.ts';
 import { wilson } from '../core/gate/canary.ts';
 import { bootstrapCorrelation } from '../core/stats/correlation.ts';
 import { measureServingSkew } from './skew-step.ts';
-import { SHELF_CONFIG } from '../core/shelf-settings.ts';
+import { DEFAULT_EVAL_SAMPLE_USERS, SHELF_CONFIG } from '../core/shelf-settings.ts';
 import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../wiring/pipeline.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
 import { fetchChannel } from './data-steps.ts';
@@ -109,6 +109,8 @@ export async function evaluateCandidate(
     ...(deps.resamples ? { resamples: deps.resamples } : {}),
     // The candidate's and live model's lists are re-ranked as serving re-ranks them (shelf setting).
     ...(SHELF_CONFIG[shelf].diversity ? { diversity: SHELF_CONFIG[shelf].diversity } : {}),
+    // A deterministic sample of users (execution input, else the shelf's setting) bounds Evaluate's cost.
+    sampleUsers: run.evalSampleUsers ?? SHELF_CONFIG[shelf].evalSampleUsers ?? DEFAULT_EVAL_SAMPLE_USERS,
   });
   // Train/serve skew: serving's logged features against this run's transforms (lib/pipeline/skew-step.ts).
   const skew = await measureServingSkew(run.rawPrefix, {
@@ -124,7 +126,7 @@ export async function evaluateCandidate(
     renderSkewSection(skew, policy.guardrails.maxFeatureSkew),
     await versionHistorySection(deps.registry, shelf, policy.primaryMetric),
   ];
-  await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}`, sections), 'text/html');
+  await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}${sampleNote(report)}`, sections), 'text/html');
   const c = report.runs[0];
   const metrics: Record<string, number> = {};
   for (const [name, interval] of Object.entries(c?.metrics ?? {})) metrics[name] = interval.mean;
@@ -171,4 +173,12 @@ async function versionHistorySection(registry: ModelRegistry, shelf: Shelf, prim
         )
       : null;
   return renderVersionHistorySection(rows, primaryMetric, correlation);
+}
+
+/** The report title's note on a user sample, when the evaluation scored fewer users than it had. */
+function sampleNote(report: EvaluationReport): string {
+  const sample = report.sample;
+  return sample === undefined || sample.users === sample.population
+    ? ''
+    : ` (a sample of ${sample.users} of ${sample.population} users, seed ${sample.seed})`;
 }

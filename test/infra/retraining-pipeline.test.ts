@@ -67,7 +67,8 @@ let states: Record<string, AnyState>;
 beforeAll(() => {
   stack = synthStack({ trainingInstanceType: 'ml.c5.xlarge', trainingMaxRuntimeMinutes: 90, trainingVolumeGb: 20, mapMaxConcurrency: 7 });
   states = allStates(renderDefinition(stack.json.Resources, STATE_MACHINE.id)) as Record<string, AnyState>;
-});
+  // Synthesis takes seconds, and much longer on a machine shared by parallel test runs.
+}, 240_000);
 
 const LAMBDA_TASKS = [
   [STATES.beginRun, FUNCTIONS.beginRun.id, '$.run'],

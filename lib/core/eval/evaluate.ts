@@ -20,6 +20,7 @@ import { ACCURACY_FUNCTIONS, ACCURACY_METRICS, assertNoDuplicates, relevantCount
 import { poolSize, rerankActive, rerankDiverse, type DiversityConfig } from '../assembly/rerank.ts';
 import type { ItemMeta, Recommender } from '../models/recommender.ts';
 import { DEFAULT_RESAMPLES, percentileInterval, resampledMeans, resampleIndices, type Interval } from '../stats/bootstrap.ts';
+import { hashString } from '../rng.ts';
 import { comparePairedMeans } from '../stats/paired.ts';
 import type { EvalSet } from './eval-set.ts';
 
@@ -50,6 +51,19 @@ export interface EvaluationOptions {
   readonly diversity?: DiversityConfig;
   /** Roles whose lists are re-ranked; default the served ones, candidate and live (baselines stay as they are). */
   readonly diversityRoles?: readonly RunRole[];
+  /**
+   * Users scored at most (>= 1): when more users have a relevant item, the ones with the smallest
+   * hash of seed and user id are kept, so the sample is the same for every run and every re-run.
+   * Default: every user. The intervals then describe the sample, and widen as it shrinks.
+   */
+  readonly sampleUsers?: number;
+}
+
+/** Which users an evaluation scored: `users` of the `population` with a relevant item, chosen by hash with `seed`. */
+export interface EvaluationSample {
+  readonly users: number;
+  readonly population: number;
+  readonly seed: number;
 }
 
 export interface SliceStats {
@@ -98,6 +112,23 @@ export interface EvaluationReport {
   readonly resamples: number;
   readonly runs: readonly RunReport[];
   readonly comparisons: readonly Comparison[];
+  /** The user sample scored (evaluateRuns); `users` equals `population` when every user was scored. */
+  readonly sample?: EvaluationSample;
+}
+
+/**
+ * The deterministic user sample: at most `size` of `userIds`, those with the smallest FNV-1a hash of
+ * `seed:userId` (ties by id), returned in their original order. Same ids and seed, same sample.
+ */
+export function sampleUserIndices(userIds: readonly string[], size: number, seed: number): number[] {
+  if (!(size >= 1)) throw new RangeError(`sampleUsers must be at least 1, got ${size}`);
+  if (size >= userIds.length) return userIds.map((_, i) => i);
+  const keyed = userIds.map((id, i) => ({ i, id, h: hashString(`${seed}:${id}`) }));
+  keyed.sort((a, b) => a.h - b.h || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return keyed
+    .slice(0, size)
+    .map((k) => k.i)
+    .sort((a, b) => a - b);
 }
 
 /** Lists of several runs over the same users: the common core of both entry points. */
@@ -122,7 +153,17 @@ export interface ListsInput {
 
 /** Asks every recommender for the top k of every case of the set and scores the lists. */
 export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: EvaluationOptions): EvaluationReport {
-  const cases = set.cases.filter((c) => relevantCount(c.relevant) > 0);
+  const relevantCases = set.cases.filter((c) => relevantCount(c.relevant) > 0);
+  const seed = options.seed ?? 7;
+  // Sampled before any recommender is asked: the sample bounds the cost of evaluation.
+  const cases =
+    options.sampleUsers === undefined
+      ? relevantCases
+      : sampleUserIndices(
+          relevantCases.map((c) => c.context.userId),
+          options.sampleUsers,
+          seed,
+        ).map((i) => relevantCases[i] as (typeof relevantCases)[number]);
   const request = set.candidates ? { candidates: set.candidates } : {};
   const categoryOf = (itemId: string): string | undefined => set.catalog.get(itemId)?.categories?.[0];
   const lists = runs.map((run) =>
@@ -138,7 +179,7 @@ export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: Ev
       return list;
     }),
   );
-  return scoreLists(
+  const report = scoreLists(
     {
       shelf: set.shelf,
       userIds: cases.map((c) => c.context.userId),
@@ -149,10 +190,11 @@ export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: Ev
       catalogSize: set.candidates?.length ?? set.catalog.size,
       trainItemCounts: set.trainItemCounts,
       evaluatedAt: set.evaluatedAt,
-      usersWithoutRelevant: set.cases.length - cases.length,
+      usersWithoutRelevant: set.cases.length - relevantCases.length,
     },
     options,
   );
+  return { ...report, sample: { users: cases.length, population: relevantCases.length, seed } };
 }
 
 /** Lists computed elsewhere: one map userId → ranked items (best first) per run. */

@@ -58,6 +58,10 @@ export const EvaluationReportSchema = z.strictObject({
   runs: z.array(RunReportSchema),
   comparisons: z.array(ComparisonSchema),
   decision: ReportGateDecisionSchema.optional(),
+  /** The users scored: a deterministic sample (by hash of user id and seed) of the population with a relevant item. */
+  sample: z
+    .strictObject({ users: z.number().int().nonnegative(), population: z.number().int().nonnegative(), seed: z.number().int() })
+    .optional(),
 });
 export type EvaluationReportDocument = z.infer<typeof EvaluationReportSchema>;
 
@@ -90,6 +94,7 @@ export function toReportDocument(report: EvaluationReport, decision?: GateDecisi
       ),
     })),
     comparisons: report.comparisons.map((c) => ({ ...c })),
+    ...(report.sample ? { sample: { ...report.sample } } : {}),
     ...(decision
       ? {
           decision: {
