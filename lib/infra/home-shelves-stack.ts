@@ -105,7 +105,7 @@ export class HomeShelvesStack extends Stack {
     fn.publishServingState
       .bindTable(USER_STATE_TABLE, userState, 'readWrite')
       .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.users])
-      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs, PREFIXES.servingFallbacks]);
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs, PREFIXES.servingFallbacks, PREFIXES.servingUserState]);
     fn.recordRejection.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordExecutionFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');

@@ -7,13 +7,18 @@ import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
 import { EndpointStore } from '../aws/endpoints.ts';
 import { ModelRegistry } from '../aws/registry.ts';
 import { formatS3Uri, getObjectBytes, listKeys, putObjectBytes } from '../aws/s3-uri.ts';
-import { CatalogItemSchema, ListeningEventSchema, UserSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
-import { historyOf } from '../core/transforms/entities.ts';
+import { CatalogItemSchema, SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
+import { postedHistoryEvent } from '../core/transforms/online-history.ts';
+import type { ModelArtifact } from '../core/models/artifact.ts';
+import type { HistoryEvent } from '../core/models/recommender.ts';
+import { UserStateStore } from '../aws/user-state.ts';
+import type { FeedbackEvent } from '../api/schemas.ts';
 import { parseRecords } from '../io/records.ts';
 import { readArtifactUri } from '../pipeline/artifact-store.ts';
 import { readEnv } from '../wiring/env.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
+import { feedbackLimitersFromEnv, rateLimitedFeedback, type FeedbackLimiters } from './feedback-intake.ts';
 
 const DAY = 86_400_000;
 
@@ -31,11 +36,41 @@ async function readFolder<T extends { timestamp?: string; itemId?: string; userI
   return out;
 }
 
+/** Appends each listener's plays, skips and completions to their online history (impressions are not history). */
+async function recordPlays(store: UserStateStore, events: readonly FeedbackEvent[]): Promise<void> {
+  const byUser = new Map<string, HistoryEvent[]>();
+  for (const e of events) {
+    const h = postedHistoryEvent(e);
+    if (h === undefined) continue;
+    (byUser.get(e.userId) ?? byUser.set(e.userId, []).get(e.userId))?.push(h);
+  }
+  await Promise.all([...byUser].map(([userId, list]) => store.appendOnline(userId, list)));
+}
+
+/** The fallback artifact of each shelf the pipeline has written one for. */
+async function readFallbacks(artifactsBucket: string): Promise<Map<Shelf, ModelArtifact>> {
+  const fallbacks = new Map<Shelf, ModelArtifact>();
+  await Promise.all(
+    SHELVES.map(async (shelf) => {
+      const prefix = formatS3Uri(artifactsBucket, `${PREFIXES.servingFallbacks}${shelf}/`);
+      if ((await listKeys(prefix)).length === 0) return;
+      fallbacks.set(shelf, await readArtifactUri(prefix));
+    }),
+  );
+  return fallbacks;
+}
+
 export interface AwsPortsOptions {
   readonly rawBucket?: string;
   /** Days of recent listening loaded for Shortcuts and the fallbacks; default 28. */
   readonly historyDays?: number;
   readonly now?: () => number;
+  /** Online features; default the table named by USER_STATE_TABLE. */
+  readonly userStates?: UserStateStore;
+  /** Where the pipeline writes the serving fallbacks; default ARTIFACTS_BUCKET. */
+  readonly artifactsBucket?: string;
+  /** Rate limiters of POST /v1/events; default from the environment (feedbackLimitersFromEnv). */
+  readonly feedbackLimiters?: FeedbackLimiters;
 }
 
 export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
@@ -46,6 +81,19 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
   const firehose = stream ? new FirehoseClient({}) : undefined;
   const now = options.now ?? Date.now;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const userStates = options.userStates ?? new UserStateStore();
+  const artifactsBucket = options.artifactsBucket ?? readEnv('ARTIFACTS_BUCKET');
+  const feedback = rateLimitedFeedback(
+    {
+      async writeFeedback(events) {
+        if (events.length === 0) return;
+        await recordPlays(userStates, events);
+        const key = `${PREFIXES.feedback}dt=${day(now())}/${now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.jsonl`;
+        await putObjectBytes(formatS3Uri(bucket, key), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`, 'application/x-ndjson');
+      },
+    },
+    options.feedbackLimiters ?? feedbackLimitersFromEnv(),
+  );
   return {
     endpoint: (shelf) => endpoints.getEndpoint(shelf),
     async artifactUri(shelf, versionId) {
@@ -55,23 +103,15 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
     },
     loadArtifact: (uri) => readArtifactUri(uri),
     async loadData(): Promise<ServingData> {
-      const [catalog, users] = await Promise.all([
+      // The catalog and the fallbacks only: listeners are read one at a time (userState), so a
+      // container's memory does not grow with the number of users.
+      const [catalog, fallbacks] = await Promise.all([
         readFolder<CatalogItem>(bucket, PREFIXES.catalog, CatalogItemSchema),
-        readFolder<User>(bucket, PREFIXES.users, UserSchema),
+        readFallbacks(artifactsBucket),
       ]);
-      const dts = (await listKeys(formatS3Uri(bucket, PREFIXES.events)))
-        .map((k) => /dt=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1])
-        .filter((d): d is string => d !== undefined);
-      const last = dts.sort().at(-1) ?? day(now());
-      const since = day(Date.parse(`${last}T00:00:00Z`) - (options.historyDays ?? 28) * DAY);
-      const events = await readFolder<ListeningEvent>(
-        bucket,
-        PREFIXES.events,
-        ListeningEventSchema,
-        (k) => (/dt=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1] ?? '') >= since,
-      );
-      return { catalog, users: new Map(users.map((u) => [u.userId, u])), history: historyOf(events) };
+      return { catalog, fallbacks, users: new Map(), history: new Map() };
     },
+    userState: (userId) => userStates.get(userId),
     async logRequests(records: readonly RequestLogRecord[]) {
       if (firehose && stream) {
         for (let i = 0; i < records.length; i += 500) {
@@ -92,11 +132,7 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
         'application/x-ndjson',
       );
     },
-    async writeFeedback(events) {
-      const first = events[0];
-      if (first === undefined) return;
-      const key = `${PREFIXES.feedback}dt=${day(now())}/${now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.jsonl`;
-      await putObjectBytes(formatS3Uri(bucket, key), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`, 'application/x-ndjson');
-    },
+    // Within the per-client and per-user rate limits only (FeedbackRateLimitedError otherwise).
+    writeFeedback: feedback.writeFeedback,
   };
 }

@@ -26,7 +26,7 @@ import { assembleHome, DEFAULT_OVERLAY, type CatalogView, type FreshOverlayConfi
 import { chooseVariant } from '../core/assembly/variant.ts';
 import { hashString } from '../core/rng.ts';
 import { summarizeEvents, type EventsAccepted, type FeedbackEvent, type HomeBody, type HomeResponse } from '../api/schemas.ts';
-import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
+import type { RequestLogRecord, ServingData, ServingPorts, UserState } from './ports.ts';
 
 const DAY = 86_400_000;
 const SHELF_TYPES: Readonly<Record<Shelf, readonly string[] | undefined>> = {
@@ -204,7 +204,8 @@ export class HomeService {
     const state = await this.catalogState();
     const now = this.now();
     const userId = request.userId ?? `anonymous-${(++requestSeq).toString(36)}`;
-    const user = state.data.users.get(userId);
+    const known = request.userId === undefined ? undefined : await this.userState(request.userId);
+    const user = known?.user;
     const ctx = request.context;
     const features =
       user && !ctx?.onboardingGenres
@@ -222,7 +223,7 @@ export class HomeService {
       : ctx?.localHour !== undefined && ctx.weekday !== undefined
         ? { hour: ctx.localHour, weekday: ctx.weekday }
         : { hour: new Date(now).getUTCHours(), weekday: weekdayOf(now) };
-    const history = state.data.history.get(userId);
+    const history = known?.history.length ? known.history : undefined;
     const context: UserContext = {
       userId,
       now,
@@ -263,6 +264,19 @@ export class HomeService {
     });
     if (this.logBuffer.length >= this.config.requestLogBatch) await this.flush();
     return response;
+  }
+
+  /** The listener's online features; a lookup that fails serves the request as for a listener never seen. */
+  private async userState(userId: string): Promise<UserState | undefined> {
+    try {
+      if (this.ports.userState) return await this.ports.userState(userId);
+      const data = (await this.catalogState()).data;
+      const user = data.users.get(userId);
+      const history = data.history.get(userId);
+      return user || history ? { ...(user ? { user } : {}), history: history ?? [] } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Writes buffered request logs (call before the process ends). */
@@ -311,27 +325,16 @@ function buildCatalogState(data: ServingData, now: number, freshDays: number): C
     (byType.get(item.type) ?? byType.set(item.type, []).get(item.type))?.push(item.itemId);
     (featuresByType.get(item.type) ?? featuresByType.set(item.type, new Map()).get(item.type))?.set(item.itemId, itemFeatures(item));
   }
-  // Fallback heuristics from recent listening (positive listens, as training counts them): segment
-  // popularity of shows / playlists, most-recent for Shortcuts.
+  // Fallback heuristics precomputed by the pipeline (segment popularity of shows / playlists from its
+  // last run's positive listens); most-recent for Shortcuts needs nothing but the request's history.
   const fallbacks = new Map<Shelf, Recommender>();
-  const users = new Map([...data.users].map(([id, u]) => [id, userMeta(u)]));
   for (const shelf of ['podcasts', 'playlists'] as const) {
-    const types = new Set(SHELF_TYPES[shelf]);
-    const listens = [...data.history].flatMap(([userId, events]) =>
-      events
-        .filter(isPositiveListen)
-        .map((e) => ({ userId, unit: shortcutUnit(e.itemId, meta), ts: e.ts }))
-        .filter((l) => types.has(meta.get(l.unit)?.type ?? '')),
-    );
+    const artifact = data.fallbacks?.get(shelf);
     fallbacks.set(
       shelf,
-      fitSegmentPopularity({
-        interactions: aggregateInteractions(listens),
-        users,
-        cutoff: now,
-        snapshot: 'serving-fallback',
-        transformVersion: TRANSFORM_VERSION,
-      }),
+      artifact
+        ? loadRecommender(artifact)
+        : fitSegmentPopularity({ interactions: [], cutoff: now, snapshot: 'serving-fallback', transformVersion: TRANSFORM_VERSION }),
     );
   }
   const shortcuts = fitOwnHistory('most-recent', {

@@ -11,6 +11,12 @@ import type { FeedbackEvent } from '../api/schemas.ts';
 export interface ServingData {
   readonly catalog: readonly CatalogItem[];
   /**
+   * Profiles and recent history of every listener: only for in-memory ports (tests, the console's
+   * offline views). The AWS ports leave both empty and serve listeners through UserStateSource.
+   */
+  readonly users: ReadonlyMap<string, User>;
+  readonly history: ReadonlyMap<string, readonly HistoryEvent[]>;
+  /**
    * The fallback heuristics the pipeline precomputed (segment popularity per shelf, from its last run);
    * a shelf without one falls back to an empty popularity until the first run has written it.
    */
@@ -25,7 +31,8 @@ export interface UserState {
 
 /** Online features by listener: read per request, never all listeners at once. */
 export interface UserStateSource {
-  userState(userId: string): Promise<UserState | undefined>;
+  /** Absent: the listener is read from ServingData's in-memory maps. */
+  userState?(userId: string): Promise<UserState | undefined>;
 }
 
 /** The feature log of one response: what the models saw and what they served. */

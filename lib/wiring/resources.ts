@@ -59,7 +59,20 @@ export const CATALOG_TABLE = {
   globalIndexes: [{ indexName: 'byTypePublished', partitionKey: { name: 'type', type: 'S' }, sortKey: { name: 'publishedAt', type: 'S' } }],
 } as const satisfies TableSpec;
 
-export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE] as const;
+/**
+ * Online serving features, one partition per listener (serving reads a user with one Query on the key):
+ *   sk `batch`  profile, recent history and the time the pipeline's data ends (written in bulk by each run)
+ *   sk `online` plays posted to /v1/events since then (appended by the events path within seconds)
+ */
+export const USER_STATE_TABLE = {
+  id: 'UserStateTable',
+  env: 'USER_STATE_TABLE',
+  localName: 'home-shelves-user-state',
+  partitionKey: { name: 'userId', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+} as const satisfies TableSpec;
+
+export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE, USER_STATE_TABLE] as const;
 
 /** Raw data lake: events/dt=YYYY-MM-DD/, catalog/, users/, feedback/dt=.../, requests/dt=.../ (feature logs). */
 export const RAW_BUCKET = { id: 'RawBucket', env: 'RAW_BUCKET', localName: 'home-shelves-raw' } as const satisfies BucketSpec;
@@ -90,6 +103,10 @@ export const PREFIXES = {
   reports: 'reports/',
   /** Per-run features and artifacts: runs/<shelf>/<runId>/ in the features and artifacts buckets. */
   runs: 'runs/',
+  /** Artifacts bucket: serving/fallbacks/<shelf>/, the heuristic each shelf falls back to, written by every run. */
+  servingFallbacks: 'serving/fallbacks/',
+  /** Artifacts bucket: serving/user-state/<data>/shard-<k>-of-<n>.done, a shard of the online user state already written for that data. */
+  servingUserState: 'serving/user-state/',
 } as const;
 
 /** The dataset manifest at the root of a raw prefix (the data's time span); optional. */
@@ -120,6 +137,12 @@ export const FUNCTIONS = {
   validateData: { id: 'ValidateDataFunction', entry: 'lambdas/validate-data.ts', memoryMb: 3008, timeoutSeconds: 900 },
   trainBaselines: { id: 'TrainBaselinesFunction', entry: 'lambdas/train-baselines.ts', memoryMb: 3008, timeoutSeconds: 900 },
   evaluate: { id: 'EvaluateFunction', entry: 'lambdas/evaluate.ts', memoryMb: 3008, timeoutSeconds: 900 },
+  publishServingState: {
+    id: 'PublishServingStateFunction',
+    entry: 'lambdas/publish-serving-state.ts',
+    memoryMb: 3008,
+    timeoutSeconds: 900,
+  },
   deploy: { id: 'DeployFunction', entry: 'lambdas/deploy.ts', memoryMb: 256, timeoutSeconds: 30 },
   recordRejection: { id: 'RecordRejectionFunction', entry: 'lambdas/record-rejection.ts', memoryMb: 256, timeoutSeconds: 30 },
   recordFailure: { id: 'RecordFailureFunction', entry: 'lambdas/record-failure.ts', memoryMb: 256, timeoutSeconds: 30 },

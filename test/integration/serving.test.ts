@@ -70,6 +70,39 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("serves a known listener's Shortcuts from the online user state the pipeline published", async () => {
+    const body = (await (await fetch(`${api.url}/v1/home?userId=u-0000003`)).json()) as HomeResponse;
+    expect(body.shelves[0]?.items.length).toBeGreaterThan(0);
+  });
+
+  it("counts a play posted to /v1/events in that listener's Shortcuts on the next request, without a retrain", async () => {
+    const userId = 'u-0000005';
+    const before = (await (await fetch(`${api.url}/v1/home?userId=${userId}`)).json()) as HomeResponse;
+    const shortcuts = new Set(before.shelves[0]?.items.map((i) => i.id));
+    // A show from the listener's own Podcasts shelf: never heard, so not among their Shortcuts yet.
+    const show = before.shelves[1]?.items.find((i) => !shortcuts.has(i.id))?.id as string;
+    expect(show).toBeDefined();
+    const posted = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      body: JSON.stringify({
+        events: [
+          {
+            requestId: before.requestId,
+            userId,
+            itemId: show,
+            shelf: 'podcasts',
+            eventType: 'play',
+            timestamp: before.generatedAt,
+            msPlayed: 600_000,
+          },
+        ],
+      }),
+    });
+    expect(posted.status).toBe(202);
+    const after = (await (await fetch(`${api.url}/v1/home?userId=${userId}`)).json()) as HomeResponse;
+    expect(after.shelves[0]?.items.map((i) => i.id)).toContain(show);
+  });
+
   it('answers 400 naming the wrong field', async () => {
     const res = await fetch(`${api.url}/v1/home`, {
       method: 'POST',
