@@ -126,7 +126,11 @@ export async function evaluateCandidate(
     renderSkewSection(skew, policy.guardrails.maxFeatureSkew),
     await versionHistorySection(deps.registry, shelf, policy.primaryMetric),
   ];
-  await putObjectBytes(reportUri, renderHtmlReport(report, decision, `${shelf}: ${run.versionId}${sampleNote(report)}`, sections), 'text/html');
+  await putObjectBytes(
+    reportUri,
+    renderHtmlReport(report, decision, `${shelf}: ${run.versionId}${sampleNote(report)}`, sections),
+    'text/html',
+  );
   const c = report.runs[0];
   const metrics: Record<string, number> = {};
   for (const [name, interval] of Object.entries(c?.metrics ?? {})) metrics[name] = interval.mean;
