@@ -32,8 +32,7 @@ describe('invertSpdInPlace', () => {
     expect([...a].map((x) => x * 5)).toEqual([2, -1, -1, 3].map((x) => expect.closeTo(x, 12)));
   });
 
-  it('gives A·A⁻¹ = I on a random SPD matrix', () => {
-    const n = 40;
+  it.each([40, 130])('gives A·A⁻¹ = I on a random SPD matrix of size %i (one block, and several blocks of pivots)', (n) => {
     let s = 7;
     const r = (): number => {
       s = (s * 16807) % 2147483647;
@@ -54,6 +53,13 @@ describe('invertSpdInPlace', () => {
         for (let t = 0; t < n; t++) d += (a[i * n + t] as number) * (inv[t * n + j] as number);
         expect(d).toBeCloseTo(i === j ? 1 : 0, 9);
       }
+  });
+
+  it('names the failing pivot of a large matrix by its global index', () => {
+    const n = 100;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) a[i * n + i] = i === 70 ? -1 : 2;
+    expect(() => invertSpdInPlace(a, n)).toThrow(/pivot 70 is -1/);
   });
 
   it('rejects a matrix that is not positive definite with NotPositiveDefiniteError naming the pivot', () => {
