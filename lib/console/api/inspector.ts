@@ -10,10 +10,13 @@
 import { SHELVES, type Shelf } from '../../core/contract.ts';
 import { InputError } from '../../core/errors.ts';
 import type { HomeContext, HomeResponse } from '../../api/schemas.ts';
-import { listKeys } from '../../aws/s3-uri.ts';
+import { formatS3Uri, getObjectBytes, listKeys } from '../../aws/s3-uri.ts';
+import { UserSchema, type User } from '../../core/contract.ts';
+import { parseRecords } from '../../io/records.ts';
+import { PREFIXES } from '../../wiring/resources.ts';
 import { awsServingPorts } from '../../serving/aws-ports.ts';
 import { DEFAULT_SERVING_CONFIG, HomeService } from '../../serving/home-service.ts';
-import type { ServingData, ServingPorts } from '../../serving/ports.ts';
+import type { ServingData, ServingPorts, UserState } from '../../serving/ports.ts';
 import { type ConsoleContext, runPrefix } from './context.ts';
 
 /** An arm of a shelf: the live model, the canary, a baseline of the run, or any registered version. */
@@ -63,6 +66,8 @@ export interface ShelfDiff {
 const BASELINE_VERSION = /^baseline:([A-Za-z0-9-]+):([a-z0-9-]+)$/;
 /** History entries shown beside the shelves. */
 const HISTORY_SHOWN = 15;
+/** Listeners read for the picker and the diagnostic's sample (the first users/ files, in order). */
+const USERS_READ = 5000;
 
 export class Inspector {
   private readonly service: HomeService;
@@ -70,6 +75,7 @@ export class Inspector {
   private readonly pins = new Map<Shelf, string | null>();
   private queue: Promise<unknown> = Promise.resolve();
   private data: { at: number; value: Promise<ServingData> } | undefined;
+  private userList: { at: number; value: Promise<User[]> } | undefined;
 
   constructor(
     private readonly ctx: ConsoleContext,
@@ -94,6 +100,7 @@ export class Inspector {
       },
       loadArtifact: (uri) => base.loadArtifact(uri),
       loadData: () => this.servingData(),
+      ...(base.userState ? { userState: (userId: string) => (base.userState as NonNullable<ServingPorts['userState']>)(userId) } : {}),
       logRequests: async () => undefined,
       writeFeedback: async () => {
         throw new InputError('the console is read-only: it writes no feedback');
@@ -116,6 +123,39 @@ export class Inspector {
     return this.data.value;
   }
 
+  /**
+   * Listeners from the raw bucket's users/ files, in file order, at most `USERS_READ` (the console's
+   * picker and the diagnostic's sample of real users; serving itself reads one listener at a time).
+   */
+  users(): Promise<User[]> {
+    const now = Date.now();
+    if (this.userList === undefined || now - this.userList.at > DEFAULT_SERVING_CONFIG.catalogRefreshMs) {
+      const value = (async () => {
+        const out: User[] = [];
+        for (const key of await listKeys(formatS3Uri(this.ctx.rawBucket, PREFIXES.users))) {
+          if (key.endsWith('/') || out.length >= USERS_READ) continue;
+          const { rows } = await parseRecords<User>(await getObjectBytes(formatS3Uri(this.ctx.rawBucket, key)), UserSchema, { file: key });
+          out.push(...rows.slice(0, USERS_READ - out.length));
+        }
+        return out;
+      })();
+      value.catch(() => {
+        if (this.userList?.value === value) this.userList = undefined;
+      });
+      this.userList = { at: now, value };
+    }
+    return this.userList.value;
+  }
+
+  /** A listener's profile and recent history as serving reads them (online state, else the in-memory maps). */
+  async userState(userId: string): Promise<UserState | undefined> {
+    if (this.base.userState) return this.base.userState(userId);
+    const data = await this.servingData();
+    const user = data.users.get(userId);
+    const history = data.history.get(userId);
+    return user === undefined && history === undefined ? undefined : { ...(user ? { user } : {}), history: history ?? [] };
+  }
+
   /** The arms of a shelf: live, canary (if any), then each baseline of the live version's run (else of the newest run). */
   async arms(shelf: Shelf): Promise<ArmRef[]> {
     const endpoint = await this.ctx.endpoints.getEndpoint(shelf);
@@ -127,17 +167,23 @@ export class Inspector {
       },
     ];
     if (endpoint.canaryVersion) arms.push({ arm: 'canary', label: `canary ${endpoint.canaryVersion}`, version: endpoint.canaryVersion });
+    // The baselines of the live version's run; a version registered by hand has none: then the newest run's.
     const versions = await this.ctx.registry.listVersions(shelf);
     const live = versions.find((v) => v.versionId === endpoint.liveVersion);
-    const newest = [...versions].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
-    const runId = live?.runId ?? newest?.runId;
-    if (runId !== undefined) {
+    const runIds = [
+      ...new Set([
+        ...(live ? [live.runId] : []),
+        ...[...versions].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((v) => v.runId),
+      ]),
+    ];
+    for (const runId of runIds) {
       const prefix = `${runPrefix(this.ctx.artifactsBucket, shelf, runId)}baselines/`;
       const names = new Set(
         (await listKeys(prefix)).map((key) => /baselines\/([^/]+)\//.exec(key)?.[1]).filter((n): n is string => n !== undefined),
       );
       for (const name of [...names].sort())
         arms.push({ arm: `baseline:${name}`, label: `${name} (baseline, run ${runId})`, version: `baseline:${runId}:${name}` });
+      if (names.size > 0) break;
     }
     return arms;
   }
@@ -188,7 +234,8 @@ export class Inspector {
   async inspect(request: InspectRequest): Promise<InspectResult> {
     const data = await this.servingData();
     const live = await this.home(request);
-    const user = request.userId ? data.users.get(request.userId) : undefined;
+    const state = request.userId ? await this.userState(request.userId) : undefined;
+    const user = state?.user;
     const shelves = [];
     for (const shelf of SHELVES) {
       const arms = await this.arms(shelf);
@@ -201,7 +248,7 @@ export class Inspector {
       shelves.push({ shelf, arms: views });
     }
     const titles = new Map(data.catalog.map((i) => [i.itemId, i]));
-    const history = [...(data.history.get(live.userId) ?? [])]
+    const history = [...(state?.history ?? [])]
       .slice(-HISTORY_SHOWN)
       .reverse()
       .map((e) => ({
@@ -213,7 +260,7 @@ export class Inspector {
       }));
     return {
       userId: live.userId,
-      known: user !== undefined,
+      known: state !== undefined,
       user: user ? { country: user.country, device: user.device, ageBand: user.ageBand, onboardingGenres: user.onboardingGenres } : null,
       context: request.context ?? null,
       history,

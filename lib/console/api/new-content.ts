@@ -37,6 +37,9 @@ export interface NewContent {
   readonly items: readonly NewItemRow[];
 }
 
+/** Shelves with an overlay: those of a content type (Shortcuts shows the listener's own items, no fresh slots). */
+export const OVERLAY_SHELVES: ReadonlySet<string> = new Set(['podcasts', 'playlists']);
+
 /** Positions (0-based) the overlay fills: 2, 5, ... one per slot. */
 export const OVERLAY_POSITIONS: ReadonlySet<number> = new Set(Array.from({ length: DEFAULT_OVERLAY.maxSlots }, (_, i) => 2 + i * 3));
 
@@ -67,7 +70,7 @@ export async function newContent(ctx: ConsoleContext, inspector: Inspector, days
           const c = counts.get(item.id) ?? { shown: 0, byModel: 0, byOverlay: 0, shelves: {} };
           c.shown++;
           const isFresh = at - meta.publishedAt <= DEFAULT_OVERLAY.maxAgeDays * DAY;
-          if (isFresh && OVERLAY_POSITIONS.has(position)) c.byOverlay++;
+          if (isFresh && OVERLAY_SHELVES.has(shelf.shelf) && OVERLAY_POSITIONS.has(position)) c.byOverlay++;
           else c.byModel++;
           c.shelves[shelf.shelf] = (c.shelves[shelf.shelf] ?? 0) + 1;
           counts.set(item.id, c);

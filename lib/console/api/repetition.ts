@@ -50,15 +50,17 @@ export async function profilesFor(
   population: Population,
   size: number,
 ): Promise<{ requests: InspectRequest[]; described: string }> {
-  const data = await inspector.servingData();
-  const users = [...data.users.values()];
+  const users = await inspector.users();
   if (population === 'users') {
     const chosen = users
       .map((u) => ({ u, h: hashString(`repetition:${u.userId}`) >>> 0 }))
       .sort((a, b) => a.h - b.h || a.u.userId.localeCompare(b.u.userId))
       .slice(0, size)
       .map(({ u }) => ({ userId: u.userId }));
-    return { requests: chosen, described: `${chosen.length} real users (a stable hash sample of ${users.length})` };
+    return {
+      requests: chosen,
+      described: `${chosen.length} real users (a stable hash sample of the ${users.length} first in the user files)`,
+    };
   }
   const countries = mostCommon(
     users.map((u) => u.country),

@@ -70,9 +70,7 @@ export function createConsoleApi(ctx: ConsoleContext, inspector: Inspector = new
     '/users': async (q) => {
       const p = parse(UsersQuerySchema, q);
       if (!p.ok) return p.response;
-      const data = await inspector.servingData();
-      const users = [...data.users.values()]
-        .filter((u) => (data.history.get(u.userId)?.length ?? 0) > 0)
+      const users = (await inspector.users())
         .slice(0, p.value.limit)
         .map((u) => ({ userId: u.userId, country: u.country, device: u.device, ageBand: u.ageBand }));
       return json(200, { users });

@@ -6,8 +6,9 @@
  * the model archive; TrainBaselines: the baseline artifacts; Evaluate: the report). A step's duration
  * is the time from the step before it finished (the run's start for the first; the end of both
  * parallel training branches for Evaluate) to its last write; a step that wrote nothing has none.
- * Data quality counts rows accepted (lines of the clean partitions and channels) and rejected by
- * reason (the rejects files, one JSON line per rejected row with its reason).
+ * Data quality is ValidateData's tally (quality.json beside the run's features) when the run wrote
+ * one; otherwise it is counted from the outputs: rows accepted (lines of the clean partitions and
+ * channels) and rejected by reason (the rejects files, one JSON line per rejected row with its reason).
  */
 import type { RunRecord } from '../../aws/registry.ts';
 import type { Shelf } from '../../core/contract.ts';
@@ -73,7 +74,8 @@ export function runSteps(run: RunRecord, features: readonly ObjectInfo[], artifa
     { name: 'ValidateData', ms: span(built, validated) },
     { name: 'Train', ms: span(validated, trained) },
     { name: 'TrainBaselines', ms: span(validated, baselines) },
-    { name: 'Evaluate', ms: span(trainedAll, evaluated) },
+    // PublishServingState runs between training and Evaluate and writes outside the run's prefixes: counted here.
+    { name: 'PublishServingState+Evaluate', ms: span(trainedAll, evaluated) },
     { name: final, ms: span(last ?? null, finished) },
   ];
 }
@@ -111,6 +113,19 @@ const qualities = new PromiseCache<FileQuality[]>(50);
 export async function runQuality(ctx: ConsoleContext, shelf: Shelf, runId: string): Promise<FileQuality[]> {
   const load = async (): Promise<FileQuality[]> => {
     const prefix = runPrefix(ctx.featuresBucket, shelf, runId);
+    // ValidateData's own tally, when the run wrote one; else it is counted again from the outputs.
+    const written = await readText(`${prefix}quality.json`).then(
+      (text) => (JSON.parse(text) as { reports?: FileQuality[] }).reports,
+      () => undefined,
+    );
+    if (written !== undefined)
+      return written.map((r) => ({
+        file: r.file.replace(/^s3:\/\/[^/]+\//, ''),
+        read: r.read,
+        accepted: r.accepted,
+        rejected: r.rejected,
+        rejectedByReason: r.rejectedByReason,
+      }));
     const bucket = `s3://${ctx.featuresBucket}/`;
     const objects = await listWithTimes(prefix);
     const files = new Map<string, { accepted: number; rejectedByReason: Record<string, number> }>();
