@@ -237,9 +237,25 @@ export function resolveStageContext(
   const alarms = {
     ...(common.alarms as object | undefined),
     ...(perStage.alarms as object | undefined),
-    ...(overrides.alarms as object | undefined),
+    ...(contextObject('alarms', overrides.alarms) as object | undefined),
   };
-  return { ...common, ...perStage, ...overrides, stage, ...(Object.keys(alarms).length > 0 ? { alarms } : {}) };
+  return {
+    ...common,
+    ...perStage,
+    ...overrides,
+    stage,
+    ...(Object.keys(alarms).length > 0 || overrides.alarms !== undefined ? { alarms } : {}),
+  };
+}
+
+/** `-c key={"a":1}` arrives as a string: parse it; anything else passes unchanged. */
+function contextObject(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(`context ${key} must be a JSON object such as {"apiLatencyP99Ms":800}, received ${JSON.stringify(value)}`);
+  }
 }
 
 /** Every field at its default (stage dev). */

@@ -14,7 +14,7 @@
  * bucket (ResultWriter) and passes on only the key of the results' manifest, so no state grows with
  * the number of partitions. Every Task has a timeout shorter than the execution's.
  */
-import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -122,9 +122,14 @@ export class RetrainingPipeline extends Construct {
     const beginRun = catchFailure(lambdaTask(STATES.beginRun, 'beginRun', '$.run'));
     const planFeatures = catchFailure(lambdaTask(STATES.planFeatures, 'planFeatures', '$.plan'));
 
+    // The map reads and writes per-run objects only (lib/pipeline/data-steps.ts planLocations).
+    const runArtifacts = props.artifactsBucket.arnForObjects(`${PREFIXES.runs}*`);
     const buildFeatures = catchFailure(
       new sfn.DistributedMap(this, STATES.buildFeatures, {
-        itemReader: new sfn.S3JsonItemReader({ bucket: props.artifactsBucket, key: sfn.JsonPath.stringAt('$.plan.manifestKey') }),
+        itemReader: new RunScopedItemReader(runArtifacts, {
+          bucket: props.artifactsBucket,
+          key: sfn.JsonPath.stringAt('$.plan.manifestKey'),
+        }),
         itemSelector: {
           run: sfn.JsonPath.objectAt('$.run'),
           plan: {
@@ -139,15 +144,29 @@ export class RetrainingPipeline extends Construct {
         mapExecutionType: sfn.StateMachineType.STANDARD,
         ...(props.toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage: props.toleratedFailurePercentage } : {}),
         ...(props.toleratedFailureCount !== undefined ? { toleratedFailureCount: props.toleratedFailureCount } : {}),
-        resultWriterV2: new sfn.ResultWriterV2({ bucket: props.artifactsBucket, prefix: sfn.JsonPath.stringAt('$.plan.resultsPrefix') }),
+        resultWriterV2: new RunScopedResultWriter(runArtifacts, {
+          bucket: props.artifactsBucket,
+          prefix: sfn.JsonPath.stringAt('$.plan.resultsPrefix'),
+        }),
         // Only the results' manifest goes on: ValidateData reads the per-partition results from S3.
-        resultSelector: { Bucket: sfn.JsonPath.stringAt('$.ResultWriterDetails.Bucket'), Key: sfn.JsonPath.stringAt('$.ResultWriterDetails.Key') },
+        resultSelector: {
+          Bucket: sfn.JsonPath.stringAt('$.ResultWriterDetails.Bucket'),
+          Key: sfn.JsonPath.stringAt('$.ResultWriterDetails.Key'),
+        },
         resultPath: '$.partitions',
       }),
     );
     buildFeatures.itemProcessor(lambdaTask(STATES.buildPartitionFeatures, 'buildPartitionFeatures'));
     // PlanFeatures writes the list the ItemReader reads (lib/pipeline/data-steps.ts planLocations).
-    props.artifactsBucket.grantPut(fns.planFeatures, `${PREFIXES.runs}*/plan/*`);
+    const planObjects = props.artifactsBucket.arnForObjects(`${PREFIXES.runs}*/plan/*`);
+    fns.planFeatures.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [planObjects] }),
+    );
+    acknowledgeWildcardResources(
+      fns.planFeatures.role ?? fns.planFeatures,
+      'PlanFeatures writes the partition list of each run under runs/<shelf>/<runId>/plan/ of the artifacts bucket only.',
+      [planObjects],
+    );
 
     const validateData = catchFailure(lambdaTask(STATES.validateData, 'validateData', '$.data'));
 
@@ -224,7 +243,16 @@ export class RetrainingPipeline extends Construct {
 
     const alreadyDone = new sfn.Choice(this, STATES.alreadyDone)
       .when(sfn.Condition.booleanEquals('$.run.alreadyDone', true), done)
-      .otherwise(planFeatures.next(buildFeatures).next(validateData).next(trainAll).next(planServingShards).next(publishServingState).next(evaluate).next(gate));
+      .otherwise(
+        planFeatures
+          .next(buildFeatures)
+          .next(validateData)
+          .next(trainAll)
+          .next(planServingShards)
+          .next(publishServingState)
+          .next(evaluate)
+          .next(gate),
+      );
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
@@ -249,6 +277,39 @@ export class RetrainingPipeline extends Construct {
       this.stateMachine,
       'Invoking a pipeline function includes its versions and aliases (<arn>:*); only the functions of this state machine are listed.',
       Object.values(fns).map((fn) => `${fn.functionArn}:*`),
+    );
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      'The BuildFeatures Distributed Map reads the partition list and writes its results under runs/ of the artifacts bucket only.',
+      [runArtifacts],
+    );
+    // The Distributed Map's child executions (one per partition batch) are executions of this state machine only.
+    const executionName = Arn.split(this.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
+    const executionArn = (resourceName: string) =>
+      Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      'The BuildFeatures Distributed Map describes, stops and redrives the child executions of this state machine only.',
+      [`${executionArn(`${executionName}`)}:*`, executionArn(`${executionName}/*:*`)],
+    );
+    acknowledgeWildcardResources(
+      this.stateMachine,
+      "BuildFeatures (a Distributed Map) reads each run's partition list and writes its results under run-specific keys (runs/<shelf>/<runId>/) of the artifacts bucket, which the execution names.",
+      [
+        Arn.format({
+          partition: Aws.PARTITION,
+          service: 's3',
+          region: '',
+          account: '',
+          resource: props.artifactsBucket.bucketName,
+          resourceName: '*',
+        }),
+      ],
+    );
+    acknowledgeWildcardResources(
+      fns.planFeatures.role ?? fns.planFeatures,
+      "PlanFeatures writes each run's partition list under runs/<shelf>/<runId>/plan/ of the artifacts bucket.",
+      [props.artifactsBucket.arnForObjects(`${PREFIXES.runs}*/plan/*`)],
     );
     acknowledgeWildcardResources(
       this.stateMachine,
@@ -301,6 +362,42 @@ class ExecutionS3Location extends tasks.S3Location {
 
   override bind(): tasks.S3LocationConfig {
     return { uri: sfn.JsonPath.stringAt(this.jsonPath) };
+  }
+}
+
+/**
+ * The Distributed Map's ItemReader, with a read grant on `objects` (runs/ of the artifacts bucket)
+ * where the CDK class grants s3:GetObject on every object of the bucket.
+ */
+class RunScopedItemReader extends sfn.S3JsonItemReader {
+  constructor(
+    private readonly objects: string,
+    props: sfn.S3FileItemReaderProps,
+  ) {
+    super(props);
+  }
+
+  override providePolicyStatements(): iam.PolicyStatement[] {
+    return [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects] })];
+  }
+}
+
+/** The Distributed Map's ResultWriter, with its write grant on `objects` instead of every object of the bucket. */
+class RunScopedResultWriter extends sfn.ResultWriterV2 {
+  constructor(
+    private readonly objects: string,
+    props: sfn.ResultWriterV2Props,
+  ) {
+    super(props);
+  }
+
+  override providePolicyStatements(): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        resources: [this.objects],
+      }),
+    ];
   }
 }
 

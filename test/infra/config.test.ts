@@ -124,6 +124,13 @@ describe('resolveStageContext', () => {
     });
   });
 
+  it('reads alarm thresholds given on the command line as JSON text', () => {
+    expect(resolveStageContext(file, { alarms: '{"apiLatencyP99Ms":700}' }).alarms).toEqual({ lambdaErrors: 3, apiLatencyP99Ms: 700 });
+    expect(() => resolveStageContext(file, { alarms: 'fast' })).toThrow(
+      'context alarms must be a JSON object such as {"apiLatencyP99Ms":800}, received "fast"',
+    );
+  });
+
   it('parses the cdk.json of the repository for both stages', async () => {
     const cdkJson = JSON.parse(await (await import('node:fs/promises')).readFile(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
       context: { homeShelves: Record<string, unknown> };

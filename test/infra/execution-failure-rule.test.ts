@@ -39,7 +39,7 @@ beforeAll(async () => {
   registry = new ModelRegistry();
   // The handler reads its table name at module load, so it loads after the engines set the environment.
   ({ handler } = (await import(`../../${FUNCTIONS.recordExecutionFailure.entry}`)) as { handler: typeof handler });
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await engines?.stop();

@@ -3,9 +3,10 @@ import { ENV, FUNCTIONS } from '../../lib/wiring/resources.ts';
 import { policyStatements, roleOfFunction, statementsOfRole, synthStack } from './stack-fixture.ts';
 
 let stack: ReturnType<typeof synthStack>;
+// Synthesis takes minutes when the machine is busy.
 beforeAll(() => {
   stack = synthStack({ canaryWeight: 0.1, endpointCacheSeconds: 12 });
-});
+}, 600_000);
 
 const fnProps = (id: string) => stack.json.Resources[id]?.Properties ?? {};
 const envOf = (id: string) => (fnProps(id).Environment as { Variables: Record<string, unknown> }).Variables;

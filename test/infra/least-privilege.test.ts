@@ -36,7 +36,7 @@ let prod: ReturnType<typeof synthStack>;
 beforeAll(() => {
   stack = synthStack();
   prod = synthStack({ stage: 'prod' });
-}, 300_000);
+}, 600_000);
 
 const objectGrants = (functionId: string, bucketId: string) =>
   statementsOfRole(stack.json.Resources, roleOfFunction(stack.json.Resources, functionId))

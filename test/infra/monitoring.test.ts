@@ -10,7 +10,7 @@ let stack: ReturnType<typeof synthStack>;
 beforeAll(() => {
   // One threshold overridden, the rest from the dev preset.
   stack = synthStack({ alarmEmail: 'oncall@example.com', alarms: { lambdaErrors: 2 } });
-}, 180_000);
+}, 600_000);
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 const ofType = (type: string): [string, Resource][] => Object.entries(stack.json.Resources).filter(([, r]) => r.Type === type);
@@ -55,7 +55,7 @@ describe('the operations topic', () => {
   it('has no subscription when no address is configured', () => {
     const bare = synthStack();
     expect(Object.values(bare.json.Resources).filter((r) => r.Type === 'AWS::SNS::Subscription')).toEqual([]);
-  }, 180_000);
+  }, 600_000);
 
   it.each([
     [FUNCTIONS.recordRejection.id, true],

@@ -16,7 +16,7 @@ function nagFindings(mutate: (stack: ReturnType<typeof buildApp>['stack']) => vo
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged error or warning', () => {
     expect(nagFindings()).toEqual([]);
-  });
+  }, 600_000);
 
   it('still catches a wildcard resource nobody acknowledged', () => {
     const findings = nagFindings((stack) => {
@@ -31,5 +31,5 @@ describe('cdk-nag AwsSolutions', () => {
         at: [expect.stringContaining('ServeFunction/Role')],
       },
     ]);
-  });
+  }, 600_000);
 });

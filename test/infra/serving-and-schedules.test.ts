@@ -8,9 +8,10 @@ import { synthStack } from './stack-fixture.ts';
 
 const SCHEDULES = { shortcuts: 'cron(5 1 * * ? *)', podcasts: 'cron(10 2 * * ? *)', playlists: 'rate(12 hours)' } as const;
 let stack: ReturnType<typeof synthStack>;
+// Synthesis takes minutes when the machine is busy.
 beforeAll(() => {
   stack = synthStack({ schedules: SCHEDULES, apiRateLimit: 50, apiBurstLimit: 80, canaryMonitorMinutes: 15 });
-});
+}, 600_000);
 const resourcesOfType = (type: string) => Object.entries(stack.json.Resources).filter(([, r]) => r.Type === type);
 
 describe('retraining schedules', () => {

@@ -9,7 +9,7 @@ let prod: ReturnType<typeof synthStack>;
 beforeAll(() => {
   dev = synthStack({ stage: 'dev' });
   prod = synthStack({ stage: 'prod' });
-}, 300_000);
+}, 600_000);
 
 type Template = ReturnType<typeof synthStack>['json'] & {
   Resources: Record<string, { DeletionPolicy?: string; UpdateReplacePolicy?: string }>;

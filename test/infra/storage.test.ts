@@ -4,10 +4,11 @@ import { BUCKETS, TABLES } from '../../lib/wiring/resources.ts';
 import { synthStack } from './stack-fixture.ts';
 
 let stack: ReturnType<typeof synthStack>;
+// Synthesis takes minutes when the machine is busy.
 beforeAll(() => {
   // prod: the stage whose data outlives the stack (dev's removal policy is in stages.test.ts).
   stack = synthStack({ stage: 'prod', noncurrentVersionDays: 45 });
-});
+}, 600_000);
 
 describe('buckets', () => {
   it.each(BUCKETS.map((b) => [b.id]))('%s is encrypted, versioned, private and access-logged', (id) => {
