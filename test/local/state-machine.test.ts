@@ -230,3 +230,20 @@ describe('runPipelineLocally on the local engines', () => {
     expect(messageFromCause(result.error?.Cause ?? '')).toBe('12% of rows rejected, limit 5%');
   });
 });
+
+describe('the local runner modules', () => {
+  const source = (file: string) => readFile(new URL(`../../lib/local/${file}`, import.meta.url), 'utf8');
+
+  it('has Promise.withResolvers once the entry module is loaded (aws-local-stepfunctions needs it on Node 20)', () => {
+    expect(typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers).toBe('function');
+  });
+
+  it.each(['local-executor.ts', 'cfn-definition.ts', 'distributed-map.ts'])('%s patches no global', async (file) => {
+    expect(await source(file)).not.toMatch(/withResolvers|globalThis|Promise\s+as\s+unknown/);
+  });
+
+  it('installs the polyfill from the entry module, first', async () => {
+    const entry = await source('state-machine.ts');
+    expect(entry.split('\n').find((line) => line.startsWith('import'))).toBe("import './promise-with-resolvers.ts';");
+  });
+});
