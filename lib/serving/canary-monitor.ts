@@ -3,60 +3,56 @@
  * reads the feedback logged since the canary was deployed, compares play rates per variant with
  * intervals, and promotes or rolls back, recording why. Not enough data: it waits, and says so.
  */
-import type { EndpointStore } from '../aws/endpoints.ts';
+import type { EndpointRecord, EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
-import { formatS3Uri, getObjectBytes, listKeys } from '../aws/s3-uri.ts';
 import { SHELVES, type Shelf } from '../core/contract.ts';
-import { decideCanary, DEFAULT_CANARY_POLICY, type ArmStats, type CanaryPolicy } from '../core/gate/canary.ts';
-import { promote, rollback } from '../pipeline/endpoint-actions.ts';
-import { PREFIXES } from '../wiring/resources.ts';
-import type { FeedbackEvent } from '../api/schemas.ts';
-
+import { decideCanary, DEFAULT_CANARY_POLICY, wilson, type ArmStats, type CanaryPolicy } from '../core/gate/canary.ts';
+import {
+  canaryArmStats,
+  DEFAULT_FEEDBACK_MATCH_POLICY,
+  indexServed,
+  matchFeedback,
+  type FeedbackMatchPolicy,
+} from '../core/gate/feedback-match.ts';
+import { decideRolloutStep, type RolloutPolicy } from '../core/gate/rollout.ts';
+import { advance, promote, rollback } from '../pipeline/endpoint-actions.ts';
 import { notify } from '../aws/notify.ts';
+import { readFeedbackLog } from './feedback-log.ts';
+
 export interface MonitorDeps {
   readonly registry: ModelRegistry;
   readonly endpoints: EndpointStore;
   readonly rawBucket: string;
   readonly now: () => Date;
   readonly policy?: CanaryPolicy;
+  /**
+   * Staged rollout (lib/core/gate/rollout.ts): when given, a canary climbs these steps with a powered
+   * check at each; without it, one check promotes or rolls back the canary at its deploy weight.
+   */
+  readonly rollout?: RolloutPolicy;
 }
 
 export interface MonitorOutcome {
   readonly shelf: Shelf;
-  readonly action: 'promote' | 'rollback' | 'wait' | 'none';
+  readonly action: 'promote' | 'rollback' | 'wait' | 'none' | 'advance' | 'hold';
   readonly reason: string;
 }
 
 /**
  * Impressions and plays per variant of a shelf, over the same period for both arms: from the first
- * feedback that carries the canary's version on (the serving clock, not the deploy's, so a simulated
- * clock works the same).
+ * canary response with counted feedback on (the serving clock, not the deploy's, so a simulated clock
+ * works the same). Only feedback that matches a logged response counts (lib/core/gate/feedback-match.ts),
+ * and its arm is the one the log recorded, not the one the client claims.
  */
 export async function armStats(
   rawBucket: string,
   shelf: Shelf,
   versions: { live: string; canary: string },
+  matchPolicy: FeedbackMatchPolicy = DEFAULT_FEEDBACK_MATCH_POLICY,
 ): Promise<{ live: ArmStats; canary: ArmStats }> {
-  const events: FeedbackEvent[] = [];
-  for (const key of await listKeys(formatS3Uri(rawBucket, PREFIXES.feedback))) {
-    const text = Buffer.from(await getObjectBytes(formatS3Uri(rawBucket, key))).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const e = JSON.parse(line) as FeedbackEvent;
-      if (e.shelf === shelf && (e.modelVersion === versions.canary || e.modelVersion === versions.live)) events.push(e);
-    }
-  }
-  const since = events
-    .filter((e) => e.modelVersion === versions.canary)
-    .reduce((min, e) => (e.timestamp < min ? e.timestamp : min), '\uffff');
-  const stats = { live: { impressions: 0, plays: 0 }, canary: { impressions: 0, plays: 0 } };
-  for (const e of events) {
-    if (e.timestamp < since) continue;
-    const arm = e.modelVersion === versions.canary ? stats.canary : stats.live;
-    if (e.eventType === 'impression') arm.impressions++;
-    else if (e.eventType === 'play') arm.plays++;
-  }
-  return stats;
+  const log = await readFeedbackLog(rawBucket, shelf);
+  const { counted } = matchFeedback(log.events, indexServed(log.served), matchPolicy);
+  return canaryArmStats(counted, shelf, versions);
 }
 
 export async function monitorCanaries(deps: MonitorDeps): Promise<MonitorOutcome[]> {
@@ -67,7 +63,12 @@ export async function monitorCanaries(deps: MonitorDeps): Promise<MonitorOutcome
       outcomes.push({ shelf, action: 'none', reason: 'no canary' });
       continue;
     }
+    if (deps.rollout !== undefined) {
+      outcomes.push(await stepRollout(shelf, endpoint, deps, deps.rollout));
+      continue;
+    }
     const { live, canary } = await armStats(deps.rawBucket, shelf, { live: endpoint.liveVersion, canary: endpoint.canaryVersion });
+    await recordOnline(deps, endpoint, { live, canary }, deps.now().toISOString());
     let decision;
     try {
       decision = decideCanary(live, canary, deps.policy ?? DEFAULT_CANARY_POLICY);
@@ -85,4 +86,74 @@ export async function monitorCanaries(deps: MonitorDeps): Promise<MonitorOutcome
     outcomes.push({ shelf, action: decision.action, reason });
   }
   return outcomes;
+}
+
+/**
+ * Records both arms' online outcome for the endpoint's current period (from its last change, which is
+ * the deploy or the last rollout step) in the registry: the unified history of each version.
+ */
+async function recordOnline(
+  deps: MonitorDeps,
+  endpoint: EndpointRecord,
+  stats: { live: ArmStats; canary: ArmStats },
+  to: string,
+): Promise<void> {
+  const arms = [
+    ['live', endpoint.liveVersion, stats.live],
+    ['canary', endpoint.canaryVersion, stats.canary],
+  ] as const;
+  for (const [variant, versionId, arm] of arms) {
+    if (versionId === null || arm.plays > arm.impressions) continue;
+    const rate = wilson(arm.plays, arm.impressions);
+    await deps.registry.putOnlineOutcome({
+      shelf: endpoint.shelf,
+      versionId,
+      variant,
+      from: endpoint.updatedAt,
+      to,
+      canaryWeight: endpoint.canaryWeight,
+      impressions: arm.impressions,
+      plays: arm.plays,
+      playRate: rate.rate,
+      lo: rate.lo,
+      hi: rate.hi,
+      recordedAt: deps.now().toISOString(),
+    });
+  }
+}
+
+/**
+ * One pass of a staged rollout for a shelf: both arms over the current step's feedback (served after
+ * the step began), the step's decision, its online outcome in the registry, and the move: advance to
+ * the next weight, promote, roll back, or hold (recorded once per step with its reason) or wait.
+ */
+async function stepRollout(shelf: Shelf, endpoint: EndpointRecord, deps: MonitorDeps, policy: RolloutPolicy): Promise<MonitorOutcome> {
+  const versions = { live: endpoint.liveVersion as string, canary: endpoint.canaryVersion as string };
+  const log = await readFeedbackLog(deps.rawBucket, shelf);
+  const since = endpoint.stepSince === undefined ? Number.NEGATIVE_INFINITY : Date.parse(endpoint.stepSince);
+  const { counted } = matchFeedback(log.events, indexServed(log.served), DEFAULT_FEEDBACK_MATCH_POLICY);
+  const step = counted.filter((m) => m.servedAt > since);
+  const stats = canaryArmStats(step, shelf, versions);
+  // The next step counts feedback served after the latest response seen now (the serving clock).
+  const watermark = step.reduce((max, m) => (m.shelf === shelf ? Math.max(max, m.servedAt) : max), since);
+  await recordOnline(deps, endpoint, stats, Number.isFinite(watermark) ? new Date(watermark).toISOString() : deps.now().toISOString());
+  let decision;
+  try {
+    decision = decideRolloutStep(stats, endpoint.canaryWeight, policy);
+  } catch (error) {
+    return { shelf, action: 'wait', reason: `rollout: ${(error as Error).message}` };
+  }
+  const reason = `rollout step ${endpoint.rolloutStep ?? 0}: ${decision.reason}`;
+  if (decision.action === 'advance') {
+    await advance(shelf, decision.weight, new Date(watermark).toISOString(), reason, deps, endpoint.revision);
+    return { shelf, action: 'advance', reason };
+  }
+  if (decision.action === 'promote') await promote(shelf, reason, deps, endpoint.revision);
+  else if (decision.action === 'rollback') await rollback(shelf, reason, deps, endpoint.revision);
+  else if (decision.action === 'hold') {
+    const said = (await deps.registry.listEvents(shelf, { since: endpoint.updatedAt })).some((e) => e.action === 'rollout-hold');
+    if (!said)
+      await deps.registry.appendEvent(shelf, { action: 'rollout-hold', version: versions.canary, reason, at: deps.now().toISOString() });
+  }
+  return { shelf, action: decision.action === 'wait' ? 'wait' : decision.action, reason };
 }
