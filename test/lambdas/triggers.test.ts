@@ -302,6 +302,31 @@ describe('EventBridge rule targets', () => {
     await expect(handler({ shelf: 'podcasts' }, CONTEXT)).rejects.toMatchObject({ name: 'TaskInputError' });
   });
 
+  it('record a run failed from the event a failed execution emits (the rule pattern, not a schedule)', async () => {
+    const trigger = ruleTriggers(template).find((t) => t.target.kind === 'lambda' && t.eventPattern !== undefined);
+    expect(trigger?.eventPattern).toMatchObject({ source: ['aws.states'] });
+    await registry().beginRun('playlists', 'timed-out', { startedAt: new Date().toISOString(), executionName: 'playlists-timed-out' });
+    const executionArn = `arn:aws:states:us-east-1:000000000000:execution:${STATE_MACHINE.localName}:playlists-timed-out`;
+    const event = ruleEvent(trigger!, {
+      executionArn,
+      stateMachineArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${STATE_MACHINE.localName}`,
+      name: 'playlists-timed-out',
+      status: 'TIMED_OUT',
+      startDate: Date.now() - 60_000,
+      stopDate: Date.now(),
+      input: JSON.stringify({ shelf: 'playlists', runId: 'timed-out' }),
+      output: null,
+      error: 'States.Timeout',
+      cause: null,
+    });
+    const handler = await handlerOf((trigger!.target as { functionId: string }).functionId);
+    await handler(deliveredInput(trigger!, event), CONTEXT);
+    expect(await registry().getRun('playlists', 'timed-out')).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/TIMED_OUT/),
+    });
+  });
+
   it('give every Lambda target a handler module', () => {
     for (const t of ruleTriggers(template))
       if (t.target.kind === 'lambda') expect(functionSpecOf(t.target.functionId)?.entry).toMatch(/^lambdas\/.+\.ts$/);
