@@ -63,9 +63,22 @@ export async function runRecommend(options: RecommendCommandOptions): Promise<vo
     printWarnings(options.users, extra);
     users = kept;
   }
-  const newUsers = users.filter((u) => !known.has(u)).length;
-  if (features !== undefined)
-    process.stderr.write(`${newUsers} of ${users.length} users are absent from training: ranked by their features\n`);
+  const newUsers = users.filter((u) => !known.has(u));
+  if (features !== undefined) {
+    process.stderr.write(`${newUsers.length} of ${users.length} users are absent from training: ranked by their features\n`);
+    // The model's user-feature vocabulary (hybrid: userFeatureNames, ease: featureNames): a new user
+    // none of whose features it knows gets its general ranking, which deserves a warning.
+    const extra = artifact.manifest.extra;
+    const vocabulary = extra.userFeatureNames ?? extra.featureNames;
+    if (USER_FEATURE_KINDS.has(model.kind) && Array.isArray(vocabulary)) {
+      const names = new Set(vocabulary as unknown[]);
+      const blind = newUsers.filter((u) => !(features?.get(u) ?? []).some(([name]) => names.has(name))).length;
+      if (blind > 0)
+        process.stderr.write(
+          `warning: ${blind} of ${newUsers.length} users absent from training have no feature the model knows (it knows ${names.size}); they get its general ranking\n`,
+        );
+    }
+  }
 
   let candidates: string[] | undefined;
   if (options.candidates !== undefined) {

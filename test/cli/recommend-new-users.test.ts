@@ -68,6 +68,8 @@ describe('shelves recommend --user-features', () => {
     expect(lists.get('n1')?.map(genre)).toEqual(['rock', 'rock', 'rock']);
     expect(lists.get('n2')?.map(genre)).toEqual(['jazz', 'jazz', 'jazz']);
     expect(lists.get('n3')).toHaveLength(3);
+    // n3's only feature (taste:polka) is unknown to the model: it gets the general ranking, and is told so.
+    expect(run.stderr).toMatch(/warning: 1 of 3 users absent from training have no feature the model knows \(it knows 2\)/);
   });
 
   it('keeps what ease learned of a training user whatever its features file says', async () => {
