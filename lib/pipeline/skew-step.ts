@@ -82,7 +82,15 @@ export async function measureServingSkew(
   run: { readonly userFeatures: FeatureRows; readonly users: ReadonlyMap<string, UserMeta>; readonly transformVersion: string },
   options: SkewOptions = {},
 ): Promise<SkewReport & { readonly unreadable: number }> {
-  const { requests, unreadable } = await readRequestLog(rawPrefix, options);
+  let log: Awaited<ReturnType<typeof readRequestLog>>;
+  try {
+    log = await readRequestLog(rawPrefix, options);
+  } catch (error) {
+    // A log this run may not read (permissions, a missing bucket) is stated, not a failed run.
+    const message = `${(error as Error).name}: ${(error as Error).message}`;
+    return { ...measureSkew([], () => undefined, run.transformVersion), unreadable: 0, readError: message };
+  }
+  const { requests, unreadable } = log;
   const report = measureSkew(
     requests,
     (userId, at) => {

@@ -46,6 +46,8 @@ export interface SkewReport {
   readonly features: Readonly<Record<string, FeatureSkew>>;
   /** The feature with the highest mismatch rate (ties: name order), or null when none was compared. */
   readonly worst: { readonly feature: string; readonly rate: number } | null;
+  /** Why the request log could not be read, when it could not (nothing was compared then). */
+  readonly readError?: string;
 }
 
 /** The feature a feature name belongs to: its part before the first ':'. */

@@ -154,7 +154,8 @@ export function decideGate(
   }
   if (g.maxFeatureSkew !== undefined) {
     const minRequests = g.skewMinRequests ?? 50;
-    if (skew === undefined || skew.compared < minRequests)
+    if (skew?.readError !== undefined) reasons.push(`train/serve skew not judged: the request log could not be read (${skew.readError})`);
+    else if (skew === undefined || skew.compared < minRequests)
       reasons.push(
         `train/serve skew not judged: ${skew?.compared ?? 0} logged requests could be compared, at least ${minRequests} are needed`,
       );

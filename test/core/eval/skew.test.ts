@@ -132,6 +132,15 @@ describe('the skew guardrail of the gate', () => {
     );
   });
 
+  it('does not judge skew when the request log could not be read, and says why', () => {
+    const unread = { ...measureSkew([], recompute, 'run-v'), readError: 'AccessDenied: no access to requests/' };
+    const decision = decideGate(report, policy, null, unread);
+    expect(decision.pass).toBe(true);
+    expect(decision.reasons).toContain(
+      'train/serve skew not judged: the request log could not be read (AccessDenied: no access to requests/)',
+    );
+  });
+
   it('does not judge skew on too few logged requests, and says so', () => {
     const decision = decideGate(report, policy, null, measureSkew([logged('u1', features('se'))], recompute, 'run-v'));
     expect(decision.pass).toBe(true);
