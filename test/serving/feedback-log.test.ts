@@ -2,14 +2,19 @@
  * The canary monitor's arms counted from the raw bucket on s3rver: only feedback that matches the
  * request log counts, whatever the client claims; Firehose's GZIP objects and broken lines are read.
  */
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
+import { indexServed, matchFeedback } from '../../lib/core/gate/feedback-match.ts';
+import { startLocalApi } from '../../lib/local/local-api.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { armStats } from '../../lib/serving/canary-monitor.ts';
 import { readFeedbackLog } from '../../lib/serving/feedback-log.ts';
 import type { RequestLogRecord } from '../../lib/serving/ports.ts';
 import { RAW_BUCKET } from '../../lib/wiring/resources.ts';
-import type { FeedbackEvent } from '../../lib/api/schemas.ts';
+import { generateWorld } from '../../lib/sim/world.ts';
+import type { FeedbackEvent, HomeResponse } from '../../lib/api/schemas.ts';
 import { startTestEngines } from '../aws/local-engines.ts';
 
 let engines: Awaited<ReturnType<typeof startTestEngines>>;
@@ -142,4 +147,52 @@ describe('armStats over the raw bucket', () => {
       canary: { impressions: 200, plays: 40 },
     });
   });
+});
+
+describe('feedback through the real handlers', () => {
+  it('matches every event an honest app posts for what the home API served it', async () => {
+    const world = join(engines.home, 'world');
+    await generateWorld(world, { users: 40, days: 14, seed: 4, start: '2026-09-01' });
+    await uploadDataset(world, bucket);
+    const api = await startLocalApi();
+    try {
+      const served: HomeResponse[] = [];
+      for (const user of ['u-0000001', 'u-0000002', 'u-0000003']) {
+        const res = await fetch(`${api.url}/v1/home?userId=${user}`);
+        expect(res.status).toBe(200);
+        served.push((await res.json()) as HomeResponse);
+      }
+      const events = served.flatMap((home) =>
+        home.shelves.flatMap((shelf) =>
+          shelf.items.flatMap((item, i) => {
+            const base = {
+              requestId: home.requestId,
+              userId: home.userId,
+              itemId: item.id,
+              shelf: shelf.shelf,
+              timestamp: home.generatedAt,
+            };
+            return [{ ...base, eventType: 'impression' }, ...(i === 0 ? [{ ...base, eventType: 'play', msPlayed: 60_000 }] : [])];
+          }),
+        ),
+      );
+      expect(events.length).toBeGreaterThan(10);
+      const posted = await fetch(`${api.url}/v1/events`, { method: 'POST', body: JSON.stringify({ events }) });
+      expect(posted.status).toBe(202);
+      const counted = new Map<string, number>();
+      let rejected = 0;
+      for (const shelf of ['shortcuts', 'podcasts', 'playlists']) {
+        const log = await readFeedbackLog(bucket, shelf);
+        const mine = log.events.filter((e) => served.some((h) => h.requestId === e.requestId));
+        const match = matchFeedback(mine, indexServed(log.served));
+        counted.set(shelf, match.counted.length);
+        rejected += Object.values(match.rejected).reduce((a, b) => a + b, 0) - match.rejected['item-not-served'];
+      }
+      // Each shelf's log holds only that shelf's items: every event counts on exactly one shelf.
+      expect([...counted.values()].reduce((a, b) => a + b, 0)).toBe(events.length);
+      expect(rejected).toBe(0);
+    } finally {
+      await api.close();
+    }
+  }, 120_000);
 });
