@@ -79,7 +79,7 @@ export class Inspector {
 
   constructor(
     private readonly ctx: ConsoleContext,
-    base: ServingPorts = awsServingPorts({ rawBucket: ctx.rawBucket, now: ctx.now }),
+    base: ServingPorts = awsServingPorts({ rawBucket: ctx.rawBucket, artifactsBucket: ctx.artifactsBucket, now: ctx.now }),
   ) {
     this.base = base;
     const ports: ServingPorts = {
