@@ -159,7 +159,8 @@ describe('staged rollout with simulated listeners', () => {
   }, 600_000);
 
   it('takes a good model through every step to 100%', async () => {
-    const seen = await rollOut('podcasts-good', 10);
+    // A hold at 50% is not the end for a good model: more data at that step may still show the gain.
+    const seen = await rollOut('podcasts-good', 10, Number.POSITIVE_INFINITY);
     expect(seen.at(-1)?.action).toBe('promote');
     expect(seen.filter((o) => o.action === 'advance')).toHaveLength(2);
     expect(seen.at(-1)?.reason).toMatch(/at 50\.00% of traffic: canary is significantly better than live/);
