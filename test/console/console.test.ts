@@ -92,6 +92,7 @@ describe('the console in a browser', () => {
     const left = await page.locator('#compare-result [data-part=left] li').count();
     expect(entered + left).toBeGreaterThan(0);
     expect(await page.locator('#compare-result [data-part=entered] h3').textContent()).toBe(`entered (${entered})`);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     await page.screenshot({ path: join(SHOTS, 'compare.png') });
     expect(errors).toEqual([]);
     await page.close();
