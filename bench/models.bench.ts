@@ -12,6 +12,7 @@ import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { publicLikeSpread, shelfSpread } from './_seed-spread.ts';
 import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;
@@ -50,6 +51,8 @@ export default async function bench(): Promise<Record<string, number | string>> 
     if (shelf !== 'shortcuts')
       runs.push({ name: 'ease-no-user-features', role: 'baseline', recommender: fitEase(data.train, { userFeatures: false }) });
     for (const r of runs) r.recommender.indexItems?.(data.itemFeatures, data.train.items);
+    // Spread over seeds 1-3 of the hybrid variants (WARP/BPR, with/without features): issue 15.5.
+    if (shelf !== 'shortcuts') Object.assign(figures, shelfSpread(shelf, data));
     const report = evaluateRuns(data.eval, runs, { k: 10, resamples: 500 });
     figures[`${shelf}.users`] = report.users;
     for (const r of report.runs) {
@@ -64,5 +67,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
     figures[`${shelf}.liftOverBestBaseline`] =
       `${(((c - (best?.metrics['ndcg@10']?.mean ?? 0)) / (best?.metrics['ndcg@10']?.mean || 1)) * 100).toFixed(1)}% over ${best?.name}`;
   }
+  // The generated public-like set (MovieLens-100k-like protocol), seeds 1-3 per variant.
+  Object.assign(figures, publicLikeSpread());
   return figures;
 }

@@ -5,6 +5,11 @@
  * Each setting is fitted with three seeds; the rule: among settings whose mean NDCG@10 is within 2%
  * of the best mean, take the one with the highest mean new-item recall@10 (ties: the smaller
  * dropout). The chosen values are the shelves' defaults in lib/core/shelf-settings.ts.
+ *
+ * The hybrid's default learning rate per loss (lib/core/models/hybrid/fit.ts) is chosen the same way
+ * on generated data of several kinds, never the models bench's set: public-like sets (bench/_public-like.ts)
+ * with seeds of their own, at the usual density and skew, sparser (40 interactions per user), and with
+ * flatter and steeper popularity; the rule: the rate with the best mean NDCG@10 over the kinds.
  */
 import type { Shelf } from '../lib/core/contract.ts';
 import { toEpochMs } from '../lib/core/contract.ts';
@@ -12,15 +17,46 @@ import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { publicLike, publicLikeNdcg } from './_public-like.ts';
 import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;
 const GRID = [0, 0.1, 0.2, 0.4];
 const SEEDS = [1, 2, 3];
 
+const RATES = [0.05, 0.1, 0.15, 0.2];
+const KINDS = [
+  ['usual', {}],
+  ['sparse', { perUser: 40 }],
+  ['flat', { skew: 0.5 }],
+  ['steep', { skew: 1.5 }],
+] as const;
+
+/** Learning rate per loss, chosen on generated tuning sets (seeds 200+, not the models bench's 100). */
+export function tuneLearningRates(figures: Record<string, number | string>): void {
+  const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+  for (const loss of ['warp', 'bpr'] as const) {
+    const means = RATES.map((learningRate) => {
+      let total = 0;
+      for (const [kind, split] of sets) {
+        const ndcg = publicLikeNdcg(
+          fitHybrid({ ...split.train, itemFeatures: split.itemFeatures }, { loss, learningRate, seed: 1 }),
+          split,
+        );
+        figures[`generated.${kind}.${loss}.lr${learningRate}.ndcg@10`] = Number(ndcg.toFixed(4));
+        total += ndcg;
+      }
+      return total / sets.length;
+    });
+    const best = means.indexOf(Math.max(...means));
+    figures[`generated.${loss}.chosenLearningRate`] = RATES[best] as number;
+  }
+}
+
 export default async function bench(): Promise<Record<string, number | string>> {
   const world = await defaultWorld();
   const figures: Record<string, number | string> = {};
+  if (process.env.BENCH_TUNE_RATES !== '0') tuneLearningRates(figures);
   for (const shelf of ['podcasts', 'playlists'] as Shelf[]) {
     const { testDays, k } = SHELF_CONFIG[shelf];
     const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;

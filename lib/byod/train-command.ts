@@ -77,7 +77,7 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
         loss: options.algo === 'hybrid-warp' ? 'warp' : 'bpr',
         seed: options.seed,
         threads: options.threads,
-        identityDropout: options.identityDropout ?? (data.itemFeatures !== undefined && data.itemFeatures.size > 0 ? 0.2 : 0),
+        identityDropout: options.identityDropout ?? defaultIdentityDropout(data),
         ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
         ...(options.dim !== undefined ? { dim: options.dim } : {}),
         onProgress: (p) => {
@@ -98,6 +98,18 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
       return fitRandom(withObjects(data), { seed: options.seed });
     }
   }
+}
+
+/**
+ * 0.2 when the item features name items without interactions (new items to rank beside trained
+ * ones: dropout trains the feature embeddings to score alone), else 0: with no new item to rank,
+ * dropout only takes identity signal away from warm items.
+ */
+function defaultIdentityDropout(data: HybridTrainingData): number {
+  if (data.itemFeatures === undefined) return 0;
+  const trained = new Set(isColumns(data.interactions) ? data.interactions.itemIds : data.interactions.map((x) => x.itemId));
+  for (const id of data.itemFeatures.keys()) if (!trained.has(id)) return 0.2;
+  return 0;
 }
 
 /** The data with one object per interaction, for models that take them. */

@@ -4,7 +4,7 @@
  * in lib/train runs the same preparation, validation and finishing code, and only farms out shards.
  *
  * Validation split (never test data): a seeded sample of users with at least 2 distinct items,
- * max(50, ceil(validationShare × eligible users)) of them (at most maxValidationUsers, at most all
+ * max(50, ceil(validationUserShare × eligible users)) of them (at most maxValidationUsers, at most all
  * eligible users), each holding out their
  * most recent max(1, round(validationShare × n)) items (at most n - 1). After each epoch the model
  * is measured by NDCG@10 (binary relevance) on those users (training items excluded); the best epoch's
@@ -64,8 +64,13 @@ export interface HybridOptions {
   readonly threads?: number;
   /** Epochs without validation improvement before stopping; default 3. */
   readonly patience?: number;
-  /** Share of users (and of their items) held out for early stopping, 0..0.5; default 0.1. */
+  /** Share of each validation user's items held out for early stopping, 0..0.5; default 0.1 (0: no validation). */
   readonly validationShare?: number;
+  /**
+   * Share of the eligible users (>= 2 items) that validate, 0..1; default 1: every one within the
+   * scoring budget (maxValidationUsers), since a small validation set makes early stopping follow noise.
+   */
+  readonly validationUserShare?: number;
   /**
    * Cap on validation users; default: as many as keep the per-epoch check to
    * max(2M, 2 × positives) user-item scores, so it stays a small share of an epoch (one epoch costs
@@ -115,6 +120,7 @@ interface Resolved {
   threads: number;
   patience: number;
   validationShare: number;
+  validationUserShare: number;
   maxValidationUsers: number | undefined;
   maxSampled: number;
   identityDropout: number;
@@ -459,6 +465,7 @@ function resolve(options: HybridOptions): Resolved {
     threads: options.threads ?? 1,
     patience: options.patience ?? 3,
     validationShare: options.validationShare ?? 0.1,
+    validationUserShare: options.validationUserShare ?? 1,
     maxValidationUsers: options.maxValidationUsers,
     maxSampled: options.maxSampled ?? 10,
     identityDropout: options.identityDropout ?? 0,
@@ -475,6 +482,7 @@ function resolve(options: HybridOptions): Resolved {
   c.int('threads', r.threads, 1);
   c.int('patience', r.patience, 1);
   c.number('validationShare', r.validationShare, 0, 0.5);
+  c.number('validationUserShare', r.validationUserShare, 0, 1, true);
   if (r.maxValidationUsers !== undefined) c.int('maxValidationUsers', r.maxValidationUsers, 1);
   c.int('maxSampled', r.maxSampled, 1);
   c.oneOf('kernel', r.kernel, ['wasm', 'js']);
@@ -489,7 +497,7 @@ function resolve(options: HybridOptions): Resolved {
 function validationUsers(o: Resolved, eligible: number, positives: number, nItems: number): number {
   const cap =
     o.maxValidationUsers ?? Math.max(MIN_VALIDATION_USERS, Math.floor(Math.max(VALIDATION_SCORES, 2 * positives) / Math.max(1, nItems)));
-  return Math.min(cap, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationShare * eligible)));
+  return Math.min(cap, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationUserShare * eligible)));
 }
 
 /** Initial parameters: embeddings uniform in ±0.5 / dim (seeded), biases 0, Adagrad accumulators 1. */

@@ -80,6 +80,25 @@ describe('fitHybrid', () => {
     expect(model.save().manifest.extra.training).toMatchObject({ epochsRun: 4, bestEpoch: 4, validationUsers: 0 });
   });
 
+  it.each([
+    [{}, 200],
+    [{ validationUserShare: 0.1 }, 50],
+    [{ maxValidationUsers: 80 }, 80],
+  ])('validates on every eligible user by default, within the budget: %o gives %i users', (options, users) => {
+    // 200 users with 12 items each: all eligible; 60 items make the scoring budget far above 200 users.
+    const model = fitHybrid(world.data, { ...FAST, epochs: 2, ...options });
+    expect(model.save().manifest.extra.training).toMatchObject({ validationUsers: users });
+  });
+
+  it('caps validation users by the scoring budget: max(2M, 2 × positives) user-item scores per check', () => {
+    // 2,000 items: the budget is 2M / 2,000 = 1,000 users, more than the 300 here; 25,000 items: 80.
+    const wide = plantedWorld({ users: 300, items: 2000, perUser: 6 });
+    const training = (m: ReturnType<typeof fitHybrid>) => m.save().manifest.extra.training as { validationUsers: number };
+    expect(training(fitHybrid(wide.data, { ...FAST, epochs: 1 })).validationUsers).toBe(300);
+    const wider = plantedWorld({ users: 300, items: 25_000, perUser: 6 });
+    expect(training(fitHybrid(wider.data, { ...FAST, epochs: 1 })).validationUsers).toBe(80);
+  });
+
   it('keeps the best epoch and stops after `patience` epochs without improvement', () => {
     const seen: HybridProgress[] = [];
     const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, onProgress: (p) => seen.push(p) });

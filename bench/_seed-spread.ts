@@ -1,0 +1,69 @@
+/**
+ * Spread across seeds for the models bench (issue 15.5): each hybrid variant (WARP, BPR; with and
+ * without features) fitted with seeds 1, 2, 3 and reported as mean and range of NDCG@10, on the
+ * simulator's shelves (the pipeline's protocol) and on the generated public-like set
+ * (bench/_public-like.ts: per-item stratified 75/25 split, seen items removed). EASE, deterministic,
+ * is one figure beside them.
+ */
+import type { Shelf } from '../lib/core/contract.ts';
+import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
+import { fitEase } from '../lib/core/models/ease/index.ts';
+import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
+import type { TrainingData } from '../lib/core/models/recommender.ts';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import type { ShelfData } from '../lib/core/transforms/protocol.ts';
+import { publicLike, publicLikeNdcg } from './_public-like.ts';
+
+export const SEEDS = [1, 2, 3] as const;
+
+/** "mean (min–max)" of a list, 4 decimals. */
+export function spread(values: readonly number[]): string {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return `${mean.toFixed(4)} (${Math.min(...values).toFixed(4)}-${Math.max(...values).toFixed(4)})`;
+}
+
+const VARIANTS = [
+  ['warp', true],
+  ['warp', false],
+  ['bpr', true],
+  ['bpr', false],
+] as const;
+
+const withoutFeatures = (data: TrainingData, features: boolean): TrainingData =>
+  features ? data : { ...data, itemFeatures: undefined, userFeatures: undefined };
+
+/** Mean and range over seeds of each hybrid variant on one simulator shelf. */
+export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, string> {
+  const figures: Record<string, string> = {};
+  const k = SHELF_CONFIG[shelf].k;
+  const dropout = Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0);
+  for (const [loss, features] of VARIANTS) {
+    const runs = SEEDS.map((seed) => {
+      const options: HybridOptions = { loss, seed, epochs: 40, identityDropout: features ? dropout : 0 };
+      const model = fitHybrid(withoutFeatures(data.train, features), options);
+      if (features) model.indexItems(data.itemFeatures);
+      return { name: `seed${seed}`, role: 'candidate' as const, recommender: model };
+    });
+    const report = evaluateRuns(data.eval, runs, { k, resamples: 20 });
+    const values = report.runs.map((r) => r.metrics[`ndcg@${k}`]?.mean ?? 0);
+    figures[`${shelf}.seeds.hybrid-${loss}${features ? '' : '-no-features'}.ndcg@${k}`] = spread(values);
+  }
+  return figures;
+}
+
+/** Mean and range over seeds on the generated public-like set, with EASE and popularity for scale. */
+export function publicLikeSpread(): Record<string, string | number> {
+  const split = publicLike({ seed: 100 });
+  const figures: Record<string, string | number> = {
+    'publicLike.trainInteractions': split.train.interactions.length,
+    'publicLike.testUsers': split.test.size,
+    'publicLike.ease.ndcg@10': Number(publicLikeNdcg(fitEase(split.train), split).toFixed(4)),
+  };
+  for (const [loss, features] of VARIANTS) {
+    const values = SEEDS.map((seed) =>
+      publicLikeNdcg(fitHybrid(features ? { ...split.train, itemFeatures: split.itemFeatures } : split.train, { loss, seed }), split),
+    );
+    figures[`publicLike.seeds.hybrid-${loss}${features ? '' : '-no-features'}.ndcg@10`] = spread(values);
+  }
+  return figures;
+}
