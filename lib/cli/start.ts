@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .command('start')
     .description('the main job (npm start): generate the default world if absent, run the pipeline for all shelves, deploy what passes')
     .option('--data <dir>', 'use this dataset folder instead of the simulated world')
-    .option('--serve', 'afterwards, serve the home API and dashboard until Ctrl-C (default when run in a terminal)')
+    .option('--serve', 'afterwards, serve the home API and the ML console until Ctrl-C (default when run in a terminal)')
     .option('--no-serve', 'exit after the pipeline runs')
     .option('--port <n>', 'port of the local API', '8787')
     .addHelpText('after', `\nLocal state lives in ${'$'}SHELVES_HOME or .shelves/; delete it to start over.`)
@@ -31,7 +31,7 @@ export function register(program: Command): void {
           const { startLocalApi } = await import('../local/local-api.ts');
           const api = await startLocalApi(Number(opts.port));
           process.stdout.write(
-            `\nhome API on ${api.url}  (GET /v1/home?userId=u-0000001, POST /v1/home, POST /v1/events, /openapi.json)\ndashboard: ${api.url}/dashboard   Ctrl-C to stop\n`,
+            `\nhome API on ${api.url}  (GET /v1/home?userId=u-0000001, POST /v1/home, POST /v1/events, /openapi.json)\nML console: ${api.url}/console/   Ctrl-C to stop\n`,
           );
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
