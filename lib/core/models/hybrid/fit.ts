@@ -8,7 +8,8 @@
  * eligible users), each holding out their
  * most recent max(1, round(validationShare × n)) items (at most n - 1). After each epoch the model
  * is measured by NDCG@10 (binary relevance) on those users (training items excluded); the best epoch's
- * parameters are kept and training stops after `patience` epochs without improvement. With
+ * parameters are kept and training stops after `patience` epochs without an improvement of at least
+ * `minImprovement` (see HybridOptions). With
  * validationShare 0 every epoch runs and the last parameters are kept.
  *
  * Positives: one per distinct (user, item) pair, weight = sum of the pair's interaction weights
@@ -64,6 +65,11 @@ export interface HybridOptions {
   readonly threads?: number;
   /** Epochs without validation improvement before stopping; default 3. */
   readonly patience?: number;
+  /**
+   * The least rise of validation NDCG@10 that counts as improvement for `patience`, >= 0; default
+   * 0.001. The best epoch's parameters are kept whatever the step.
+   */
+  readonly minImprovement?: number;
   /** Share of each validation user's items held out for early stopping, 0..0.5; default 0.1 (0: no validation). */
   readonly validationShare?: number;
   /**
@@ -119,6 +125,7 @@ interface Resolved {
   seed: number;
   threads: number;
   patience: number;
+  minImprovement: number;
   validationShare: number;
   validationUserShare: number;
   maxValidationUsers: number | undefined;
@@ -161,6 +168,8 @@ export class HybridSession {
   private readonly data: HybridTrainingData;
   private best: { epoch: number; metric: number; userEmb: Float32Array; itemEmb: Float32Array; itemBias: Float32Array } | undefined;
   private epochsRun = 0;
+  /** The last epoch that improved the validation metric by at least minImprovement, and that metric. */
+  private progress: { epoch: number; metric: number } | undefined;
   private lastMetric: number | undefined;
   private readonly scratch;
   /** The wasm kernel's memory, when the wasm kernel runs (every array of the run lives in it). */
@@ -352,7 +361,11 @@ export class HybridSession {
       bestEpoch: bestEpoch + 1,
       samples,
     });
-    return metric !== undefined && epoch - bestEpoch >= this.options.patience;
+    if (metric === undefined) return false;
+    // Patience counts epochs since the last improvement of at least minImprovement over the metric of
+    // the previous such epoch: drifting up by noise-sized steps does not keep a run going forever.
+    if (this.progress === undefined || metric >= this.progress.metric + this.options.minImprovement) this.progress = { epoch, metric };
+    return epoch - this.progress.epoch >= this.options.patience;
   }
 
   /** Builds the recommender from the best (or last) parameters. */
@@ -464,6 +477,7 @@ function resolve(options: HybridOptions): Resolved {
     seed: options.seed ?? 1,
     threads: options.threads ?? 1,
     patience: options.patience ?? 3,
+    minImprovement: options.minImprovement ?? 0.001,
     validationShare: options.validationShare ?? 0.1,
     validationUserShare: options.validationUserShare ?? 1,
     maxValidationUsers: options.maxValidationUsers,
@@ -481,6 +495,7 @@ function resolve(options: HybridOptions): Resolved {
   c.int('seed', r.seed, Number.MIN_SAFE_INTEGER);
   c.int('threads', r.threads, 1);
   c.int('patience', r.patience, 1);
+  c.number('minImprovement', r.minImprovement, 0, 1);
   c.number('validationShare', r.validationShare, 0, 0.5);
   c.number('validationUserShare', r.validationUserShare, 0, 1, true);
   if (r.maxValidationUsers !== undefined) c.int('maxValidationUsers', r.maxValidationUsers, 1);

@@ -99,6 +99,16 @@ describe('fitHybrid', () => {
     expect(training(fitHybrid(wider.data, { ...FAST, epochs: 1 })).validationUsers).toBe(80);
   });
 
+  it('counts only rises of at least minImprovement as progress, and still keeps the best epoch', () => {
+    // No rise of NDCG can reach 1: progress stops at epoch 1, so the run stops after 1 + patience epochs.
+    const seen: HybridProgress[] = [];
+    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minImprovement: 1, onProgress: (p) => seen.push(p) });
+    const training = model.save().manifest.extra.training as { epochsRun: number; bestEpoch: number; validationValue: number };
+    expect(training.epochsRun).toBe(3);
+    expect(training.validationValue).toBe(Math.max(...seen.map((p) => p.metric as number)));
+    expect(fitHybrid(world.data, { ...FAST, epochs: 6, minImprovement: 0 }).save().manifest.extra.training).toMatchObject({ epochsRun: 6 });
+  });
+
   it('keeps the best epoch and stops after `patience` epochs without improvement', () => {
     const seen: HybridProgress[] = [];
     const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, onProgress: (p) => seen.push(p) });
