@@ -13,6 +13,12 @@ export const ShelfGatePolicySchema = z.strictObject({
   primaryMetric: z.string().regex(/^(ndcg|precision|recall|map|mrr|hitrate)@\d+$/),
   /** Relative lift the candidate needs over the best baseline (0.05 = 5%); its paired interval must also exclude 0. */
   minLiftOverBestBaseline: z.number().min(0),
+  /**
+   * Baselines that are evaluated and reported but do not block a deploy: strong simple models (ease)
+   * whose lead says the candidate is not worth its cost, while the candidate may still be the one to
+   * ship for what they cannot do (new items). The decision says so when one outranks the candidate.
+   */
+  advisoryBaselines: z.array(z.string().min(1)).optional(),
   /** Largest relative drop against the live model that is still allowed (0.02 = 2%). */
   maxRegressionVsLive: z.number().min(0).max(1),
   guardrails: z.strictObject({
@@ -89,7 +95,9 @@ export function decideGate(
     };
   }
   const value = (r: RunReport): number => r.metrics[m]?.mean ?? 0;
-  const baselines = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => value(b) - value(a));
+  const advisory = new Set(policy.advisoryBaselines ?? []);
+  const allBaselines = report.runs.filter((r) => r.role === 'baseline').sort((a, b) => value(b) - value(a));
+  const baselines = allBaselines.filter((r) => !advisory.has(r.name));
   const best = baselines[0];
   if (report.users === 0) fail('the evaluation set has no users with relevant items, so nothing can be judged');
 
@@ -113,6 +121,14 @@ export function decideGate(
       if (value(candidate) <= value(other)) fail(`${m} ${f4(value(candidate))} does not beat baseline ${other.name} (${f4(value(other))})`);
     }
   } else reasons.push('no baselines were evaluated');
+  for (const simple of allBaselines.filter((r) => advisory.has(r.name))) {
+    const lead = value(candidate) > 0 ? (value(simple) - value(candidate)) / value(candidate) : 0;
+    reasons.push(
+      value(simple) >= value(candidate)
+        ? `advisory: the simple model ${simple.name} (${f4(value(simple))}) scores ${pct(lead)} above the candidate on ${m}: the candidate is not worth its cost on this metric (advisory baselines do not block a deploy)`
+        : `advisory: the candidate beats the simple model ${simple.name} (${f4(value(simple))}) on ${m} by ${pct(-lead)}`,
+    );
+  }
 
   const live = report.runs.find((r) => r.role === 'live');
   if (live === undefined) reasons.push('no live model yet: the comparison with live is skipped');
