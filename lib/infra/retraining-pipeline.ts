@@ -14,7 +14,7 @@
  * bucket (ResultWriter) and passes on only the key of the results' manifest, so no state grows with
  * the number of partitions. Every Task has a timeout shorter than the execution's.
  */
-import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -291,25 +291,6 @@ export class RetrainingPipeline extends Construct {
       this.stateMachine,
       'The BuildFeatures Distributed Map describes, stops and redrives the child executions of this state machine only.',
       [`${executionArn(`${executionName}`)}:*`, executionArn(`${executionName}/*:*`)],
-    );
-    acknowledgeWildcardResources(
-      this.stateMachine,
-      "BuildFeatures (a Distributed Map) reads each run's partition list and writes its results under run-specific keys (runs/<shelf>/<runId>/) of the artifacts bucket, which the execution names.",
-      [
-        Arn.format({
-          partition: Aws.PARTITION,
-          service: 's3',
-          region: '',
-          account: '',
-          resource: props.artifactsBucket.bucketName,
-          resourceName: '*',
-        }),
-      ],
-    );
-    acknowledgeWildcardResources(
-      fns.planFeatures.role ?? fns.planFeatures,
-      "PlanFeatures writes each run's partition list under runs/<shelf>/<runId>/plan/ of the artifacts bucket.",
-      [props.artifactsBucket.arnForObjects(`${PREFIXES.runs}*/plan/*`)],
     );
     acknowledgeWildcardResources(
       this.stateMachine,
