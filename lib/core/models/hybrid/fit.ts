@@ -55,7 +55,10 @@ export interface HybridOptions {
   readonly dim?: number;
   /** Maximum number of epochs; default 20. */
   readonly epochs?: number;
-  /** Default 0.05 for Adagrad, 0.005 for Adam. */
+  /**
+   * Default 0.05 for WARP with Adagrad, 0.15 for BPR with Adagrad (BPR's one negative a step gives
+   * smaller gradients), 0.005 for Adam; chosen by `npm run bench -- tune` on generated data.
+   */
   readonly learningRate?: number;
   /** L2 penalty on touched parameters, >= 0; default 1e-6. */
   readonly l2?: number;
@@ -66,8 +69,10 @@ export interface HybridOptions {
   /** Epochs without validation improvement before stopping; default 3. */
   readonly patience?: number;
   /**
-   * The least rise of validation NDCG@10 that counts as improvement for `patience`, >= 0; default
-   * 0.001. The best epoch's parameters are kept whatever the step.
+   * The least rise of validation NDCG@10 that counts as improvement for `patience`, >= 0; default 0
+   * (ties count too). The best epoch's parameters are kept whatever the step. Why 0: with every
+   * eligible user validating, noise no longer stops runs early, and 0.001 stopped WARP on the
+   * public-like set while it was still rising (mean NDCG@10 0.528 -> 0.526, `npm run bench -- models`).
    */
   readonly minImprovement?: number;
   /** Share of each validation user's items held out for early stopping, 0..0.5; default 0.1 (0: no validation). */
@@ -472,12 +477,12 @@ function resolve(options: HybridOptions): Resolved {
     optimizer,
     dim: options.dim ?? 64,
     epochs: options.epochs ?? 20,
-    learningRate: options.learningRate ?? (optimizer === 'adam' ? 0.005 : 0.05),
+    learningRate: options.learningRate ?? (optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? 0.15 : 0.05),
     l2: options.l2 ?? 1e-6,
     seed: options.seed ?? 1,
     threads: options.threads ?? 1,
     patience: options.patience ?? 3,
-    minImprovement: options.minImprovement ?? 0.001,
+    minImprovement: options.minImprovement ?? 0,
     validationShare: options.validationShare ?? 0.1,
     validationUserShare: options.validationUserShare ?? 1,
     maxValidationUsers: options.maxValidationUsers,

@@ -105,6 +105,7 @@ describe('fitHybrid', () => {
     const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minImprovement: 1, onProgress: (p) => seen.push(p) });
     const training = model.save().manifest.extra.training as { epochsRun: number; bestEpoch: number; validationValue: number };
     expect(training.epochsRun).toBe(3);
+    expect(seen.length).toBe(3);
     expect(training.validationValue).toBe(Math.max(...seen.map((p) => p.metric as number)));
     expect(fitHybrid(world.data, { ...FAST, epochs: 6, minImprovement: 0 }).save().manifest.extra.training).toMatchObject({ epochsRun: 6 });
   });
