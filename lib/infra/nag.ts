@@ -21,11 +21,3 @@ export function acknowledgeWildcardResources(scope: IConstruct, reason: string, 
     Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(resource))}]`, reason });
   }
 }
-
-/**
- * Accepts AwsSolutions-IAM5 for exactly these wildcard actions (e.g. `kms:GenerateDataKey*`) on
- * `scope` and below; any other wildcard action still fails the check.
- */
-export function acknowledgeWildcardActions(scope: IConstruct, reason: string, actions: readonly string[]): void {
-  for (const action of actions) Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason });
-}

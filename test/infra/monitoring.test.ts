@@ -70,6 +70,14 @@ describe('the operations topic', () => {
     if (expected) {
       expect(env[ENV.notificationTopic]).toEqual({ Ref: topicId() });
       expect(publishes.flatMap((s) => s.Resource)).toEqual([{ Ref: topicId() }]);
+      // The topic is encrypted: publishing needs a data key of its key, and nothing else of KMS.
+      const keyId = (stack.json.Resources[topicId()]?.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const kms = statementsOfRole(stack.json.Resources, roleOfFunction(stack.json.Resources, functionId)).filter((s) =>
+        s.Action.some((a) => a.startsWith('kms:')),
+      );
+      expect(kms.map((s) => [s.Action, s.Resource])).toEqual([
+        [['kms:Decrypt', 'kms:GenerateDataKey'], [{ 'Fn::GetAtt': [keyId, 'Arn'] }]],
+      ]);
     } else {
       expect(env[ENV.notificationTopic]).toBeUndefined();
       expect(publishes).toEqual([]);
