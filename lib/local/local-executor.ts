@@ -177,9 +177,10 @@ async function executeDefinition(
   let machine: InstanceType<typeof StateMachine>;
   try {
     // Validating compiles a JSON schema (tens of ms): a Map's children run one definition many times, validated once.
-    const validationOptions = VALIDATED.has(given) ? { noValidate: true } : { checkArn: true, checkPaths: true };
+    const text = JSON.stringify(definition);
+    const validationOptions = VALIDATED.has(text) ? { noValidate: true } : { checkArn: true, checkPaths: true };
     machine = new StateMachine(definition as never, { validationOptions });
-    VALIDATED.add(given);
+    VALIDATED.add(text);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -200,8 +201,8 @@ async function executeDefinition(
   }
 }
 
-/** Definitions already validated by aws-local-stepfunctions (a Distributed Map's processor runs once per item). */
-const VALIDATED = new WeakSet<object>();
+/** Definitions (as JSON) already validated by aws-local-stepfunctions: a Distributed Map's processor runs once per item, the pipeline once per shelf. */
+const VALIDATED = new Set<string>();
 
 /** The local handler of a Distributed Map's stand-in Task. */
 const DISTRIBUTED_MAP_RESOURCE = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:local-distributed-map`;
