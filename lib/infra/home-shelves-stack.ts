@@ -86,14 +86,18 @@ export class HomeShelvesStack extends Stack {
     fn.buildPartitionFeatures
       .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.events, PREFIXES.catalog])
       .bindBucket(FEATURES_BUCKET, features, 'readWrite', [PREFIXES.runs]);
+    // ValidateData also reads what the BuildFeatures map's ResultWriter wrote under runs/ of the artifacts bucket.
     fn.validateData
       .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.catalog, PREFIXES.users])
-      .bindBucket(FEATURES_BUCKET, features, 'readWrite', [PREFIXES.runs]);
+      .bindBucket(FEATURES_BUCKET, features, 'readWrite', [PREFIXES.runs])
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs]);
     fn.trainBaselines
       .bindBucket(FEATURES_BUCKET, features, 'read', [PREFIXES.runs])
       .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs]);
     fn.evaluate
       .bindBucket(FEATURES_BUCKET, features, 'read', [PREFIXES.runs])
+      // Train/serve skew: the logged requests, recomputed with the run's transforms (lib/pipeline/skew-step.ts).
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.requestLogs])
       .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs])
       .bindTable(REGISTRY_TABLE, registry, 'readWrite')
       .bindTable(ENDPOINTS_TABLE, endpoints, 'read');
@@ -121,6 +125,8 @@ export class HomeShelvesStack extends Stack {
       .bindTable(REGISTRY_TABLE, registry, 'read')
       .bindTable(CATALOG_TABLE, catalog, 'read')
       .bindTable(USER_STATE_TABLE, userState, 'read')
+      // The catalog it indexes (new items between retrains); listeners come from the user-state table.
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.catalog])
       .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs, PREFIXES.servingFallbacks])
       .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
       .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));

@@ -124,6 +124,11 @@ describe('S3 grants', () => {
     expect(objects).toEqual([...expected].sort());
   });
 
+  it("lets ValidateData read the BuildFeatures map's results (runs/ of the artifacts bucket), and not write there", () => {
+    const grants = objectGrants(FUNCTIONS.validateData.id, 'ArtifactsBucket').map((g) => `${g.actions} ${suffixOf(g.resource)}`);
+    expect(grants.sort()).toEqual(['s3:GetObject /runs/*', 's3:ListBucket ']);
+  });
+
   it('lets only the canary monitor (and the Firehose role that writes them) read the request logs', () => {
     const readers = policyStatements(stack.json.Resources)
       .filter((s) => s.Action.includes('s3:GetObject') && JSON.stringify(s.Resource).includes(`/${PREFIXES.requestLogs}*`))
