@@ -1,15 +1,13 @@
 /** CanaryMonitor (EventBridge schedule): promotes or rolls back each shelf's canary from online feedback. */
 import { z } from 'zod';
-import { EndpointStore } from '../lib/aws/endpoints.ts';
-import { ModelRegistry } from '../lib/aws/registry.ts';
 import { ShelfSchema } from '../lib/core/contract.ts';
 import { logger } from '../lib/middleware/logger.ts';
 import { ScheduledEventSchema } from '../lib/middleware/scheduled-event.ts';
 import { taskHandler } from '../lib/middleware/task-handler.ts';
 import { monitorCanaries } from '../lib/serving/canary-monitor.ts';
-import { readEnv } from '../lib/wiring/env.ts';
+import { monitorDepsFromEnv } from '../lib/serving/run-monitor.ts';
 
-const deps = { registry: new ModelRegistry(), endpoints: new EndpointStore(), rawBucket: readEnv('RAW_BUCKET'), now: () => new Date() };
+const deps = monitorDepsFromEnv();
 /** Each shelf's decision and why: the result, and a log line on-call reads without invoking anything. */
 const OutcomesSchema = z.array(z.object({ shelf: ShelfSchema, action: z.string(), reason: z.string() }));
 const decide = async () => {

@@ -111,6 +111,15 @@ const AppConfigShape = z.strictObject({
     .default({ shortcuts: 'cron(0 3 * * ? *)', podcasts: 'cron(30 3 * * ? *)', playlists: 'cron(0 4 * * ? *)' }),
   /** Share of traffic a freshly deployed canary receives (0 < w < 1). */
   canaryWeight: z.coerce.number().gt(0).lt(1).default(DEFAULT_CANARY_WEIGHT),
+  /**
+   * Staged rollout: the canary weights the canary monitor moves a canary through, each step checked on
+   * enough feedback (lib/core/gate/rollout.ts); comma-separated, increasing, the last 1. A canary starts
+   * at canaryWeight and climbs the steps above it. Empty: one check promotes or rolls back.
+   */
+  rolloutSteps: z
+    .string()
+    .regex(/^$|^(0(\.\d+)?|1)(,(0(\.\d+)?|1))*$/, 'expected weights such as 0.05,0.25,0.5,1')
+    .default('0.05,0.25,0.5,1'),
   /** SageMaker training instance type. */
   trainingInstanceType: z
     .string()
@@ -174,6 +183,13 @@ const CROSS_CHECKS: readonly ((c: AppConfig) => string | undefined)[] = [
     c.trainingMaxRuntimeMinutes < c.pipelineTimeoutMinutes
       ? undefined
       : `trainingMaxRuntimeMinutes (${c.trainingMaxRuntimeMinutes}) must be shorter than pipelineTimeoutMinutes (${c.pipelineTimeoutMinutes}): a training job allowed to outlive its execution ends as a timed-out run instead of a failed job`,
+  (c) => {
+    if (c.rolloutSteps === '') return undefined;
+    const steps = c.rolloutSteps.split(',').map(Number);
+    return steps.every((w, i) => w > 0 && w <= 1 && (i === 0 || w > (steps[i - 1] as number))) && steps.at(-1) === 1
+      ? undefined
+      : `rolloutSteps (${c.rolloutSteps}) must increase and end at 1: a rollout that never reaches all traffic never promotes`;
+  },
   (c) =>
     c.apiBurstLimit >= c.apiRateLimit
       ? undefined

@@ -133,6 +133,7 @@ export class HomeShelvesStack extends Stack {
     // Plays count on the listener's next request: the events path appends them to the online user state.
     fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback]).bindTable(USER_STATE_TABLE, userState, 'readWrite');
     // The monitor matches feedback against the logged responses: it reads both (lib/serving/feedback-log.ts).
+    if (config.rolloutSteps !== '') fn.canaryMonitor.setEnvironment(ENV.rolloutSteps, config.rolloutSteps);
     fn.canaryMonitor
       .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.feedback, PREFIXES.requestLogs])
       .bindTable(ENDPOINTS_TABLE, endpoints, 'readWrite')

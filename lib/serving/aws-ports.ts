@@ -75,19 +75,25 @@ export interface AwsPortsOptions {
 
 export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
   const bucket = options.rawBucket ?? readEnv('RAW_BUCKET');
-  const endpoints = new EndpointStore();
-  const registry = new ModelRegistry();
+  // Built at first use: a function that only takes feedback (IngestEvents) needs neither table nor the
+  // artifacts bucket, and is granted neither.
+  const lazy = <T>(make: () => T): (() => T) => {
+    let value: T | undefined;
+    return () => (value ??= make());
+  };
+  const endpoints = lazy(() => new EndpointStore());
+  const registry = lazy(() => new ModelRegistry());
   const stream = readEnv('REQUEST_LOG_STREAM');
   const firehose = stream ? new FirehoseClient({}) : undefined;
   const now = options.now ?? Date.now;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const userStates = options.userStates ?? new UserStateStore();
-  const artifactsBucket = options.artifactsBucket ?? readEnv('ARTIFACTS_BUCKET');
+  const userStates = lazy(() => options.userStates ?? new UserStateStore());
+  const artifactsBucket = lazy(() => options.artifactsBucket ?? readEnv('ARTIFACTS_BUCKET'));
   const feedback = rateLimitedFeedback(
     {
       async writeFeedback(events) {
         if (events.length === 0) return;
-        await recordPlays(userStates, events);
+        await recordPlays(userStates(), events);
         const key = `${PREFIXES.feedback}dt=${day(now())}/${now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.jsonl`;
         await putObjectBytes(formatS3Uri(bucket, key), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`, 'application/x-ndjson');
       },
@@ -95,9 +101,9 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
     options.feedbackLimiters ?? feedbackLimitersFromEnv(),
   );
   return {
-    endpoint: (shelf) => endpoints.getEndpoint(shelf),
+    endpoint: (shelf) => endpoints().getEndpoint(shelf),
     async artifactUri(shelf, versionId) {
-      const version = await registry.getVersion(shelf, versionId);
+      const version = await registry().getVersion(shelf, versionId);
       if (version === null) throw new Error(`version ${versionId} of ${shelf} is not in the registry`);
       return version.artifactUri;
     },
@@ -107,11 +113,11 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
       // container's memory does not grow with the number of users.
       const [catalog, fallbacks] = await Promise.all([
         readFolder<CatalogItem>(bucket, PREFIXES.catalog, CatalogItemSchema),
-        readFallbacks(artifactsBucket),
+        readFallbacks(artifactsBucket()),
       ]);
       return { catalog, fallbacks, users: new Map(), history: new Map() };
     },
-    userState: (userId) => userStates.get(userId),
+    userState: (userId) => userStates().get(userId),
     async logRequests(records: readonly RequestLogRecord[]) {
       if (firehose && stream) {
         for (let i = 0; i < records.length; i += 500) {

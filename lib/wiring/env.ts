@@ -44,6 +44,16 @@ export const ENV_SCHEMAS = {
   /** Serve: the Firehose stream of request logs; unset, the logs go to the raw bucket's requests/ prefix. */
   REQUEST_LOG_STREAM: optionalName('a Firehose delivery stream name'),
   /** Deploy: the share of traffic a new canary gets. */
+  /**
+   * Canary monitor: the staged rollout's canary weights, comma-separated and increasing to 1
+   * (e.g. 0.05,0.25,0.5,1); unset, one check promotes or rolls back a canary at its deploy weight.
+   */
+  ROLLOUT_STEPS: z
+    .string()
+    .regex(/^(0(\.\d+)?|1)(,(0(\.\d+)?|1))*$/)
+    .transform((v) => v.split(',').map(Number))
+    .optional()
+    .describe('canary weights in (0, 1], comma-separated, increasing, ending at 1, such as 0.05,0.25,0.5,1'),
   CANARY_WEIGHT: z.coerce
     .number()
     .gt(0)

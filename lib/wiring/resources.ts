@@ -169,6 +169,7 @@ export const ENV = {
   trainingRoleArn: 'TRAINING_ROLE_ARN',
   requestLogStream: 'REQUEST_LOG_STREAM',
   canaryWeight: 'CANARY_WEIGHT',
+  rolloutSteps: 'ROLLOUT_STEPS',
   endpointCacheSeconds: 'ENDPOINT_CACHE_SECONDS',
   /** ARN of the operations SNS topic; unset (locally): notifications are skipped. */
   notificationTopic: 'NOTIFICATION_TOPIC_ARN',

@@ -80,6 +80,8 @@ describe('parseAppConfig', () => {
       'alarms.deliveryFreshnessSeconds (900) must exceed requestLogBufferSeconds (900)',
     ],
     [{ stage: 'prod', removalPolicy: 'destroy' }, 'removalPolicy "destroy" is refused for stage prod (expected "retain")'],
+    [{ rolloutSteps: '0.5,0.25,1' }, 'rolloutSteps (0.5,0.25,1) must increase and end at 1'],
+    [{ rolloutSteps: '0.05,0.5' }, 'rolloutSteps (0.05,0.5) must increase and end at 1'],
   ])('refuses the inconsistent configuration %j', (raw, message) => {
     expect(() => parseAppConfig(raw)).toThrow(ConfigError);
     expect(() => parseAppConfig(raw)).toThrow(message);

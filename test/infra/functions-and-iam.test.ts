@@ -65,6 +65,8 @@ describe('Lambda functions', () => {
 
   it('passes the configured canary weight to Deploy and the cache time and request log stream to Serve', () => {
     expect(envOf(FUNCTIONS.deploy.id)[ENV.canaryWeight]).toBe('0.1');
+    // The canary monitor moves canaries through the staged rollout's steps (app config rolloutSteps).
+    expect(envOf(FUNCTIONS.canaryMonitor.id)[ENV.rolloutSteps]).toBe('0.05,0.25,0.5,1');
     expect(envOf(FUNCTIONS.serve.id)[ENV.endpointCacheSeconds]).toBe('12');
     expect(envOf(FUNCTIONS.serve.id)[ENV.requestLogStream]).toEqual({ Ref: expect.stringMatching(/^RequestLogsDeliveryStream/) });
   });
