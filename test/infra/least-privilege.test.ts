@@ -109,9 +109,11 @@ describe('S3 grants', () => {
     [FUNCTIONS.ingestEvents.id, ['s3:AbortMultipartUpload,s3:PutObject /feedback/*']],
     [FUNCTIONS.beginRun.id, []],
     [FUNCTIONS.trainBaselines.id, []],
-    [FUNCTIONS.evaluate.id, []],
+    // Train/serve skew: Evaluate recomputes logged requests with the run's transforms.
+    [FUNCTIONS.evaluate.id, ['s3:GetObject /requests/*']],
     [FUNCTIONS.deploy.id, []],
-    [FUNCTIONS.serve.id, []],
+    // The catalog Serve indexes; listeners come from the user-state table, never from raw files.
+    [FUNCTIONS.serve.id, ['s3:GetObject /catalog/*']],
     [FUNCTIONS.admin.id, []],
     [FUNCTIONS.recordRejection.id, []],
     [FUNCTIONS.recordFailure.id, []],
@@ -129,11 +131,15 @@ describe('S3 grants', () => {
     expect(grants.sort()).toEqual(['s3:GetObject /runs/*', 's3:ListBucket ']);
   });
 
-  it('lets only the canary monitor (and the Firehose role that writes them) read the request logs', () => {
+  it('lets only the canary monitor and Evaluate (and the Firehose role that writes them) read the request logs', () => {
     const readers = policyStatements(stack.json.Resources)
       .filter((s) => s.Action.includes('s3:GetObject') && JSON.stringify(s.Resource).includes(`/${PREFIXES.requestLogs}*`))
       .map((s) => s.logicalId.replace(/[0-9A-F]{8}$/, ''));
-    expect(readers.sort()).toEqual(['CanaryMonitorFunctionRoleDefaultPolicy', 'RequestLogsDeliveryPolicy']);
+    expect(readers.sort()).toEqual([
+      'CanaryMonitorFunctionRoleDefaultPolicy',
+      'EvaluateFunctionRoleDefaultPolicy',
+      'RequestLogsDeliveryPolicy',
+    ]);
   });
 
   it('limits every function listing to the prefixes it reads', () => {
