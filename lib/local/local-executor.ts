@@ -142,6 +142,15 @@ async function executeDefinition(
               // Child executions' events carry the item index, like inline Map iterations.
               onEvent === undefined ? undefined : (event) => onEvent({ ...event, index, mapState: stateName }),
             );
+            // One event per item, as an inline Map reports its iterations (the CLI counts partitions done).
+            onEvent?.({
+              type: child.status === 'SUCCEEDED' ? 'MapIterationSucceeded' : 'MapIterationFailed',
+              state: stateName,
+              stateType: 'Map',
+              index,
+              ...(child.error ? { error: child.error.Error, cause: child.error.Cause } : {}),
+              timestamp: Date.now(),
+            });
             return child.status === 'SUCCEEDED'
               ? { status: 'SUCCEEDED', output: jsonRoundTrip(child.output) }
               : { status: 'FAILED', error: child.error ?? { Error: 'States.Runtime', Cause: '' } };

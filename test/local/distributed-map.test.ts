@@ -136,6 +136,7 @@ describe('a Distributed Map run locally', () => {
     expect(mapItemStats()).toMatchObject({ calls: 12, maxRunning: 3 });
     // The Map is reported as a Map; its children's states carry their item index.
     expect(events.find((e) => e.state === 'Fan' && e.type === 'StateEntered')?.stateType).toBe('Map');
+    expect(events.filter((e) => e.type === 'MapIterationSucceeded' && e.state === 'Fan')).toHaveLength(items.length);
     expect(new Set(events.filter((e) => e.state === 'Item' && e.type === 'StateExited').map((e) => e.index))).toEqual(
       new Set(items.map((_, i) => i)),
     );
