@@ -112,7 +112,8 @@ export class RetrainingPipeline extends Construct {
     const lambdaTask = (state: string, key: PipelineFunctionKey, resultPath?: string): tasks.LambdaInvoke =>
       pipelineLambdaTask(this, state, fns[key], taskTimeout(FUNCTIONS[key].timeoutSeconds + LAMBDA_TASK_MARGIN_SECONDS), resultPath);
 
-    const runFailed = new sfn.Fail(this, STATES.runFailed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    // The run's root cause, as RecordFailure found it (a failed partition's own error for BuildFeatures).
+    const runFailed = new sfn.Fail(this, STATES.runFailed, { errorPath: '$.outcome.error.Error', causePath: '$.outcome.error.Cause' });
     const recordFailure = lambdaTask(STATES.recordFailure, 'recordFailure', '$.outcome').next(runFailed);
     const catchFailure = <T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map | sfn.DistributedMap>(state: T): T =>
       state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' }) as T;

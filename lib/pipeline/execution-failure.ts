@@ -60,7 +60,12 @@ export async function recordExecutionFailure(
   if (run?.executionName !== undefined && run.executionName !== detail.name)
     return { recorded: false, reason: `run ${runId} of ${shelf} belongs to execution ${run.executionName}, not ${detail.name}` };
   const why = [detail.error, detail.cause].filter((part) => part !== undefined && part !== null && part !== '').join(': ');
-  const outcome = await recordFailure(shelf, runId, `execution ${detail.status}${why === '' ? '' : ` (${why})`}`, deps);
+  const outcome = await recordFailure(
+    shelf,
+    runId,
+    { Error: `execution ${detail.status}`, Cause: why === '' ? 'no error given' : why },
+    deps,
+  );
   return { recorded: true, reason: outcome.reason, outcome };
 }
 

@@ -7,7 +7,7 @@ import type { EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import { notify } from '../aws/notify.ts';
 import type { Shelf } from '../core/contract.ts';
-import type { DeployResult, EvaluationResult, RunContext, RunOutcome } from '../wiring/pipeline.ts';
+import type { DeployResult, EvaluationResult, RunContext, RunOutcome, StepError } from '../wiring/pipeline.ts';
 
 export interface OutcomeDeps {
   readonly registry: ModelRegistry;
@@ -68,14 +68,16 @@ export async function recordRejection(
   return { shelf: run.shelf, runId: run.runId, status: 'rejected', reason };
 }
 
+/** Marks the run failed with its root cause (`Error: message`); the execution then fails with that error. */
 export async function recordFailure(
   shelf: Shelf,
   runId: string,
-  reason: string,
+  error: StepError,
   deps: Pick<OutcomeDeps, 'registry' | 'now'>,
 ): Promise<RunOutcome> {
+  const reason = `${error.Error}: ${error.Cause}`;
   await deps.registry.failRun(shelf, runId, reason, deps.now().toISOString());
-  return { shelf, runId, status: 'failed', reason };
+  return { shelf, runId, status: 'failed', reason, error };
 }
 
 async function finishRun(

@@ -245,13 +245,20 @@ export const RecordFailureInputSchema = z.object({
   run: RunContextSchema.optional(),
   shelf: ShelfSchema.optional(),
   runId: RunId.optional(),
+  /** Present once PlanFeatures ran: where BuildFeatures' map wrote its per-partition results. */
+  plan: z.object({ resultsPrefix: z.string() }).optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
+/** A step's error as Step Functions reports it (Error name, Cause text). */
+export const StepErrorSchema = z.strictObject({ Error: z.string(), Cause: z.string() });
+export type StepError = z.infer<typeof StepErrorSchema>;
 export const RunOutcomeSchema = z.strictObject({
   shelf: ShelfSchema,
   runId: z.string(),
   status: z.enum(['deployed', 'rejected', 'failed', 'already-done']),
   reason: z.string(),
+  /** A failed run's root cause, which the execution fails with (RunFailed reads it). */
+  error: StepErrorSchema.optional(),
 });
 export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
 

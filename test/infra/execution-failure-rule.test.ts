@@ -117,7 +117,7 @@ describe('RecordExecutionFailure, from the failed-execution rule', () => {
       context(),
     );
     expect((await registry.getRun('shortcuts', 'with-cause'))?.reason).toBe(
-      'execution FAILED (States.DataLimitExceeded: payload over 256 KiB)',
+      'execution FAILED: States.DataLimitExceeded: payload over 256 KiB',
     );
   });
 

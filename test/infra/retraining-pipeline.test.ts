@@ -129,10 +129,10 @@ describe('the rendered state graph', () => {
     expect(states[name]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATES.recordFailure }]);
   });
 
-  it('ends a failed run in RunFailed with the original error and cause', () => {
+  it('ends a failed run in RunFailed with the root cause RecordFailure found', () => {
     expect(states[STATES.recordFailure]?.Next).toBe(STATES.runFailed);
     expect(states[STATES.recordFailure]?.Catch).toBeUndefined();
-    expect(states[STATES.runFailed]).toMatchObject({ ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    expect(states[STATES.runFailed]).toMatchObject({ ErrorPath: '$.outcome.error.Error', CausePath: '$.outcome.error.Cause' });
   });
 
   it('skips to Done when BeginRun reports the run already done', () => {
