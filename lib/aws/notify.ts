@@ -8,6 +8,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ENV } from '../wiring/resources.ts';
+import { readEnv } from '../wiring/env.ts';
 
 /** What an operator reads: a subject line (at most 100 characters, SNS's limit) and a body. */
 export interface Notification {
@@ -26,7 +27,7 @@ export interface NotifyResult {
 /** SNS limits a subject to 100 printable ASCII characters without line breaks. */
 const SUBJECT_MAX = 100;
 
-const TOPIC_ARN = process.env[ENV.notificationTopic];
+const TOPIC_ARN = readEnv('NOTIFICATION_TOPIC_ARN');
 let defaultClient: SNSClient | undefined;
 
 /** Publishes `notification` to `topicArn` with `client`; never throws. */
