@@ -47,6 +47,15 @@ export interface LocalRunOptions {
 }
 
 /** Runs one execution of the pipeline for one shelf and sums up its outcome. */
+/** How an execution of the pipeline ended: failed, already-done, deployed, or RecordRejection's status. */
+export function runOutcomeOf(result: { readonly status: string; readonly output?: unknown }): string {
+  const output = (result.output ?? {}) as { outcome?: { status?: string }; deploy?: unknown; run?: { alreadyDone?: boolean } };
+  if (result.status === 'FAILED') return 'failed';
+  if (output.run?.alreadyDone) return 'already-done';
+  if (output.deploy !== undefined) return 'deployed';
+  return output.outcome?.status ?? 'unknown';
+}
+
 export async function runShelfPipeline(input: ExecutionInput, options: LocalRunOptions): Promise<ShelfRunResult> {
   const started = performance.now();
   const entered = new Map<string, number>();
@@ -68,21 +77,9 @@ export async function runShelfPipeline(input: ExecutionInput, options: LocalRunO
       options.onEvent?.(input.shelf, event);
     },
   });
-  const output = (result.output ?? {}) as {
-    evaluation?: unknown;
-    outcome?: { status?: string };
-    deploy?: unknown;
-    run?: { alreadyDone?: boolean };
-  };
+  const output = (result.output ?? {}) as { evaluation?: unknown };
   const evaluation = EvaluationResultSchema.safeParse(output.evaluation);
-  const outcome =
-    result.status === 'FAILED'
-      ? 'failed'
-      : output.run?.alreadyDone
-        ? 'already-done'
-        : output.deploy !== undefined
-          ? 'deployed'
-          : (output.outcome?.status ?? 'unknown');
+  const outcome = runOutcomeOf(result);
   return {
     shelf: input.shelf,
     runId: input.runId,

@@ -24,7 +24,7 @@ import { EndpointStore } from '../../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../../lib/aws/registry.ts';
 import { formatS3Uri, getObjectBytes, listObjects, parseS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
-import { pipelineTemplate } from '../../lib/local/pipeline.ts';
+import { pipelineTemplate, runOutcomeOf } from '../../lib/local/pipeline.ts';
 import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
 import { definitionFromTemplate, messageFromCause, runPipelineLocally } from '../../lib/local/state-machine.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
@@ -86,15 +86,7 @@ async function run(
     retryDelayMs: 10,
     ...(options.trainingEntrypoint ? { trainingEntrypoint: options.trainingEntrypoint } : {}),
   });
-  const output = (result.output ?? {}) as { outcome?: { status?: string }; deploy?: unknown; run?: { alreadyDone?: boolean } };
-  const outcome =
-    result.status === 'FAILED'
-      ? 'failed'
-      : output.run?.alreadyDone
-        ? 'already-done'
-        : output.deploy !== undefined
-          ? 'deployed'
-          : (output.outcome?.status ?? 'unknown');
+  const outcome = runOutcomeOf(result);
   const summary = {
     status: result.status,
     outcome,
