@@ -126,7 +126,7 @@ export function documentClient(): DynamoDBDocumentClient {
  * Reads a table name from the environment: lib/wiring/env.ts's one reader under the name the table
  * adapters already import (a ConfigError naming the variable when it is unset).
  */
-export const tableNameFromEnv: (variable: (typeof TABLES)[number]['env']) => string = readEnv;
+export const tableNameFromEnv: (variable: Exclude<(typeof TABLES)[number]['env'], 'FEEDBACK_RATE_LIMIT_TABLE'>) => string = readEnv;
 
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');

@@ -25,6 +25,7 @@ import {
   RAW_BUCKET,
   REGISTRY_TABLE,
   USER_STATE_TABLE,
+  FEEDBACK_RATE_LIMIT_TABLE,
 } from '../wiring/resources.ts';
 import type { AppConfig } from './app-config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
@@ -65,7 +66,13 @@ export class HomeShelvesStack extends Stack {
 
     this.storage = new ShelvesStorage(this, 'Storage', { noncurrentVersionDays: config.noncurrentVersionDays, removalPolicy });
     const { RawBucket: raw, FeaturesBucket: features, ArtifactsBucket: artifacts } = this.storage.buckets;
-    const { RegistryTable: registry, EndpointsTable: endpoints, CatalogTable: catalog, UserStateTable: userState } = this.storage.tables;
+    const {
+      RegistryTable: registry,
+      EndpointsTable: endpoints,
+      CatalogTable: catalog,
+      UserStateTable: userState,
+      FeedbackRateLimitTable: rateLimits,
+    } = this.storage.tables;
 
     const fn = Object.fromEntries(
       Object.entries(FUNCTIONS).map(([key, spec]) => [
@@ -131,7 +138,11 @@ export class HomeShelvesStack extends Stack {
       .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
       .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));
     // Plays count on the listener's next request: the events path appends them to the online user state.
-    fn.ingestEvents.bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback]).bindTable(USER_STATE_TABLE, userState, 'readWrite');
+    // Rate limits shared by every container: one conditional counter update per client and user.
+    fn.ingestEvents
+      .bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback])
+      .bindTable(USER_STATE_TABLE, userState, 'readWrite')
+      .bindTable(FEEDBACK_RATE_LIMIT_TABLE, rateLimits, 'readWrite');
     // The monitor matches feedback against the logged responses: it reads both (lib/serving/feedback-log.ts).
     if (config.rolloutSteps !== '') fn.canaryMonitor.setEnvironment(ENV.rolloutSteps, config.rolloutSteps);
     fn.canaryMonitor

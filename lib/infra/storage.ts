@@ -84,6 +84,7 @@ export class ShelvesStorage extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(spec.timeToLiveAttribute !== undefined ? { timeToLiveAttribute: spec.timeToLiveAttribute } : {}),
       removalPolicy,
     });
     for (const index of spec.globalIndexes ?? []) {

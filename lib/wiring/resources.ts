@@ -15,6 +15,8 @@ export interface TableSpec {
   readonly localName: string;
   readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
+  /** Attribute holding an item's expiry (epoch seconds), when DynamoDB should delete expired items. */
+  readonly timeToLiveAttribute?: string;
   readonly globalIndexes?: readonly {
     readonly indexName: string;
     readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
@@ -72,7 +74,19 @@ export const USER_STATE_TABLE = {
   sortKey: { name: 'sk', type: 'S' },
 } as const satisfies TableSpec;
 
-export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE, USER_STATE_TABLE] as const;
+/**
+ * Rate limits of POST /v1/events shared by every IngestEvents container (lib/serving/rate-limit.ts):
+ * fixed-window counters by client and by user, expired by DynamoDB's TTL.
+ */
+export const FEEDBACK_RATE_LIMIT_TABLE = {
+  id: 'FeedbackRateLimitTable',
+  env: 'FEEDBACK_RATE_LIMIT_TABLE',
+  localName: 'home-shelves-feedback-rate-limit',
+  partitionKey: { name: 'key', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableSpec;
+
+export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE, USER_STATE_TABLE, FEEDBACK_RATE_LIMIT_TABLE] as const;
 
 /** Raw data lake: events/dt=YYYY-MM-DD/, catalog/, users/, feedback/dt=.../, requests/dt=.../ (feature logs). */
 export const RAW_BUCKET = { id: 'RawBucket', env: 'RAW_BUCKET', localName: 'home-shelves-raw' } as const satisfies BucketSpec;
