@@ -84,7 +84,7 @@ export interface HybridOptions {
   readonly validationUserShare?: number;
   /**
    * Cap on validation users; default: as many as keep the per-epoch check to
-   * max(2M, 2 × positives) user-item scores, so it stays a small share of an epoch (one epoch costs
+   * max(2M, positives) user-item scores, so it stays a small share of an epoch (one epoch costs
    * several scores per positive).
    */
   readonly maxValidationUsers?: number;
@@ -454,7 +454,20 @@ export class HybridSession {
         if (mask[i] === 1) continue;
         let s = bias[i] as number;
         const base = i * d;
-        for (let q = 0; q < d; q++) s += (user[q] as number) * (rep[base + q] as number);
+        // Four partial sums: independent additions pipeline (this loop is most of a validation check).
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let q = 0;
+        for (; q + 3 < d; q += 4) {
+          s0 += (user[q] as number) * (rep[base + q] as number);
+          s1 += (user[q + 1] as number) * (rep[base + q + 1] as number);
+          s2 += (user[q + 2] as number) * (rep[base + q + 2] as number);
+          s3 += (user[q + 3] as number) * (rep[base + q + 3] as number);
+        }
+        for (; q < d; q++) s0 += (user[q] as number) * (rep[base + q] as number);
+        s += s0 + s1 + s2 + s3;
         if (s >= heap.threshold()) heap.push(s, i);
       }
       for (let p = seenPtr[u] as number; p < (seenPtr[u + 1] as number); p++) mask[seenItem[p] as number] = 0;
@@ -516,7 +529,7 @@ function resolve(options: HybridOptions): Resolved {
  */
 function validationUsers(o: Resolved, eligible: number, positives: number, nItems: number): number {
   const cap =
-    o.maxValidationUsers ?? Math.max(MIN_VALIDATION_USERS, Math.floor(Math.max(VALIDATION_SCORES, 2 * positives) / Math.max(1, nItems)));
+    o.maxValidationUsers ?? Math.max(MIN_VALIDATION_USERS, Math.floor(Math.max(VALIDATION_SCORES, positives) / Math.max(1, nItems)));
   return Math.min(cap, Math.max(MIN_VALIDATION_USERS, Math.ceil(o.validationUserShare * eligible)));
 }
 

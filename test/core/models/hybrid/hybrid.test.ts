@@ -90,7 +90,7 @@ describe('fitHybrid', () => {
     expect(model.save().manifest.extra.training).toMatchObject({ validationUsers: users });
   });
 
-  it('caps validation users by the scoring budget: max(2M, 2 × positives) user-item scores per check', () => {
+  it('caps validation users by the scoring budget: max(2M, positives) user-item scores per check', () => {
     // 2,000 items: the budget is 2M / 2,000 = 1,000 users, more than the 300 here; 25,000 items: 80.
     const wide = plantedWorld({ users: 300, items: 2000, perUser: 6 });
     const training = (m: ReturnType<typeof fitHybrid>) => m.save().manifest.extra.training as { validationUsers: number };
