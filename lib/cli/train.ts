@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'worker threads (hybrid; 1 = deterministic)', integer(1), 1)
     .option(
       '--identity-dropout <p>',
-      'hybrid: share of training steps that see items through their features only, so items without interactions rank on the same scale (0..0.9; default 0.2 with --item-features, else 0)',
+      'hybrid: share of training steps that see items through their features only, so items without interactions rank on the same scale (0..0.9; default 0.2 when --item-features names items without interactions, else 0)',
       fraction(0.9),
     )
     .action(async (options: TrainCommandOptions) => {
