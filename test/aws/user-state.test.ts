@@ -7,7 +7,14 @@ import { MAX_SERVING_HISTORY, mergeServingHistory, postedHistoryEvent } from '..
 import { startTestEngines } from './local-engines.ts';
 
 const END = Date.parse('2026-10-01T00:00:00Z');
-const play = (itemId: string, ts: number): HistoryEvent => ({ itemId, ts, eventType: 'play', msPlayed: 60_000, progress: 0.3, localHour: 8 });
+const play = (itemId: string, ts: number): HistoryEvent => ({
+  itemId,
+  ts,
+  eventType: 'play',
+  msPlayed: 60_000,
+  progress: 0.3,
+  localHour: 8,
+});
 const user: User = {
   userId: 'u1',
   country: 'se',
@@ -44,7 +51,9 @@ describe('the serving history', () => {
   });
 
   it('derives progress from the item duration when the client gives none', () => {
-    expect(postedHistoryEvent({ itemId: 'x', eventType: 'play', timestamp: '2026-10-01T08:15:00Z', msPlayed: 30_000 }, 120_000)?.progress).toBe(0.25);
+    expect(
+      postedHistoryEvent({ itemId: 'x', eventType: 'play', timestamp: '2026-10-01T08:15:00Z', msPlayed: 30_000 }, 120_000)?.progress,
+    ).toBe(0.25);
   });
 });
 
