@@ -117,7 +117,7 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     expect((await endpoints().getEndpoint('podcasts')).canaryVersion).toBe('podcasts-canary1');
     await runTraffic({ url: api.url, truth, users: 400, requests: 500, seed: 1 });
     const outcome = (await monitor()).find((o) => o.shelf === 'podcasts');
-    expect(outcome?.action).toBe('promote');
+    expect(outcome?.action, outcome?.reason).toBe('promote');
     const endpoint = await endpoints().getEndpoint('podcasts');
     expect(endpoint.liveVersion).toBe('podcasts-canary1');
     expect(endpoint.canaryVersion).toBeNull();

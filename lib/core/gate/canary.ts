@@ -9,6 +9,8 @@ import { DataQualityError } from '../errors.ts';
 export interface ArmStats {
   readonly impressions: number;
   readonly plays: number;
+  /** [impressions, plays] per listener, when known: the comparison then treats listeners as the units. */
+  readonly byUser?: readonly (readonly [number, number])[];
 }
 
 export interface CanaryPolicy {
@@ -65,6 +67,47 @@ export function twoProportionZ(live: ArmStats, canary: ArmStats): number {
   return se > 0 ? (canary.plays / canary.impressions - live.plays / live.impressions) / se : 0;
 }
 
+/**
+ * Variance of an arm's play rate (plays / impressions) with listeners as clusters (the ratio
+ * estimator's linearization, n/(n-1) small-sample factor), or undefined with fewer than 2 listeners.
+ * One listener's impressions are correlated (a shelf shows ten items at once), so the binomial
+ * variance over impressions understates the noise and a test on it rolls back equal models too often.
+ */
+export function clusteredVariance(arm: ArmStats): number | undefined {
+  const users = arm.byUser;
+  if (users === undefined || users.length < 2 || arm.impressions === 0) return undefined;
+  const rate = arm.plays / arm.impressions;
+  let sum = 0;
+  for (const [impressions, plays] of users) sum += (plays - rate * impressions) ** 2;
+  return ((users.length / (users.length - 1)) * sum) / arm.impressions ** 2;
+}
+
+/**
+ * z of canary minus live play rate with listener-level variances when both arms have them (the
+ * binomial variance is a floor), else the pooled two-proportion z.
+ */
+export function clusteredZ(live: ArmStats, canary: ArmStats): number {
+  const vl = clusteredVariance(live);
+  const vc = clusteredVariance(canary);
+  if (vl === undefined || vc === undefined) return twoProportionZ(live, canary);
+  const pl = live.plays / live.impressions;
+  const pc = canary.plays / canary.impressions;
+  const binomial = (p: number, n: number) => (p * (1 - p)) / n;
+  const se = Math.sqrt(Math.max(vl, binomial(pl, live.impressions)) + Math.max(vc, binomial(pc, canary.impressions)));
+  return se > 0 ? (pc - pl) / se : 0;
+}
+
+/** The arm's impressions shrunk by its design effect (listener-level over binomial variance, at least 1), for intervals. */
+function effectiveArm(arm: ArmStats): ArmStats {
+  const v = clusteredVariance(arm);
+  if (v === undefined || arm.impressions === 0) return arm;
+  const p = arm.plays / arm.impressions;
+  const binomial = (p * (1 - p)) / arm.impressions;
+  const effect = binomial > 0 ? Math.max(1, v / binomial) : 1;
+  const impressions = Math.max(1, Math.round(arm.impressions / effect));
+  return { impressions, plays: Math.min(impressions, Math.round(p * impressions)) };
+}
+
 function checkArm(name: string, arm: ArmStats): void {
   const ok =
     Number.isInteger(arm.impressions) &&
@@ -93,9 +136,12 @@ export function decideCanary(first: CanaryStats | ArmStats, second?: ArmStats | 
   const policy = (pair ? (second as CanaryPolicy | undefined) : third) ?? DEFAULT_CANARY_POLICY;
   checkArm('live', live);
   checkArm('canary', canary);
-  const l = wilson(live.plays, live.impressions, policy.z);
-  const c = wilson(canary.plays, canary.impressions, policy.z);
-  const zScore = twoProportionZ(live, canary);
+  // Intervals and the test treat listeners as the units when the arms say who saw what.
+  const el = effectiveArm(live);
+  const ec = effectiveArm(canary);
+  const l = { ...wilson(el.plays, el.impressions, policy.z), rate: live.impressions > 0 ? live.plays / live.impressions : 0 };
+  const c = { ...wilson(ec.plays, ec.impressions, policy.z), rate: canary.impressions > 0 ? canary.plays / canary.impressions : 0 };
+  const zScore = clusteredZ(live, canary);
   const summary = `canary play rate ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] on ${canary.impressions} impressions vs live ${pct(l.rate)} [${pct(l.lo)}, ${pct(l.hi)}] on ${live.impressions}`;
   if (live.impressions < policy.minImpressions || canary.impressions < policy.minImpressions) {
     return {

@@ -74,6 +74,8 @@ export interface MatchedFeedback {
   readonly shelf: string;
   readonly modelVersion: string;
   readonly variant: string;
+  /** The listener the response was served to. */
+  readonly userId: string;
   /** The response's time, ms since the epoch. */
   readonly servedAt: number;
 }
@@ -152,6 +154,7 @@ export function matchFeedback(
       shelf: shelf.shelf,
       modelVersion: shelf.modelVersion,
       variant: shelf.variant,
+      userId: e.userId,
       servedAt,
     };
   }
@@ -172,11 +175,24 @@ export function canaryArmStats(
     .filter((m) => m.modelVersion === versions.canary)
     .reduce((min, m) => Math.min(min, m.servedAt), Number.POSITIVE_INFINITY);
   const stats = { live: { impressions: 0, plays: 0 }, canary: { impressions: 0, plays: 0 } };
+  // Per listener too: one listener's impressions are correlated, so the comparison's variance is
+  // computed over listeners (lib/core/gate/canary.ts clusteredZ), not over impressions.
+  const users = { live: new Map<string, [number, number]>(), canary: new Map<string, [number, number]>() };
   for (const m of mine) {
     if (m.servedAt < since) continue;
-    const arm = m.modelVersion === versions.canary ? stats.canary : stats.live;
-    if (m.eventType === 'impression') arm.impressions++;
-    else if (m.eventType === 'play') arm.plays++;
+    const which = m.modelVersion === versions.canary ? 'canary' : 'live';
+    const arm = stats[which];
+    const user = users[which].get(m.userId) ?? users[which].set(m.userId, [0, 0]).get(m.userId);
+    if (m.eventType === 'impression') {
+      arm.impressions++;
+      if (user) user[0]++;
+    } else if (m.eventType === 'play') {
+      arm.plays++;
+      if (user) user[1]++;
+    }
   }
-  return stats;
+  return {
+    live: { ...stats.live, byUser: [...users.live.values()] },
+    canary: { ...stats.canary, byUser: [...users.canary.values()] },
+  };
 }

@@ -87,6 +87,7 @@ describe('matchFeedback', () => {
         shelf: 'podcasts',
         modelVersion: 'podcasts-canary',
         variant: 'canary',
+        userId: 'u1',
         servedAt: Date.parse(T0),
       },
     ]);
@@ -133,8 +134,8 @@ describe('canaryArmStats', () => {
 
   it('counts impressions and plays per arm of the shelf', () => {
     expect(canaryArmStats(counted, 'podcasts', { live: 'podcasts-live', canary: 'podcasts-canary' })).toEqual({
-      canary: { impressions: 2, plays: 1 },
-      live: { impressions: 1, plays: 0 },
+      canary: { impressions: 2, plays: 1, byUser: [[2, 1]] },
+      live: { impressions: 1, plays: 0, byUser: [[1, 0]] },
     });
   });
 
@@ -154,8 +155,8 @@ describe('canaryArmStats', () => {
 
   it('gives empty arms when the canary has no counted feedback', () => {
     expect(canaryArmStats(counted, 'podcasts', { live: 'podcasts-live', canary: 'podcasts-other' })).toEqual({
-      live: { impressions: 0, plays: 0 },
-      canary: { impressions: 0, plays: 0 },
+      live: { impressions: 0, plays: 0, byUser: [] },
+      canary: { impressions: 0, plays: 0, byUser: [] },
     });
   });
 });
