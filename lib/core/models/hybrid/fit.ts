@@ -44,6 +44,7 @@ import {
 } from './problem.ts';
 import { TopK } from './top-k.ts';
 import { WasmArena, WasmMemoryLimitError, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
+import { dotAt } from './dot.ts';
 
 /** Options of fitHybrid / trainHybrid; every field has a default. */
 export interface HybridOptions {
@@ -452,22 +453,8 @@ export class HybridSession {
       const heap = new TopK(METRIC_K);
       for (let i = 0; i < nItems; i++) {
         if (mask[i] === 1) continue;
-        let s = bias[i] as number;
-        const base = i * d;
-        // Four partial sums: independent additions pipeline (this loop is most of a validation check).
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let q = 0;
-        for (; q + 3 < d; q += 4) {
-          s0 += (user[q] as number) * (rep[base + q] as number);
-          s1 += (user[q + 1] as number) * (rep[base + q + 1] as number);
-          s2 += (user[q + 2] as number) * (rep[base + q + 2] as number);
-          s3 += (user[q + 3] as number) * (rep[base + q + 3] as number);
-        }
-        for (; q < d; q++) s0 += (user[q] as number) * (rep[base + q] as number);
-        s += s0 + s1 + s2 + s3;
+        // Most of a validation check is this scan.
+        const s = (bias[i] as number) + dotAt(user, rep, i * d, d);
         if (s >= heap.threshold()) heap.push(s, i);
       }
       for (let p = seenPtr[u] as number; p < (seenPtr[u + 1] as number); p++) mask[seenItem[p] as number] = 0;

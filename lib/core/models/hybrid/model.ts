@@ -16,6 +16,7 @@ import type { Feature, FeatureRows, RecommendOptions, Recommender, ScoredItem, U
 import { compareIds, knownFeatures } from './features.ts';
 import { TopK } from './top-k.ts';
 import { buildIvf, extendIvf, packIvf, probeRows, unpackIvf, type IvfIndex } from './ivf.ts';
+import { dotAt } from './dot.ts';
 
 /** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
 export const ANN_MIN_ITEMS = 20_000;
@@ -208,20 +209,7 @@ export class HybridRecommender implements Recommender {
     for (let r = 0; r < n; r++) {
       const i = rows === undefined ? r : (rows[r] as number);
       if (mask !== undefined && mask[i] === 1) continue;
-      const base = i * d;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let q = 0;
-      for (; q + 3 < d; q += 4) {
-        s0 += (user[q] as number) * (rep[base + q] as number);
-        s1 += (user[q + 1] as number) * (rep[base + q + 1] as number);
-        s2 += (user[q + 2] as number) * (rep[base + q + 2] as number);
-        s3 += (user[q + 3] as number) * (rep[base + q + 3] as number);
-      }
-      for (; q < d; q++) s0 += (user[q] as number) * (rep[base + q] as number);
-      const score = s0 + s1 + s2 + s3 + (bias[i] as number);
+      const score = dotAt(user, rep, i * d, d) + (bias[i] as number);
       if (score < threshold) continue;
       heap.push(score, i);
       threshold = heap.threshold();
