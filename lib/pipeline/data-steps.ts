@@ -157,8 +157,9 @@ async function readAll<T extends { timestamp?: string; itemId?: string; userId?:
   const report = { file: prefix, read: 0, accepted: 0, rejected: 0, rejectedByReason: {} as Record<string, number> };
   for (const key of keys) {
     const result = await parseRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { ...ctx, file: key });
-    rows.push(...result.rows);
-    rejects.push(...result.rejects);
+    // Not push(...rows): spreading a partition's rows as arguments overflows the stack past ~100k rows.
+    for (const row of result.rows) rows.push(row);
+    for (const reject of result.rejects) rejects.push(reject);
     const r = result.tally.report();
     report.read += r.read;
     report.accepted += r.accepted;

@@ -31,7 +31,7 @@ async function readFolder<T extends { timestamp?: string; itemId?: string; userI
   const out: T[] = [];
   for (const key of (await listKeys(formatS3Uri(bucket, prefix))).filter((k) => !k.endsWith('/') && keep(k))) {
     const { rows } = await parseRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { file: key });
-    out.push(...rows);
+    for (const row of rows) out.push(row);
   }
   return out;
 }
