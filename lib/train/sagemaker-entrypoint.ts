@@ -2,7 +2,7 @@
  * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
- *                                              identityDropout, shuffle
+ *                                              identityDropout, shuffle; for algo ease: lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
  *   /opt/ml/model/                             the artifact (manifest.json + model.bin), tarred by SageMaker
  *   /opt/ml/output/failure                     the reason, when training fails
@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ShelfSchema } from '../core/contract.ts';
 import { buildShelfData } from '../core/transforms/protocol.ts';
 import { shuffleInteractions, shuffleLabels } from '../core/negative-control.ts';
+import { EASE_DEFAULTS, fitEase, type EaseOptions } from '../core/models/ease/index.ts';
 import { fitShortcutsRanker } from '../core/models/shortcuts/model.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
@@ -23,13 +24,19 @@ import { trainHybrid } from './train-hybrid.ts';
 const Int = z.coerce.number().int();
 export const TrainingHyperparametersSchema = z.object({
   shelf: ShelfSchema,
-  algo: z.enum(['hybrid-warp', 'hybrid-bpr', 'shortcuts-ranker']),
+  algo: z.enum(['hybrid-warp', 'hybrid-bpr', 'ease', 'shortcuts-ranker']),
   seed: Int.default(7),
   epochs: Int.positive().default(30),
   dim: Int.positive().default(64),
   threads: Int.positive().default(1),
   /** Hybrid only: identity dropout (see lib/core/models/hybrid/kernel.ts), 0..0.9. */
   identityDropout: z.coerce.number().min(0).max(0.9).default(0),
+  /**
+   * EASE only (lib/core/models/ease/fit.ts): its L2 weight and most items kept; absent = the model's
+   * defaults. Numbers here; their ranges are the model's own (an OptionError names a bad one).
+   */
+  lambda: z.coerce.number().optional(),
+  maxItems: z.coerce.number().optional(),
   /** Negative control: train on shuffled interactions (the gate must reject the result). */
   shuffle: z.enum(['true', 'false']).default('false'),
 });
@@ -67,6 +74,21 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
   // Item features of the items published before the cut-off only (the catalog as it was then).
   const base = shelfData.train;
   const data = hp.shuffle === 'true' ? shuffleInteractions(base, hp.seed) : base;
+  if (hp.algo === 'ease') {
+    // Closed form, no epochs: the hybrid's dim/epochs/threads/identityDropout do not apply. The
+    // shelf's user features become EASE columns (new listeners are scored by them); item features
+    // are not used (an item without interactions has no EASE column).
+    const options: EaseOptions = {
+      ...(hp.lambda !== undefined ? { lambda: hp.lambda } : {}),
+      ...(hp.maxItems !== undefined ? { maxItems: hp.maxItems } : {}),
+    };
+    log(
+      `ease: ${data.interactions.length} interactions, lambda ${options.lambda ?? EASE_DEFAULTS.lambda}, at most ${options.maxItems ?? EASE_DEFAULTS.maxItems} items`,
+    );
+    const model = fitEase(data, options);
+    log(`ease: ${model.knownItems().length} items, ${model.state.featureNames.length} user feature columns`);
+    return model;
+  }
   log(`${hp.algo}: ${data.interactions.length} interactions, dim ${hp.dim}, up to ${hp.epochs} epochs, ${hp.threads} thread(s)`);
   return trainHybrid(data, {
     loss: hp.algo === 'hybrid-bpr' ? 'bpr' : 'warp',

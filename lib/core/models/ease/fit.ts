@@ -21,7 +21,7 @@
  * Deterministic: columns and users are in sorted id order and the inverse's order of operations is
  * fixed, so the same data gives the same bytes.
  */
-import { ConfigError } from '../../errors.ts';
+import { OptionChecker, OptionError } from '../option-error.ts';
 import type { TrainingData } from '../recommender.ts';
 import { invertSpdInPlace } from './inverse.ts';
 import { EaseRecommender, type EaseState } from './model.ts';
@@ -55,11 +55,13 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Fits EASE on the data's interactions (binary: an item a user interacted with at all counts 1). */
 export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseRecommender {
-  const lambda = options.lambda ?? EASE_DEFAULTS.lambda;
-  const maxItems = options.maxItems ?? EASE_DEFAULTS.maxItems;
-  if (!(lambda > 0) || !Number.isFinite(lambda)) throw new ConfigError(`EASE lambda must be a positive number, got ${lambda}`);
-  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > EASE_HARD_MAX_COLUMNS)
-    throw new ConfigError(`EASE maxItems must be an integer from 1 to ${EASE_HARD_MAX_COLUMNS}, got ${maxItems}`);
+  // Out-of-range options are OptionErrors, as for every model (option-error.ts): nothing is clamped.
+  const check = new OptionChecker('ease');
+  const lambda = check.number('lambda', options.lambda ?? EASE_DEFAULTS.lambda, 0, Number.POSITIVE_INFINITY, true);
+  const maxItems = check.int('maxItems', options.maxItems ?? EASE_DEFAULTS.maxItems, 1, EASE_HARD_MAX_COLUMNS);
+  const onTooManyItems = check.oneOf('onTooManyItems', options.onTooManyItems ?? 'prune', ['prune', 'error']);
+  if (options.userFeatures !== undefined && typeof options.userFeatures !== 'boolean')
+    throw new OptionError('ease', 'userFeatures', options.userFeatures, 'true or false');
 
   // Users per item, counting each (user, item) pair once.
   const itemsByUser = new Map<string, Set<string>>();
@@ -73,7 +75,7 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
   let itemIds = [...usersPerItem.keys()].sort(byId);
   const totalItems = itemIds.length;
   if (totalItems > maxItems) {
-    if (options.onTooManyItems === 'error')
+    if (onTooManyItems === 'error')
       throw new EaseSizeError(
         `EASE needs a dense (items)² matrix: the data has ${totalItems} items, at most ${maxItems} are allowed (raise maxItems up to ${EASE_HARD_MAX_COLUMNS}, or let the model keep the most popular)`,
       );

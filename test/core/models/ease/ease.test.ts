@@ -165,7 +165,7 @@ describe('fitEase', () => {
     expect(() => fitEase(data(pairs), { maxItems: 5, onTooManyItems: 'error' })).toThrow(EaseSizeError);
     expect(() => fitEase(data(pairs), { maxItems: 5, onTooManyItems: 'error' })).toThrow(/8 items, at most 5/);
     expect(() => fitEase(data(pairs), { lambda: 0 })).toThrow(ConfigError);
-    expect(() => fitEase(data(pairs), { maxItems: 100_000 })).toThrow(/from 1 to 8000, got 100000/);
+    expect(() => fitEase(data(pairs), { maxItems: 100_000 })).toThrow('ease option maxItems is 100000, expected an integer 1..8000');
   });
 
   it('is deterministic: the same data gives the same bytes', () => {
