@@ -5,8 +5,31 @@
  */
 import type { Shelf } from '../core/contract.ts';
 import { synthesizeTemplates, stateMachineResource } from '../infra/synth.ts';
-import { EvaluationResultSchema, messageFromCause, type EvaluationResult, type ExecutionInput } from '../wiring/pipeline.ts';
+import { EvaluationResultSchema, STATES, messageFromCause, type EvaluationResult, type ExecutionInput } from '../wiring/pipeline.ts';
+import { PeakRssSampler } from './peak-memory.ts';
+import { onTrainingJobUsage } from './sagemaker-runner.ts';
 import { runPipelineLocally, type CfnTemplate, type LocalExecutionEvent } from './state-machine.ts';
+
+/**
+ * Memory of one step. Lambda steps run in the pipeline's own process: `processPeakBytes` is that
+ * process's highest RSS while the step ran (the local engines and any step running beside it
+ * included: an upper bound of the step's own), `growthBytes` what the step added above the RSS it
+ * started at (close to the step's own heap and buffers). The training job runs in its own process,
+ * measured on its own: `jobPeakBytes`.
+ */
+export interface StepMemory {
+  readonly processPeakBytes: number;
+  readonly growthBytes: number;
+  readonly jobPeakBytes?: number;
+}
+
+/** A progress event; a top-level StateExited carries the step's memory. */
+export type ShelfRunEvent = LocalExecutionEvent & { readonly memory?: StepMemory };
+
+/** The figure a step is held to (a Lambda's or a training instance's memory): the job's own peak, else the process's. */
+export function stepPeakBytes(memory: StepMemory): number {
+  return memory.jobPeakBytes ?? memory.processPeakBytes;
+}
 
 export interface ShelfRunResult {
   readonly shelf: Shelf;
@@ -17,6 +40,10 @@ export interface ShelfRunResult {
   readonly evaluation?: EvaluationResult;
   readonly error?: { readonly Error: string; readonly message: string };
   readonly stepMs: Readonly<Record<string, number>>;
+  /** Per top-level step (as stepMs); a step entered twice keeps its higher figures. */
+  readonly stepMemory: Readonly<Record<string, StepMemory>>;
+  /** Highest RSS of the pipeline's process during the run, bytes. */
+  readonly peakRssBytes: number;
   readonly totalMs: number;
 }
 
@@ -42,11 +69,10 @@ export function pipelineTemplate(): CfnTemplate {
 
 export interface LocalRunOptions {
   readonly home: string;
-  readonly onEvent?: (shelf: Shelf, event: LocalExecutionEvent) => void;
+  readonly onEvent?: (shelf: Shelf, event: ShelfRunEvent) => void;
   readonly trainingLog?: (line: string) => void;
 }
 
-/** Runs one execution of the pipeline for one shelf and sums up its outcome. */
 /** How an execution of the pipeline ended: failed, already-done, deployed, or RecordRejection's status. */
 export function runOutcomeOf(result: { readonly status: string; readonly output?: unknown }): string {
   const output = (result.output ?? {}) as { outcome?: { status?: string }; deploy?: unknown; run?: { alreadyDone?: boolean } };
@@ -56,38 +82,84 @@ export function runOutcomeOf(result: { readonly status: string; readonly output?
   return output.outcome?.status ?? 'unknown';
 }
 
+/** Runs one execution of the pipeline for one shelf and sums up its outcome, with each step's time and memory. */
 export async function runShelfPipeline(input: ExecutionInput, options: LocalRunOptions): Promise<ShelfRunResult> {
   const started = performance.now();
   const entered = new Map<string, number>();
   const stepMs: Record<string, number> = {};
-  const result = await runPipelineLocally({
-    template: pipelineTemplate(),
-    input,
-    executionName: `${input.shelf}-${input.runId}`,
-    home: options.home,
-    ...(options.trainingLog ? { trainingLog: options.trainingLog } : {}),
-    onEvent: (event) => {
-      if (event.state !== undefined && event.index === undefined) {
-        if (event.type.endsWith('Entered')) entered.set(event.state, event.timestamp);
-        if (event.type.endsWith('Exited')) {
-          const t0 = entered.get(event.state);
-          if (t0 !== undefined) stepMs[event.state] = (stepMs[event.state] ?? 0) + (event.timestamp - t0);
-        }
-      }
-      options.onEvent?.(input.shelf, event);
-    },
-  });
-  const output = (result.output ?? {}) as { evaluation?: unknown };
-  const evaluation = EvaluationResultSchema.safeParse(output.evaluation);
-  const outcome = runOutcomeOf(result);
-  return {
-    shelf: input.shelf,
-    runId: input.runId,
-    status: result.status,
-    outcome,
-    ...(evaluation.success ? { evaluation: evaluation.data } : {}),
-    ...(result.error ? { error: { Error: result.error.Error, message: messageFromCause(result.error.Cause) } } : {}),
-    stepMs,
-    totalMs: performance.now() - started,
+  const stepMemory: Record<string, StepMemory> = {};
+  const spans = new Map<string, number>();
+  const jobPeaks = new Map<string, number>();
+  let trainingJobName: string | undefined;
+  const sampler = new PeakRssSampler();
+  const unsubscribe = onTrainingJobUsage((usage) => jobPeaks.set(usage.TrainingJobName, usage.peakRssBytes));
+  const closeSpan = (state: string): StepMemory | undefined => {
+    const slot = spans.get(state);
+    if (slot === undefined) return undefined;
+    spans.delete(state);
+    const span = sampler.close(slot);
+    // Runs may share a process (tests run shelves side by side): the job is this run's by its name ($.run.trainingJobName).
+    const jobPeak =
+      state !== STATES.train
+        ? undefined
+        : trainingJobName !== undefined
+          ? jobPeaks.get(trainingJobName)
+          : jobPeaks.size === 1
+            ? [...jobPeaks.values()][0]
+            : undefined;
+    const before = stepMemory[state];
+    const memory: StepMemory = {
+      processPeakBytes: Math.max(span.peakRssBytes, before?.processPeakBytes ?? 0),
+      growthBytes: Math.max(span.peakRssBytes - span.startRssBytes, before?.growthBytes ?? 0),
+      ...(jobPeak !== undefined ? { jobPeakBytes: Math.max(jobPeak, before?.jobPeakBytes ?? 0) } : {}),
+    };
+    stepMemory[state] = memory;
+    return memory;
   };
+  try {
+    const result = await runPipelineLocally({
+      template: pipelineTemplate(),
+      input,
+      executionName: `${input.shelf}-${input.runId}`,
+      home: options.home,
+      ...(options.trainingLog ? { trainingLog: options.trainingLog } : {}),
+      onEvent: (event) => {
+        let memory: StepMemory | undefined;
+        if (event.state !== undefined && event.index === undefined) {
+          if (event.type.endsWith('Entered')) {
+            entered.set(event.state, event.timestamp);
+            if (!spans.has(event.state)) spans.set(event.state, sampler.open());
+            if (event.state === STATES.train)
+              trainingJobName = (event.input as { run?: { trainingJobName?: string } } | undefined)?.run?.trainingJobName;
+          }
+          if (event.type.endsWith('Exited')) {
+            const t0 = entered.get(event.state);
+            if (t0 !== undefined) stepMs[event.state] = (stepMs[event.state] ?? 0) + (event.timestamp - t0);
+            memory = closeSpan(event.state);
+          }
+        }
+        options.onEvent?.(input.shelf, memory ? { ...event, memory } : event);
+      },
+    });
+    const output = (result.output ?? {}) as { evaluation?: unknown };
+    const evaluation = EvaluationResultSchema.safeParse(output.evaluation);
+    const outcome = runOutcomeOf(result);
+    return {
+      shelf: input.shelf,
+      runId: input.runId,
+      status: result.status,
+      outcome,
+      ...(evaluation.success ? { evaluation: evaluation.data } : {}),
+      ...(result.error ? { error: { Error: result.error.Error, message: messageFromCause(result.error.Cause) } } : {}),
+      stepMs,
+      stepMemory,
+      peakRssBytes: sampler.maxRssBytes(),
+      totalMs: performance.now() - started,
+    };
+  } finally {
+    unsubscribe();
+    // A step that failed has no Exited event: its span still holds the memory it reached.
+    for (const state of [...spans.keys()]) closeSpan(state);
+    await sampler.stop();
+  }
 }

@@ -1,12 +1,11 @@
 /** Progress lines and result tables of local pipeline runs, for the CLI (stderr for progress). */
 import type { Shelf } from '../core/contract.ts';
-import type { LocalExecutionEvent } from './state-machine.ts';
-import type { ShelfRunResult } from './pipeline.ts';
+import type { ShelfRunEvent, ShelfRunResult, StepMemory } from './pipeline.ts';
 
 /** Returns an onEvent callback that prints one line per top-level step and a count for map iterations. */
 export function progressPrinter(
   write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-): (shelf: Shelf, event: LocalExecutionEvent) => void {
+): (shelf: Shelf, event: ShelfRunEvent) => void {
   const started = new Map<string, number>();
   let mapDone = 0;
   return (shelf, event) => {
@@ -24,7 +23,9 @@ export function progressPrinter(
     } else if (event.type === 'StateExited') {
       const t0 = started.get(key);
       if (event.stateType !== 'Choice' && event.stateType !== 'Succeed' && t0 !== undefined)
-        write(`  [${shelf}] ${event.state} done in ${((event.timestamp - t0) / 1000).toFixed(1)} s`);
+        write(
+          `  [${shelf}] ${event.state} done in ${((event.timestamp - t0) / 1000).toFixed(1)} s${event.memory ? `, ${memoryText(event.memory)}` : ''}`,
+        );
     } else if (event.type === 'StateRetried') {
       write(`  [${shelf}] ${event.state} retry ${event.attempt ?? ''}: ${event.error ?? ''}`);
     } else if (event.type === 'StateFailed' || event.type === 'StateCaught') {
@@ -57,5 +58,24 @@ export function resultTable(result: ShelfRunResult): string {
   if (result.error) lines.push(`  error: ${result.error.Error}: ${result.error.message}`);
   const steps = Object.entries(result.stepMs);
   if (steps.length > 0) lines.push(`  steps: ${steps.map(([s, ms]) => `${s} ${(ms / 1000).toFixed(1)}s`).join(', ')}`);
+  const memory = Object.entries(result.stepMemory);
+  if (memory.length > 0) {
+    lines.push(`  peak RSS: ${memory.map(([s, m]) => `${s} ${memoryText(m)}`).join(', ')}`);
+    lines.push(`  pipeline process peak RSS: ${megabytes(result.peakRssBytes)}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A step's memory in one phrase: the training job's own peak (`job 1,234 MB`), or for a step run in
+ * the pipeline's process its peak RSS and, in brackets, what it added above its start.
+ */
+export function memoryText(memory: StepMemory): string {
+  if (memory.jobPeakBytes !== undefined) return `job ${megabytes(memory.jobPeakBytes)}`;
+  return `${megabytes(memory.processPeakBytes)} (+${megabytes(memory.growthBytes)})`;
+}
+
+/** Bytes as whole megabytes (10^6), thousands separated: `1,234 MB`. */
+export function megabytes(bytes: number): string {
+  return `${Math.round(bytes / 1e6).toLocaleString('en-US')} MB`;
 }

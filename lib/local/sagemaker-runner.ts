@@ -15,9 +15,11 @@
  * usual SM_MODEL_DIR, SM_CHANNEL_<NAME>, SM_HPS, SM_OUTPUT_DATA_DIR variables.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { create as createTar } from 'tar';
 import { z } from 'zod';
@@ -29,6 +31,10 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_TRAINING_ENTRYPOINT = 'lib/train/sagemaker-entrypoint.ts';
 /** Environment variable that replaces `/opt/ml` for the entrypoint. */
 export const SM_ROOT_ENV = 'SM_ROOT';
+/** Preloaded into the job's process: reports its peak RSS on file descriptor 3 at exit. */
+const PEAK_RSS_PRELOAD = fileURLToPath(new URL('./child-peak-rss.ts', import.meta.url));
+/** How often the runner also reads the job's VmHWM (a kill skips the job's own exit report). */
+const HWM_SAMPLE_MS = 250;
 /** SageMaker keeps the first 1024 characters of output/failure as FailureReason. */
 const FAILURE_REASON_LIMIT = 1024;
 
@@ -95,6 +101,27 @@ export interface TrainingRunnerOptions {
   readonly entrypoint?: string;
   /** Receives every line the entrypoint prints, already prefixed; default: stderr. */
   readonly log?: (line: string) => void;
+}
+
+/** What a local training job's process used: CloudWatch's MemoryUtilization, in a local form. */
+export interface TrainingJobUsage {
+  readonly TrainingJobName: string;
+  /** The job process's peak resident set (all its threads), bytes; 0 when it could not be read. */
+  readonly peakRssBytes: number;
+  /** Wall time of the entrypoint's process, milliseconds. */
+  readonly wallMs: number;
+}
+
+const usageListeners = new Set<(usage: TrainingJobUsage) => void>();
+
+/**
+ * Calls `listener` after each local training job's process ends, failed or not; returns the
+ * unsubscribe function. A listener rather than a field of the description, which stays as
+ * DescribeTrainingJob's (it is the Train state's output).
+ */
+export function onTrainingJobUsage(listener: (usage: TrainingJobUsage) => void): () => void {
+  usageListeners.add(listener);
+  return () => usageListeners.delete(listener);
 }
 
 /** Runs one training job locally and returns its description; throws TrainingJobFailedError on failure. */
@@ -165,6 +192,7 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
   const maxRuntimeMs = (job.StoppingCondition?.MaxRuntimeInSeconds ?? 86_400) * 1000;
   const exit = await runEntrypoint(entrypoint, env, `[${name}] `, log, maxRuntimeMs);
   const ended = Date.now();
+  for (const listener of usageListeners) listener({ TrainingJobName: name, peakRssBytes: exit.peakRssBytes, wallMs: ended - started });
 
   const outputPrefix = joinS3Uri(job.OutputDataConfig.S3OutputPath, name, 'output');
   const description: TrainingJobDescription = {
@@ -230,9 +258,29 @@ function runEntrypoint(
   prefix: string,
   log: (line: string) => void,
   maxRuntimeMs: number,
-): Promise<{ code: number | null; signal: string | null; timedOut: boolean }> {
+): Promise<{ code: number | null; signal: string | null; timedOut: boolean; peakRssBytes: number }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entrypoint], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_PRELOAD, entrypoint], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    // The job's own report at exit (ru_maxrss) is exact; the sampled VmHWM covers a job that is killed.
+    let peakKib = 0;
+    const report = new Promise<void>((closed) => {
+      const fd3 = child.stdio[3] as Readable | null | undefined;
+      if (fd3 === null || fd3 === undefined) return closed();
+      const lines = createInterface({ input: fd3 });
+      lines.on('line', (line) => {
+        const kib = Number(/"maxRssKib":(\d+)/.exec(line)?.[1]);
+        if (Number.isFinite(kib)) peakKib = Math.max(peakKib, kib);
+      });
+      lines.on('close', closed);
+    });
+    const sampler = setInterval(() => {
+      peakKib = Math.max(peakKib, vmHwmKib(child.pid));
+    }, HWM_SAMPLE_MS);
+    sampler.unref();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -241,18 +289,31 @@ function runEntrypoint(
     const streams = [child.stdout, child.stderr].map(
       (stream) =>
         new Promise<void>((closed) => {
-          const lines = createInterface({ input: stream });
+          const lines = createInterface({ input: stream as Readable });
           lines.on('line', (line) => log(prefix + line));
           lines.on('close', closed);
         }),
     );
     child.once('error', (error) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       fail(error);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      void Promise.all(streams).then(() => done({ code, signal, timedOut }));
+      clearInterval(sampler);
+      void Promise.all([...streams, report]).then(() => done({ code, signal, timedOut, peakRssBytes: peakKib * 1024 }));
     });
   });
+}
+
+/** A process's peak resident set so far (VmHWM of /proc/<pid>/status), KiB; 0 when unreadable (not Linux, or gone). */
+function vmHwmKib(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
