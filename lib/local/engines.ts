@@ -1,14 +1,14 @@
 /**
- * The embedded local runtime's storage: dynalite (DynamoDB) and s3rver (S3) in this process, on
+ * The embedded local runtime's storage: dynalite (DynamoDB) and s3rver (S3) in a worker thread of this
+ * process (lib/local/engine-host.ts: their own event loop, so a CPU-bound step does not stall them), on
  * loopback and free ports, persisting under `<home>/dynamodb` and `<home>/s3`. Starting them creates
  * the tables and buckets of lib/wiring/resources.ts when absent and points this process's AWS SDK
  * clients (lib/aws/clients.ts) at them through environment variables only, exactly as the Lambdas
  * read them in AWS.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -21,6 +21,20 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { BUCKETS, ENV, TABLES, type TableSpec } from '../wiring/resources.ts';
 import { dynamoClient, resetClients, s3Client } from '../aws/clients.ts';
 import { readEnv } from '../wiring/env.ts';
+
+/** What the engine host (lib/local/engine-host.mjs) is started with. */
+interface EngineHostInput {
+  readonly dynamoDir: string;
+  readonly s3Dir: string;
+  readonly dynamoPort: number;
+  readonly s3Port: number;
+}
+
+/** What the engine host posts once both engines listen. */
+interface EngineHostReady {
+  readonly dynamoPort: number;
+  readonly s3Port: number;
+}
 
 /** s3rver accepts only this key pair; dynalite accepts any. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -52,17 +66,13 @@ export async function startLocalEngines(options: LocalEnginesOptions = {}): Prom
   await mkdir(dynamoDir, { recursive: true });
   await mkdir(s3Dir, { recursive: true });
 
-  const [{ default: dynalite }, { default: S3rver }] = await Promise.all([import('dynalite'), import('s3rver')]);
-  const dynamoServer = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const dynamoPort = await listen(dynamoServer, options.ports?.dynamo ?? 0);
-  const s3rver = new S3rver({ port: options.ports?.s3 ?? 0, address: '127.0.0.1', directory: s3Dir, silent: true });
-  let s3Port: number;
-  try {
-    s3Port = (await s3rver.run()).port;
-  } catch (error) {
-    await closeServer(dynamoServer);
-    throw error;
-  }
+  const { ports: bound, stop: stopHost } = await startEngineHost({
+    dynamoDir,
+    s3Dir,
+    dynamoPort: options.ports?.dynamo ?? 0,
+    s3Port: options.ports?.s3 ?? 0,
+  });
+  const [s3Port, dynamoPort] = [bound.s3Port, bound.dynamoPort];
 
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
   const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
@@ -95,7 +105,7 @@ export async function startLocalEngines(options: LocalEnginesOptions = {}): Prom
     if (stopped) return;
     stopped = true;
     resetClients();
-    await Promise.all([closeServer(dynamoServer), s3rver.close()]);
+    await stopHost();
     for (const [name, value] of previous) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -170,16 +180,33 @@ async function ensureBucket(name: string): Promise<void> {
   }
 }
 
-function listen(server: Server, port: number): Promise<number> {
+/** The engine host's module (plain JavaScript: a worker thread does not inherit a TypeScript loader). */
+const HOST_MODULE = new URL('./engine-host.mjs', import.meta.url);
+
+/** Starts the worker thread hosting dynalite and s3rver; resolves with their ports once both listen. */
+function startEngineHost(input: EngineHostInput): Promise<{ ports: EngineHostReady; stop: () => Promise<void> }> {
+  const worker = new Worker(HOST_MODULE, { workerData: input });
+  const stop = (): Promise<void> =>
+    new Promise((done, fail) => {
+      worker.once('message', (message: unknown) => {
+        if (message === 'stopped') worker.terminate().then(() => done(), fail);
+        else fail(new Error(`local engines did not stop cleanly: ${JSON.stringify(message)}`));
+      });
+      worker.once('error', fail);
+      worker.postMessage('stop');
+    });
   return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', fail);
-      done((server.address() as AddressInfo).port);
+    const onExit = (code: number) => fail(new Error(`the local engines' worker exited with code ${code} before listening`));
+    worker.once('error', fail);
+    worker.once('exit', onExit);
+    worker.once('message', (message: EngineHostReady | { error: string }) => {
+      worker.off('error', fail);
+      worker.off('exit', onExit);
+      if ('error' in message) {
+        worker.terminate().finally(() => fail(new Error(`local engines failed to start: ${message.error}`)));
+        return;
+      }
+      done({ ports: message, stop });
     });
   });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((done, fail) => server.close((error) => (error ? fail(error) : done())));
 }
