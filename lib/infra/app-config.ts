@@ -77,6 +77,18 @@ const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/**
+ * A number from context (`-c key=5` arrives as a string) whose every error names the value received
+ * and the range expected; a non-numeric string stays a string so that the message shows it as given.
+ */
+function contextNumber(expected: string, check: (n: number) => boolean) {
+  const error = (issue: { input?: unknown }) => `expected ${expected}, received ${JSON.stringify(issue.input)}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+    z.number({ error }).refine(check, { error }),
+  );
+}
+
 /** Booleans arrive from `-c key=value` as strings. */
 const ContextBoolean = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
@@ -135,6 +147,13 @@ const AppConfigShape = z.strictObject({
     .default(120),
   /** Partitions cleaned in parallel by the BuildFeatures map. */
   mapMaxConcurrency: z.coerce.number().int().min(1).max(40).default(10),
+  /**
+   * Share of the BuildFeatures map's partitions (0-100, %) whose build may fail without failing the run
+   * (the Distributed Map's ToleratedFailurePercentage); default: not set, AWS's 0 (any failure fails it).
+   */
+  mapToleratedFailurePercentage: contextNumber('a percentage from 0 to 100', (n) => n >= 0 && n <= 100).optional(),
+  /** Number of partitions whose build may fail without failing the run (ToleratedFailureCount); default: not set, AWS's 0. */
+  mapToleratedFailureCount: contextNumber('a whole number of partitions, 0 or more', (n) => Number.isInteger(n) && n >= 0).optional(),
   /** Whole-execution timeout of the retraining state machine. */
   pipelineTimeoutMinutes: z.coerce
     .number()

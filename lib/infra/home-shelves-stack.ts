@@ -31,7 +31,7 @@ import type { AppConfig } from './app-config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { Monitoring } from './monitoring.ts';
 import { RetrainingPipeline } from './retraining-pipeline.ts';
-import { RequestLogStream, ServingApi } from './serving.ts';
+import { BucketDeliveryStream, FEEDBACK_ERRORS_PREFIX, REQUEST_LOG_ERRORS_PREFIX, ServingApi } from './serving.ts';
 import { ShelvesFunction } from './shelves-function.ts';
 import { ShelvesStorage } from './storage.ts';
 import { TrainingResources } from './training.ts';
@@ -48,7 +48,9 @@ export class HomeShelvesStack extends Stack {
   readonly functions: Readonly<Record<FunctionKey, ShelvesFunction>>;
   readonly training: TrainingResources;
   readonly pipeline: RetrainingPipeline;
-  readonly requestLogs: RequestLogStream;
+  readonly requestLogs: BucketDeliveryStream;
+  /** POST /v1/events' feedback, delivered to the raw bucket's feedback/ prefix by day. */
+  readonly feedbackEvents: BucketDeliveryStream;
   readonly api: ServingApi;
   /** One EventBridge rule per shelf, starting a retraining run. */
   readonly schedules: Readonly<Record<(typeof SHELVES)[number], events.Rule>>;
@@ -115,15 +117,32 @@ export class HomeShelvesStack extends Stack {
     // Online serving features: each run writes its shards of listeners and the shelf's fallback.
     fn.publishServingState
       .bindTable(USER_STATE_TABLE, userState, 'readWrite')
-      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.users])
-      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [PREFIXES.runs, PREFIXES.servingFallbacks, PREFIXES.servingUserState]);
+      // Shard 0 also writes the catalog snapshot serving indexes, from the raw catalog.
+      .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.users, PREFIXES.catalog])
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'readWrite', [
+        PREFIXES.runs,
+        PREFIXES.servingFallbacks,
+        PREFIXES.servingUserState,
+        PREFIXES.servingCatalog,
+      ]);
     fn.recordRejection.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
     fn.recordExecutionFailure.bindTable(REGISTRY_TABLE, registry, 'readWrite');
 
     // Serving.
-    this.requestLogs = new RequestLogStream(this, 'RequestLogs', {
+    this.requestLogs = new BucketDeliveryStream(this, 'RequestLogs', {
       rawBucket: raw,
+      prefix: PREFIXES.requestLogs,
+      errorPrefix: REQUEST_LOG_ERRORS_PREFIX,
+      carries: 'Serve feature logs',
+      logRetention,
+      bufferSeconds: config.requestLogBufferSeconds,
+    });
+    this.feedbackEvents = new BucketDeliveryStream(this, 'FeedbackEvents', {
+      rawBucket: raw,
+      prefix: PREFIXES.feedback,
+      errorPrefix: FEEDBACK_ERRORS_PREFIX,
+      carries: 'feedback posted to /v1/events',
       logRetention,
       bufferSeconds: config.requestLogBufferSeconds,
     });
@@ -132,15 +151,17 @@ export class HomeShelvesStack extends Stack {
       .bindTable(REGISTRY_TABLE, registry, 'read')
       .bindTable(CATALOG_TABLE, catalog, 'read')
       .bindTable(USER_STATE_TABLE, userState, 'read')
-      // The catalog it indexes (new items between retrains); listeners come from the user-state table.
+      // The catalog snapshot it indexes, plus raw catalog files newer than it (items published between
+      // retrains); listeners come from the user-state table.
       .bindBucket(RAW_BUCKET, raw, 'read', [PREFIXES.catalog])
-      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs, PREFIXES.servingFallbacks])
+      .bindBucket(ARTIFACTS_BUCKET, artifacts, 'read', [PREFIXES.runs, PREFIXES.servingFallbacks, PREFIXES.servingCatalog])
       .bindDeliveryStream(ENV.requestLogStream, this.requestLogs)
       .setEnvironment(ENV.endpointCacheSeconds, String(config.endpointCacheSeconds));
     // Plays count on the listener's next request: the events path appends them to the online user state.
     // Rate limits shared by every container: one conditional counter update per client and user.
+    // Feedback lands in feedback/dt=.../ through its delivery stream: no S3 object per request.
     fn.ingestEvents
-      .bindBucket(RAW_BUCKET, raw, 'write', [PREFIXES.feedback])
+      .bindDeliveryStream(ENV.feedbackStream, this.feedbackEvents)
       .bindTable(USER_STATE_TABLE, userState, 'readWrite')
       .bindTable(FEEDBACK_RATE_LIMIT_TABLE, rateLimits, 'readWrite');
     // The monitor matches feedback against the logged responses: it reads both (lib/serving/feedback-log.ts).
@@ -202,6 +223,8 @@ export class HomeShelvesStack extends Stack {
       },
       artifactsBucket: artifacts,
       mapMaxConcurrency: config.mapMaxConcurrency,
+      ...(config.mapToleratedFailurePercentage !== undefined ? { toleratedFailurePercentage: config.mapToleratedFailurePercentage } : {}),
+      ...(config.mapToleratedFailureCount !== undefined ? { toleratedFailureCount: config.mapToleratedFailureCount } : {}),
       timeout: Duration.minutes(config.pipelineTimeoutMinutes),
       logRetention,
       logRemovalPolicy: removalPolicy,
