@@ -3,7 +3,8 @@
  * without features) fitted with seeds 1, 2, 3 and reported as mean and range of NDCG@10, on the
  * simulator's shelves (the pipeline's protocol) and on the generated public-like set
  * (bench/_public-like.ts: per-item stratified 75/25 split, seen items removed). EASE, deterministic,
- * is one figure beside them.
+ * is one figure beside them. Per seed too, with whether features helped on every seed and how far
+ * BPR is behind WARP.
  */
 import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
@@ -32,11 +33,26 @@ const VARIANTS = [
 const withoutFeatures = (data: TrainingData, features: boolean): TrainingData =>
   features ? data : { ...data, itemFeatures: undefined, userFeatures: undefined };
 
+/** The values per seed, 4 decimals, "a / b / c". */
+export function perSeed(values: readonly number[]): string {
+  return values.map((v) => v.toFixed(4)).join(' / ');
+}
+
+/**
+ * Whether features helped on every seed: "yes" or the seeds where the variant with features scored
+ * below the one without (issue 15: features must help where they carry signal, on every seed).
+ */
+function featuresHelp(withFeatures: readonly number[], without: readonly number[]): string {
+  const worse = SEEDS.filter((_, s) => (withFeatures[s] as number) < (without[s] as number));
+  return worse.length === 0 ? 'yes' : `no (seeds ${worse.join(', ')})`;
+}
+
 /** Mean and range over seeds of each hybrid variant on one simulator shelf. */
 export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, string> {
   const figures: Record<string, string> = {};
   const k = SHELF_CONFIG[shelf].k;
   const dropout = Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0);
+  const bySeed: Record<string, number[]> = {};
   for (const [loss, features] of VARIANTS) {
     const runs = SEEDS.map((seed) => {
       const options: HybridOptions = { loss, seed, epochs: 40, identityDropout: features ? dropout : 0 };
@@ -46,8 +62,17 @@ export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, strin
     });
     const report = evaluateRuns(data.eval, runs, { k, resamples: 20 });
     const values = report.runs.map((r) => r.metrics[`ndcg@${k}`]?.mean ?? 0);
-    figures[`${shelf}.seeds.hybrid-${loss}${features ? '' : '-no-features'}.ndcg@${k}`] = spread(values);
+    const name = `hybrid-${loss}${features ? '' : '-no-features'}`;
+    bySeed[name] = values;
+    figures[`${shelf}.seeds.${name}.ndcg@${k}`] = spread(values);
+    figures[`${shelf}.seeds.${name}.perSeed`] = perSeed(values);
   }
+  for (const loss of ['warp', 'bpr'])
+    figures[`${shelf}.seeds.hybrid-${loss}.featuresHelpOnEverySeed`] = featuresHelp(
+      bySeed[`hybrid-${loss}`] ?? [],
+      bySeed[`hybrid-${loss}-no-features`] ?? [],
+    );
+  figures[`${shelf}.seeds.bprBehindWarp`] = behind(bySeed['hybrid-bpr'] ?? [], bySeed['hybrid-warp'] ?? []);
   return figures;
 }
 
@@ -59,11 +84,27 @@ export function publicLikeSpread(): Record<string, string | number> {
     'publicLike.testUsers': split.test.size,
     'publicLike.ease.ndcg@10': Number(publicLikeNdcg(fitEase(split.train), split).toFixed(4)),
   };
+  const bySeed: Record<string, number[]> = {};
   for (const [loss, features] of VARIANTS) {
     const values = SEEDS.map((seed) =>
       publicLikeNdcg(fitHybrid(features ? { ...split.train, itemFeatures: split.itemFeatures } : split.train, { loss, seed }), split),
     );
-    figures[`publicLike.seeds.hybrid-${loss}${features ? '' : '-no-features'}.ndcg@10`] = spread(values);
+    const name = `hybrid-${loss}${features ? '' : '-no-features'}`;
+    bySeed[name] = values;
+    figures[`publicLike.seeds.${name}.ndcg@10`] = spread(values);
+    figures[`publicLike.seeds.${name}.perSeed`] = perSeed(values);
   }
+  for (const loss of ['warp', 'bpr'])
+    figures[`publicLike.seeds.hybrid-${loss}.featuresHelpOnEverySeed`] = featuresHelp(
+      bySeed[`hybrid-${loss}`] ?? [],
+      bySeed[`hybrid-${loss}-no-features`] ?? [],
+    );
+  figures['publicLike.seeds.bprBehindWarp'] = behind(bySeed['hybrid-bpr'] ?? [], bySeed['hybrid-warp'] ?? []);
   return figures;
+}
+
+/** How far BPR's mean is below WARP's, in percent of WARP's ("-1.2%" = 1.2% behind). */
+function behind(bpr: readonly number[], warp: readonly number[]): string {
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  return `${(((mean(bpr) - mean(warp)) / (mean(warp) || 1)) * 100).toFixed(1)}%`;
 }

@@ -19,7 +19,7 @@ import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { buildShelfData, type ShelfData } from '../lib/core/transforms/protocol.ts';
-import { defaultWorld } from './_world.ts';
+import { defaultWorld, type LoadedWorld } from './_world.ts';
 
 const DAY = 86_400_000;
 const SEEDS = [1, 2, 3];
@@ -47,8 +47,9 @@ function measure(data: ShelfData, runs: readonly EvalRun[], k: number, config: D
   };
 }
 
-export default async function bench(): Promise<Record<string, number | string>> {
-  const world = await defaultWorld();
+/** The curve; `world` lets the models bench reuse the world it already generated. */
+export default async function bench(given?: LoadedWorld): Promise<Record<string, number | string>> {
+  const world = given ?? (await defaultWorld());
   const figures: Record<string, number | string> = {};
   const shelf = 'podcasts';
   const { testDays, k, hyperparameters } = SHELF_CONFIG[shelf];

@@ -1,7 +1,10 @@
 /**
  * Model quality on the default simulated world, every shelf's candidate against its dummy models, on
  * the pipeline's own protocol (temporal split, same users, candidates and exclusions): the figures the
- * models issue asks for. Quality, not speed: no timing here is asserted anywhere.
+ * models issue asks for: each shelf's candidate and baselines (EASE with and without user features),
+ * the hybrid's WARP and BPR with and without features over seeds 1-3 (mean, range, per seed), the
+ * same on the generated public-like set, and the Podcasts diversity trade-off curve. Quality, not
+ * speed: no timing here is asserted anywhere.
  */
 import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
@@ -13,13 +16,15 @@ import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { publicLikeSpread, shelfSpread } from './_seed-spread.ts';
+import diversityCurve from './diversity.bench.ts';
 import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;
 
 export default async function bench(): Promise<Record<string, number | string>> {
   const figures: Record<string, number | string> = {};
-  const { manifest, events, catalog, users } = await defaultWorld();
+  const world = await defaultWorld();
+  const { manifest, events, catalog, users } = world;
   for (const shelf of ['podcasts', 'playlists', 'shortcuts'] as Shelf[]) {
     const testDays = SHELF_CONFIG[shelf].testDays;
     const data = buildShelfData(shelf, {
@@ -69,5 +74,9 @@ export default async function bench(): Promise<Record<string, number | string>> 
   }
   // The generated public-like set (MovieLens-100k-like protocol), seeds 1-3 per variant.
   Object.assign(figures, publicLikeSpread());
+  // The diversity trade-off curve of the Podcasts shelf (bench/diversity.bench.ts), on the same world;
+  // BENCH_MODELS_DIVERSITY=0 leaves it out (`npm run bench -- diversity` runs it alone).
+  if (process.env.BENCH_MODELS_DIVERSITY !== '0')
+    for (const [key, value] of Object.entries(await diversityCurve(world))) figures[`podcasts.diversity.${key}`] = value;
   return figures;
 }

@@ -9,7 +9,9 @@
  * The hybrid's default learning rate per loss (lib/core/models/hybrid/fit.ts) is chosen the same way
  * on generated data of several kinds, never the models bench's set: public-like sets (bench/_public-like.ts)
  * with seeds of their own, at the usual density and skew, sparser (40 interactions per user), and with
- * flatter and steeper popularity; the rule: the rate with the best mean NDCG@10 over the kinds.
+ * flatter and steeper popularity; the rule: the rate with the best mean NDCG@10 over the kinds. BPR's
+ * rate and its negatives per positive (HybridOptions.bprNegatives) are chosen as a pair on the same
+ * sets, by the same rule.
  */
 import type { Shelf } from '../lib/core/contract.ts';
 import { toEpochMs } from '../lib/core/contract.ts';
@@ -32,10 +34,11 @@ const KINDS = [
   ['steep', { skew: 1.5 }],
 ] as const;
 
-/** Learning rate per loss, chosen on generated tuning sets (seeds 200+, not the models bench's 100). */
+/** WARP's learning rate, chosen on generated tuning sets (seeds 200+, not the models bench's 100). */
 export function tuneLearningRates(figures: Record<string, number | string>): void {
   const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
-  for (const loss of ['warp', 'bpr'] as const) {
+  // BPR's rate is chosen together with its negatives per positive (tuneBprNegatives).
+  for (const loss of ['warp'] as const) {
     const means = RATES.map((learningRate) => {
       let total = 0;
       for (const [kind, split] of sets) {
@@ -53,10 +56,41 @@ export function tuneLearningRates(figures: Record<string, number | string>): voi
   }
 }
 
+const BPR_NEGATIVES = [1, 3, 5, 10];
+const BPR_RATES = [0.05, 0.1, 0.15];
+
+/**
+ * BPR's negatives per positive and learning rate, chosen together on the same generated tuning sets
+ * (the more negatives, the harder the chosen one and the larger its gradient, so the best rate moves
+ * with the count); the rule: the pair with the best mean NDCG@10 over the kinds.
+ */
+export function tuneBprNegatives(figures: Record<string, number | string>): void {
+  const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+  let best = { mean: -1, bprNegatives: 0, learningRate: 0 };
+  for (const bprNegatives of BPR_NEGATIVES)
+    for (const learningRate of BPR_RATES) {
+      let total = 0;
+      for (const [kind, split] of sets) {
+        const ndcg = publicLikeNdcg(
+          fitHybrid({ ...split.train, itemFeatures: split.itemFeatures }, { loss: 'bpr', bprNegatives, learningRate, seed: 1 }),
+          split,
+        );
+        figures[`generated.${kind}.bpr.negatives${bprNegatives}.lr${learningRate}.ndcg@10`] = Number(ndcg.toFixed(4));
+        total += ndcg;
+      }
+      const mean = total / sets.length;
+      figures[`generated.bpr.negatives${bprNegatives}.lr${learningRate}.meanNdcg@10`] = Number(mean.toFixed(4));
+      if (mean > best.mean) best = { mean, bprNegatives, learningRate };
+    }
+  figures['generated.bpr.chosenNegatives'] = best.bprNegatives;
+  figures['generated.bpr.chosenLearningRate'] = best.learningRate;
+}
+
 export default async function bench(): Promise<Record<string, number | string>> {
   const world = await defaultWorld();
   const figures: Record<string, number | string> = {};
   if (process.env.BENCH_TUNE_RATES !== '0') tuneLearningRates(figures);
+  if (process.env.BENCH_TUNE_BPR !== '0') tuneBprNegatives(figures);
   for (const shelf of ['podcasts', 'playlists'] as Shelf[]) {
     const { testDays, k } = SHELF_CONFIG[shelf];
     const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;

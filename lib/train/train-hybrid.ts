@@ -79,8 +79,7 @@ export async function trainHybrid(data: HybridTrainingData, options: TrainHybrid
   const arena = session.arena;
   const workers = Array.from({ length: threads }, () => {
     // With the wasm kernel each worker instantiates it over the session's shared memory, with its own slot.
-    const wasm =
-      arena === undefined ? undefined : { memory: arena.memory, slot: arena.slot(session.options.dim, session.options.maxSampled) };
+    const wasm = arena === undefined ? undefined : { memory: arena.memory, slot: arena.slot(session.options.dim, session.negativeDraws) };
     const init: WorkerInit = { data: session.kernelData, params: session.params, order: session.order, ...(wasm ? { wasm } : {}) };
     return spawnWorker(init);
   });

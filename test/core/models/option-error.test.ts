@@ -1,6 +1,7 @@
 /** One policy for invalid model options: an OptionError naming the model, option, value and range; nothing clamped. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, isUserFacing } from '../../../lib/core/errors.ts';
+import { fitEase } from '../../../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../../../lib/core/models/hybrid/index.ts';
 import { OptionChecker, OptionError } from '../../../lib/core/models/option-error.ts';
 import { fitRanker } from '../../../lib/core/models/shortcuts/ranker.ts';
@@ -44,6 +45,13 @@ describe('OptionError', () => {
 
   it.each([
     ['hybrid', () => fitHybrid(plantedWorld().data, { maxSampled: 0 }), 'maxSampled', 0],
+    ['hybrid', () => fitHybrid(plantedWorld().data, { loss: 'bpr', bprNegatives: 0 }), 'bprNegatives', 0],
+    ['ease', () => fitEase(plantedWorld().data, { lambda: 0 }), 'lambda', 0],
+    ['ease', () => fitEase(plantedWorld().data, { lambda: Number.NaN }), 'lambda', Number.NaN],
+    ['ease', () => fitEase(plantedWorld().data, { maxItems: 8001 }), 'maxItems', 8001],
+    ['ease', () => fitEase(plantedWorld().data, { maxItems: 2.5 }), 'maxItems', 2.5],
+    ['ease', () => fitEase(plantedWorld().data, { onTooManyItems: 'truncate' as 'error' }), 'onTooManyItems', 'truncate'],
+    ['ease', () => fitEase(plantedWorld().data, { userFeatures: 'yes' as unknown as boolean }), 'userFeatures', 'yes'],
     ['shortcuts-ranker', () => fitRanker(syntheticExamples(50, 1), { seed: 1, depth: 9 }), 'depth', 9],
     ['shortcuts-ranker', () => fitRanker(syntheticExamples(50, 1), { seed: 1, bins: 1 }), 'bins', 1],
     ['shortcuts-ranker', () => fitRanker(syntheticExamples(50, 1), { seed: 1, validationShare: 0.8 }), 'validationShare', 0.8],

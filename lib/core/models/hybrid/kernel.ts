@@ -9,7 +9,8 @@
  *
  * - WARP: sample negatives uniformly until one scores above `positive - 1` (at most maxSampled
  *   draws); update with weight log(floor((nItems - 1) / draws)), as LightFM does.
- * - BPR: one negative; loss -log sigmoid(positive - negative).
+ * - BPR: the highest-scoring of maxSampled uniform negatives (1: the classic one negative); loss
+ *   -log sigmoid(positive - negative).
  * Negatives that are positives of the user are skipped (binary search in the user's sorted items).
  * Identity dropout (config.identityDropout > 0) swaps item rows for metadata-only rows (see KernelData).
  * Optimizers: Adagrad (LightFM's form: accumulators start at 1, step lr / sqrt(acc)) or Adam
@@ -84,6 +85,7 @@ export interface KernelConfig {
   readonly optimizer: number;
   readonly learningRate: number;
   readonly l2: number;
+  /** WARP: the most negatives drawn per positive; BPR: the negatives drawn (the hardest is used). */
   readonly maxSampled: number;
   /**
    * Identity dropout (as DropoutNet): per positive, the positive item is represented by its
@@ -186,9 +188,24 @@ export function runShard(
         }
       }
     } else {
-      let cand = rng.int(nItems);
-      for (let tries = 0; tries < 10 && contains(seenItem, lo, hi, cand); tries++) cand = rng.int(nItems);
-      if (!contains(seenItem, lo, hi, cand)) {
+      // BPR: the highest-scoring of maxSampled negatives, each drawn with up to 10 redraws past the
+      // user's own items (with 1, the classic uniform negative, and no scoring).
+      let cand = -1;
+      let best = 0;
+      for (let sampled = 0; sampled < maxSampled; sampled++) {
+        let c = rng.int(nItems);
+        for (let tries = 0; tries < 10 && contains(seenItem, lo, hi, c); tries++) c = rng.int(nItems);
+        if (contains(seenItem, lo, hi, c)) continue;
+        if (maxSampled === 1) cand = c;
+        else {
+          const negScore = scoreItem(nPtr, nFeat, nW, params.itemEmb, params.itemBias, c, dim, user);
+          if (cand < 0 || negScore > best) {
+            cand = c;
+            best = negScore;
+          }
+        }
+      }
+      if (cand >= 0) {
         sumRows32(nPtr, nFeat, nW, params.itemEmb, cand, dim, neg);
         const x = f32(posScore - f32(dot32(user, 0, neg, 0, dim) + rowBias(nPtr, nFeat, nW, params.itemBias, cand)));
         // -log(sigmoid(x)), computed stably (in f64, as the wasm kernel does)

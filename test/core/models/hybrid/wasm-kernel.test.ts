@@ -64,12 +64,14 @@ describe('the wasm kernel', () => {
     ['warp', 'adam'],
     ['bpr', 'adam'],
   ] as const)('takes the same steps as the JS reference over an epoch with %s and %s', (loss, optimizer) => {
-    for (const [data, identityDropout] of [
-      [world.data, 0],
-      [world.data, 0.5],
-      [bare, 0],
+    // BPR: the default draws several negatives and trains on the hardest; 1 is the single uniform one.
+    for (const [data, identityDropout, bprNegatives] of [
+      [world.data, 0, 5],
+      [world.data, 0.5, 5],
+      [bare, 0, 5],
+      [world.data, 0, 1],
     ] as const) {
-      const session = HybridSession.prepare(data, { ...FAST, loss, optimizer, identityDropout, l2: 0.05, kernel: 'wasm' });
+      const session = HybridSession.prepare(data, { ...FAST, loss, optimizer, identityDropout, bprNegatives, l2: 0.05, kernel: 'wasm' });
       expect(session.kernel).toBe('wasm');
       session.shuffle(0);
       session.runShard(0, 0, 0, session.positives);

@@ -260,7 +260,7 @@
     (local $o i32) (local $p i32) (local $u i32) (local $i i32) (local $w f32)
     (local $pPtr i32) (local $pFeat i32) (local $pW i32) (local $nPtr i32) (local $nFeat i32) (local $nW i32)
     (local $posScore f32) (local $negScore f32) (local $lo i32) (local $hi i32) (local $j i32) (local $coef f32)
-    (local $sampled i32) (local $cand i32) (local $tries i32) (local $rw f64) (local $x f64) (local $loss f64)
+    (local $sampled i32) (local $cand i32) (local $tries i32) (local $best i32) (local $bestScore f32) (local $rw f64) (local $x f64) (local $loss f64)
     (local $k i32) (local $bytes i32) (local $cv v128) (local $vUser i32) (local $vPos i32) (local $vNeg i32)
     (local.set $dim (i32.load offset=@dim (local.get $ctx)))
     (local.set $nItems (i32.load offset=@nItems (local.get $ctx)))
@@ -357,16 +357,33 @@
             (local.set $sampled (i32.add (local.get $sampled) (i32.const 1)))
             (br $draw))))
         (else
-          ;; BPR: one negative (up to 10 redraws past the user's own items).
-          (local.set $cand (call $int (local.get $nItems)))
-          (local.set $tries (i32.const 0))
-          (block $ok (loop $redraw
-            (br_if $ok (i32.ge_s (local.get $tries) (i32.const 10)))
-            (br_if $ok (i32.eqz (call $contains (local.get $seenItem) (local.get $lo) (local.get $hi) (local.get $cand))))
+          ;; BPR: the highest-scoring of maxSampled negatives, each drawn with up to 10 redraws past the
+          ;; user's own items (with 1, the classic uniform negative, and no scoring).
+          (local.set $best (i32.const -1))
+          (local.set $bestScore (f32.const 0))
+          (local.set $sampled (i32.const 0))
+          (block $drawn (loop $draws
+            (br_if $drawn (i32.ge_s (local.get $sampled) (local.get $maxSampled)))
             (local.set $cand (call $int (local.get $nItems)))
-            (local.set $tries (i32.add (local.get $tries) (i32.const 1)))
-            (br $redraw)))
-          (if (i32.eqz (call $contains (local.get $seenItem) (local.get $lo) (local.get $hi) (local.get $cand)))
+            (local.set $tries (i32.const 0))
+            (block $ok (loop $redraw
+              (br_if $ok (i32.ge_s (local.get $tries) (i32.const 10)))
+              (br_if $ok (i32.eqz (call $contains (local.get $seenItem) (local.get $lo) (local.get $hi) (local.get $cand))))
+              (local.set $cand (call $int (local.get $nItems)))
+              (local.set $tries (i32.add (local.get $tries) (i32.const 1)))
+              (br $redraw)))
+            (if (i32.eqz (call $contains (local.get $seenItem) (local.get $lo) (local.get $hi) (local.get $cand)))
+              (then
+                (if (i32.eq (local.get $maxSampled) (i32.const 1))
+                  (then (local.set $best (local.get $cand)))
+                  (else
+                    (local.set $negScore (call $score_item (local.get $nPtr) (local.get $nFeat) (local.get $nW) (local.get $iEmb) (local.get $iBias) (local.get $cand) (local.get $dim) (local.get $vUser)))
+                    (if (i32.or (i32.lt_s (local.get $best) (i32.const 0)) (f32.gt (local.get $negScore) (local.get $bestScore)))
+                      (then (local.set $best (local.get $cand)) (local.set $bestScore (local.get $negScore))))))))
+            (local.set $sampled (i32.add (local.get $sampled) (i32.const 1)))
+            (br $draws)))
+          (local.set $cand (local.get $best))
+          (if (i32.ge_s (local.get $cand) (i32.const 0))
             (then
               (local.set $vNeg (call $sum_rows (local.get $nPtr) (local.get $nFeat) (local.get $nW) (local.get $iEmb) (local.get $cand) (local.get $dim) (local.get $sNeg)))
               (local.set $x (f64.promote_f32 (f32.sub (local.get $posScore)
