@@ -13,16 +13,6 @@ export async function readText(file: string): Promise<string> {
   }
 }
 
-/** Reads a file's bytes (for readers that scan bytes), or throws an InputError naming it. */
-export async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? 'unknown error'})`, { file });
-  }
-}
-
 /** Writes counted warnings to stderr, one line per kind. */
 export function printWarnings(file: string, warnings: Warnings): void {
   for (const line of formatWarnings(file, warnings)) process.stderr.write(`${line}\n`);

@@ -9,8 +9,9 @@ import { fitRandom } from '../core/models/baselines/random.ts';
 import { fitEase } from '../core/models/ease/index.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from './options.ts';
-import { count, interactionsOf, parseFeaturesCsv, parseInteractionColumns, type Warnings } from './formats.ts';
-import { printWarnings, readBytes, readText } from './read-input.ts';
+import { count, interactionsOf, parseFeaturesCsv, type Warnings } from './formats.ts';
+import { readInteractionsFile } from './interactions-csv.ts';
+import { printWarnings, readText } from './read-input.ts';
 import { writeSeenFile } from './seen-file.ts';
 
 /** Version of the BYOD "transforms" (none: features are used as given). */
@@ -25,14 +26,14 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
     phases.push([name, now - mark]);
     mark = now;
   };
-  const interactionsBytes = await readBytes(options.interactions);
-  const { columns, warnings } = parseInteractionColumns(interactionsBytes, options.interactions);
+  // The file streams through the parser and the hash 1 MiB at a time (never whole in memory).
+  const hash = createHash('sha256');
+  const { columns, warnings } = readInteractionsFile(options.interactions, (chunk) => hash.update(chunk));
   printWarnings(options.interactions, warnings);
-  const hash = createHash('sha256').update(interactionsBytes);
   phase('read');
 
-  const userFeatures = await readFeatures(options.userFeatures, 'user', new Set(columns.userIds), hash);
-  const itemFeatures = await readFeatures(options.itemFeatures, 'item', new Set(columns.itemIds), hash);
+  const userFeatures = await readFeatures(options.userFeatures, 'user', () => new Set(columns.userIds), hash);
+  const itemFeatures = await readFeatures(options.itemFeatures, 'item', () => new Set(columns.itemIds), hash);
   let cutoff = Number.NEGATIVE_INFINITY;
   for (let r = 0; r < columns.ts.length; r++) if ((columns.ts[r] as number) > cutoff) cutoff = columns.ts[r] as number;
   const data: HybridTrainingData = {
@@ -121,10 +122,11 @@ function withObjects(data: HybridTrainingData): TrainingData {
 async function readFeatures(
   file: string | undefined,
   side: 'user' | 'item',
-  known: ReadonlySet<string>,
+  knownIds: () => ReadonlySet<string>,
   hash: ReturnType<typeof createHash>,
 ): Promise<FeatureRows | undefined> {
   if (file === undefined) return undefined;
+  const known = knownIds();
   const text = await readText(file);
   hash.update(text);
   const { rows, warnings } = parseFeaturesCsv(text, file, side);

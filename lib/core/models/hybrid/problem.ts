@@ -4,9 +4,9 @@
  *
  * 1. interactionColumns: interactions as columns over id vocabularies (a parser can produce them
  *    directly; object interactions are converted once).
- * 2. distinctPairs: one positive per distinct (user row, item row) pair, in (user, item) order by two
- *    counting sorts; weight = the pair's summed interaction weight, time = its latest; pairs whose
- *    summed weight is not positive are dropped.
+ * 2. distinctPairs: one positive per distinct (user row, item row) pair, in (user, item) order (a
+ *    counting sort by user, then each user's rows by item); weight = the pair's summed interaction
+ *    weight, time = its latest; pairs whose summed weight is not positive are dropped.
  * 3. splitValidation: a seeded sample of users with >= 2 pairs gives up its most recent items.
  * 4. trainingArrays: the remaining positives (weight / mean weight, clipped) and each user's sorted
  *    positives (the same array: positives are in (user, item) order already).
@@ -79,70 +79,109 @@ export interface Pairs {
 /**
  * The distinct (user row, item row) pairs of the interactions; `userRow` / `itemRow` map vocabulary
  * indices to model rows.
+ *
+ * One counting sort groups the rows by user, carrying each row's item, weight and time along (one
+ * pass that writes where the old gather of a sorted order read at random); then each user's few
+ * rows are sorted by item in place, stably, and repeats merged. A pair's weights are summed in row
+ * order, so the sums are the same bits whatever the grouping.
  */
 export function distinctPairs(
   columns: InteractionColumns,
   userRow: Int32Array,
   itemRow: Int32Array,
   nUsers: number,
-  nItems: number,
+  // The number of item rows: the grouping no longer needs it (it sorted by item with a counting sort).
+  _nItems: number,
 ): Pairs {
   const n = columns.user.length;
-  const rowU = new Int32Array(n);
-  const rowI = new Int32Array(n);
-  for (let r = 0; r < n; r++) {
-    rowU[r] = userRow[columns.user[r] as number] as number;
-    rowI[r] = itemRow[columns.item[r] as number] as number;
-  }
-  // Counting sort by item, then a stable counting sort by user: (user, item) order in O(n).
-  const order = countingSort(rowU, nUsers, countingSort(rowI, nItems, undefined));
+  const { user: colUser, item: colItem, weight: colWeight, ts: colTs } = columns;
   const userStart = new Int32Array(nUsers + 1);
+  for (let r = 0; r < n; r++) {
+    const at = (userRow[colUser[r] as number] as number) + 1;
+    userStart[at] = (userStart[at] as number) + 1;
+  }
+  for (let u = 0; u < nUsers; u++) userStart[u + 1] = (userStart[u + 1] as number) + (userStart[u] as number);
+  const fill = userStart.slice(0, nUsers);
   const item = new Int32Array(n);
   const weight = new Float64Array(n);
   const ts = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const u = userRow[colUser[r] as number] as number;
+    const p = fill[u] as number;
+    fill[u] = p + 1;
+    item[p] = itemRow[colItem[r] as number] as number;
+    weight[p] = colWeight[r] as number;
+    ts[p] = colTs[r] as number;
+  }
+  // Per user: sort by item (stable), merge repeats, and compact the pairs to the front in place.
   let m = 0;
   let weightSum = 0;
-  let at = 0;
-  while (at < n) {
-    const r0 = order[at] as number;
-    const u = rowU[r0] as number;
-    const i = rowI[r0] as number;
-    let w = 0;
-    let t = Number.NEGATIVE_INFINITY;
-    for (; at < n; at++) {
-      const r = order[at] as number;
-      if ((rowU[r] as number) !== u || (rowI[r] as number) !== i) break;
-      w += columns.weight[r] as number;
-      t = Math.max(t, columns.ts[r] as number);
+  let lo = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const hi = userStart[u + 1] as number;
+    sortByItem(item, weight, ts, lo, hi);
+    let at = lo;
+    while (at < hi) {
+      const i = item[at] as number;
+      let w = 0;
+      let t = Number.NEGATIVE_INFINITY;
+      for (; at < hi && item[at] === i; at++) {
+        w += weight[at] as number;
+        t = Math.max(t, ts[at] as number);
+      }
+      if (w > 0) {
+        item[m] = i;
+        weight[m] = w;
+        ts[m] = t;
+        weightSum += w;
+        m++;
+      }
     }
-    if (w > 0) {
-      item[m] = i;
-      weight[m] = w;
-      ts[m] = t;
-      weightSum += w;
-      m++;
-      userStart[u + 1] = (userStart[u + 1] as number) + 1;
-    }
+    lo = hi;
+    userStart[u + 1] = m;
   }
   if (m === 0) throw new InputError('no interaction has a positive weight');
-  for (let u = 0; u < nUsers; u++) userStart[u + 1] = (userStart[u + 1] as number) + (userStart[u] as number);
   return { userStart, item: item.slice(0, m), weight: weight.slice(0, m), ts: ts.slice(0, m), meanWeight: weightSum / m };
 }
 
-/** A stable counting sort of `within` (or 0..n-1) by key[r] in [0, keys). */
-function countingSort(key: Int32Array, keys: number, within: Int32Array | undefined): Int32Array {
-  const n = key.length;
-  const start = new Int32Array(keys + 1);
-  for (let r = 0; r < n; r++) start[(key[r] as number) + 1] = (start[(key[r] as number) + 1] as number) + 1;
-  for (let k = 0; k < keys; k++) start[k + 1] = (start[k + 1] as number) + (start[k] as number);
-  const out = new Int32Array(n);
-  for (let x = 0; x < n; x++) {
-    const r = within === undefined ? x : (within[x] as number);
-    const k = key[r] as number;
-    out[start[k] as number] = r;
-    start[k] = (start[k] as number) + 1;
+/** Rows of one user up to which insertion sort is cheaper than sorting keys. */
+const INSERTION_SORT_MAX = 32;
+
+/** Sorts rows lo..hi-1 of the three parallel arrays by item, keeping the order of equal items. */
+function sortByItem(item: Int32Array, weight: Float64Array, ts: Float64Array, lo: number, hi: number): void {
+  if (hi - lo <= INSERTION_SORT_MAX) {
+    for (let k = lo + 1; k < hi; k++) {
+      const i = item[k] as number;
+      if ((item[k - 1] as number) <= i) continue;
+      const w = weight[k] as number;
+      const t = ts[k] as number;
+      let j = k - 1;
+      while (j >= lo && (item[j] as number) > i) {
+        item[j + 1] = item[j] as number;
+        weight[j + 1] = weight[j] as number;
+        ts[j + 1] = ts[j] as number;
+        j--;
+      }
+      item[j + 1] = i;
+      weight[j + 1] = w;
+      ts[j + 1] = t;
+    }
+    return;
   }
-  return out;
+  // A heavy user: sort keys item × length + position (exact in a double; the position keeps it stable).
+  const length = hi - lo;
+  const keys = new Float64Array(length);
+  for (let k = 0; k < length; k++) keys[k] = (item[lo + k] as number) * length + k;
+  keys.sort();
+  const w = weight.slice(lo, hi);
+  const t = ts.slice(lo, hi);
+  for (let k = 0; k < length; k++) {
+    const key = keys[k] as number;
+    const from = key % length;
+    item[lo + k] = (key - from) / length;
+    weight[lo + k] = w[from] as number;
+    ts[lo + k] = t[from] as number;
+  }
 }
 
 /** Validation users and their held-out item rows (sorted). */

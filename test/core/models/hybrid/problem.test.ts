@@ -1,0 +1,71 @@
+/** The hybrid's training problem: distinct pairs against a plain reference, to the bit. */
+import { describe, expect, it } from 'vitest';
+import { distinctPairs, type InteractionColumns } from '../../../../lib/core/models/hybrid/problem.ts';
+import { Rng } from '../../../../lib/core/rng.ts';
+
+/** Pairs the obvious way: a map per (user row, item row), weights summed in row order, latest time. */
+function reference(c: InteractionColumns, userRow: Int32Array, itemRow: Int32Array, nUsers: number) {
+  const sums = new Map<string, { u: number; i: number; w: number; t: number }>();
+  for (let r = 0; r < c.user.length; r++) {
+    const u = userRow[c.user[r] as number] as number;
+    const i = itemRow[c.item[r] as number] as number;
+    const key = `${u}/${i}`;
+    const s = sums.get(key) ?? { u, i, w: 0, t: Number.NEGATIVE_INFINITY };
+    s.w += c.weight[r] as number;
+    s.t = Math.max(s.t, c.ts[r] as number);
+    sums.set(key, s);
+  }
+  const pairs = [...sums.values()].filter((s) => s.w > 0).sort((a, b) => a.u - b.u || a.i - b.i);
+  const userStart = new Int32Array(nUsers + 1);
+  for (const p of pairs) userStart[p.u + 1] = (userStart[p.u + 1] as number) + 1;
+  for (let u = 0; u < nUsers; u++) userStart[u + 1] = (userStart[u + 1] as number) + (userStart[u] as number);
+  return {
+    userStart: [...userStart],
+    item: pairs.map((p) => p.i),
+    weight: pairs.map((p) => p.w),
+    ts: pairs.map((p) => p.t),
+    meanWeight: pairs.reduce((s, p) => s + p.w, 0) / pairs.length,
+  };
+}
+
+describe('distinctPairs', () => {
+  it.each([1, 2, 3, 4, 5, 6])('matches the reference bit for bit, heavy users and repeats included (seed %i)', (seed) => {
+    const rng = new Rng(seed);
+    const nUsers = 1 + rng.int(12);
+    const nItems = 1 + rng.int(40);
+    const n = 100 + rng.int(500);
+    // Half the rows go to user 0, so one user has hundreds of rows (the sorted-keys path) and others few.
+    const user = Int32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : rng.int(nUsers)));
+    const item = Int32Array.from({ length: n }, () => rng.int(nItems));
+    const ts = Float64Array.from({ length: n }, () => rng.int(1000));
+    const weight = Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? 0 : rng.next() * 3));
+    const columns: InteractionColumns = { userIds: [], itemIds: [], user, item, ts, weight };
+    // Model rows in another order than the vocabulary's.
+    const userRow = Int32Array.from({ length: nUsers }, (_, k) => nUsers - 1 - k);
+    const coprime = nItems % 7 === 0 ? 1 : 7;
+    const itemRow = Int32Array.from({ length: nItems }, (_, k) => (k * coprime) % nItems);
+    const pairs = distinctPairs(columns, userRow, itemRow, nUsers, nItems);
+    const expected = reference(columns, userRow, itemRow, nUsers);
+    expect({
+      userStart: [...pairs.userStart],
+      item: [...pairs.item],
+      weight: [...pairs.weight],
+      ts: [...pairs.ts],
+      meanWeight: pairs.meanWeight,
+    }).toEqual(expected);
+    // The heavy user took the sorted-keys path (more than 32 rows).
+    expect(user.filter((u) => u === 0).length).toBeGreaterThan(32);
+  });
+
+  it('refuses interactions none of which has a positive weight', () => {
+    const columns: InteractionColumns = {
+      userIds: ['u'],
+      itemIds: ['i'],
+      user: Int32Array.of(0),
+      item: Int32Array.of(0),
+      ts: Float64Array.of(1),
+      weight: Float64Array.of(0),
+    };
+    expect(() => distinctPairs(columns, Int32Array.of(0), Int32Array.of(0), 1, 1)).toThrow(/no interaction has a positive weight/);
+  });
+});
