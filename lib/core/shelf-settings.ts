@@ -7,7 +7,10 @@ import type { DiversityConfig } from './assembly/rerank.ts';
 import type { Shelf } from './contract.ts';
 
 export interface ShelfConfig {
-  /** Model kind trained on SageMaker for this shelf. */
+  /**
+   * Model kind trained on SageMaker for this shelf: hybrid-warp, hybrid-bpr, ease or shortcuts-ranker
+   * (lib/train/sagemaker-entrypoint.ts); a run may choose another with hyperparameter `algo`.
+   */
   readonly algo: string;
   readonly hyperparameters: Readonly<Record<string, string>>;
   /** Length of the held-out test window at the end of the data, in days. */
@@ -28,7 +31,11 @@ export const DEFAULT_WINDOW_DAYS = 90;
 export const DEFAULT_EVAL_SAMPLE_USERS = 100_000;
 
 export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
-  shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7' }, testDays: 3, k: 10 },
+  // maxDecisionPoints bounds the ranker's examples (a seeded sample of users beyond it; the model's
+  // manifest records it): at a million listeners the examples are ~3M decision points, and 100k
+  // train a model of 16 features and 80 depth-4 trees as well (see /work/notes/h-shelfdata.md); the
+  // default world has fewer, so it trains on all of them.
+  shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7', maxDecisionPoints: '100000' }, testDays: 3, k: 10 },
   // Identity dropout 0.2 was chosen on a validation window before the evaluation cut-off (bench
   // `tune`): the same NDCG@10 as 0 within noise, and shows published after training get recommended.
   // strongBaselines 'true' evaluates ease beside the heuristics (lib/core/models/fit.ts). The gate policy
