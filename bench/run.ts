@@ -25,6 +25,8 @@ for (const file of files) {
   const figures = await mod.default();
   for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(48)} ${typeof v === 'number' ? fmt(v) : String(v)}\n`);
   writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ name, at: new Date().toISOString(), figures }, null, 2)}\n`);
+  // A bench that checks targets reports `pass`; a miss fails the command, so a script can rely on it.
+  if (figures.pass === false) process.exitCode = 1;
 }
 process.stdout.write(`\nfigures written to ${out}\n`);
 

@@ -47,6 +47,9 @@ export interface PipelineRequest {
   readonly runId: string;
   readonly hyperparameters?: Readonly<Record<string, string>>;
   readonly cutoff?: string;
+  /** Execution input windowDays / evalSampleUsers; default: the shelf's settings. */
+  readonly windowDays?: number;
+  readonly evalSampleUsers?: number;
   readonly quiet?: boolean;
 }
 
@@ -60,6 +63,8 @@ export async function runPipelines(home: string, request: PipelineRequest): Prom
       shelf,
       runId: request.runId,
       ...(request.cutoff ? { cutoff: request.cutoff } : {}),
+      ...(request.windowDays !== undefined ? { windowDays: request.windowDays } : {}),
+      ...(request.evalSampleUsers !== undefined ? { evalSampleUsers: request.evalSampleUsers } : {}),
       ...(request.hyperparameters ? { hyperparameters: { ...request.hyperparameters } } : {}),
     };
     const result = await runShelfPipeline(input, {

@@ -32,7 +32,7 @@ export const DEFAULT_TRAINING_ENTRYPOINT = 'lib/train/sagemaker-entrypoint.ts';
 /** Environment variable that replaces `/opt/ml` for the entrypoint. */
 export const SM_ROOT_ENV = 'SM_ROOT';
 /** Preloaded into the job's process: reports its peak RSS on file descriptor 3 at exit. */
-const PEAK_RSS_PRELOAD = fileURLToPath(new URL('./child-peak-rss.ts', import.meta.url));
+const PEAK_RSS_PRELOAD = fileURLToPath(new URL('./child-peak-rss.mjs', import.meta.url));
 /** How often the runner also reads the job's VmHWM (a kill skips the job's own exit report). */
 const HWM_SAMPLE_MS = 250;
 /** SageMaker keeps the first 1024 characters of output/failure as FailureReason. */
