@@ -1,8 +1,19 @@
 /**
- * Serving latency at a catalog of 100,000 items: in-process p50/p99 of a full home request (three
+ * Serving at scale (part `scale`, issue 11): one serving container's memory and latency with the
+ * online user-state table holding 30,000 and then 1,000,000 listeners (SERVE_BENCH_USERS) and the
+ * SAME catalog (SERVE_BENCH_CATALOG_ITEMS, default 145,000 items, the 1M-user world's size, in the
+ * 100k world's mix of types; or SERVE_BENCH_CATALOG, a world's catalog.jsonl). The catalog goes
+ * through the pipeline's compact snapshot, models and endpoints through the registry, listeners
+ * through BatchWriteItem into dynalite; each container is its own process (bench/_serve-container.ts),
+ * so its RSS is serving's alone. Figures: RSS after load and after SERVE_BENCH_REQUESTS requests, the
+ * in-process p50/p99 with each listener's Query on dynalite (loopback), and the table's write rate.
+ *
+ * Part `latency`: in-process p50/p99 of a full home request at a catalog of 100,000 items (three
  * shelves, dedupe, fresh overlay), the first request including the artifact load, and local HTTP p99
  * under a steady 200 requests/s (autocannon, loopback, bounded duration); and the in-process p50/p99
  * with each listener read from the online user-state table on dynalite (loopback), as serving does in AWS.
+ *
+ * SERVE_BENCH_PARTS picks the parts (default `scale,latency`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,11 +59,7 @@ async function withUserStateLookups(
       'bench',
     );
     const service = createHomeService(
-      {
-        ...ports,
-        loadData: async () => ({ ...(await ports.loadData()), users: new Map(), history: new Map() }),
-        userState: (id) => store.get(id),
-      },
+      { ...ports, userState: (id) => store.get(id) },
       { catalogRefreshMs: 3_600_000, endpointTtlMs: 3_600_000 },
       () => NOW,
     );
@@ -71,7 +78,8 @@ async function withUserStateLookups(
   }
 }
 
-export default async function bench(): Promise<Record<string, number | string | boolean>> {
+/** The latency figures of a 100,000-item catalog with listeners in memory, then on dynalite, and over local HTTP. */
+async function latencyPart(): Promise<Record<string, number | string | boolean>> {
   const rng = new Rng(5);
   const cats = ['news', 'comedy', 'tech', 'history', 'sports', 'science', 'pop', 'rock', 'jazz', 'indie'];
   const catalog: CatalogItem[] = Array.from({ length: ITEMS }, (_, i) => ({
@@ -137,7 +145,12 @@ export default async function bench(): Promise<Record<string, number | string | 
     artifactUri: async (shelf) => `mem://${shelf}`,
     loadArtifact: async (uri) =>
       uri === 'mem://shortcuts' ? shortcuts : { manifest: artifact.manifest, payload: artifact.payload.slice() },
-    loadData: async () => ({ catalog, users, history }),
+    loadData: async () => ({ catalog }),
+    // Listeners from memory: the service time without the lookup (withUserStateLookups adds it).
+    userState: async (userId) => {
+      const user = users.get(userId);
+      return user ? { user, history: history.get(userId) ?? [] } : undefined;
+    },
     logRequests: async () => undefined,
     writeFeedback: async () => undefined,
   };
@@ -209,5 +222,207 @@ export default async function bench(): Promise<Record<string, number | string | 
     inProcessP99UnderTarget5Ms: percentile(times, 0.99) < 5,
     http1ConnP99UnderTarget20Ms: single.latency.p99 < 20,
     httpP99UnderTarget20Ms: result.latency.p99 < 20,
+  };
+}
+
+const SCALE_USERS = (process.env.SERVE_BENCH_USERS ?? '30000,1000000').split(',').map(Number);
+const SCALE_ITEMS = Number(process.env.SERVE_BENCH_CATALOG_ITEMS ?? 145_000);
+const SCALE_REQUESTS = Number(process.env.SERVE_BENCH_REQUESTS ?? 2000);
+/** The 100k-user world's catalog mix (36,020 items): episodes, albums, shows, playlists, audiobooks. */
+const TYPE_MIX: readonly [CatalogItem['type'], number][] = [
+  ['episode', 26_474],
+  ['album', 3_397],
+  ['show', 2_894],
+  ['playlist', 2_368],
+  ['audiobook', 887],
+];
+/** Users written per putBatch call (the writer holds one slice at a time). */
+const WRITE_SLICE = 20_000;
+/** History events per listener: the 1M x 14-day world has ~14 events per listener. */
+const HISTORY_PER_USER = 20;
+
+/** A catalog of `n` items in the world's mix; episodes belong to shows. */
+function scaleCatalog(n: number): CatalogItem[] {
+  const total = TYPE_MIX.reduce((a, [, c]) => a + c, 0);
+  const cats = ['news', 'comedy', 'tech', 'history', 'sports', 'science', 'pop', 'rock', 'jazz', 'indie', 'health', 'true-crime'];
+  const out: CatalogItem[] = [];
+  const shows = Math.max(1, Math.round((n * (TYPE_MIX.find(([t]) => t === 'show')?.[1] ?? 0)) / total));
+  for (const [type, count] of TYPE_MIX) {
+    const m = Math.round((n * count) / total);
+    for (let i = 0; i < m; i++) {
+      const id = `${type.slice(0, 2)}-${i}`;
+      const show = `sh-${i % shows}`;
+      out.push({
+        itemId: type === 'episode' ? `${show}-ep${i}` : type === 'show' ? `sh-${i}` : id,
+        type,
+        title: `${type} ${i}`,
+        categories: [cats[i % cats.length] as string, ...(i % 3 === 0 ? [cats[(i + 5) % cats.length] as string] : [])],
+        publisher: `publisher-${i % 700}`,
+        language: ['en', 'sv', 'es', 'hi'][i % 4] as string,
+        publishedAt: new Date(NOW - (i % 997 === 0 ? 2 : 30 + (i % 300)) * DAY).toISOString(),
+        ...(type === 'episode' ? { showId: show, durationMs: 1_200_000 + (i % 40) * 60_000 } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** Writes listeners [from, to) with BatchWriteItem (25 a call, 8 calls in flight): a profile and HISTORY_PER_USER plays each. */
+async function writeListeners(store: UserStateStore, from: number, to: number, itemIds: readonly string[]): Promise<void> {
+  for (let start = from; start < to; start += WRITE_SLICE) {
+    const states = Array.from({ length: Math.min(WRITE_SLICE, to - start) }, (_, k) => {
+      const u = start + k;
+      return {
+        userId: `u-${u}`,
+        user: {
+          userId: `u-${u}`,
+          country: ['SE', 'US', 'BR', 'IN'][u % 4] as string,
+          signupAt: '2026-01-01T00:00:00Z',
+          onboardingGenres: ['news'],
+          device: 'mobile',
+          ageBand: '25-34',
+        } as User,
+        history: Array.from({ length: HISTORY_PER_USER }, (_, j) => ({
+          itemId: itemIds[(u * 7919 + j * 104_729) % itemIds.length] as string,
+          ts: NOW - (HISTORY_PER_USER - j) * 3_600_000,
+          eventType: 'play',
+          msPlayed: 600_000,
+          progress: 0.5,
+          localHour: 8,
+        })),
+      };
+    });
+    await store.putBatch(states, NOW, 'bench');
+  }
+}
+
+/** Memory and latency of one serving container per table size, with the same catalog. */
+async function scalePart(): Promise<Record<string, number | string | boolean>> {
+  const { readFile } = await import('node:fs/promises');
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { formatS3Uri, putObjectBytes } = await import('../lib/aws/s3-uri.ts');
+  const { writeArtifactUri } = await import('../lib/pipeline/artifact-store.ts');
+  const { writeCatalogSnapshot } = await import('../lib/pipeline/catalog-snapshot.ts');
+  const { ModelRegistry } = await import('../lib/aws/registry.ts');
+  const { EndpointStore } = await import('../lib/aws/endpoints.ts');
+  const { ARTIFACTS_BUCKET, PREFIXES, RAW_BUCKET } = await import('../lib/wiring/resources.ts');
+  const { SHELVES } = await import('../lib/core/contract.ts');
+
+  const home = await mkdtemp(join(tmpdir(), 'shelves-serve-scale-'));
+  const engines = await startLocalEngines({ home });
+  const figures: Record<string, number | string | boolean> = {};
+  try {
+    const file = process.env.SERVE_BENCH_CATALOG;
+    const catalog: CatalogItem[] = file
+      ? (await readFile(file, 'utf8'))
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as CatalogItem)
+      : scaleCatalog(SCALE_ITEMS);
+    figures.catalogItems = catalog.length;
+    figures.catalogSource = file ?? 'synthetic (the 100k world type mix)';
+    await putObjectBytes(
+      formatS3Uri(RAW_BUCKET.localName, `${PREFIXES.catalog}catalog.jsonl`),
+      `${catalog.map((c) => JSON.stringify(c)).join('\n')}\n`,
+    );
+    let t = performance.now();
+    await writeCatalogSnapshot(formatS3Uri(RAW_BUCKET.localName, PREFIXES.catalog), ARTIFACTS_BUCKET.localName, 'bench');
+    figures.snapshotWriteSeconds = Number(((performance.now() - t) / 1000).toFixed(1));
+
+    // Models: a hybrid over shows and playlists (Podcasts, Playlists), most-recent for Shortcuts.
+    const rng = new Rng(11);
+    const ranked = catalog.filter((c) => c.type === 'show' || c.type === 'playlist');
+    const interactions: Interaction[] = [];
+    for (let u = 0; u < 5000; u++)
+      for (let j = 0; j < 20; j++)
+        interactions.push({
+          userId: `u-${u}`,
+          itemId: (ranked[Math.floor(rng.next() ** 3 * ranked.length)] as CatalogItem).itemId,
+          ts: NOW - rng.int(30) * DAY,
+          weight: 1,
+        });
+    const itemFeatures: FeatureRows = new Map(
+      ranked.map((c) => [
+        c.itemId,
+        [
+          [`cat:${c.categories[0]}`, 1],
+          [`type:${c.type}`, 1],
+        ] as const,
+      ]),
+    );
+    const hybrid = fitHybrid(
+      { interactions, itemFeatures, cutoff: NOW, snapshot: 'bench', transformVersion: 'bench' },
+      { epochs: 2, dim: 64, seed: 1 },
+    );
+    const shortcuts = fitOwnHistory('most-recent', { interactions: [], cutoff: NOW, snapshot: 'bench', transformVersion: 'bench' });
+    const registry = new ModelRegistry();
+    const endpoints = new EndpointStore();
+    for (const shelf of SHELVES) {
+      const uri = formatS3Uri(ARTIFACTS_BUCKET.localName, `runs/${shelf}/bench/model/`);
+      const model = shelf === 'shortcuts' ? shortcuts : hybrid;
+      await writeArtifactUri(uri, model.save());
+      await registry.putVersion({
+        shelf,
+        versionId: `${shelf}-bench`,
+        runId: 'bench',
+        kind: model.kind,
+        status: 'evaluated',
+        artifactUri: uri,
+        reportUri: formatS3Uri(ARTIFACTS_BUCKET.localName, `runs/${shelf}/bench/report.html`),
+        metrics: { 'ndcg@10': 0 },
+        decision: { pass: true, reasons: ['registered by the serving bench'] },
+        dataSnapshot: 'bench',
+        transformVersion: 'bench',
+        createdAt: new Date(NOW).toISOString(),
+      });
+      await endpoints.deployCandidate(shelf, `${shelf}-bench`, { canaryWeight: 0.1 });
+    }
+
+    const store = new UserStateStore();
+    const itemIds = catalog.map((c) => c.itemId);
+    const script = new URL('./_serve-container.ts', import.meta.url).pathname;
+    let written = 0;
+    for (const users of SCALE_USERS) {
+      t = performance.now();
+      await writeListeners(store, written, users, itemIds);
+      const seconds = (performance.now() - t) / 1000;
+      figures[`users${users}WriteSeconds`] = Number(seconds.toFixed(1));
+      figures[`users${users}WritePerSecond`] = Math.round((users - written) / seconds);
+      written = users;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+        env: {
+          ...process.env,
+          LOG_LEVEL: 'ERROR',
+          SERVE_CONTAINER_USERS: String(users),
+          SERVE_CONTAINER_REQUESTS: String(SCALE_REQUESTS),
+          SERVE_CONTAINER_NOW: new Date(NOW).toISOString(),
+        },
+        maxBuffer: 1 << 24,
+      });
+      const line = stdout.trim().split('\n').at(-1) ?? '{}';
+      for (const [k, v] of Object.entries(JSON.parse(line) as Record<string, number | string>))
+        figures[`users${users}${k.charAt(0).toUpperCase()}${k.slice(1)}`] = typeof v === 'number' ? Number(v.toFixed(3)) : v;
+      figures[`users${users}LoadAverage`] = (await import('node:os')).loadavg()[0]?.toFixed(1) ?? '';
+    }
+    const [small, large] = SCALE_USERS;
+    if (small !== undefined && large !== undefined) {
+      const a = figures[`users${small}RssAfterRequestsMb`] as number;
+      const b = figures[`users${large}RssAfterRequestsMb`] as number;
+      figures.rssDifferenceMb = Number((b - a).toFixed(1));
+      figures.rssWithin600Mb = Math.max(a, b) <= 600;
+    }
+  } finally {
+    await engines.stop();
+    await rm(home, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+export default async function bench(): Promise<Record<string, number | string | boolean>> {
+  const parts = (process.env.SERVE_BENCH_PARTS ?? 'scale,latency').split(',');
+  return {
+    ...(parts.includes('scale') ? await scalePart() : {}),
+    ...(parts.includes('latency') ? await latencyPart() : {}),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Serving infrastructure: the HTTP API in front of Serve / IngestEvents / Admin, and the Firehose
- * stream that lands Serve's feature logs (what was shown, with which features) in the raw bucket.
+ * streams that land Serve's feature logs (what was shown, with which features) and the feedback
+ * posted to /v1/events in the raw bucket, by day.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -14,37 +15,56 @@ import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { type FunctionKey, parseRouteKey, ROUTES, type RouteTable } from '../api/routes.ts';
-import { PREFIXES } from '../wiring/resources.ts';
 import { acknowledgeRule, acknowledgeWildcardResources } from './nag.ts';
 
-/** Firehose puts records it could not deliver here, outside the `requests/` data. */
+/** Firehose puts request-log records it could not deliver here, outside the `requests/` data. */
 export const REQUEST_LOG_ERRORS_PREFIX = 'requests-errors/';
+/** Firehose puts feedback records it could not deliver here, outside the `feedback/` data. */
+export const FEEDBACK_ERRORS_PREFIX = 'feedback-errors/';
 
-export interface RequestLogStreamProps {
-  /** The raw bucket; records land under `requests/dt=YYYY-MM-DD/`. */
+export interface BucketDeliveryStreamProps {
+  /** The raw bucket. */
   readonly rawBucket: IBucket;
+  /** Key prefix the records land under, by day of arrival: `<prefix>dt=YYYY-MM-DD/` (ends with `/`). */
+  readonly prefix: string;
+  /** Key prefix of records Firehose could not deliver (ends with `/`), outside `prefix`. */
+  readonly errorPrefix: string;
+  /** What the stream carries, for its role's description (e.g. "Serve feature logs"). */
+  readonly carries: string;
   readonly logRetention: RetentionDays;
   /** Seconds Firehose buffers before writing an object; default 300. */
   readonly bufferSeconds?: number;
 }
 
-/** A Direct PUT Firehose stream into the raw bucket's `requests/` prefix, encrypted, with error logs. */
-export class RequestLogStream extends Construct {
+/**
+ * A Direct PUT Firehose stream into one prefix of the raw bucket, partitioned by day of arrival
+ * (`!{timestamp:yyyy-MM-dd}`, UTC), GZIP JSON Lines, encrypted, with error logs: many small puts
+ * become a few objects per buffer interval instead of one object per request. Its role may write
+ * only that prefix and its error prefix.
+ */
+export class BucketDeliveryStream extends Construct {
   readonly deliveryStream: CfnDeliveryStream;
   readonly deliveryStreamName: string;
   readonly deliveryStreamArn: string;
 
-  constructor(scope: Construct, id: string, props: RequestLogStreamProps) {
+  constructor(scope: Construct, id: string, props: BucketDeliveryStreamProps) {
     super(scope, id);
     const bucket = props.rawBucket;
+    for (const [name, prefix] of [
+      ['prefix', props.prefix],
+      ['errorPrefix', props.errorPrefix],
+    ] as const) {
+      if (!/^[a-z0-9-]+\/$/.test(prefix))
+        throw new Error(`BucketDeliveryStream ${id}: ${name} is "${prefix}"; expected one folder name ending with "/"`);
+    }
     const logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     const logStream = new LogStream(this, 'S3Delivery', { logGroup, removalPolicy: RemovalPolicy.RETAIN });
 
-    const requestObjects = bucket.arnForObjects(`${PREFIXES.requestLogs}*`);
-    const errorObjects = bucket.arnForObjects(`${REQUEST_LOG_ERRORS_PREFIX}*`);
+    const dataObjects = bucket.arnForObjects(`${props.prefix}*`);
+    const errorObjects = bucket.arnForObjects(`${props.errorPrefix}*`);
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),
-      description: 'Firehose delivery of Serve feature logs to the raw bucket',
+      description: `Firehose delivery of ${props.carries} to the raw bucket`,
     });
     const policy = new iam.Policy(this, 'DeliveryPolicy', {
       statements: [
@@ -54,7 +74,7 @@ export class RequestLogStream extends Construct {
         }),
         new iam.PolicyStatement({
           actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
-          resources: [requestObjects, errorObjects],
+          resources: [dataObjects, errorObjects],
         }),
         new iam.PolicyStatement({
           actions: ['logs:PutLogEvents'],
@@ -70,8 +90,10 @@ export class RequestLogStream extends Construct {
       extendedS3DestinationConfiguration: {
         bucketArn: bucket.bucketArn,
         roleArn: role.roleArn,
-        prefix: `${PREFIXES.requestLogs}dt=!{timestamp:yyyy-MM-dd}/`,
-        errorOutputPrefix: `${REQUEST_LOG_ERRORS_PREFIX}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+        // The approximate arrival time of the object's oldest record, in UTC (Firehose custom prefixes).
+        prefix: `${props.prefix}dt=!{timestamp:yyyy-MM-dd}/`,
+        // A prefix with expressions needs an error prefix holding the error output type.
+        errorOutputPrefix: `${props.errorPrefix}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
         bufferingHints: { intervalInSeconds: props.bufferSeconds ?? 300, sizeInMBs: 64 },
         compressionFormat: 'GZIP',
         cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
@@ -84,8 +106,8 @@ export class RequestLogStream extends Construct {
 
     acknowledgeWildcardResources(
       policy,
-      'Firehose writes objects with generated keys under the requests/ and requests-errors/ prefixes of the raw bucket only.',
-      [requestObjects, errorObjects],
+      `Firehose writes objects with generated keys under the ${props.prefix} and ${props.errorPrefix} prefixes of the raw bucket only.`,
+      [dataObjects, errorObjects],
     );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { handlerEntry, parseRouteKey, publicRouteKeys, ROUTES, type RouteKey } from '../api/routes.ts';
 import { formatS3Uri, getObjectBytes } from '../aws/s3-uri.ts';
+import { flushRecordStreams } from '../serving/record-stream.ts';
 import { readEnv } from '../wiring/env.ts';
 import { startHttpServer, type HttpHandler, type Route } from './http-server.ts';
 
@@ -39,5 +40,12 @@ export async function startLocalApi(port = 0): Promise<{ url: string; close(): P
     if (end !== undefined) process.env.SHELVES_NOW = end;
   }
   const { consoleMount, DASHBOARD_REDIRECT } = await import('../console/mount.ts');
-  return startHttpServer({ port, routes: await localRoutes(), mounts: [consoleMount()], pages: { '/dashboard': DASHBOARD_REDIRECT } });
+  const server = await startHttpServer({
+    port,
+    routes: await localRoutes(),
+    mounts: [consoleMount()],
+    pages: { '/dashboard': DASHBOARD_REDIRECT },
+  });
+  // Feedback accepted by POST /v1/events is buffered locally (lib/serving/record-stream.ts): written before close returns.
+  return { url: server.url, close: () => server.close().finally(flushRecordStreams) };
 }

@@ -1,40 +1,25 @@
 /**
- * Serving's ports over the AWS adapters: endpoints and registry in DynamoDB, artifacts and data in S3,
- * request logs to Kinesis Data Firehose when REQUEST_LOG_STREAM is set (in AWS) and to the raw bucket's
- * requests/ prefix otherwise (locally), feedback to the raw bucket's feedback/ prefix.
+ * Serving's ports over the AWS adapters: endpoints, registry and online user state in DynamoDB,
+ * artifacts and the catalog snapshot in S3, request logs and feedback to Kinesis Data Firehose when
+ * REQUEST_LOG_STREAM / FEEDBACK_STREAM are set (in AWS) and to the raw bucket's requests/ and
+ * feedback/ prefixes by day otherwise (locally; lib/serving/record-stream.ts).
  */
-import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { EndpointStore } from '../aws/endpoints.ts';
 import { ModelRegistry } from '../aws/registry.ts';
-import { formatS3Uri, getObjectBytes, listKeys, putObjectBytes } from '../aws/s3-uri.ts';
-import { CatalogItemSchema, SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
+import { formatS3Uri, listKeys } from '../aws/s3-uri.ts';
+import { SHELVES, type Shelf } from '../core/contract.ts';
 import { postedHistoryEvent } from '../core/transforms/online-history.ts';
 import type { ModelArtifact } from '../core/models/artifact.ts';
 import type { HistoryEvent } from '../core/models/recommender.ts';
 import { UserStateStore } from '../aws/user-state.ts';
 import type { FeedbackEvent } from '../api/schemas.ts';
-import { parseRecords } from '../io/records.ts';
 import { readArtifactUri } from '../pipeline/artifact-store.ts';
+import { ServingCatalog } from './catalog-source.ts';
+import { recordStream } from './record-stream.ts';
 import { readEnv } from '../wiring/env.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import type { RequestLogRecord, ServingData, ServingPorts } from './ports.ts';
 import { feedbackLimitersFromEnv, rateLimitedFeedback, type FeedbackLimiters } from './feedback-intake.ts';
-
-const DAY = 86_400_000;
-
-async function readFolder<T extends { timestamp?: string; itemId?: string; userId?: string }>(
-  bucket: string,
-  prefix: string,
-  schema: Parameters<typeof parseRecords<T>>[1],
-  keep: (key: string) => boolean = () => true,
-): Promise<T[]> {
-  const out: T[] = [];
-  for (const key of (await listKeys(formatS3Uri(bucket, prefix))).filter((k) => !k.endsWith('/') && keep(k))) {
-    const { rows } = await parseRecords<T>(await getObjectBytes(formatS3Uri(bucket, key)), schema, { file: key });
-    for (const row of rows) out.push(row);
-  }
-  return out;
-}
 
 /** Appends each listener's plays, skips and completions to their online history (impressions are not history). */
 async function recordPlays(store: UserStateStore, events: readonly FeedbackEvent[]): Promise<void> {
@@ -74,28 +59,31 @@ export interface AwsPortsOptions {
 }
 
 export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
-  const bucket = options.rawBucket ?? readEnv('RAW_BUCKET');
-  // Built at first use: a function that only takes feedback (IngestEvents) needs neither table nor the
-  // artifacts bucket, and is granted neither.
+  // Built at first use: a function that only takes feedback (IngestEvents) needs neither the model
+  // tables nor the artifacts bucket (nor, with its delivery stream, the raw bucket), and is granted none.
   const lazy = <T>(make: () => T): (() => T) => {
     let value: T | undefined;
     return () => (value ??= make());
   };
+  const bucket = lazy(() => options.rawBucket ?? readEnv('RAW_BUCKET'));
   const endpoints = lazy(() => new EndpointStore());
   const registry = lazy(() => new ModelRegistry());
-  const stream = readEnv('REQUEST_LOG_STREAM');
-  const firehose = stream ? new FirehoseClient({}) : undefined;
   const now = options.now ?? Date.now;
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  // Request logs: Firehose in AWS; locally one object per batch the service flushes (Evaluate's skew
+  // check and the canary monitor read them right after a run).
+  const requestLogs = recordStream({ streamName: readEnv('REQUEST_LOG_STREAM'), bucket, prefix: PREFIXES.requestLogs, maxRecords: 1, now });
+  // Feedback: Firehose in AWS; locally batched by size and time (flushed before any in-process reader
+  // and before exit), under the same feedback/dt=YYYY-MM-DD/ partitions.
+  const feedbackLog = recordStream({ streamName: readEnv('FEEDBACK_STREAM'), bucket, prefix: PREFIXES.feedback, now });
   const userStates = lazy(() => options.userStates ?? new UserStateStore());
   const artifactsBucket = lazy(() => options.artifactsBucket ?? readEnv('ARTIFACTS_BUCKET'));
+  const catalogSource = lazy(() => new ServingCatalog({ rawBucket: bucket, artifactsBucket }));
   const feedback = rateLimitedFeedback(
     {
       async writeFeedback(events) {
         if (events.length === 0) return;
         await recordPlays(userStates(), events);
-        const key = `${PREFIXES.feedback}dt=${day(now())}/${now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.jsonl`;
-        await putObjectBytes(formatS3Uri(bucket, key), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`, 'application/x-ndjson');
+        await feedbackLog.put(events);
       },
     },
     options.feedbackLimiters ?? feedbackLimitersFromEnv(),
@@ -109,35 +97,13 @@ export function awsServingPorts(options: AwsPortsOptions = {}): ServingPorts {
     },
     loadArtifact: (uri) => readArtifactUri(uri),
     async loadData(): Promise<ServingData> {
-      // The catalog and the fallbacks only: listeners are read one at a time (userState), so a
-      // container's memory does not grow with the number of users.
-      const [catalog, fallbacks] = await Promise.all([
-        readFolder<CatalogItem>(bucket, PREFIXES.catalog, CatalogItemSchema),
-        readFallbacks(artifactsBucket()),
-      ]);
-      return { catalog, fallbacks, users: new Map(), history: new Map() };
+      // The catalog (the pipeline's snapshot plus raw files newer than it) and the fallbacks only:
+      // listeners are read one at a time (userState), so a container's memory does not grow with users.
+      const [catalog, fallbacks] = await Promise.all([catalogSource().load(), readFallbacks(artifactsBucket())]);
+      return { catalog, fallbacks };
     },
     userState: (userId) => userStates().get(userId),
-    async logRequests(records: readonly RequestLogRecord[]) {
-      if (firehose && stream) {
-        for (let i = 0; i < records.length; i += 500) {
-          await firehose.send(
-            new PutRecordBatchCommand({
-              DeliveryStreamName: stream,
-              Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(`${JSON.stringify(r)}\n`) })),
-            }),
-          );
-        }
-        return;
-      }
-      const first = records[0];
-      if (first === undefined) return;
-      await putObjectBytes(
-        formatS3Uri(bucket, `${PREFIXES.requestLogs}dt=${first.at.slice(0, 10)}/${first.requestId}.jsonl`),
-        `${records.map((r) => JSON.stringify(r)).join('\n')}\n`,
-        'application/x-ndjson',
-      );
-    },
+    logRequests: (records: readonly RequestLogRecord[]) => requestLogs.put(records),
     // Within the per-client and per-user rate limits only (FeedbackRateLimitedError otherwise).
     writeFeedback: feedback.writeFeedback,
   };

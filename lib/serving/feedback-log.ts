@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { formatS3Uri, getObjectBytes, listKeys } from '../aws/s3-uri.ts';
 import type { FeedbackClaim, ServedResponse } from '../core/gate/feedback-match.ts';
 import { PREFIXES } from '../wiring/resources.ts';
+import { flushRecordStreams } from './record-stream.ts';
 
 /** JSON Lines of an object, gunzipped first when it starts with the GZIP magic bytes. */
 function* jsonLines(bytes: Uint8Array): Generator<unknown | undefined> {
@@ -57,6 +58,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** The request log and the feedback of one shelf, from the raw bucket. */
 export async function readFeedbackLog(rawBucket: string, shelf: string): Promise<FeedbackLog> {
+  // Locally the API and the monitor often share a process: what its buffers hold counts too.
+  await flushRecordStreams();
   let skipped = 0;
   const served: ServedResponse[] = [];
   await readLines(

@@ -43,7 +43,7 @@ const TITLES: Readonly<Record<Shelf, string>> = {
 export interface ServingConfig {
   /** How long an endpoint record is trusted; a deploy or rollback takes effect within it. Default 30 s. */
   readonly endpointTtlMs: number;
-  /** How often catalog, users and history are re-read and new items indexed. Default 60 s. */
+  /** How often the catalog and the fallbacks are re-read and new items indexed. Default 60 s. */
   readonly catalogRefreshMs: number;
   /** Items per shelf; default 10. */
   readonly k: number;
@@ -269,11 +269,7 @@ export class HomeService {
   /** The listener's online features; a lookup that fails serves the request as for a listener never seen. */
   private async userState(userId: string): Promise<UserState | undefined> {
     try {
-      if (this.ports.userState) return await this.ports.userState(userId);
-      const data = (await this.catalogState()).data;
-      const user = data.users.get(userId);
-      const history = data.history.get(userId);
-      return user || history ? { ...(user ? { user } : {}), history: history ?? [] } : undefined;
+      return await this.ports.userState(userId);
     } catch {
       return undefined;
     }

@@ -8,14 +8,9 @@ import type { ModelArtifact } from '../core/models/artifact.ts';
 import type { Feature, HistoryEvent } from '../core/models/recommender.ts';
 import type { FeedbackEvent } from '../api/schemas.ts';
 
+/** What a serving container holds: the catalog and the fallbacks, the same size whatever the number of listeners. */
 export interface ServingData {
   readonly catalog: readonly CatalogItem[];
-  /**
-   * Profiles and recent history of every listener: only for in-memory ports (tests, the console's
-   * offline views). The AWS ports leave both empty and serve listeners through UserStateSource.
-   */
-  readonly users: ReadonlyMap<string, User>;
-  readonly history: ReadonlyMap<string, readonly HistoryEvent[]>;
   /**
    * The fallback heuristics the pipeline precomputed (segment popularity per shelf, from its last run);
    * a shelf without one falls back to an empty popularity until the first run has written it.
@@ -31,8 +26,8 @@ export interface UserState {
 
 /** Online features by listener: read per request, never all listeners at once. */
 export interface UserStateSource {
-  /** Absent: the listener is read from ServingData's in-memory maps. */
-  userState?(userId: string): Promise<UserState | undefined>;
+  /** The listener's state, or undefined for a listener never seen. */
+  userState(userId: string): Promise<UserState | undefined>;
 }
 
 /** The feature log of one response: what the models saw and what they served. */

@@ -43,6 +43,8 @@ export const ENV_SCHEMAS = {
     .describe('an AWS region such as eu-north-1 (default us-east-1)'),
   /** Serve: the Firehose stream of request logs; unset, the logs go to the raw bucket's requests/ prefix. */
   REQUEST_LOG_STREAM: optionalName('a Firehose delivery stream name'),
+  /** Ingest events: the Firehose stream of feedback events; unset, batches go to the raw bucket's feedback/ prefix by day. */
+  FEEDBACK_STREAM: optionalName('a Firehose delivery stream name'),
   /** Deploy: the share of traffic a new canary gets. */
   /**
    * Canary monitor: the staged rollout's canary weights, comma-separated and increasing to 1

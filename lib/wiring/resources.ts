@@ -121,6 +121,8 @@ export const PREFIXES = {
   servingFallbacks: 'serving/fallbacks/',
   /** Artifacts bucket: serving/user-state/<data>/shard-<k>-of-<n>.done, a shard of the online user state already written for that data. */
   servingUserState: 'serving/user-state/',
+  /** Artifacts bucket: serving/catalog/, the compact catalog snapshot serving indexes (lib/pipeline/catalog-snapshot.ts), written by every run. */
+  servingCatalog: 'serving/catalog/',
 } as const;
 
 /** The dataset manifest at the root of a raw prefix (the data's time span); optional. */
@@ -182,6 +184,8 @@ export const ENV = {
   trainingImage: 'TRAINING_IMAGE_URI',
   trainingRoleArn: 'TRAINING_ROLE_ARN',
   requestLogStream: 'REQUEST_LOG_STREAM',
+  /** IngestEvents: the Firehose stream POST /v1/events delivers through; unset (locally), a buffered writer to feedback/. */
+  feedbackStream: 'FEEDBACK_STREAM',
   canaryWeight: 'CANARY_WEIGHT',
   rolloutSteps: 'ROLLOUT_STEPS',
   endpointCacheSeconds: 'ENDPOINT_CACHE_SECONDS',

@@ -57,7 +57,7 @@ describe('Lambda functions', () => {
       { REGISTRY_TABLE: 'RegistryTable', RAW_BUCKET: 'RawBucket', FEATURES_BUCKET: 'FeaturesBucket', ARTIFACTS_BUCKET: 'ArtifactsBucket' },
     ],
     [FUNCTIONS.deploy.id, { REGISTRY_TABLE: 'RegistryTable', ENDPOINTS_TABLE: 'EndpointsTable' }],
-    [FUNCTIONS.ingestEvents.id, { RAW_BUCKET: 'RawBucket' }],
+    [FUNCTIONS.ingestEvents.id, { USER_STATE_TABLE: 'UserStateTable' }],
   ])('%s learns the physical names of its resources through their environment variables', (id, expected) => {
     const env = envOf(id);
     for (const [variable, logicalId] of Object.entries(expected)) expect(env[variable]).toEqual({ Ref: logicalId });
@@ -84,15 +84,17 @@ describe('grants', () => {
     expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
   });
 
-  it('let IngestEvents put objects under feedback/ of the raw bucket and nothing else in S3', () => {
-    const s3 = statementsOf(FUNCTIONS.ingestEvents.id).filter((s) => s.Action.some((a) => a.startsWith('s3:')));
-    expect(s3).toEqual([
+  it('let IngestEvents put records into the feedback stream only, and touch no S3 object', () => {
+    const statements = statementsOf(FUNCTIONS.ingestEvents.id);
+    expect(statements.filter((s) => s.Action.some((a) => a.startsWith('s3:')))).toEqual([]);
+    expect(statements.filter((s) => s.Action.some((a) => a.startsWith('firehose:')))).toEqual([
       {
         logicalId: expect.any(String),
-        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RawBucket', 'Arn'] }, '/feedback/*']] }],
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^FeedbackEventsDeliveryStream/), 'Arn'] }],
       },
     ]);
+    expect(envOf(FUNCTIONS.ingestEvents.id)[ENV.feedbackStream]).toEqual({ Ref: expect.stringMatching(/^FeedbackEventsDeliveryStream/) });
   });
 
   it('let Deploy write the endpoints and registry tables', () => {

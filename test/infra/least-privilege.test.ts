@@ -106,13 +106,14 @@ describe('S3 grants', () => {
     [FUNCTIONS.buildPartitionFeatures.id, ['s3:GetObject /events/*', 's3:GetObject /catalog/*']],
     [FUNCTIONS.validateData.id, ['s3:GetObject /catalog/*', 's3:GetObject /users/*']],
     [FUNCTIONS.canaryMonitor.id, ['s3:GetObject /feedback/*', 's3:GetObject /requests/*']],
-    [FUNCTIONS.ingestEvents.id, ['s3:AbortMultipartUpload,s3:PutObject /feedback/*']],
+    // Feedback goes through its Firehose stream (FeedbackEvents), which alone writes feedback/.
+    [FUNCTIONS.ingestEvents.id, []],
     [FUNCTIONS.beginRun.id, []],
     [FUNCTIONS.trainBaselines.id, []],
     // Train/serve skew: Evaluate recomputes logged requests with the run's transforms.
     [FUNCTIONS.evaluate.id, ['s3:GetObject /requests/*']],
     [FUNCTIONS.deploy.id, []],
-    // The catalog Serve indexes; listeners come from the user-state table, never from raw files.
+    // Raw catalog files newer than the pipeline's snapshot; listeners come from the user-state table, never from raw files.
     [FUNCTIONS.serve.id, ['s3:GetObject /catalog/*']],
     [FUNCTIONS.admin.id, []],
     [FUNCTIONS.recordRejection.id, []],

@@ -102,3 +102,33 @@ describe('the request log stream', () => {
     });
   });
 });
+
+describe('the feedback stream', () => {
+  const feedbackStream = () => {
+    const found = resourcesOfType('AWS::KinesisFirehose::DeliveryStream').filter(([id]) => id.startsWith('FeedbackEventsDeliveryStream'));
+    expect(found).toHaveLength(1);
+    return found[0]![1].Properties?.ExtendedS3DestinationConfiguration as Record<string, unknown>;
+  };
+
+  it('delivers POST /v1/events feedback, encrypted and compressed, to feedback/ of the raw bucket by day of arrival', () => {
+    expect(feedbackStream()).toMatchObject({
+      BucketARN: { 'Fn::GetAtt': ['RawBucket', 'Arn'] },
+      Prefix: 'feedback/dt=!{timestamp:yyyy-MM-dd}/',
+      ErrorOutputPrefix: 'feedback-errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/',
+      CompressionFormat: 'GZIP',
+    });
+  });
+
+  it('has a delivery role that may write only feedback/ and feedback-errors/', () => {
+    const role = (feedbackStream().RoleARN as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const objects = resourcesOfType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }).Statement)
+      .filter((s) => [s.Action].flat().includes('s3:PutObject'))
+      .flatMap((s) => [s.Resource].flat());
+    expect(objects).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RawBucket', 'Arn'] }, '/feedback/*']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['RawBucket', 'Arn'] }, '/feedback-errors/*']] },
+    ]);
+  });
+});

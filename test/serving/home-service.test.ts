@@ -50,7 +50,9 @@ const endpoint = (shelf: Shelf, over: Partial<EndpointRecord> = {}): EndpointRec
 function fakePorts() {
   const state = {
     endpoint: (shelf: Shelf): EndpointRecord => endpoint(shelf),
-    data: { catalog, users: new Map([['u1', user]]), history } as ServingData,
+    data: { catalog } as ServingData,
+    /** The online user state: listeners by id, read one at a time. */
+    users: new Map([['u1', { user, history: history.get('u1') ?? [] }]]),
     dynamoDown: false,
     s3Down: new Set<string>(),
     dataDown: false,
@@ -78,6 +80,7 @@ function fakePorts() {
       if (state.dataDown) throw new Error('connect ECONNREFUSED 127.0.0.1:4568');
       return state.data;
     },
+    userState: async (userId) => state.users.get(userId),
     logRequests: async (records) => {
       state.logged.push([...records]);
     },

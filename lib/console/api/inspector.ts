@@ -100,7 +100,7 @@ export class Inspector {
       },
       loadArtifact: (uri) => base.loadArtifact(uri),
       loadData: () => this.servingData(),
-      ...(base.userState ? { userState: (userId: string) => (base.userState as NonNullable<ServingPorts['userState']>)(userId) } : {}),
+      userState: (userId) => base.userState(userId),
       logRequests: async () => undefined,
       writeFeedback: async () => {
         throw new InputError('the console is read-only: it writes no feedback');
@@ -110,7 +110,7 @@ export class Inspector {
     this.service = new HomeService(ports, { ...DEFAULT_SERVING_CONFIG, endpointTtlMs: 0, requestLogBatch: 1, maxModels: 32 }, ctx.now);
   }
 
-  /** Catalog, users and recent history as serving reads them, shared with the service, re-read every catalog refresh. */
+  /** Catalog and fallbacks as serving reads them, shared with the service, re-read every catalog refresh. */
   servingData(): Promise<ServingData> {
     const now = Date.now();
     if (this.data === undefined || now - this.data.at > DEFAULT_SERVING_CONFIG.catalogRefreshMs) {
@@ -147,13 +147,9 @@ export class Inspector {
     return this.userList.value;
   }
 
-  /** A listener's profile and recent history as serving reads them (online state, else the in-memory maps). */
-  async userState(userId: string): Promise<UserState | undefined> {
-    if (this.base.userState) return this.base.userState(userId);
-    const data = await this.servingData();
-    const user = data.users.get(userId);
-    const history = data.history.get(userId);
-    return user === undefined && history === undefined ? undefined : { ...(user ? { user } : {}), history: history ?? [] };
+  /** A listener's profile and recent history as serving reads them (the online user state). */
+  userState(userId: string): Promise<UserState | undefined> {
+    return this.base.userState(userId);
   }
 
   /** The arms of a shelf: live, canary (if any), then each baseline of the live version's run (else of the newest run). */
