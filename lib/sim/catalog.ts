@@ -63,6 +63,12 @@ export interface Pool {
   size: number;
   /** Rebuilt lazily after items were added. */
   cumulative: Float64Array | undefined;
+  /**
+   * guide[j]: the first index whose cumulative quality exceeds j·step (step = total / guide buckets), so
+   * that a draw binary-searches one bucket instead of the whole pool (same index as the whole search).
+   */
+  guide: Int32Array | undefined;
+  step: number;
 }
 
 /**
@@ -116,7 +122,10 @@ export class Catalog {
   readonly items: SimItem[] = [];
   /** pools[kind][dim]: items of `kind` whose primary dimension is `dim`; pools[kind][DIMS]: all of `kind`. */
   readonly pools: Pool[][] = KINDS.map(() =>
-    Array.from({ length: DIMS + 1 }, (): Pool => ({ indices: new Int32Array(16), size: 0, cumulative: undefined })),
+    Array.from(
+      { length: DIMS + 1 },
+      (): Pool => ({ indices: new Int32Array(16), size: 0, cumulative: undefined, guide: undefined, step: 0 }),
+    ),
   );
   /** ROW doubles per item (see ROW). */
   rows = new Float64Array(ROW * 1024);
@@ -304,10 +313,49 @@ export class Catalog {
       cumulative = new Float64Array(pool.size);
       let total = 0;
       for (let i = 0; i < pool.size; i++) cumulative[i] = total += (this.items[pool.indices[i] as number] as SimItem).quality;
-      pool.cumulative = cumulative;
+      guidePool(pool, cumulative);
     }
     return cumulative;
   }
+}
+
+/** Sets the pool's cumulative qualities (non-decreasing, last > 0) and builds its guide: one bucket per item. */
+export function guidePool(pool: Pool, cumulative: Float64Array): void {
+  pool.cumulative = cumulative;
+  const buckets = Math.max(1, cumulative.length);
+  const step = (cumulative[cumulative.length - 1] as number) / buckets;
+  const guide = new Int32Array(buckets + 1);
+  let i = 0;
+  for (let j = 0; j <= buckets; j++) {
+    const bound = j * step;
+    while (i < cumulative.length - 1 && (cumulative[i] as number) <= bound) i++;
+    guide[j] = i;
+  }
+  pool.guide = guide;
+  pool.step = step;
+}
+
+/**
+ * The first position whose cumulative quality exceeds r (the last if none): the binary search of the
+ * whole pool, done within r's guide bucket j (j·step <= r < (j+1)·step, computed as the guide was),
+ * whose answer lies in [guide[j], guide[j+1]] (the last bucket: up to the end). Built by cumulativeOf.
+ */
+export function searchCumulative(pool: Pool, r: number): number {
+  const cumulative = pool.cumulative as Float64Array;
+  const guide = pool.guide as Int32Array;
+  const step = pool.step;
+  const buckets = guide.length - 1;
+  let j = Math.max(0, Math.min(buckets - 1, Math.floor(r / step)));
+  while (j > 0 && j * step > r) j--;
+  while (j + 1 < buckets && (j + 1) * step <= r) j++;
+  let lo = guide[j] as number;
+  let hi = j + 1 < buckets ? (guide[j + 1] as number) : cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((cumulative[mid] as number) > r) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** The number of a show's episodes published at or before `now` (episodes are in publish order). */

@@ -14,8 +14,19 @@ export const EVENT_TYPE: Readonly<Record<EventType, number>> = Object.fromEntrie
   number
 >;
 
+/** A day's events as columns; `count` are in use. */
+export interface DayColumns {
+  readonly count: number;
+  readonly time: Int32Array;
+  readonly user: Int32Array;
+  readonly ref: Int32Array;
+  readonly type: Uint8Array;
+  readonly msPlayed: Float64Array;
+  readonly share: Uint16Array;
+}
+
 /** A day's events in generation order. */
-export class DayEvents {
+export class DayEvents implements DayColumns {
   count = 0;
   /** Milliseconds since the day's start. */
   time = new Int32Array(0);
@@ -48,18 +59,62 @@ export class DayEvents {
     this.count = i + 1;
   }
 
-  /** Appends events [from, to) of `other` (a shard's day, already in time order when merging). */
-  append(other: DayEvents, from: number, to: number): void {
-    const n = to - from;
-    if (this.count + n > this.time.length) this.grow(Math.max(this.time.length * 2, this.count + n));
-    const at = this.count;
-    this.time.set(other.time.subarray(from, to), at);
-    this.user.set(other.user.subarray(from, to), at);
-    this.ref.set(other.ref.subarray(from, to), at);
-    this.type.set(other.type.subarray(from, to), at);
-    this.msPlayed.set(other.msPlayed.subarray(from, to), at);
-    this.share.set(other.share.subarray(from, to), at);
-    this.count += n;
+  /** A copy of the events in `order`, each column exactly `order.length` long (to transfer to another thread). */
+  permuted(order: Uint32Array): DayColumns {
+    const n = order.length;
+    const out = {
+      count: n,
+      time: new Int32Array(n),
+      user: new Int32Array(n),
+      ref: new Int32Array(n),
+      type: new Uint8Array(n),
+      msPlayed: new Float64Array(n),
+      share: new Uint16Array(n),
+    };
+    for (let j = 0; j < n; j++) {
+      const i = order[j] as number;
+      out.time[j] = this.time[i] as number;
+      out.user[j] = this.user[i] as number;
+      out.ref[j] = this.ref[i] as number;
+      out.type[j] = this.type[i] as number;
+      out.msPlayed[j] = this.msPlayed[i] as number;
+      out.share[j] = this.share[i] as number;
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the contents with the merge of `shards` (each in time order; shard k's users all come
+   * before shard k+1's): time order, ties in shard order, which is the generation order of one thread.
+   */
+  merge(shards: readonly DayColumns[]): void {
+    let total = 0;
+    for (const s of shards) total += s.count;
+    this.count = 0;
+    if (total > this.time.length) this.grow(total);
+    const next = new Int32Array(shards.length);
+    for (let j = 0; j < total; j++) {
+      let pick = -1;
+      let best = 0;
+      for (let k = 0; k < shards.length; k++) {
+        const at = next[k] as number;
+        const s = shards[k] as DayColumns;
+        if (at < s.count && (pick < 0 || (s.time[at] as number) < best)) {
+          pick = k;
+          best = s.time[at] as number;
+        }
+      }
+      const s = shards[pick] as DayColumns;
+      const i = next[pick] as number;
+      next[pick] = i + 1;
+      this.time[j] = best;
+      this.user[j] = s.user[i] as number;
+      this.ref[j] = s.ref[i] as number;
+      this.type[j] = s.type[i] as number;
+      this.msPlayed[j] = s.msPlayed[i] as number;
+      this.share[j] = s.share[i] as number;
+    }
+    this.count = total;
   }
 
   private grow(capacity: number): void {
@@ -112,19 +167,53 @@ export function shareOf(progress: number): number {
   return Math.max(0, Math.min(10_000, exact));
 }
 
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-/** String(k / 10000) for every k: the progress field as JSON writes it. */
-const SHARES: readonly Uint8Array[] = Array.from({ length: 10_001 }, (_, k) => ascii(String(k / 10_000)));
+function ascii(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+/** `{"userId":"u-0000000","itemId":"`: the user's digits are written over the zeros. */
+const HEAD = ascii('{"userId":"u-0000000","itemId":"');
+const HEAD_DIGITS_END = HEAD.length - '","itemId":"'.length;
+/** `","eventType":"<type>","msPlayed":` by type index. */
 const TYPE_SEGMENTS = EVENT_TYPES.map((t) => ascii(`","eventType":"${t}","msPlayed":`));
-const HEAD = ascii('{"userId":"u-');
-const ITEM = ascii('","itemId":"');
-const PROGRESS = ascii(',"progress":');
-/** `","device":"<device>","country":"<country>","localHour":` by device and country index. */
+/** `Z","device":"<device>","country":"<country>","localHour":` by device and country index. */
 const TAIL_SEGMENTS = DEVICES_WEIGHTED.map(([device]) =>
   COUNTRIES.map((c) => ascii(`Z","device":"${device}","country":"${c.code}","localHour":`)),
 );
 export const DEVICE_INDEX: ReadonlyMap<string, number> = new Map(DEVICES_WEIGHTED.map(([d], i) => [d, i]));
 export const COUNTRY_INDEX: ReadonlyMap<string, number> = new Map(COUNTRIES.map((c, i) => [c.code, i]));
+/** The progress values as JSON writes them: String(k / 10000) for k = 0..10000. */
+const SHARE_TEXT: readonly string[] = Array.from({ length: 10_001 }, (_, k) => String(k / 10_000));
+
+/**
+ * Byte segments of the lines, each copied with one TypedArray.set (a byte loop per segment cost ~1 µs
+ * an event): ids by catalog reference, and `,"progress":<p>,"timestamp":"<day>T` by progress for the
+ * day being written.
+ */
+export class LineSegments {
+  private readonly ids: Uint8Array[] = [];
+  /** Built on first use each day (a small world's day uses few of the 10,001). */
+  private progress: (Uint8Array | undefined)[] = [];
+  private day = '';
+
+  /** Brings the id segments up to date with the catalog's ids and the progress segments to `dayPrefix`. */
+  update(ids: readonly string[], dayPrefix: string): void {
+    for (let r = this.ids.length; r < ids.length; r++) this.ids.push(ascii(ids[r] as string));
+    if (this.day !== dayPrefix) {
+      this.day = dayPrefix;
+      this.progress = new Array<Uint8Array | undefined>(SHARE_TEXT.length).fill(undefined);
+    }
+  }
+  id(ref: number): Uint8Array {
+    return this.ids[ref] as Uint8Array;
+  }
+  progressAt(share: number): Uint8Array {
+    let bytes = this.progress[share];
+    if (bytes === undefined) this.progress[share] = bytes = ascii(`,"progress":${SHARE_TEXT[share]},"timestamp":"${this.day}`);
+    return bytes;
+  }
+}
 
 const CHUNK = 1 << 20;
 /** Room enough for one event line (ids are short: ~230 bytes in practice). */
@@ -170,33 +259,40 @@ export interface UserColumns {
   readonly country: Uint8Array;
 }
 
-/** Writes events in `order` as JSON lines to `sink`; returns the number written. */
+/** Writes events in `order` (else as they are) as JSON lines to `sink`; returns the number written. */
 export function writeDayEvents(
-  events: DayEvents,
-  order: Uint32Array,
+  events: DayColumns,
+  order: Uint32Array | undefined,
   users: UserColumns,
-  ids: readonly string[],
-  dayPrefix: string,
+  segments: LineSegments,
   sink: ByteSink,
 ): number {
-  const stamp = ascii(`,"timestamp":"${dayPrefix}`);
   const { time, user, ref, type, msPlayed, share } = events;
   const buf = sink.buf;
-  for (let j = 0; j < order.length; j++) {
-    const i = order[j] as number;
+  const n = order === undefined ? events.count : order.length;
+  for (let j = 0; j < n; j++) {
+    const i = order === undefined ? j : (order[j] as number);
     sink.room(LINE_MAX);
     let p = sink.pos;
-    p = put(buf, p, HEAD);
     const u = user[i] as number;
-    p = putPadded(buf, p, u, 7);
-    p = put(buf, p, ITEM);
-    const id = ids[ref[i] as number] as string;
-    for (let c = 0; c < id.length; c++) buf[p++] = id.charCodeAt(c);
+    buf.set(HEAD, p);
+    if (u < 10_000_000) {
+      // Seven digits over the template's zeros.
+      let x = u;
+      for (let k = p + HEAD_DIGITS_END - 1; x > 0; k--) {
+        const q = Math.floor(x / 10);
+        buf[k] = 48 + (x - q * 10);
+        x = q;
+      }
+      p += HEAD.length;
+    } else {
+      p = putInt(buf, p + HEAD_DIGITS_END - 7, u);
+      p = put(buf, p, ITEM_KEY);
+    }
+    p = put(buf, p, segments.id(ref[i] as number));
     p = put(buf, p, TYPE_SEGMENTS[type[i] as number] as Uint8Array);
     p = putInt(buf, p, msPlayed[i] as number);
-    p = put(buf, p, PROGRESS);
-    p = put(buf, p, SHARES[share[i] as number] as Uint8Array);
-    p = put(buf, p, stamp);
+    p = put(buf, p, segments.progressAt(share[i] as number));
     let t = time[i] as number;
     const h = Math.floor(t / 3_600_000);
     t -= h * 3_600_000;
@@ -204,24 +300,42 @@ export function writeDayEvents(
     t -= m * 60_000;
     const s = Math.floor(t / 1000);
     t -= s * 1000;
-    p = putPadded(buf, p, h, 2);
-    buf[p++] = 58; // :
-    p = putPadded(buf, p, m, 2);
-    buf[p++] = 58;
-    p = putPadded(buf, p, s, 2);
-    buf[p++] = 46; // .
-    p = putPadded(buf, p, t, 3);
+    const h10 = Math.floor(h / 10);
+    const m10 = Math.floor(m / 10);
+    const s10 = Math.floor(s / 10);
+    const t100 = Math.floor(t / 100);
+    const t10 = Math.floor((t - t100 * 100) / 10);
+    buf[p] = 48 + h10;
+    buf[p + 1] = 48 + h - h10 * 10;
+    buf[p + 2] = 58; // :
+    buf[p + 3] = 48 + m10;
+    buf[p + 4] = 48 + m - m10 * 10;
+    buf[p + 5] = 58;
+    buf[p + 6] = 48 + s10;
+    buf[p + 7] = 48 + s - s10 * 10;
+    buf[p + 8] = 46; // .
+    buf[p + 9] = 48 + t100;
+    buf[p + 10] = 48 + t10;
+    buf[p + 11] = 48 + t - t100 * 100 - t10 * 10;
+    p += 12;
     p = put(buf, p, (TAIL_SEGMENTS[users.device[u] as number] as Uint8Array[])[users.country[u] as number] as Uint8Array);
-    p = putInt(buf, p, h);
-    buf[p++] = 125; // }
-    buf[p++] = 10; // \n
-    sink.pos = p;
+    if (h < 10) buf[p++] = 48 + h;
+    else {
+      buf[p] = 48 + h10;
+      buf[p + 1] = 48 + h - h10 * 10;
+      p += 2;
+    }
+    buf[p] = 125; // }
+    buf[p + 1] = 10; // \n
+    sink.pos = p + 2;
   }
-  return order.length;
+  return n;
 }
 
+const ITEM_KEY = ascii('","itemId":"');
+
 function put(buf: Uint8Array, p: number, bytes: Uint8Array): number {
-  for (let k = 0; k < bytes.length; k++) buf[p + k] = bytes[k] as number;
+  buf.set(bytes, p);
   return p + bytes.length;
 }
 
@@ -240,13 +354,4 @@ function putInt(buf: Uint8Array, p: number, n: number): number {
     x = q;
   }
   return p + digits;
-}
-
-/** String(n).padStart(width, '0'). */
-function putPadded(buf: Uint8Array, p: number, n: number, width: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let at = p;
-  for (let k = digits; k < width; k++) buf[at++] = 48;
-  return putInt(buf, at, n);
 }

@@ -25,6 +25,7 @@ import {
   type Pool,
   pickWeighted,
   ROW,
+  searchCumulative,
   ROW_LANGUAGE,
   ROW_LATENT,
   ROW_LOG_QUALITY,
@@ -462,15 +463,7 @@ export class Population {
   /** An item (index) of the pool drawn with probability proportional to its quality (what charts and word of mouth do). */
   private drawFrom(pool: Pool): number {
     const cumulative = pool.cumulative ?? (this.catalog as Catalog).cumulativeOf(pool);
-    const r = this.rng.next() * (cumulative[cumulative.length - 1] as number);
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((cumulative[mid] as number) > r) hi = mid;
-      else lo = mid + 1;
-    }
-    return pool.indices[lo] as number;
+    return pool.indices[searchCumulative(pool, this.rng.next() * (cumulative[cumulative.length - 1] as number))] as number;
   }
 
   private markFamiliar(u: number): void {

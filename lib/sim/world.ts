@@ -15,12 +15,14 @@
  * Same options and seed give the same bytes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA_VERSION, type DatasetManifest } from '../core/contract.ts';
 import { Rng } from '../core/rng.ts';
 import { Catalog, DAY, iso } from './catalog.ts';
-import { ByteSink, DayEvents, orderByTime, writeDayEvents } from './day-events.ts';
+import { ByteSink, DayEvents, LineSegments, orderByTime, writeDayEvents } from './day-events.ts';
 import { createUser, deviceAndCountry, Population, signupTimes, truthUserLine } from './population.ts';
+import { ShardPool } from './shards.ts';
 import { TASTE_DIMS } from './vocabulary.ts';
 
 export interface WorldOptions {
@@ -29,7 +31,20 @@ export interface WorldOptions {
   readonly seed: number;
   /** YYYY-MM-DD of the first simulated day (UTC). */
   readonly start: string;
+  /**
+   * Worker threads that simulate the users (contiguous ranges) while this thread writes; 0: all in this
+   * thread. The bytes are the same for any number. Default: workersFor(users).
+   */
+  readonly workers?: number;
   readonly onProgress?: (day: number, days: number, events: number) => void;
+}
+
+/** Below this many users a world is written in one thread (a worker's start-up, ~1 s, would cost more than it saves). */
+export const WORKER_THRESHOLD_USERS = 50_000;
+
+/** The default number of worker threads: none for small worlds, else one per core, at least 2. */
+export function workersFor(users: number): number {
+  return users < WORKER_THRESHOLD_USERS ? 0 : Math.max(2, availableParallelism());
 }
 
 export { DEFAULT_WORLD } from './vocabulary.ts';
@@ -55,9 +70,35 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     catalog.lines = [];
   };
   catalog.seed(rng.fork('catalog'), start, scale);
+  const workers = Math.min(options.workers ?? workersFor(options.users), options.users);
+  if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a whole number >= 0, got ${options.workers}`);
+  const pool =
+    workers > 0 ? new ShardPool(workers, { seed: options.seed, users: options.users, days: options.days, start, scale }) : undefined;
+  try {
+    return await write(out, options, { rng, catalog, start, end, scale, catalogOut, pool, flushCatalog, items: () => items });
+  } finally {
+    await pool?.close();
+  }
+}
 
+interface WorldState {
+  readonly rng: Rng;
+  readonly catalog: Catalog;
+  readonly start: number;
+  readonly end: number;
+  readonly scale: number;
+  readonly catalogOut: ByteSink;
+  readonly pool: ShardPool | undefined;
+  readonly flushCatalog: () => void;
+  readonly items: () => number;
+}
+
+async function write(out: string, options: WorldOptions, state: WorldState): Promise<DatasetManifest> {
+  const { rng, catalog, start, end, scale, catalogOut, pool, flushCatalog } = state;
+  pool?.request(0);
   const signups = signupTimes(rng.fork('signups'), options.users, options.days, start);
-  const population = new Population(options.seed, 0, options.users);
+  // With workers, they hold the users' state; this thread writes the users and their events.
+  const population = pool === undefined ? new Population(options.seed, 0, options.users) : undefined;
   const columns = { device: new Uint8Array(options.users), country: new Uint8Array(options.users) };
   const usersOut = new ByteSink(join(out, 'users', 'users.jsonl'));
   const truthUsers = new ByteSink(join(out, 'truth', 'users.jsonl'));
@@ -66,7 +107,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     usersOut.text(`${JSON.stringify(user.record)}\n`);
     truthUsers.text(`${truthUserLine(user)}\n`);
     [columns.device[i], columns.country[i]] = deviceAndCountry(user.record);
-    population.set(i, user);
+    population?.set(i, user);
   }
   usersOut.close();
   truthUsers.close();
@@ -74,6 +115,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
   const partitions: DatasetManifest['partitions'] = [];
   let totalEvents = 0;
   const events = new DayEvents();
+  const segments = new LineSegments();
   for (let day = 0; day < options.days; day++) {
     const dayStart = start + day * DAY;
     catalog.release(rng.fork(`day-${day}`), dayStart, scale);
@@ -81,12 +123,20 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     const dir = join(out, 'events', `dt=${dt}`);
     mkdirSync(dir, { recursive: true });
     const file = 'part-00000.jsonl';
-    events.clear();
-    population.simulateDay(catalog, dayStart, events);
-    // Written in time order, ties in generation order.
-    const order = orderByTime(events.time, events.count);
+    let order: Uint32Array | undefined;
+    if (pool !== undefined) {
+      const shards = await pool.take(day);
+      if (day + 1 < options.days) pool.request(day + 1);
+      events.merge(shards);
+    } else {
+      events.clear();
+      (population as Population).simulateDay(catalog, dayStart, events);
+      // Written in time order, ties in generation order.
+      order = orderByTime(events.time, events.count);
+    }
     const sink = new ByteSink(join(dir, file));
-    const count = writeDayEvents(events, order, columns, catalog.ids, `${dt}T`, sink);
+    segments.update(catalog.ids, `${dt}T`);
+    const count = writeDayEvents(events, order, columns, segments, sink);
     sink.close();
     flushCatalog();
     partitions.push({ dt, events: count, files: [`events/dt=${dt}/${file}`] });
@@ -111,7 +161,7 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     seed: options.seed,
     start: iso(start),
     end: iso(end),
-    counts: { users: options.users, items, events: totalEvents, partitions: partitions.length },
+    counts: { users: options.users, items: state.items(), events: totalEvents, partitions: partitions.length },
     partitions,
     options: { users: options.users, days: options.days, seed: options.seed, start: options.start },
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashString, Rng } from '../../lib/core/rng.ts';
+import { guidePool, type Pool, searchCumulative } from '../../lib/sim/catalog.ts';
 import { orderByTime, shareOf } from '../../lib/sim/day-events.ts';
 import { fnvContinue, SimRng } from '../../lib/sim/sim-rng.ts';
 
@@ -38,5 +39,40 @@ describe("the simulator's kernels", () => {
     const expected = Array.from(times.keys()).sort((x, y) => (times[x] as number) - (times[y] as number) || x - y);
     expect(Array.from(orderByTime(times, n))).toEqual(expected);
     expect(() => orderByTime(Int32Array.of(-1), 1)).toThrow(/-1 ms is not within a day/);
+  });
+
+  it('finds in a guide bucket the index a binary search of the whole pool finds', () => {
+    const rng = new Rng(11);
+    const whole = (cumulative: Float64Array, r: number): number => {
+      let lo = 0;
+      let hi = cumulative.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((cumulative[mid] as number) > r) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    for (const size of [1, 2, 3, 17, 1000]) {
+      for (const shape of ['lognormal', 'hits', 'tiny'] as const) {
+        const cumulative = new Float64Array(size);
+        let total = 0;
+        for (let i = 0; i < size; i++) {
+          const q =
+            shape === 'lognormal' ? Math.exp(rng.normal() * 1.2) : shape === 'hits' ? (rng.next() < 0.02 ? 1e6 : 1) : i === 0 ? 1 : 1e-18;
+          cumulative[i] = total += q;
+        }
+        const pool: Pool = { indices: new Int32Array(size), size, cumulative: undefined, guide: undefined, step: 0 };
+        guidePool(pool, cumulative);
+        const probes = [
+          0,
+          total,
+          total * (1 - 2 ** -52),
+          ...Array.from(cumulative),
+          ...Array.from({ length: 2000 }, () => rng.next() * total),
+        ];
+        for (const r of probes) expect(searchCumulative(pool, r), `${shape} ${size} r=${r}`).toBe(whole(cumulative, r));
+      }
+    }
   });
 });
