@@ -53,25 +53,39 @@ export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, strin
   const k = SHELF_CONFIG[shelf].k;
   const dropout = Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0);
   const bySeed: Record<string, number[]> = {};
-  for (const [loss, features] of VARIANTS) {
+  // With the shelf's identity dropout (Podcasts: 0.2, for its new shows) and, beside it, features
+  // without dropout: the comparison of features with no features is then not mixed with dropout's cost.
+  const variants: (readonly ['warp' | 'bpr', boolean, number])[] = VARIANTS.map(([loss, features]) => [
+    loss,
+    features,
+    features ? dropout : 0,
+  ]);
+  if (dropout > 0) variants.push(['warp', true, 0], ['bpr', true, 0]);
+  for (const [loss, features, identityDropout] of variants) {
     const runs = SEEDS.map((seed) => {
-      const options: HybridOptions = { loss, seed, epochs: 40, identityDropout: features ? dropout : 0 };
+      const options: HybridOptions = { loss, seed, epochs: 40, identityDropout };
       const model = fitHybrid(withoutFeatures(data.train, features), options);
       if (features) model.indexItems(data.itemFeatures);
       return { name: `seed${seed}`, role: 'candidate' as const, recommender: model };
     });
     const report = evaluateRuns(data.eval, runs, { k, resamples: 20 });
     const values = report.runs.map((r) => r.metrics[`ndcg@${k}`]?.mean ?? 0);
-    const name = `hybrid-${loss}${features ? '' : '-no-features'}`;
+    const name = `hybrid-${loss}${features ? '' : '-no-features'}${features && identityDropout === 0 && dropout > 0 ? '-no-dropout' : ''}`;
     bySeed[name] = values;
     figures[`${shelf}.seeds.${name}.ndcg@${k}`] = spread(values);
     figures[`${shelf}.seeds.${name}.perSeed`] = perSeed(values);
   }
-  for (const loss of ['warp', 'bpr'])
+  for (const loss of ['warp', 'bpr']) {
     figures[`${shelf}.seeds.hybrid-${loss}.featuresHelpOnEverySeed`] = featuresHelp(
       bySeed[`hybrid-${loss}`] ?? [],
       bySeed[`hybrid-${loss}-no-features`] ?? [],
     );
+    if (dropout > 0)
+      figures[`${shelf}.seeds.hybrid-${loss}-no-dropout.featuresHelpOnEverySeed`] = featuresHelp(
+        bySeed[`hybrid-${loss}-no-dropout`] ?? [],
+        bySeed[`hybrid-${loss}-no-features`] ?? [],
+      );
+  }
   figures[`${shelf}.seeds.bprBehindWarp`] = behind(bySeed['hybrid-bpr'] ?? [], bySeed['hybrid-warp'] ?? []);
   return figures;
 }
