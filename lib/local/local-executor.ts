@@ -156,6 +156,8 @@ async function executeDefinition(
               : { status: 'FAILED', error: child.error ?? { Error: 'States.Runtime', Cause: '' } };
           },
         });
+      // A Map state has no timeout of its own in AWS (the execution's bounds it); without one the library stops the stand-in Task at 60 s.
+      state.TimeoutSeconds ??= 86_400;
     } else if (SAGEMAKER_TRAINING_SYNC.test(resource)) {
       handlers[stateName] = async (input) =>
         jsonRoundTrip(
