@@ -4,9 +4,6 @@ import { InputError } from '../core/errors.ts';
 import { HybridRecommender } from '../core/models/hybrid/model.ts';
 import { type HybridTrainingData, isColumns } from '../core/models/hybrid/problem.ts';
 import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
-import { fitPopularity } from '../core/models/baselines/popularity.ts';
-import { fitRandom } from '../core/models/baselines/random.ts';
-import { fitEase } from '../core/models/ease/index.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from './options.ts';
 import { count, interactionsOf, parseFeaturesCsv, type Warnings } from './formats.ts';
@@ -89,13 +86,17 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
         },
       });
     }
+    // Imported when chosen: every module costs start-up time (tsx loads each one on demand).
     case 'ease': {
+      const { fitEase } = await import('../core/models/ease/index.ts');
       return fitEase(withObjects(data));
     }
     case 'popularity': {
+      const { fitPopularity } = await import('../core/models/baselines/popularity.ts');
       return fitPopularity(withObjects(data));
     }
     case 'random': {
+      const { fitRandom } = await import('../core/models/baselines/random.ts');
       return fitRandom(withObjects(data), { seed: options.seed });
     }
   }

@@ -141,7 +141,8 @@ export function distinctPairs(
     userStart[u + 1] = m;
   }
   if (m === 0) throw new InputError('no interaction has a positive weight');
-  return { userStart, item: item.slice(0, m), weight: weight.slice(0, m), ts: ts.slice(0, m), meanWeight: weightSum / m };
+  // Views, not copies: the pairs live only while the problem is built, and repeats are a small share.
+  return { userStart, item: item.subarray(0, m), weight: weight.subarray(0, m), ts: ts.subarray(0, m), meanWeight: weightSum / m };
 }
 
 /** Rows of one user up to which insertion sort is cheaper than sorting keys. */
