@@ -19,6 +19,7 @@ describe('shelves world', () => {
     [['--days', 'x'], '--days must be a positive integer'],
     [['--seed', '1.5'], '--seed must be an integer'],
     [['--start', '2026-13-40'], '--start must be YYYY-MM-DD'],
+    [['--workers', '-2'], '--workers must be a whole number >= 0'],
   ])('rejects %j with an InputError', async (args, message) => {
     const run = program().parseAsync(['node', 'shelves', 'world', '--out', '/nonexistent/never-written', ...args]);
     await expect(run).rejects.toBeInstanceOf(InputError);
