@@ -31,10 +31,10 @@ export const DEFAULT_WINDOW_DAYS = 90;
 export const DEFAULT_EVAL_SAMPLE_USERS = 100_000;
 
 export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
-  // maxDecisionPoints bounds the ranker's examples (a seeded sample of users beyond it; the model's
-  // manifest records it): at a million listeners the examples are ~3M decision points, and 100k
-  // train a model of 16 features and 80 depth-4 trees as well (see /work/notes/h-shelfdata.md); the
-  // default world has fewer, so it trains on all of them.
+  // maxDecisionPoints bounds the ranker's examples (beyond it, a seeded sample of users; the model's
+  // manifest records it): a million listeners give ~3M decision points, and a model of 14 features and
+  // 80 depth-4 trees learns as well from 100k (the README's scale section has the comparison). The
+  // default world has ~31k, so it trains on all of them.
   shortcuts: { algo: 'shortcuts-ranker', hyperparameters: { seed: '7', maxDecisionPoints: '100000' }, testDays: 3, k: 10 },
   // Identity dropout 0.2 was chosen on a validation window before the evaluation cut-off (bench
   // `tune`): the same NDCG@10 as 0 within noise, and shows published after training get recommended.

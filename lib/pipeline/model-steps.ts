@@ -3,12 +3,15 @@
  * channel as the candidate) and Evaluate (candidate, live model and baselines on the same evaluation
  * set; gate; reports; the version recorded in the registry).
  */
-import { joinS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { downloadPrefix, joinS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
 import type { EndpointStore } from '../aws/endpoints.ts';
 import type { ModelRegistry } from '../aws/registry.ts';
 import type { Shelf } from '../core/contract.ts';
 import { evaluateRuns, type EvalRun, type EvaluationReport } from '../core/eval/evaluate.ts';
-import { buildShelfData, type ShelfData } from '../core/transforms/protocol.ts';
+import { buildShelfData, type ShelfData, type ShelfDataOptions } from '../core/transforms/protocol.ts';
 import { decideGate, type GatePolicy } from '../core/gate/policy.ts';
 import { BASELINES_BY_SHELF, fitBaseline, STRONG_BASELINES_BY_SHELF } from '../core/models/fit.ts';
 import { loadRecommender } from '../core/models/load.ts';
@@ -23,23 +26,31 @@ import { measureServingSkew } from './skew-step.ts';
 import { DEFAULT_EVAL_SAMPLE_USERS, SHELF_CONFIG } from '../core/shelf-settings.ts';
 import type { BaselinesResult, EvaluationResult, RunContext, TrainingResult, ValidatedData } from '../wiring/pipeline.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
-import { fetchChannel } from './data-steps.ts';
+import { readShelfInput } from './shelf-input.ts';
 
-async function shelfDataFor(run: RunContext, data: ValidatedData, withEval: boolean): Promise<ShelfData> {
-  const train = await fetchChannel(data.trainUri);
-  const test = withEval ? await fetchChannel(data.evalUri) : undefined;
-  return buildShelfData(run.shelf, {
-    events: test ? [...train.events, ...test.events] : train.events,
-    catalog: train.catalog,
-    users: train.users,
-    cutoff: train.meta.cutoff,
-    testDays: train.meta.testDays,
-    snapshot: train.meta.dataSnapshot,
-  });
+/**
+ * The shelf's data as a step needs it: the channels' events as columns (lib/pipeline/shelf-input.ts),
+ * the test window only when evaluating, and only the parts the step reads (ShelfDataOptions).
+ */
+async function shelfDataFor(data: ValidatedData, shelf: Shelf, withEval: boolean, options: ShelfDataOptions): Promise<ShelfData> {
+  const dirs = await Promise.all([fetchChannelDir(data.trainUri), ...(withEval ? [fetchChannelDir(data.evalUri)] : [])]);
+  try {
+    return buildShelfData(shelf, await readShelfInput(dirs[0] as string, dirs[1]), options);
+  } finally {
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+/** Downloads a channel prefix into a fresh temporary folder (the caller removes it). */
+async function fetchChannelDir(uri: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'shelves-channel-'));
+  await downloadPrefix(uri, dir);
+  return dir;
 }
 
 export async function trainBaselines(run: RunContext, data: ValidatedData): Promise<BaselinesResult> {
-  const shelfData = await shelfDataFor(run, data, false);
+  // Baselines fit on the training data alone: no evaluation cases, no ranker examples.
+  const shelfData = await shelfDataFor(data, run.shelf, false, { eval: false, examples: false });
   const seed = Number(run.hyperparameters.seed ?? 7);
   const baselines = [];
   // Strong simple models (ease) join the heuristics when the run asks (hyperparameter strongBaselines).
@@ -87,7 +98,11 @@ export async function evaluateCandidate(
 ): Promise<EvaluationResult> {
   const shelf: Shelf = run.shelf;
   const policy = deps.policy[shelf];
-  const shelfData = await shelfDataFor(run, data, true);
+  const seed = Number(run.hyperparameters.seed ?? 7);
+  // A deterministic sample of users (execution input, else the shelf's setting) bounds Evaluate's cost:
+  // only the sampled users' cases (contexts, histories) are built.
+  const sampleUsers = run.evalSampleUsers ?? SHELF_CONFIG[shelf].evalSampleUsers ?? DEFAULT_EVAL_SAMPLE_USERS;
+  const shelfData = await shelfDataFor(data, shelf, true, { eval: { sampleUsers, seed }, examples: false });
   const modelUri = training[0].ModelArtifacts.S3ModelArtifacts;
   const candidate = prepareForServing(loadRecommender(await readArtifactUri(modelUri)), shelfData);
   const runs: EvalRun[] = [{ name: 'candidate', role: 'candidate', recommender: candidate }];
@@ -105,12 +120,11 @@ export async function evaluateCandidate(
 
   const report = evaluateRuns(shelfData.eval, runs, {
     k: SHELF_CONFIG[shelf].k,
-    seed: Number(run.hyperparameters.seed ?? 7),
+    seed,
     ...(deps.resamples ? { resamples: deps.resamples } : {}),
     // The candidate's and live model's lists are re-ranked as serving re-ranks them (shelf setting).
     ...(SHELF_CONFIG[shelf].diversity ? { diversity: SHELF_CONFIG[shelf].diversity } : {}),
-    // A deterministic sample of users (execution input, else the shelf's setting) bounds Evaluate's cost.
-    sampleUsers: run.evalSampleUsers ?? SHELF_CONFIG[shelf].evalSampleUsers ?? DEFAULT_EVAL_SAMPLE_USERS,
+    sampleUsers,
   });
   // Train/serve skew: serving's logged features against this run's transforms (lib/pipeline/skew-step.ts).
   const skew = await measureServingSkew(run.rawPrefix, {

@@ -18,7 +18,7 @@ import { EASE_DEFAULTS, fitEase, type EaseOptions } from '../core/models/ease/in
 import { fitShortcutsRanker } from '../core/models/shortcuts/model.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
-import { readChannelDir } from '../pipeline/channel.ts';
+import { readShelfInput } from '../pipeline/shelf-input.ts';
 import { trainHybrid } from './train-hybrid.ts';
 
 const Int = z.coerce.number().int();
@@ -37,6 +37,11 @@ export const TrainingHyperparametersSchema = z.object({
    */
   lambda: z.coerce.number().optional(),
   maxItems: z.coerce.number().optional(),
+  /**
+   * Shortcuts ranker only: at most about this many decision points train it (users taken by a seeded
+   * hash until reached; lib/core/transforms/protocol.ts), so its cost does not grow with the users.
+   */
+  maxDecisionPoints: Int.positive().optional(),
   /** Negative control: train on shuffled interactions (the gate must reject the result). */
   shuffle: z.enum(['true', 'false']).default('false'),
 });
@@ -48,24 +53,31 @@ const log = (message: string): void => {
 
 /** Trains the model of one shelf from a training channel folder. */
 export async function trainFromChannel(channelDir: string, hp: TrainingHyperparameters): Promise<Recommender> {
-  const channel = await readChannelDir(channelDir);
+  const input = await readShelfInput(channelDir);
   log(
-    `channel: ${channel.events.length} events, ${channel.catalog.length} items, ${channel.users.length} users; cutoff ${new Date(channel.meta.cutoff).toISOString()}`,
+    `channel: ${input.events.length} events, ${input.catalog.length} items, ${input.users.length} users; cutoff ${new Date(input.meta.cutoff).toISOString()}`,
   );
-  const shelfData = buildShelfData(hp.shelf, {
-    events: channel.events,
-    catalog: channel.catalog,
-    users: channel.users,
-    cutoff: channel.meta.cutoff,
-    testDays: channel.meta.testDays,
-    snapshot: channel.meta.dataSnapshot,
+  // Training needs no evaluation cases; the ranker's examples only for the ranker.
+  const shelfData = buildShelfData(hp.shelf, input, {
+    eval: false,
+    examples:
+      hp.algo === 'shortcuts-ranker'
+        ? { seed: hp.seed, ...(hp.maxDecisionPoints !== undefined ? { maxDecisionPoints: hp.maxDecisionPoints } : {}) }
+        : false,
   });
   if (hp.algo === 'shortcuts-ranker') {
     const examples = shelfData.shortcutExamples;
     if (examples === undefined) throw new Error('the shortcuts transforms produced no ranking examples');
-    log(`shortcuts ranker: ${examples.groups.length - 1} decision points, ${examples.labels.length} candidate rows`);
+    const sample = shelfData.exampleSample;
+    log(
+      `shortcuts ranker: ${examples.groups.length - 1} decision points, ${examples.labels.length} candidate rows` +
+        (sample?.sampled
+          ? ` (a sample: ${sample.usersVisited} of ${sample.populationUsers} users, at most ${sample.maxDecisionPoints} decision points, seed ${sample.seed})`
+          : ''),
+    );
     return fitShortcutsRanker(hp.shuffle === 'true' ? shuffleLabels(examples, hp.seed) : examples, {
       seed: hp.seed,
+      ...(sample ? { sample } : {}),
       transformVersion: shelfData.train.transformVersion,
       snapshot: shelfData.train.snapshot,
       cutoff: shelfData.train.cutoff,

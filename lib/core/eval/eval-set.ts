@@ -27,4 +27,9 @@ export interface EvalSet {
   readonly catalog: ReadonlyMap<string, ItemMeta>;
   /** Epoch ms: the start of the test window. */
   readonly evaluatedAt: number;
+  /**
+   * When the cases are a sample (built for the users an evaluation scores): how many users had a
+   * relevant item before sampling. Absent: the cases are every such user.
+   */
+  readonly population?: number;
 }

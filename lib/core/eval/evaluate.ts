@@ -123,12 +123,26 @@ export interface EvaluationReport {
 export function sampleUserIndices(userIds: readonly string[], size: number, seed: number): number[] {
   if (!(size >= 1)) throw new RangeError(`sampleUsers must be at least 1, got ${size}`);
   if (size >= userIds.length) return userIds.map((_, i) => i);
-  const keyed = userIds.map((id, i) => ({ i, id, h: hashString(`${seed}:${id}`) }));
-  keyed.sort((a, b) => a.h - b.h || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return keyed
+  return hashOrder(userIds, seed)
     .slice(0, size)
-    .map((k) => k.i)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Indices of `userIds` by ascending FNV-1a hash of `salt:userId`, ties by id: the order deterministic
+ * samples take users in (sampleUserIndices keeps a prefix of it). Hashes in a typed array, so a
+ * million ids sort without an object each.
+ */
+export function hashOrder(userIds: readonly string[], salt: number | string): number[] {
+  const hashes = Float64Array.from(userIds, (id) => hashString(`${salt}:${id}`));
+  const order = Array.from(userIds, (_, i) => i);
+  return order.sort((a, b) => {
+    const d = (hashes[a] as number) - (hashes[b] as number);
+    if (d !== 0) return d;
+    const x = userIds[a] as string;
+    const y = userIds[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /** Lists of several runs over the same users: the common core of both entry points. */
@@ -194,7 +208,9 @@ export function evaluateRuns(set: EvalSet, runs: readonly EvalRun[], options: Ev
     },
     options,
   );
-  return { ...report, sample: { users: cases.length, population: relevantCases.length, seed } };
+  // A set built for a sample (buildShelfData's eval.sampleUsers) already holds only the sample; it
+  // carries the population it was drawn from.
+  return { ...report, sample: { users: cases.length, population: set.population ?? relevantCases.length, seed } };
 }
 
 /** Lists computed elsewhere: one map userId → ranked items (best first) per run. */

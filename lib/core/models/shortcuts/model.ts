@@ -90,7 +90,14 @@ function catalogFromSections(itemIndex: readonly string[], arrays: Record<string
 
 export function fitShortcutsRanker(
   examples: RankingExamples,
-  options: RankerOptions & { catalog?: ReadonlyMap<string, ItemMeta>; transformVersion?: string; snapshot?: string; cutoff?: number },
+  options: RankerOptions & {
+    catalog?: ReadonlyMap<string, ItemMeta>;
+    transformVersion?: string;
+    snapshot?: string;
+    cutoff?: number;
+    /** Which users the examples come from (buildShelfData's exampleSample), recorded in the manifest. */
+    sample?: object;
+  },
 ): Recommender {
   const ranker = fitRanker(examples, options);
   const catalog = options.catalog ?? examples.catalog;
@@ -112,7 +119,12 @@ export function fitShortcutsRanker(
       dataSnapshot: options.snapshot ?? '',
       trainedAt: options.cutoff ?? 0,
       seed: options.seed,
-      extra: { featureNames: [...SHORTCUT_FEATURE_NAMES], groups: examples.groups.length - 1, training: ranker.training },
+      extra: {
+        featureNames: [...SHORTCUT_FEATURE_NAMES],
+        groups: examples.groups.length - 1,
+        training: ranker.training,
+        ...(options.sample ? { sample: { ...options.sample } } : {}),
+      },
     },
     catalog,
   );

@@ -47,23 +47,49 @@ export interface RankerTraining {
 const MIN_VALIDATION_GROUPS = 20;
 const VALIDATION_K = 10;
 
-/** Mean NDCG@k of the groups in `held` under `scores` (ties broken by row order). */
-function heldOutNdcg(examples: RankingExamples, scores: Float64Array, held: readonly number[]): number {
+/** Ideal DCG@k of each group in `held` (labels do not change while fitting). */
+function heldOutIdeals(examples: RankingExamples, held: readonly number[]): Float64Array {
   const { labels, groups } = examples;
-  let total = 0;
-  for (const g of held) {
-    const from = groups[g] as number;
-    const to = groups[g + 1] as number;
-    const rows = Array.from({ length: to - from }, (_, i) => from + i);
-    const ideal = rows.map((r) => labels[r] as number).sort((a, b) => b - a);
+  return Float64Array.from(held, (g) => {
+    const ideal = Array.from(labels.subarray(groups[g] as number, groups[g + 1] as number)).sort((a, b) => b - a);
     let idcg = 0;
     for (let i = 0; i < Math.min(VALIDATION_K, ideal.length); i++) idcg += (2 ** (ideal[i] as number) - 1) / Math.log2(i + 2);
-    rows.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+    return idcg;
+  });
+}
+
+/**
+ * Mean NDCG@k of the groups in `held` under `scores` (ties broken by row order); `ideals` from
+ * heldOutIdeals, `rows` scratch of at least the largest group's size.
+ */
+function heldOutNdcg(
+  examples: RankingExamples,
+  scores: Float64Array,
+  held: readonly number[],
+  ideals: Float64Array,
+  rows: Int32Array,
+): number {
+  const { labels, groups } = examples;
+  let total = 0;
+  held.forEach((g, h) => {
+    const from = groups[g] as number;
+    const n = (groups[g + 1] as number) - from;
+    // Rows by descending score, ties by row: insertion sort (groups are small), no array per group.
+    for (let i = 0; i < n; i++) {
+      const r = from + i;
+      const s = scores[r] as number;
+      let k = i - 1;
+      while (k >= 0 && (scores[rows[k] as number] as number) < s) {
+        rows[k + 1] = rows[k] as number;
+        k--;
+      }
+      rows[k + 1] = r;
+    }
     let dcg = 0;
-    for (let i = 0; i < Math.min(VALIDATION_K, rows.length); i++)
-      dcg += (2 ** (labels[rows[i] as number] as number) - 1) / Math.log2(i + 2);
+    for (let i = 0; i < Math.min(VALIDATION_K, n); i++) dcg += (2 ** (labels[rows[i] as number] as number) - 1) / Math.log2(i + 2);
+    const idcg = ideals[h] as number;
     total += idcg > 0 ? dcg / idcg : 0;
-  }
+  });
   return held.length > 0 ? total / held.length : 0;
 }
 
@@ -185,6 +211,7 @@ function lambdas(
   hess: Float64Array,
   idcg: Float64Array,
   order: Int32Array,
+  discount: Float64Array,
 ): void {
   grad.fill(0);
   hess.fill(0);
@@ -195,9 +222,11 @@ function lambdas(
     const from = groups[g] as number;
     const n = (groups[g + 1] as number) - from;
     // Rows by descending score (ties by row), insertion sort: groups are small.
+    let lowest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const r = from + i;
       const s = scores[r] as number;
+      lowest = Math.min(lowest, labels[r] as number);
       let k = i - 1;
       while (k >= 0 && (scores[order[k] as number] as number) < s) {
         order[k + 1] = order[k] as number;
@@ -208,11 +237,14 @@ function lambdas(
     for (let i = 0; i < n; i++) {
       const hi = order[i] as number;
       const lh = labels[hi] as number;
+      // A row with the group's lowest label outranks no other in relevance: it starts no pair. (With one
+      // positive among ~10 candidates, this skips almost every row of the quadratic loop.)
+      if (lh <= lowest) continue;
       for (let j = 0; j < n; j++) {
         const lo = order[j] as number;
         const ll = labels[lo] as number;
         if (lh <= ll) continue;
-        const delta = Math.abs(((2 ** lh - 2 ** ll) * (1 / Math.log2(i + 2) - 1 / Math.log2(j + 2))) / ideal);
+        const delta = Math.abs(((2 ** lh - 2 ** ll) * ((discount[i] as number) - (discount[j] as number))) / ideal);
         const rho = 1 / (1 + Math.exp((scores[hi] as number) - (scores[lo] as number)));
         grad[hi]! += delta * rho;
         grad[lo]! -= delta * rho;
@@ -331,6 +363,7 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
           .slice(0, wantHeld)
           .sort((a, b) => a - b)
       : [];
+  const heldIdeals = heldOutIdeals(examples, held);
   const trainable = new Uint8Array(groupCount).fill(1);
   for (const g of held) trainable[g] = 0;
   useGroup.set(trainable);
@@ -338,6 +371,8 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
   let largest = 0;
   for (let g = 0; g < groupCount; g++) largest = Math.max(largest, (examples.groups[g + 1] as number) - (examples.groups[g] as number));
   const order = new Int32Array(largest);
+  // 1 / log2(position + 2), the DCG discount of each position, once (the same doubles as computed in place).
+  const discount = Float64Array.from({ length: largest }, (_, i) => 1 / Math.log2(i + 2));
   const rowBuf = new Int32Array(rows);
   const tmpBuf = new Int32Array(rows);
   let best = { trees: treeCount, ndcg: -1 };
@@ -345,7 +380,7 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
 
   for (let t = 0; t < treeCount; t++) {
     if (subsample < 1) for (let g = 0; g < groupCount; g++) useGroup[g] = rng.next() < subsample ? (trainable[g] as number) : 0;
-    lambdas(examples, scores, useGroup, grad, hess, idcg, order);
+    lambdas(examples, scores, useGroup, grad, hess, idcg, order, discount);
     // The tree's rows, partitioned level by level: node k of a level owns rowBuf[bounds[k] .. bounds[k+1]).
     let used = 0;
     for (let r = 0; r < rows; r++) if (useGroup[rowGroup[r] as number] === 1) rowBuf[used++] = r;
@@ -445,7 +480,7 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
     for (let r = 0; r < rows; r++) if (useGroup[rowGroup[r] as number] === 0) scores[r]! += model.scoreRow(examples.features, r * f);
     built = t + 1;
     if (held.length > 0) {
-      const ndcg = heldOutNdcg(examples, scores, held);
+      const ndcg = heldOutNdcg(examples, scores, held, heldIdeals, order);
       if (ndcg > best.ndcg) best = { trees: t + 1, ndcg };
       else if (t + 1 - best.trees >= patience) break;
     }

@@ -63,4 +63,12 @@ describe('shortcuts-ranker', () => {
       bytes(fitShortcutsRanker(examples, { seed: 5, cutoff: plantedDay(21), snapshot: 'planted', transformVersion: 'test' }).save()),
     ).toBe(bytes(ranker.save()));
   });
+
+  it('records in its manifest the sample of users its examples come from, and keeps it when loaded', () => {
+    const sample = { populationUsers: 12, usersVisited: 6, decisionPoints: 40, maxDecisionPoints: 40, seed: 5, sampled: true };
+    const model = fitShortcutsRanker(examples, { seed: 5, cutoff: plantedDay(21), snapshot: 'planted', transformVersion: 'test', sample });
+    expect(model.save().manifest.extra.sample).toEqual(sample);
+    expect(loadRecommender(model.save()).save().manifest.extra.sample).toEqual(sample);
+    expect(ranker.save().manifest.extra.sample).toBeUndefined();
+  });
 });
