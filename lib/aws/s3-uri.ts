@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InputError } from '../core/errors.ts';
 import { s3Client } from './clients.ts';
 
@@ -72,6 +72,15 @@ export async function getObjectBytes(uri: string): Promise<Uint8Array> {
 export async function putObjectBytes(uri: string, body: Uint8Array | string, contentType?: string): Promise<void> {
   const { bucket, key } = parseS3Uri(uri);
   await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+/** Copies one object to another key server-side (CopyObject: the bytes never pass through this process; up to 5 GB). */
+export async function copyObject(from: string, to: string): Promise<void> {
+  const source = parseS3Uri(from);
+  const target = parseS3Uri(to);
+  // CopySource is "bucket/key", URL-encoded; encodeURI keeps "/" and the "=" of dt=... keys (S3 and s3rver's decodeURI both read that).
+  const copySource = encodeURI(`${source.bucket}/${source.key}`);
+  await s3Client().send(new CopyObjectCommand({ Bucket: target.bucket, Key: target.key, CopySource: copySource }));
 }
 
 /** Uploads a local file to an object. */

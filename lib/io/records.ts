@@ -12,6 +12,7 @@ import { parse as parseCsvStream } from 'csv-parse';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { z } from 'zod';
+import { DEVICES, EVENT_TYPES, ListeningEventSchema, type ListeningEvent } from '../core/contract.ts';
 import { InputError } from '../core/errors.ts';
 import {
   checkRejectRate,
@@ -25,6 +26,7 @@ import {
   type RowResult,
 } from '../core/validate.ts';
 import { getObjectBytes, putObjectBytes } from '../aws/s3-uri.ts';
+import { EventColumnsBuilder, type EventColumns } from './event-columns.ts';
 import { openReadStream, readLines } from './lines.ts';
 import { isS3Uri, openStore, splitUri } from './store.ts';
 
@@ -151,6 +153,126 @@ export async function parseRecords<T extends Checked>(
     else rejects.push(result.reject);
   }
   return { rows, rejects, tally };
+}
+
+const EVENT_TYPE_SET: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+const DEVICE_SET: ReadonlySet<unknown> = new Set(DEVICES);
+const EVENT_FIELD_COUNT = Object.keys(ListeningEventSchema.shape).length;
+/** UTC times the fast path vouches for: a subset of what z.iso.datetime({ offset: true }) accepts (no offsets, at most ms). */
+const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,3})?Z$/;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : (MONTH_DAYS[month - 1] as number));
+}
+
+function isUpperAlpha(code: number): boolean {
+  return code >= 65 && code <= 90;
+}
+
+function isId(v: unknown): v is string {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 256;
+}
+
+/**
+ * The fast path of ListeningEventSchema: the event's epoch ms when `r` certainly passes the schema
+ * (exactly its ten fields, each within its type and range, the timestamp a real UTC calendar time),
+ * else NaN, and the caller asks zod, which names the field and reason. It may say NaN for a row zod
+ * accepts (e.g. a timestamp with an offset): such rows just take the slow path. It never vouches for a
+ * row zod rejects (test/io/event-fast-path.test.ts checks that on valid and invalid rows).
+ */
+export function fastEventTime(r: Record<string, unknown>): number {
+  let fields = 0;
+  for (const _ in r) fields++;
+  if (fields !== EVENT_FIELD_COUNT) return Number.NaN;
+  const { msPlayed, progress, localHour, country, timestamp } = r;
+  if (!isId(r.userId) || !isId(r.itemId) || !EVENT_TYPE_SET.has(r.eventType) || !DEVICE_SET.has(r.device)) return Number.NaN;
+  if (typeof msPlayed !== 'number' || !Number.isSafeInteger(msPlayed) || msPlayed < 0) return Number.NaN;
+  if (typeof progress !== 'number' || !(progress >= 0 && progress <= 1)) return Number.NaN;
+  if (typeof localHour !== 'number' || !Number.isInteger(localHour) || localHour < 0 || localHour > 23) return Number.NaN;
+  if (typeof country !== 'string' || country.length !== 2 || !isUpperAlpha(country.charCodeAt(0)) || !isUpperAlpha(country.charCodeAt(1)))
+    return Number.NaN;
+  if (typeof timestamp !== 'string') return Number.NaN;
+  const m = CANONICAL_UTC.exec(timestamp);
+  if (m === null || !isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]))) return Number.NaN;
+  return Date.parse(timestamp);
+}
+
+/** What a tally needs of an accepted row (no per-row allocation). */
+const ACCEPTED: RowResult<never> = { ok: true, row: undefined as never };
+
+export interface EventReadResult {
+  readonly events: EventColumns;
+  readonly rejects: Reject[];
+  readonly tally: QualityTally;
+}
+
+/**
+ * Parses and validates the listening events of one file (JSON Lines, CSV or Parquet, by name as in
+ * parseRecords) into columns. Rows go through the fast path (fastEventTime, then the future-time and
+ * catalog checks); a row it does not vouch for goes through zod exactly as parseRecords would, so every
+ * reject names the same file, line, field and reason, and the accepted rows are the same.
+ */
+export async function parseEventRecords(
+  bytes: Uint8Array,
+  ctx: Omit<RowContext, 'line'> & { readonly name?: string },
+): Promise<EventReadResult> {
+  const name = ctx.name ?? ctx.file;
+  const format = formatOf(name);
+  const data = name.endsWith('.gz') ? gunzipSync(bytes) : bytes;
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const tally = new QualityTally(ctx.file);
+  const rejects: Reject[] = [];
+  const out = new EventColumnsBuilder(1024);
+  const { now, knownItems } = ctx;
+  const take = (record: Record<string, unknown>, text: () => string, line: number): void => {
+    const ts = fastEventTime(record);
+    if (!Number.isNaN(ts) && (now === undefined || ts <= now) && (knownItems === undefined || knownItems.has(record.itemId as string))) {
+      tally.add(ACCEPTED);
+      out.add(record as unknown as ListeningEvent, ts);
+      return;
+    }
+    const result = validateRecord(record, text(), ListeningEventSchema, { ...ctx, line });
+    tally.add(result);
+    if (result.ok) out.add(result.row, Date.parse(result.row.timestamp));
+    else rejects.push(result.reject);
+  };
+  if (format === 'jsonl') {
+    const lines = buffer.toString('utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i] as string;
+      if (text.trim() === '') continue;
+      let record: unknown;
+      try {
+        record = JSON.parse(text);
+      } catch {
+        record = undefined;
+      }
+      if (record !== null && typeof record === 'object' && !Array.isArray(record))
+        take(record as Record<string, unknown>, () => text, i + 1);
+      else {
+        // Not an object (or not JSON): the shared validator names the reason.
+        const result = validateJsonLine(text, ListeningEventSchema, { ...ctx, line: i + 1 });
+        tally.add(result);
+        if (result.ok) out.add(result.row, Date.parse(result.row.timestamp));
+        else rejects.push(result.reject);
+      }
+    }
+  } else {
+    const source = format === 'csv' ? csvRows(Readable.from([buffer]), ctx.file) : parquetRows(toArrayBuffer(data), ctx.file);
+    for await (const raw of source) {
+      if (raw.record !== undefined) take(raw.record, () => raw.text, raw.line);
+      else {
+        const result = validateRaw(raw, ListeningEventSchema, { ...ctx, line: raw.line });
+        tally.add(result);
+        if (result.ok) out.add(result.row, Date.parse(result.row.timestamp));
+        else rejects.push(result.reject);
+      }
+    }
+  }
+  return { events: out.finish(), rejects, tally };
 }
 
 /** The raw rows of a file at `uri` (local or s3), streamed: JSON Lines and CSV line by line (gunzipping `.gz`), Parquet in row chunks. */

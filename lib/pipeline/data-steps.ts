@@ -5,10 +5,12 @@
  * S3, check quality across the run, split in time, write the training and evaluation channels). No list
  * that grows with partitions passes through the state machine.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  copyObject,
   getObjectBytes,
   joinS3Uri,
   listKeys,
@@ -18,21 +20,15 @@ import {
   putObjectBytes,
   downloadPrefix,
 } from '../aws/s3-uri.ts';
-import {
-  CatalogItemSchema,
-  DatasetManifestSchema,
-  ListeningEventSchema,
-  UserSchema,
-  type CatalogItem,
-  type ListeningEvent,
-  type User,
-} from '../core/contract.ts';
+import { CatalogItemSchema, DatasetManifestSchema, SCHEMA_VERSION, UserSchema, type CatalogItem, type User } from '../core/contract.ts';
 import { DataQualityError, InputError } from '../core/errors.ts';
 import { TRANSFORM_VERSION } from '../core/transforms/version.ts';
 import { hashString } from '../core/rng.ts';
 import { DEFAULT_WINDOW_DAYS, SHELF_CONFIG } from '../core/shelf-settings.ts';
-import { checkRejectRate, type Reject, type QualityReport } from '../core/validate.ts';
-import { parseRecords } from '../io/records.ts';
+import { checkRejectRate, QualityTally, type Reject, type QualityReport } from '../core/validate.ts';
+import { concatEvents, selectEvents, type EventColumns } from '../io/event-columns.ts';
+import { decodeEventsParquet, encodeEventsParquet, EVENTS_PARQUET_VERSION, type PositionedEvents } from '../io/parquet-events.ts';
+import { parseEventRecords, parseRecords } from '../io/records.ts';
 import {
   MapRunManifestSchema,
   MapRunResultEntrySchema,
@@ -43,8 +39,20 @@ import {
   type PartitionResult,
   type RunContext,
   type ValidatedData,
+  SERVING_STATE_SHARDS,
 } from '../wiring/pipeline.ts';
-import { CHANNEL_FILES, readChannelDir, toJsonLines, type ChannelData, type ChannelMeta } from './channel.ts';
+import { PREFIXES } from '../wiring/resources.ts';
+import {
+  CHANNEL_FILES,
+  openChannelDir,
+  readChannelDir,
+  shardFileName,
+  toJsonLines,
+  type ChannelData,
+  type ChannelMeta,
+  type ChannelReader,
+} from './channel.ts';
+import { shardOf } from './serving-state.ts';
 
 const DAY = 86_400_000;
 
@@ -207,27 +215,174 @@ async function knownItemsOf(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunConte
   return known;
 }
 
-/** Validates one date partition: clean rows to the features bucket, rejects beside them with their reasons. */
+/**
+ * Clean partitions, shared by every shelf's runs and keyed by content: runs/_clean/<key>/dt=<dt>/ in
+ * the features bucket (under runs/, which the pipeline's functions are already granted).
+ */
+export const CLEAN_PREFIX = `${PREFIXES.runs}_clean/`;
+/** What else decides a clean partition's content besides its inputs: bump on any change to cleaning. */
+const CLEAN_VERSION = `${EVENTS_PARQUET_VERSION}|schema ${SCHEMA_VERSION}|transforms ${TRANSFORM_VERSION}`;
+
+/** The content key of a clean partition: its raw objects (keys, ETags, sizes), the catalog's, the versions, the reject limit and the shards. */
+export function cleanPartitionKey(input: {
+  readonly raw: readonly { key: string; etag: string; size: number }[];
+  readonly catalog: readonly { key: string; etag: string; size: number }[];
+  readonly rejectLimit: number;
+  readonly shards: number;
+}): string {
+  const listing = (objects: readonly { key: string; etag: string; size: number }[]) =>
+    objects.map((o) => `${o.key}\u0000${o.etag}\u0000${o.size}`).sort();
+  const text = JSON.stringify({
+    version: CLEAN_VERSION,
+    raw: listing(input.raw),
+    catalog: listing(input.catalog),
+    rejectLimit: input.rejectLimit,
+    shards: input.shards,
+  });
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
+}
+
+/**
+ * Validates one date partition and writes its clean events as Parquet, one file per listener shard,
+ * with report.json (the PartitionResult) last. Rows are checked by the fast path of the event schema
+ * (rows it does not vouch for by zod, so every reject names file, line, field and reason). The folder
+ * is keyed by content (cleanPartitionKey), so another shelf's run, or a re-run, over the same raw
+ * files and catalog finds report.json and reuses the partition; a partition with future-timestamp
+ * rejects is built again (those rows may be valid now).
+ */
 export async function buildPartitionFeatures(
   run: RunContext,
   plan: Pick<FeaturePlan, 'catalogUri' | 'usersUri' | 'cutoff'>,
   partition: { dt: string; uri: string },
   config: DataStepConfig,
 ): Promise<PartitionResult> {
+  const shards = SERVING_STATE_SHARDS;
+  const [rawObjects, catalogObjects] = await Promise.all([listObjects(partition.uri), listObjects(plan.catalogUri)]);
+  const files = rawObjects.filter((o) => !o.key.endsWith('/'));
+  if (files.length === 0) throw new InputError(`no files under ${partition.uri}`);
+  const key = cleanPartitionKey({ raw: files, catalog: catalogObjects, rejectLimit: config.rejectLimit, shards });
+  const { bucket } = parseS3Uri(run.featuresPrefix);
+  const cleanUri = formatS3Uri(bucket, `${CLEAN_PREFIX}${key}/dt=${partition.dt}/`);
+  const reportUri = joinS3Uri(cleanUri, 'report.json');
+  const previous = await readCleanReport(reportUri);
+  if (previous !== undefined && (previous.report.rejectedByReason['future-timestamp'] ?? 0) === 0) return { ...previous, reused: true };
+
   const knownItems = await knownItemsOf(plan, run, config);
-  const { rows, report } = await readAll<ListeningEvent>(
-    partition.uri,
-    ListeningEventSchema,
-    { knownItems, now: config.now() },
-    config,
-    joinS3Uri(run.featuresPrefix, 'rejects', `dt=${partition.dt}.jsonl`),
+  const { bucket: rawBucket } = parseS3Uri(partition.uri);
+  const batches: EventColumns[] = [];
+  const rejects: Reject[] = [];
+  const tally = new QualityTally(partition.uri);
+  for (const file of files) {
+    const result = await parseEventRecords(await getObjectBytes(formatS3Uri(rawBucket, file.key)), {
+      file: file.key,
+      knownItems,
+      now: config.now(),
+    });
+    batches.push(result.events);
+    for (const reject of result.rejects) rejects.push(reject);
+    tally.read += result.tally.read;
+    tally.accepted += result.tally.accepted;
+    for (const [reason, n] of Object.entries(result.tally.byReason)) tally.byReason[reason] = (tally.byReason[reason] ?? 0) + n;
+    for (const [reason, ex] of result.tally.examples) if (!tally.examples.has(reason)) tally.examples.set(reason, ex);
+  }
+  const report: QualityReport = tally.report();
+  if (rejects.length > 0) {
+    report.rejectsUri = joinS3Uri(cleanUri, 'rejects.jsonl');
+    await putObjectBytes(report.rejectsUri, toJsonLines(rejects), 'application/x-ndjson');
+  }
+  checkRejectRate(report, config.rejectLimit, tally.examples);
+
+  const events = concatEvents(batches);
+  batches.length = 0;
+  const split = splitByShard(events, shards);
+  await Promise.all(
+    split.map((part, k) =>
+      putObjectBytes(joinS3Uri(cleanUri, shardFileName(k, shards)), encodeEventsParquet(part), 'application/vnd.apache.parquet'),
+    ),
   );
-  const cleanUri = joinS3Uri(run.featuresPrefix, 'clean', `dt=${partition.dt}`, 'events.jsonl');
-  await putObjectBytes(cleanUri, toJsonLines(rows), 'application/x-ndjson');
-  return { dt: partition.dt, cleanUri, report };
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < events.length; i++) {
+    const t = events.timestamp[i] as number;
+    if (t < from) from = t;
+    if (t > to) to = t;
+  }
+  const result: PartitionResult = {
+    dt: partition.dt,
+    cleanUri,
+    shards,
+    ...(events.length > 0 ? { from, to } : {}),
+    report,
+  };
+  // Written last: its presence says every shard file is in place.
+  await putObjectBytes(reportUri, JSON.stringify(result), 'application/json');
+  return result;
 }
 
-/** Checks the run's data as a whole (its partitions' results read from S3), splits it in time, and writes the train and eval channels. */
+async function readCleanReport(uri: string): Promise<PartitionResult | undefined> {
+  const { key } = parseS3Uri(uri);
+  if (!(await listKeys(uri)).includes(key)) return undefined;
+  const parsed = PartitionResultSchema.safeParse(JSON.parse(Buffer.from(await getObjectBytes(uri)).toString('utf8')));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The events of each listener shard (shardOf), each with its events' positions in the partition. */
+function splitByShard(events: EventColumns, shards: number): PositionedEvents[] {
+  const shardOfUser = new Map<string, number>();
+  const assigned = new Uint8Array(events.length);
+  const counts = new Int32Array(shards);
+  for (let i = 0; i < events.length; i++) {
+    const user = events.userId[i] as string;
+    let k = shardOfUser.get(user);
+    if (k === undefined) {
+      k = shardOf(user, shards);
+      shardOfUser.set(user, k);
+    }
+    assigned[i] = k;
+    counts[k] = (counts[k] as number) + 1;
+  }
+  const rows = Array.from(counts, (n) => new Int32Array(n));
+  const fill = new Int32Array(shards);
+  for (let i = 0; i < events.length; i++) {
+    const k = assigned[i] as number;
+    const at = fill[k] as number;
+    (rows[k] as Int32Array)[at] = i;
+    fill[k] = at + 1;
+  }
+  return rows.map((row) => ({ events: selectEvents(events, row), row }));
+}
+
+/** Reads one events Parquet object. */
+export async function readEventsObject(uri: string): Promise<PositionedEvents> {
+  return decodeEventsParquet(await getObjectBytes(uri), uri);
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+async function inParallel(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+/** The rows of `part` whose time is in [from, to), with their positions. */
+function timeSlice(part: PositionedEvents, from: number, to: number): PositionedEvents {
+  const keep: number[] = [];
+  for (let i = 0; i < part.events.length; i++) {
+    const t = part.events.timestamp[i] as number;
+    if (t >= from && t < to) keep.push(i);
+  }
+  return { events: selectEvents(part.events, keep), row: Int32Array.from(keep, (i) => part.row[i] as number) };
+}
+
+/**
+ * Checks the run's data as a whole from its partitions' reports (never their events), splits it in
+ * time per partition and writes the train and eval channels. A partition wholly before the cut-off
+ * goes to train and one wholly in the test window to eval by server-side CopyObject of its shard
+ * files (no event passes through this process); only a partition that straddles a boundary is read,
+ * one shard file at a time, and split.
+ */
 export async function validateData(
   run: RunContext,
   plan: FeaturePlan,
@@ -239,28 +394,43 @@ export async function validateData(
   const users = await readAll<User>(plan.usersUri, UserSchema, {}, config, joinS3Uri(run.featuresPrefix, 'rejects', 'users.jsonl'));
   const testDays = SHELF_CONFIG[run.shelf].testDays;
   const evalEnd = plan.cutoff + testDays * DAY;
-  const train: ListeningEvent[] = [];
-  const test: ListeningEvent[] = [];
+  const windows = { train: { from: Number.NEGATIVE_INFINITY, to: plan.cutoff }, eval: { from: plan.cutoff, to: evalEnd } } as const;
+  const counts = { train: 0, eval: 0 };
+  const tasks: (() => Promise<void>)[] = [];
   for (const p of partitions) {
-    const text = Buffer.from(await getObjectBytes(p.cleanUri)).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const e = JSON.parse(line) as ListeningEvent;
-      const ts = Date.parse(e.timestamp);
-      if (ts < plan.cutoff) train.push(e);
-      else if (ts < evalEnd) test.push(e);
+    if (p.from === undefined || p.to === undefined) continue;
+    for (const window of ['train', 'eval'] as const) {
+      const { from, to } = windows[window];
+      if (p.to < from || p.from >= to) continue;
+      const whole = p.from >= from && p.to < to;
+      for (let k = 0; k < p.shards; k++) {
+        const name = shardFileName(k, p.shards);
+        const source = joinS3Uri(p.cleanUri, name);
+        const target = joinS3Uri(run.featuresPrefix, window, CHANNEL_FILES.eventsDir, `dt=${p.dt}`, name);
+        if (whole) {
+          tasks.push(() => copyObject(source, target));
+          if (k === 0) counts[window] += p.report.accepted;
+        } else
+          tasks.push(async () => {
+            const part = timeSlice(await readEventsObject(source), from, to);
+            counts[window] += part.events.length;
+            await putObjectBytes(target, encodeEventsParquet(part), 'application/vnd.apache.parquet');
+          });
+      }
     }
   }
+  // Straddling partitions read one shard file per task: memory stays one shard of one day per task in flight.
+  await inParallel(tasks, 8);
   const rejected = partitions.reduce((s, p) => s + p.report.rejected, 0);
   const read = partitions.reduce((s, p) => s + p.report.read, 0);
-  if (train.length === 0)
+  if (counts.train === 0)
     throw new DataQualityError(`no events before the cut-off ${new Date(plan.cutoff).toISOString()}: nothing to train on`);
-  if (test.length === 0)
+  if (counts.eval === 0)
     throw new DataQualityError(
       `no events in the test window ${new Date(plan.cutoff).toISOString()} .. ${new Date(evalEnd).toISOString()}: nothing to evaluate on`,
     );
   const dataSnapshot = `${partitions[0]?.dt ?? ''}..${partitions[partitions.length - 1]?.dt ?? ''}#${(hashString(`${partitions.map((p) => `${p.dt}:${p.report.accepted}`).join(',')}|${plan.cutoff}`) >>> 0).toString(16)}`;
-  const channel = async (window: 'train' | 'eval', events: readonly ListeningEvent[]): Promise<string> => {
+  const channel = async (window: 'train' | 'eval'): Promise<string> => {
     const prefix = prefixUri(run.featuresPrefix, window);
     const meta: ChannelMeta = {
       shelf: run.shelf,
@@ -270,13 +440,12 @@ export async function validateData(
       transformVersion: TRANSFORM_VERSION,
       window,
     };
-    await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.events), toJsonLines(events));
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.catalog), toJsonLines(catalog.rows));
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.users), toJsonLines(users.rows));
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.meta), JSON.stringify(meta, null, 2));
     return prefix;
   };
-  const [trainUri, evalUri] = [await channel('train', train), await channel('eval', test)];
+  const [trainUri, evalUri] = [await channel('train'), await channel('eval')];
   const qualityUri = joinS3Uri(run.featuresPrefix, 'quality.json');
   const quality = { failedPartitions: failed, reports: [catalog.report, users.report, ...partitions.map((p) => p.report)] };
   await putObjectBytes(qualityUri, JSON.stringify(quality, null, 2), 'application/json');
@@ -288,15 +457,29 @@ export async function validateData(
     counts: {
       events: read,
       rejectedEvents: rejected,
-      trainEvents: train.length,
-      evalEvents: test.length,
+      trainEvents: counts.train,
+      evalEvents: counts.eval,
       items: catalog.rows.length,
       users: users.rows.length,
       partitions: partitions.length,
       failedPartitions: failed.length,
+      reusedPartitions: partitions.filter((p) => p.reused === true).length,
     },
     qualityUri,
   };
+}
+
+/** A channel prefix downloaded to a temporary folder and opened (events decoded only when iterated); `close()` deletes the folder. */
+export async function openChannel(uri: string): Promise<ChannelReader & { close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'shelves-channel-'));
+  try {
+    await downloadPrefix(uri, dir);
+    const reader = await openChannelDir(dir);
+    return { ...reader, forEachBatch: (fn) => reader.forEachBatch(fn), close: () => rm(dir, { recursive: true, force: true }) };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Downloads a channel prefix and reads it. */

@@ -6,18 +6,19 @@
  *   never rebuilds a heuristic from raw history.
  * Idempotent: a re-run of the same run writes the same items and objects.
  */
-import { formatS3Uri, getObjectBytes, listKeys, parseS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
+import { formatS3Uri, getObjectBytes, joinS3Uri, listKeys, parseS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
 import type { UserStateStore, BatchUserState } from '../aws/user-state.ts';
-import { UserSchema, type ListeningEvent, type User } from '../core/contract.ts';
+import { UserSchema, type User } from '../core/contract.ts';
 import type { HistoryEvent } from '../core/models/recommender.ts';
 import { hashString } from '../core/rng.ts';
-import { historyEvent } from '../core/transforms/entities.ts';
 import { MAX_SERVING_HISTORY } from '../core/transforms/online-history.ts';
 import { parseRecords } from '../io/records.ts';
 import type { BaselinesResult, FeaturePlan, MapRunResults, RunContext } from '../wiring/pipeline.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
-import { readMapRunResults } from './data-steps.ts';
+import { readEventsObject, readMapRunResults } from './data-steps.ts';
+import { shardFileName } from './channel.ts';
+import { writeCatalogSnapshot } from './catalog-snapshot.ts';
 
 const DAY = 86_400_000;
 
@@ -68,13 +69,24 @@ export async function publishServingState(input: ServingStateInput, store: UserS
 
   const history = new Map<string, HistoryEvent[]>();
   for (const p of alreadyWritten ? [] : recent) {
-    // Clean partitions were validated by BuildPartitionFeatures: read as written, without validating again.
-    const text = Buffer.from(await getObjectBytes(p.cleanUri)).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const e = JSON.parse(line) as ListeningEvent;
-      if (!mine(e.userId)) continue;
-      (history.get(e.userId) ?? history.set(e.userId, []).get(e.userId))?.push(historyEvent(e));
+    // Clean partitions were validated by BuildPartitionFeatures and split into listener shards: read
+    // this task's shard file only (every shard file when they were split another way).
+    const files = p.shards === shards ? [shard] : Array.from({ length: p.shards }, (_, k) => k);
+    for (const k of files) {
+      const { events } = await readEventsObject(joinS3Uri(p.cleanUri, shardFileName(k, p.shards)));
+      for (let i = 0; i < events.length; i++) {
+        const userId = events.userId[i] as string;
+        if (p.shards !== shards && !mine(userId)) continue;
+        const event: HistoryEvent = {
+          itemId: events.itemId[i] as string,
+          ts: events.timestamp[i] as number,
+          eventType: events.eventType[i] as HistoryEvent['eventType'],
+          msPlayed: events.msPlayed[i] as number,
+          progress: events.progress[i] as number,
+          localHour: events.localHour[i] as number,
+        };
+        (history.get(userId) ?? history.set(userId, []).get(userId))?.push(event);
+      }
     }
   }
   const profiles = new Map<string, User>();
@@ -99,6 +111,8 @@ export async function publishServingState(input: ServingStateInput, store: UserS
     fallback = formatS3Uri(bucket, `${PREFIXES.servingFallbacks}${run.shelf}/`);
     await writeArtifactUri(fallback, await readArtifactUri(baseline.uri));
   }
+  // The compact catalog snapshot serving indexes (lib/pipeline/catalog-snapshot.ts), once per run.
+  if (shard === 0) await writeCatalogSnapshot(plan.catalogUri, bucket, run.runId);
   return { shard, users: states.length, ...(fallback ? { fallback } : {}) };
 }
 

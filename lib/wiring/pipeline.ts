@@ -132,7 +132,19 @@ export const BuildPartitionInputSchema = z.object({
   plan: FeaturePlanSchema.pick({ catalogUri: true, usersUri: true, cutoff: true }),
   partition: PartitionRefSchema,
 });
-export const PartitionResultSchema = z.strictObject({ dt: z.string(), cleanUri: S3Uri, report: QualityReportSchema });
+export const PartitionResultSchema = z.strictObject({
+  dt: z.string(),
+  /** The clean partition's folder: one events Parquet file per listener shard (shard-KK-of-NN.parquet) and report.json. */
+  cleanUri: S3Uri,
+  /** Listener shards the clean events are split into (shardOf in lib/pipeline/serving-state.ts). */
+  shards: z.number().int().positive(),
+  /** Epoch ms of the earliest and latest clean event (absent when the partition has none): ValidateData splits in time by them. */
+  from: z.number().optional(),
+  to: z.number().optional(),
+  /** True when this run found the clean partition already written (same raw files, catalog, versions and limit). */
+  reused: z.boolean().optional(),
+  report: QualityReportSchema,
+});
 export type PartitionResult = z.infer<typeof PartitionResultSchema>;
 
 /** What a Distributed Map with a ResultWriter returns (its ResultWriterDetails): the key of the run's manifest.json. */
