@@ -251,12 +251,18 @@ export async function runScaleBench(options: ScaleOptions): Promise<BenchFigures
     figures['target.shelvesWithin30Min'] = complete && shelvesMs <= SCALE_TARGETS.pipelineMs;
     figures['target.noStepAbove6GB'] = worst.bytes <= SCALE_TARGETS.stepBytes && pipeline.peakRssBytes > 0;
 
-    // 3. The serving bench (bench/serve.bench.ts) against the same home and world.
+    // 3. The serving bench (bench/serve.bench.ts): one container with the world's catalog and its listeners in the user-state table.
     if (options.serve) {
       options.log('scale: serving bench');
+      const listeners = manifest.counts.users > 30_000 ? `30000,${manifest.counts.users}` : String(manifest.counts.users);
+      const catalogFile = join(options.world, 'catalog', 'catalog.jsonl');
       const serve = await runChild(
         ['bench/run.ts', 'serve'],
-        { SHELVES_HOME: home, SCALE_HOME: home, SCALE_WORLD: options.world },
+        {
+          SHELVES_HOME: home,
+          SERVE_BENCH_USERS: process.env.SERVE_BENCH_USERS ?? listeners,
+          ...(existsSync(catalogFile) ? { SERVE_BENCH_CATALOG: catalogFile } : {}),
+        },
         '  serve| ',
         options.log,
         join(logs, 'serve.log'),

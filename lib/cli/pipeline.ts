@@ -26,7 +26,7 @@ export function executionInputFlags(flags: PipelineInputFlags): { windowDays?: n
   for (const [key, flag, text, schema, expected] of fields) {
     if (text === undefined) continue;
     const value = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-    if (!schema.safeParse(value).success) throw new InputError(`${flag} must be ${expected}, got "${text}"`, { field: flag });
+    if (!schema.safeParse(value).success) throw new InputError(`${flag} must be ${expected}, got "${text}"`);
     out[key] = value;
   }
   return out;

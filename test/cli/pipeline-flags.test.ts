@@ -97,7 +97,9 @@ describe('shelves pipeline --window-days --eval-sample-users', () => {
       // The world has 10 daily partitions; the window keeps the 9 ending where the test window ends.
       const plan = (await read('s3://home-shelves-artifacts/runs/podcasts/flags-1/plan/partitions.json')) as unknown[];
       expect(plan).toHaveLength(9);
-      const evaluation = (await read(result?.evaluation?.reportUri ?? '')) as { sample?: { users: number; population: number } };
+      // report.json sits beside the HTML report the outcome points to.
+      const reportJson = (result?.evaluation?.reportUri ?? '').replace(/report\.html$/, 'report.json');
+      const evaluation = (await read(reportJson)) as { sample?: { users: number; population: number } };
       expect(evaluation.sample?.users).toBe(25);
       expect(evaluation.sample?.population).toBeGreaterThan(25);
     } finally {
