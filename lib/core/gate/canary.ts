@@ -97,6 +97,39 @@ export function clusteredZ(live: ArmStats, canary: ArmStats): number {
   return se > 0 ? (pc - pl) / se : 0;
 }
 
+/** The canary's play rate minus live's: the z statistic, the (two-sided, `z`) interval and live's design effect. */
+export interface ArmComparison {
+  readonly zScore: number;
+  readonly difference: { readonly value: number; readonly lo: number; readonly hi: number };
+  /** Live's listener-level over binomial variance (at least 1; 1 without per-listener counts): how much more data a check needs. */
+  readonly designEffect: number;
+}
+
+/**
+ * The one comparison of two arms, shared by the one-shot canary check and every step of a staged
+ * rollout: listeners are the units when both arms have per-listener counts (binomial variance as a
+ * floor), impressions otherwise. Infinite interval when an arm has no impressions.
+ */
+export function compareArms(live: ArmStats, canary: ArmStats, z: number): ArmComparison {
+  const pl = live.impressions > 0 ? live.plays / live.impressions : 0;
+  const pc = canary.impressions > 0 ? canary.plays / canary.impressions : 0;
+  const value = pc - pl;
+  const binomial = (p: number, n: number) => (p * (1 - p)) / n;
+  const vl = clusteredVariance(live);
+  const vc = clusteredVariance(canary);
+  const clustered = vl !== undefined && vc !== undefined;
+  const se =
+    live.impressions > 0 && canary.impressions > 0
+      ? Math.sqrt(
+          (clustered ? Math.max(vl, binomial(pl, live.impressions)) : binomial(pl, live.impressions)) +
+            (clustered ? Math.max(vc, binomial(pc, canary.impressions)) : binomial(pc, canary.impressions)),
+        )
+      : Number.POSITIVE_INFINITY;
+  const bl = live.impressions > 0 ? binomial(pl, live.impressions) : 0;
+  const designEffect = vl !== undefined && bl > 0 ? Math.max(1, vl / bl) : 1;
+  return { zScore: clusteredZ(live, canary), difference: { value, lo: value - z * se, hi: value + z * se }, designEffect };
+}
+
 /** The arm's impressions shrunk by its design effect (listener-level over binomial variance, at least 1), for intervals. */
 function effectiveArm(arm: ArmStats): ArmStats {
   const v = clusteredVariance(arm);
@@ -141,7 +174,7 @@ export function decideCanary(first: CanaryStats | ArmStats, second?: ArmStats | 
   const ec = effectiveArm(canary);
   const l = { ...wilson(el.plays, el.impressions, policy.z), rate: live.impressions > 0 ? live.plays / live.impressions : 0 };
   const c = { ...wilson(ec.plays, ec.impressions, policy.z), rate: canary.impressions > 0 ? canary.plays / canary.impressions : 0 };
-  const zScore = clusteredZ(live, canary);
+  const { zScore } = compareArms(live, canary, policy.z);
   const summary = `canary play rate ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] on ${canary.impressions} impressions vs live ${pct(l.rate)} [${pct(l.lo)}, ${pct(l.hi)}] on ${live.impressions}`;
   if (live.impressions < policy.minImpressions || canary.impressions < policy.minImpressions) {
     return {

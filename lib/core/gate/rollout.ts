@@ -18,7 +18,7 @@
  * somewhat narrower than the truth; the floor `minImpressions` and a modest alpha keep that in check.
  */
 import { ConfigError } from '../errors.ts';
-import { twoProportionZ, wilson, type ArmStats, type Rate } from './canary.ts';
+import { compareArms, wilson, type ArmStats, type Rate } from './canary.ts';
 
 export interface RolloutPolicy {
   /** Canary weights in increasing order, each in (0, 1]; the last is 1 (full rollout = promotion). */
@@ -137,13 +137,10 @@ export function decideRolloutStep(
   const z = normalQuantile(1 - policy.alpha / 2);
   const l = wilson(live.plays, live.impressions, z);
   const c = wilson(canary.plays, canary.impressions, z);
-  const zScore = twoProportionZ(live, canary);
-  const diff = c.rate - l.rate;
-  const se =
-    live.impressions > 0 && canary.impressions > 0
-      ? Math.sqrt((l.rate * (1 - l.rate)) / live.impressions + (c.rate * (1 - c.rate)) / canary.impressions)
-      : Infinity;
-  const difference = { value: diff, lo: diff - z * se, hi: diff + z * se };
+  // The same comparison as the one-shot canary check: listeners as the units when the arms carry
+  // per-listener counts, so a few listeners who play less do not roll back an equal model.
+  const { zScore, difference, designEffect } = compareArms(live, canary, z);
+  const diff = difference.value;
   const target = nextStep(weight, policy);
   const at = `at ${pct(weight)} of traffic`;
   const summary = `canary ${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}] on ${canary.impressions} impressions vs live ${pct(l.rate)} [${pct(l.lo)}, ${pct(l.hi)}] on ${live.impressions}; difference ${signed(diff)} [${signed(difference.lo)}, ${signed(difference.hi)}]`;
@@ -156,8 +153,9 @@ export function decideRolloutStep(
       requiredImpressions: 0,
       reason: `${at}: waiting for ${policy.minImpressions} live impressions to size the check (have ${live.impressions})`,
     };
-  const needed = requiredImpressions(l.rate, policy);
-  const sizing = `${needed} impressions per arm detect a ${pct(policy.minDetectableEffect)} relative change of live's ${pct(l.rate)} (alpha ${policy.alpha}, power ${policy.power})`;
+  // Correlated impressions carry less information: the binomial sample size grows by live's design effect.
+  const needed = Math.ceil(requiredImpressions(l.rate, policy) * designEffect);
+  const sizing = `${needed} impressions per arm detect a ${pct(policy.minDetectableEffect)} relative change of live's ${pct(l.rate)} (alpha ${policy.alpha}, power ${policy.power}${designEffect > 1 ? `, design effect ${designEffect.toFixed(2)} of listeners' correlated impressions` : ''})`;
   if (canary.impressions < needed || live.impressions < needed)
     return { ...base, action: 'wait', weight, requiredImpressions: needed, reason: `${at}: not enough data yet; ${sizing}: ${summary}` };
   if (zScore < -z)
