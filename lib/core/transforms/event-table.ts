@@ -153,18 +153,20 @@ export class EventTableBuilder {
   /** The table (columns trimmed to the events added); the builder should not be used afterwards. */
   build(): EventTable {
     const n = this.length;
+    // Columns filled to their reserved size are used as they are (no second copy at the peak).
+    const fit = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => (n === this.capacity ? a : (a.slice(0, n) as T));
     return new EventTable(
       this.userIds,
       this.itemIds,
       this.eventTypes,
       n,
-      this.user.slice(0, n),
-      this.item.slice(0, n),
-      this.ts.slice(0, n),
-      this.type.slice(0, n),
-      this.msPlayed.slice(0, n),
-      this.progress.slice(0, n),
-      this.localHour.slice(0, n),
+      fit(this.user),
+      fit(this.item),
+      fit(this.ts),
+      fit(this.type),
+      fit(this.msPlayed),
+      fit(this.progress),
+      fit(this.localHour),
     );
   }
 
