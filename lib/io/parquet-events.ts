@@ -5,7 +5,8 @@
  * msPlayed and progress as DOUBLE, localHour as INT32, and `row`: the event's position in its date
  * partition, so the listener shards of one partition merge back into the partition's original order.
  */
-import { parquetMetadata, parquetRead } from 'hyparquet';
+import { open } from 'node:fs/promises';
+import { parquetMetadata, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { Device, EventType } from '../core/contract.ts';
 import { InputError } from '../core/errors.ts';
@@ -71,6 +72,30 @@ export function encodeEventsParquet({ events, row }: PositionedEvents): Uint8Arr
 /** Rows in an events Parquet file, from its footer (nothing decoded). */
 export function eventsParquetRowCount(bytes: Uint8Array): number {
   return Number(parquetMetadata(toArrayBuffer(bytes)).num_rows);
+}
+
+/**
+ * Rows in a local events Parquet file, from its footer alone (the file's tail is read, not its data).
+ * Through node:fs rather than hyparquet's asyncBufferFromFile, whose bare "fs" import the training
+ * bundle must not carry.
+ */
+export async function eventsParquetFileRowCount(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const file = {
+      byteLength: size,
+      async slice(start: number, end?: number): Promise<ArrayBuffer> {
+        const length = (end ?? size) - start;
+        const bytes = new Uint8Array(length);
+        await handle.read(bytes, 0, length, start);
+        return bytes.buffer;
+      },
+    };
+    return Number((await parquetMetadataAsync(file)).num_rows);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Decodes an events Parquet file written by encodeEventsParquet. `file` names it in errors. */

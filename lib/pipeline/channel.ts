@@ -9,22 +9,21 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { z } from 'zod';
 import { ShelfSchema, type CatalogItem, type ListeningEvent, type User } from '../core/contract.ts';
 import { InputError } from '../core/errors.ts';
 import { allocateEventColumns, copyEvent, EventColumnsBuilder, eventAt, type EventColumns } from '../io/event-columns.ts';
-import { decodeEventsParquet, type PositionedEvents } from '../io/parquet-events.ts';
+import { decodeEventsParquet, eventsParquetFileRowCount, type PositionedEvents } from '../io/parquet-events.ts';
 
 export const CHANNEL_FILES = {
   meta: 'meta.json',
-  /** The events folder: dt=YYYY-MM-DD/shard-KK-of-NN.parquet. */
-  eventsDir: 'events',
   /** Events of a legacy channel (JSON Lines); read when present. */
   events: 'events.jsonl',
   catalog: 'catalog.jsonl',
   users: 'users.jsonl',
 } as const;
+/** The channel's events folder: dt=YYYY-MM-DD/shard-KK-of-NN.parquet. */
+export const CHANNEL_EVENTS_DIR = 'events';
 
 /** The file of one listener shard's events inside a partition folder (dt=YYYY-MM-DD/ of a clean prefix or a channel's events/). */
 export function shardFileName(shard: number, shards: number): string {
@@ -102,10 +101,9 @@ export async function openChannelDir(dir: string): Promise<ChannelReader> {
       },
     };
   }
-  const partitions = await listEventFiles(join(dir, CHANNEL_FILES.eventsDir));
+  const partitions = await listEventFiles(join(dir, CHANNEL_EVENTS_DIR));
   let eventCount = 0;
-  for (const files of partitions.values())
-    for (const file of files) eventCount += Number((await parquetMetadataAsync(await asyncBufferFromFile(file))).num_rows);
+  for (const files of partitions.values()) for (const file of files) eventCount += await eventsParquetFileRowCount(file);
   return {
     meta,
     catalog,

@@ -43,6 +43,7 @@ import {
 } from '../wiring/pipeline.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import {
+  CHANNEL_EVENTS_DIR,
   CHANNEL_FILES,
   openChannelDir,
   readChannelDir,
@@ -406,7 +407,7 @@ export async function validateData(
       for (let k = 0; k < p.shards; k++) {
         const name = shardFileName(k, p.shards);
         const source = joinS3Uri(p.cleanUri, name);
-        const target = joinS3Uri(run.featuresPrefix, window, CHANNEL_FILES.eventsDir, `dt=${p.dt}`, name);
+        const target = joinS3Uri(run.featuresPrefix, window, CHANNEL_EVENTS_DIR, `dt=${p.dt}`, name);
         if (whole) {
           tasks.push(() => copyObject(source, target));
           if (k === 0) counts[window] += p.report.accepted;
