@@ -269,7 +269,12 @@ function scaleCatalog(n: number): CatalogItem[] {
 
 /** Writes listeners [from, to) with BatchWriteItem (25 a call, 8 calls in flight): a profile and HISTORY_PER_USER plays each. */
 async function writeListeners(store: UserStateStore, from: number, to: number, itemIds: readonly string[]): Promise<void> {
+  const began = performance.now();
   for (let start = from; start < to; start += WRITE_SLICE) {
+    if (start > from && (start - from) % 100_000 === 0)
+      process.stderr.write(
+        `serve bench: ${start} listeners written, ${Math.round((start - from) / ((performance.now() - began) / 1000))}/s\n`,
+      );
     const states = Array.from({ length: Math.min(WRITE_SLICE, to - start) }, (_, k) => {
       const u = start + k;
       return {
@@ -404,6 +409,10 @@ async function scalePart(): Promise<Record<string, number | string | boolean>> {
       for (const [k, v] of Object.entries(JSON.parse(line) as Record<string, number | string>))
         figures[`users${users}${k.charAt(0).toUpperCase()}${k.slice(1)}`] = typeof v === 'number' ? Number(v.toFixed(3)) : v;
       figures[`users${users}LoadAverage`] = (await import('node:os')).loadavg()[0]?.toFixed(1) ?? '';
+      // Each step's figures as they come: a long run stopped midway still tells what it measured.
+      process.stderr.write(
+        `serve bench: ${JSON.stringify(Object.fromEntries(Object.entries(figures).filter(([k]) => k.startsWith(`users${users}`))))}\n`,
+      );
     }
     const [small, large] = SCALE_USERS;
     if (small !== undefined && large !== undefined) {

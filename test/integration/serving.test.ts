@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointStore } from '../../lib/aws/endpoints.ts';
 import { ModelRegistry } from '../../lib/aws/registry.ts';
-import { formatS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
+import { formatS3Uri, listKeys, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import type { CatalogItem } from '../../lib/core/contract.ts';
 import { buildShelfData } from '../../lib/core/transforms/protocol.ts';
 import { fitRandom } from '../../lib/core/models/baselines/random.ts';
@@ -19,7 +19,9 @@ import { runShelfPipeline } from '../../lib/local/pipeline.ts';
 import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
 import { fetchChannel } from '../../lib/pipeline/data-steps.ts';
 import { writeArtifactUri } from '../../lib/pipeline/artifact-store.ts';
+import { CATALOG_SNAPSHOT_KEY } from '../../lib/pipeline/catalog-snapshot.ts';
 import { monitorCanaries } from '../../lib/serving/canary-monitor.ts';
+import { ServingCatalog } from '../../lib/serving/catalog-source.ts';
 import { RAW_BUCKET, ARTIFACTS_BUCKET } from '../../lib/wiring/resources.ts';
 import { loadTruth, type Truth } from '../../lib/sim/respond.ts';
 import { runTraffic } from '../../lib/sim/traffic.ts';
@@ -51,7 +53,7 @@ beforeAll(async () => {
   const first = await pipeline('live1');
   expect(first.outcome, JSON.stringify(first.evaluation?.decision ?? first.error)).toBe('deployed');
   api = await startLocalApi();
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await api?.close();
@@ -68,6 +70,15 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     expect(body.shelves[1]?.modelVersion).toBe('podcasts-live1');
     const ids = body.shelves.flatMap((s) => s.items.map((i) => i.id));
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('indexes the catalog snapshot the pipeline published, reading no raw catalog file', async () => {
+    const snapshot = await listKeys(formatS3Uri(ARTIFACTS_BUCKET.localName, CATALOG_SNAPSHOT_KEY));
+    expect(snapshot).toEqual([CATALOG_SNAPSHOT_KEY]);
+    const catalog = new ServingCatalog({ rawBucket: () => RAW_BUCKET.localName, artifactsBucket: () => ARTIFACTS_BUCKET.localName });
+    const items = await catalog.load();
+    expect(items.length).toBeGreaterThan(100);
+    expect(catalog.lastRefresh).toEqual({ fromSnapshot: items.length, rawFiles: [] });
   });
 
   it("serves a known listener's Shortcuts from the online user state the pipeline published", async () => {
@@ -124,7 +135,7 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     const events = await registry().listEvents('podcasts');
     expect(events.at(-1)).toMatchObject({ action: 'promote', version: 'podcasts-canary1' });
     expect(events.at(-1)?.reason).toMatch(/canary monitor: canary is not worse than live/);
-  }, 180_000);
+  }, 600_000); // a retrain and 500 requests: minutes on a loaded 2-core machine
 
   it('rolls back a deliberately bad canary automatically, recording why', async () => {
     // A model trained on shuffled interactions, deployed by hand past the gate.
@@ -165,7 +176,7 @@ describe('serving with canaries, feedback and automatic rollback', () => {
     expect((await registry().listEvents('podcasts')).at(-1)?.reason).toMatch(
       /canary monitor: canary is (significantly worse|.* worse than live)/,
     );
-  }, 180_000);
+  }, 600_000);
 
   it("puts a show published after training into relevant users' Podcasts shelf without retraining", async () => {
     const catalog = await fetchChannel(`s3://home-shelves-features/runs/podcasts/live1/train/`);
