@@ -5,11 +5,12 @@
  * and the channel's meta. No event is ever an object: a step holds each event once, as ~40 bytes of
  * columns, plus one decoded partition at a time.
  */
-import { EventTableBuilder } from '../core/transforms/event-table.ts';
+import { type EventTable, EventTableBuilder } from '../core/transforms/event-table.ts';
 import type { ShelfDataInput } from '../core/transforms/protocol.ts';
 import { openChannelDir, type ChannelMeta } from './channel.ts';
 
 export interface ShelfInput extends ShelfDataInput {
+  readonly events: EventTable;
   readonly meta: ChannelMeta;
 }
 
