@@ -72,15 +72,43 @@ export interface Pool {
 }
 
 /**
- * What discovery reads of every candidate, one row of doubles per item so that a candidate costs a few
- * cache lines (objects and their Float32Arrays were scattered over the heap): published time, log
- * quality, language index, then the latent profile (float32 values, exact as doubles).
+ * What discovery reads of every candidate, in one 128-byte record per item (two cache lines: objects
+ * and their Float32Arrays were scattered over the heap, and a million-user world's catalog does not fit
+ * in cache), seen through three views of one buffer: as doubles, [0] published time, [1] log
+ * quality, [2] a show's latest episode time; as int32, [6] a mark discovery uses to skip familiar
+ * items, [7] language index | kind index << 8; as float32, [8..31] the latent profile (its own float32
+ * values). A show's episode count is in `episodeCounts`.
  */
-export const ROW = 32;
-export const ROW_PUBLISHED = 0;
-export const ROW_LOG_QUALITY = 1;
-export const ROW_LANGUAGE = 2;
-export const ROW_LATENT = 4;
+export const RECORD_BYTES = 128;
+export const F64_STRIDE = RECORD_BYTES / 8;
+export const F32_STRIDE = RECORD_BYTES / 4;
+export const F64_PUBLISHED = 0;
+export const F64_LOG_QUALITY = 1;
+/** Shows: the latest episode's publish time (-Infinity before the first). */
+export const F64_LAST_EPISODE = 2;
+export const I32_MARK = 6;
+/** Language index | kind index << 8. */
+export const I32_LANGUAGE_KIND = 7;
+export const F32_LATENT = 8;
+
+/** The item records (see RECORD_BYTES), as doubles, int32 and float32. */
+export interface ItemRecords {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly f32: Float32Array;
+  /** Shows' episode counts by item. */
+  readonly episodeCounts: Int32Array;
+}
+
+function records(items: number): ItemRecords {
+  const buffer = new ArrayBuffer(items * RECORD_BYTES);
+  return {
+    f64: new Float64Array(buffer),
+    i32: new Int32Array(buffer),
+    f32: new Float32Array(buffer),
+    episodeCounts: new Int32Array(items),
+  };
+}
 
 const ITEM_LANGUAGES = [
   ['en', 0.55],
@@ -127,8 +155,8 @@ export class Catalog {
       (): Pool => ({ indices: new Int32Array(16), size: 0, cumulative: undefined, guide: undefined, step: 0 }),
     ),
   );
-  /** ROW doubles per item (see ROW). */
-  rows = new Float64Array(ROW * 1024);
+  /** One record per item (see RECORD_BYTES); replaced when it grows. */
+  records: ItemRecords = records(1024);
   readonly publishers: { name: string; dim: number; lean: Float32Array }[] = [];
   /** Every item and episode id, in the order they were made: events name them by position. */
   readonly ids: string[] = [];
@@ -200,16 +228,19 @@ export class Catalog {
       episodes: [],
     };
     this.items.push(item);
-    if (this.rows.length < this.items.length * ROW) {
-      const grown = new Float64Array(this.rows.length * 2);
-      grown.set(this.rows);
-      this.rows = grown;
+    if (this.records.f64.length < this.items.length * F64_STRIDE) {
+      const grown = records((this.records.f64.length / F64_STRIDE) * 2);
+      // Bytes, not doubles: the int32 and float32 fields need not be valid doubles.
+      new Uint8Array(grown.f64.buffer).set(new Uint8Array(this.records.f64.buffer));
+      grown.episodeCounts.set(this.records.episodeCounts);
+      this.records = grown;
     }
-    const row = item.index * ROW;
-    this.rows[row + ROW_PUBLISHED] = at;
-    this.rows[row + ROW_LOG_QUALITY] = item.logQuality;
-    this.rows[row + ROW_LANGUAGE] = item.languageIndex;
-    for (let d = 0; d < DIMS; d++) this.rows[row + ROW_LATENT + d] = latent[d] as number;
+    const { f64, i32, f32 } = this.records;
+    f64[item.index * F64_STRIDE + F64_PUBLISHED] = at;
+    f64[item.index * F64_STRIDE + F64_LOG_QUALITY] = item.logQuality;
+    f64[item.index * F64_STRIDE + F64_LAST_EPISODE] = Number.NEGATIVE_INFINITY;
+    i32[item.index * F32_STRIDE + I32_LANGUAGE_KIND] = item.languageIndex | (kindIndex << 8);
+    f32.set(latent, item.index * F32_STRIDE + F32_LATENT);
     for (const pool of [(this.pools[kindIndex] as Pool[])[primaryIndex] as Pool, (this.pools[kindIndex] as Pool[])[DIMS] as Pool]) {
       if (pool.size === pool.indices.length) {
         const grown = new Int32Array(pool.size * 2);
@@ -241,6 +272,8 @@ export class Catalog {
     const id = `${show.id}-ep${String(n).padStart(4, '0')}`;
     const durationMs = (20 + rng.int(50)) * MINUTE;
     show.episodes.push({ id, at, durationMs, ref: this.ids.push(id) - 1 });
+    this.records.f64[show.index * F64_STRIDE + F64_LAST_EPISODE] = at;
+    this.records.episodeCounts[show.index] = show.episodes.length;
     if (this.keepLines) {
       const record: CatalogItem = {
         itemId: id,

@@ -24,12 +24,15 @@ import {
   PLAYLIST,
   type Pool,
   pickWeighted,
-  ROW,
   searchCumulative,
-  ROW_LANGUAGE,
-  ROW_LATENT,
-  ROW_LOG_QUALITY,
-  ROW_PUBLISHED,
+  F32_LATENT,
+  F32_STRIDE,
+  F64_LAST_EPISODE,
+  F64_LOG_QUALITY,
+  F64_PUBLISHED,
+  F64_STRIDE,
+  I32_LANGUAGE_KIND,
+  I32_MARK,
   SHOW,
   type SimItem,
 } from './catalog.ts';
@@ -171,10 +174,12 @@ export class Population {
   private readonly weights = new Float64Array(SLOTS);
   private catalog: Catalog | undefined;
   private items: readonly SimItem[] = [];
-  private rows = new Float64Array(0);
+  private f64: Float64Array = new Float64Array(0);
+  private i32: Int32Array = new Int32Array(0);
+  private f32: Float32Array = new Float32Array(0);
+  private episodeCounts: Int32Array = new Int32Array(0);
   private pools: readonly (readonly Pool[])[] = [];
-  /** mark[item] === stamp: the item is familiar to the user discovering now (discovery skips it). */
-  private mark = new Int32Array(0);
+  /** An item whose record's mark is `stamp` is familiar to the user discovering now (discovery skips it). */
   private stamp = 0;
   private out: DayEvents | undefined;
   private dayStart = 0;
@@ -236,9 +241,8 @@ export class Population {
   simulateDay(catalog: Catalog, dayStart: number, out: DayEvents): void {
     this.catalog = catalog;
     this.items = catalog.items;
-    this.rows = catalog.rows;
+    ({ f64: this.f64, i32: this.i32, f32: this.f32, episodeCounts: this.episodeCounts } = catalog.records);
     this.pools = catalog.pools;
-    if (this.mark.length < catalog.items.length) this.mark = new Int32Array(catalog.items.length * 2);
     this.out = out;
     this.dayStart = dayStart;
     this.dayEnd = dayStart + DAY;
@@ -317,8 +321,8 @@ export class Population {
       this.famHour[b + n] = hour;
       this.famPlays[b + n] = 0;
       this.famProgress[b + n] = 0;
-      this.famNext[b + n] = Math.max(0, availableEpisodes(item, this.ts) - 1);
-      const affinity = this.affinity(u, item.index * ROW + ROW_LATENT);
+      this.famNext[b + n] = Math.max(0, this.available(item.index, this.ts) - 1);
+      const affinity = this.affinity(u, item.index * F32_STRIDE + F32_LATENT);
       const keep = 1 / (1 + Math.exp(-(4 * affinity + Math.log(item.quality) - 2)));
       this.playFamiliar(u, n, this.ts, keep);
       if (rng.next() < keep) {
@@ -327,6 +331,17 @@ export class Population {
       }
       lastTs = this.ts;
     }
+  }
+
+  /**
+   * The number of the show's episodes published at or before `now`: all of them once the latest is
+   * out (episodes are in publish order), else the search of availableEpisodes.
+   */
+  private available(index: number, now: number): number {
+    const count = this.episodeCounts[index] as number;
+    if (count === 0) return 0;
+    if ((this.f64[index * F64_STRIDE + F64_LAST_EPISODE] as number) <= now) return count;
+    return availableEpisodes(this.items[index] as SimItem, now);
   }
 
   /** Counts the slot just filled; past 12, forgets the first finished or barely played item (else the oldest). */
@@ -372,14 +387,14 @@ export class Population {
     const weights = this.weights;
     let total = 0;
     for (let j = 0; j < n; j++) {
-      const item = this.items[this.famItem[b + j] as number] as SimItem;
+      const index = this.famItem[b + j] as number;
       let w = 1 + Math.log1p(this.famPlays[b + j] as number);
       const fh = this.famHour[b + j] as number;
       const dh = Math.min(Math.abs(fh - hour), 24 - Math.abs(fh - hour));
       w *= dh <= 1 ? 4 : dh <= 3 ? 1.5 : 0.5;
-      const kind = item.kindIndex;
+      const kind = (this.i32[index * F32_STRIDE + I32_LANGUAGE_KIND] as number) >> 8;
       if (kind === SHOW) {
-        const available = availableEpisodes(item, now);
+        const available = this.available(index, now);
         w *= (this.famNext[b + j] as number) < available ? 4 : 0.3;
       } else if (kind === ALBUM || kind === AUDIOBOOK) {
         const progress = this.famProgress[b + j] as number;
@@ -403,7 +418,7 @@ export class Population {
     this.famPlays[f] = (this.famPlays[f] as number) + 1;
     const kind = item.kindIndex;
     if (kind === SHOW) {
-      const available = availableEpisodes(item, now);
+      const available = this.available(item.index, now);
       const episode = item.episodes[Math.min(this.famNext[f] as number, available - 1)];
       if (episode === undefined) return;
       const share = Math.min(1, 0.3 + engagement * rng.next() + 0.2);
@@ -430,17 +445,17 @@ export class Population {
     this.ts = ts + Math.max(MINUTE, rounded) + this.rng.int(3) * MINUTE;
   }
 
-  /** taste · latent (the item's row from `at`) over the user's weighted dimensions (the others add exact zeros). */
+  /** taste · latent (the item's float32 record from `at`) over the user's weighted dimensions (the others add exact zeros). */
   private affinity(u: number, at: number): number {
     const taste = this.taste;
-    const rows = this.rows;
+    const latent = this.f32;
     const tb = u * DIMS;
     const db = u * MAX_DIMS;
     const n = this.dimCount[u] as number;
     let s = 0;
     for (let i = 0; i < n; i++) {
       const d = this.dims[db + i] as number;
-      s += (taste[tb + d] as number) * (rows[at + d] as number);
+      s += (taste[tb + d] as number) * (latent[at + d] as number);
     }
     return s;
   }
@@ -468,13 +483,13 @@ export class Population {
 
   private markFamiliar(u: number): void {
     if (this.stamp === 0x7fffffff) {
-      this.mark.fill(0);
+      for (let i = I32_MARK; i < this.i32.length; i += F32_STRIDE) this.i32[i] = 0;
       this.stamp = 0;
     }
     const stamp = ++this.stamp;
     const b = u * SLOTS;
     const n = this.famCount[u] as number;
-    for (let j = 0; j < n; j++) this.mark[this.famItem[b + j] as number] = stamp;
+    for (let j = 0; j < n; j++) this.i32[(this.famItem[b + j] as number) * F32_STRIDE + I32_MARK] = stamp;
   }
 
   /**
@@ -496,21 +511,20 @@ export class Population {
     const any = pools[DIMS] as Pool;
     if (any.size > 0) for (let s = 0; s < 8; s++) sample[m++] = this.drawFrom(any);
     const language = this.language[u] as number;
-    const rows = this.rows;
-    const mark = this.mark;
+    const f64 = this.f64;
+    const i32 = this.i32;
     const stamp = this.stamp;
     let best = -1;
     let bestKey = -Infinity;
     for (let i = 0; i < m; i++) {
       const index = sample[i] as number;
-      const row = index * ROW;
-      if ((rows[row + ROW_PUBLISHED] as number) > now || mark[index] === stamp) continue;
+      if ((f64[index * F64_STRIDE + F64_PUBLISHED] as number) > now || i32[index * F32_STRIDE + I32_MARK] === stamp) continue;
       // Gumbel-max sampling of the softmax.
-      const itemLanguage = rows[row + ROW_LANGUAGE] as number;
+      const itemLanguage = (i32[index * F32_STRIDE + I32_LANGUAGE_KIND] as number) & 0xff;
       const own = itemLanguage === language ? 1 : itemLanguage === EN ? 0.3 : 0;
       const key =
-        4 * this.affinity(u, row + ROW_LATENT) +
-        0.5 * (rows[row + ROW_LOG_QUALITY] as number) +
+        4 * this.affinity(u, index * F32_STRIDE + F32_LATENT) +
+        0.5 * (f64[index * F64_STRIDE + F64_LOG_QUALITY] as number) +
         own -
         Math.log(-Math.log(rng.next() || 1e-12));
       if (key > bestKey) {
