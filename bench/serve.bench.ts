@@ -414,11 +414,16 @@ async function scalePart(): Promise<Record<string, number | string | boolean>> {
         `serve bench: ${JSON.stringify(Object.fromEntries(Object.entries(figures).filter(([k]) => k.startsWith(`users${users}`))))}\n`,
       );
     }
-    const [small, large] = SCALE_USERS;
-    if (small !== undefined && large !== undefined) {
+    // The smallest and the largest table: memory must be the same (within allocator noise).
+    const small = SCALE_USERS[0];
+    const large = SCALE_USERS.at(-1);
+    if (small !== undefined && large !== undefined && small !== large) {
       const a = figures[`users${small}RssAfterRequestsMb`] as number;
       const b = figures[`users${large}RssAfterRequestsMb`] as number;
       figures.rssDifferenceMb = Number((b - a).toFixed(1));
+      figures.heapDifferenceMb = Number(
+        ((figures[`users${large}HeapAfterRequestsMb`] as number) - (figures[`users${small}HeapAfterRequestsMb`] as number)).toFixed(1),
+      );
       figures.rssWithin600Mb = Math.max(a, b) <= 600;
     }
   } finally {
