@@ -1,7 +1,8 @@
 /**
  * The SageMaker training entrypoint (lib/train/sagemaker-entrypoint.ts) run as the container runs it,
  * through the local SageMaker runner: a training channel in the local S3 (s3rver), hyperparameters as
- * strings, the artifact in model/ and the reason of a failure in output/failure.
+ * strings, the artifact in model/ and the reason of a failure in output/failure. The channel is laid
+ * out as ValidateData writes it (meta.json, catalog and users as JSON Lines, events as Parquet by day).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,11 @@ import { loadRecommender } from '../../lib/core/models/load.ts';
 import { buildShelfData } from '../../lib/core/transforms/protocol.ts';
 import { TRANSFORM_VERSION } from '../../lib/core/transforms/version.ts';
 import { readArtifactDir } from '../../lib/io/artifact-files.ts';
+import { EventColumnsBuilder } from '../../lib/io/event-columns.ts';
+import { encodeEventsParquet } from '../../lib/io/parquet-events.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { TrainingJobFailedError, runTrainingJob } from '../../lib/local/sagemaker-runner.ts';
-import { CHANNEL_FILES, toJsonLines, type ChannelMeta } from '../../lib/pipeline/channel.ts';
+import { CHANNEL_EVENTS_DIR, CHANNEL_FILES, shardFileName, toJsonLines, type ChannelMeta } from '../../lib/pipeline/channel.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 
 const DAY = 86_400_000;
@@ -68,7 +71,18 @@ beforeAll(async () => {
       window: 'train',
     },
   };
-  await putObjectBytes(`${CHANNEL}${CHANNEL_FILES.events}`, toJsonLines(channel.events));
+  // Events as ValidateData writes them: events/dt=YYYY-MM-DD/<shard>.parquet with each event's row in its day.
+  const days = new Map<string, ListeningEvent[]>();
+  for (const e of channel.events) {
+    const dt = e.timestamp.slice(0, 10);
+    days.set(dt, [...(days.get(dt) ?? []), e]);
+  }
+  for (const [dt, day] of days) {
+    const builder = new EventColumnsBuilder();
+    for (const e of day) builder.add(e, toEpochMs(e.timestamp));
+    const bytes = encodeEventsParquet({ events: builder.finish(), row: Int32Array.from(day.keys()) });
+    await putObjectBytes(`${CHANNEL}${CHANNEL_EVENTS_DIR}/dt=${dt}/${shardFileName(0, 1)}`, bytes);
+  }
   await putObjectBytes(`${CHANNEL}${CHANNEL_FILES.catalog}`, toJsonLines(channel.catalog));
   await putObjectBytes(`${CHANNEL}${CHANNEL_FILES.users}`, toJsonLines(channel.users));
   await putObjectBytes(`${CHANNEL}${CHANNEL_FILES.meta}`, JSON.stringify(channel.meta));
