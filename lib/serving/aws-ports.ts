@@ -47,8 +47,6 @@ async function readFallbacks(artifactsBucket: string): Promise<Map<Shelf, ModelA
 
 export interface AwsPortsOptions {
   readonly rawBucket?: string;
-  /** Days of recent listening loaded for Shortcuts and the fallbacks; default 28. */
-  readonly historyDays?: number;
   readonly now?: () => number;
   /** Online features; default the table named by USER_STATE_TABLE. */
   readonly userStates?: UserStateStore;
