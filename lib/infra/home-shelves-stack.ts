@@ -255,7 +255,10 @@ export class HomeShelvesStack extends Stack {
       stateMachine: this.pipeline.stateMachine,
       recordExecutionFailure: fn.recordExecutionFailure.function,
       httpApi: this.api.api,
-      deliveryStreamName: this.requestLogs.deliveryStreamName,
+      deliveryStreams: {
+        RequestLog: { name: this.requestLogs.deliveryStreamName, carries: 'request-log' },
+        Feedback: { name: this.feedbackEvents.deliveryStreamName, carries: 'feedback-event' },
+      },
       deadLetterQueues: Object.fromEntries(Object.entries(deadLetterQueues).map(([name, dlq]) => [name, dlq.queue])),
       thresholds: config.alarms,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),

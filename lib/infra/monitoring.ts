@@ -36,8 +36,11 @@ export interface MonitoringProps {
   /** Invoked with the status-change event of every failed, timed-out or aborted execution. */
   readonly recordExecutionFailure: IFunction;
   readonly httpApi: HttpApi;
-  /** Name of the request-log delivery stream (Firehose). */
-  readonly deliveryStreamName: string;
+  /**
+   * The Firehose delivery streams by alarm prefix (e.g. RequestLog, Feedback) with what they carry, in
+   * words for the alarm text: a freshness and a delivery-success alarm each.
+   */
+  readonly deliveryStreams: Readonly<Record<string, { readonly name: string; readonly carries: string }>>;
   /** Dead-letter queues of the schedules, by name: an alarm fires on the first message. */
   readonly deadLetterQueues: Readonly<Record<string, IQueue>>;
   readonly thresholds: AlarmThresholds;
@@ -115,25 +118,28 @@ export class Monitoring extends Construct {
       description: 'The serving API answered 5xx. Runbook: API server errors.',
     });
 
-    const firehose = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/Firehose',
-        metricName,
-        dimensionsMap: { DeliveryStreamName: props.deliveryStreamName },
-        period: this.period,
-        statistic,
+    for (const [prefix, stream] of Object.entries(props.deliveryStreams)) {
+      const firehose = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName,
+          dimensionsMap: { DeliveryStreamName: stream.name },
+          period: this.period,
+          statistic,
+        });
+      const runbook = `Runbook: ${stream.carries} delivery.`;
+      this.alarm(`${prefix}DeliveryFreshness`, firehose('DeliveryToS3.DataFreshness', 'Maximum'), {
+        threshold: this.thresholds.deliveryFreshnessSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `${stream.carries.charAt(0).toUpperCase()}${stream.carries.slice(1)} records older than ${this.thresholds.deliveryFreshnessSeconds} s are still not in S3. ${runbook}`,
       });
-    this.alarm('RequestLogDeliveryFreshness', firehose('DeliveryToS3.DataFreshness', 'Maximum'), {
-      threshold: this.thresholds.deliveryFreshnessSeconds,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      description: `Request-log records older than ${this.thresholds.deliveryFreshnessSeconds} s are still not in S3. Runbook: request-log delivery.`,
-    });
-    // Success is the share of S3 puts that succeeded (0..1), reported only while the stream delivers.
-    this.alarm('RequestLogDeliverySuccess', firehose('DeliveryToS3.Success', 'Minimum'), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      description: 'Firehose failed to put request-log objects into the raw bucket. Runbook: request-log delivery.',
-    });
+      // Success is the share of S3 puts that succeeded (0..1), reported only while the stream delivers.
+      this.alarm(`${prefix}DeliverySuccess`, firehose('DeliveryToS3.Success', 'Minimum'), {
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        description: `Firehose failed to put ${stream.carries} objects into the raw bucket. ${runbook}`,
+      });
+    }
 
     const sm = props.stateMachine;
     const runAlarms: [string, cloudwatch.IMetric][] = [

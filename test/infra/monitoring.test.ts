@@ -119,19 +119,22 @@ describe('alarms', () => {
     ]);
   });
 
-  it('watch the request-log delivery: records waiting too long, and failed S3 puts', () => {
-    const stream = ofType('AWS::KinesisFirehose::DeliveryStream')[0]![0];
-    const dimension = { Name: 'DeliveryStreamName', Value: { Ref: stream } };
-    expect(alarmOn('AWS/Firehose', 'DeliveryToS3.DataFreshness', dimension)).toEqual([
-      expect.objectContaining({
-        Statistic: 'Maximum',
-        Threshold: DEV.deliveryFreshnessSeconds,
-        ComparisonOperator: 'GreaterThanThreshold',
-      }),
-    ]);
-    expect(alarmOn('AWS/Firehose', 'DeliveryToS3.Success', dimension)).toEqual([
-      expect.objectContaining({ Statistic: 'Minimum', Threshold: 1, ComparisonOperator: 'LessThanThreshold' }),
-    ]);
+  it('watch every delivery stream (request log and feedback events): records waiting too long, and failed S3 puts', () => {
+    const streams = ofType('AWS::KinesisFirehose::DeliveryStream').map(([id]) => id);
+    expect(streams).toHaveLength(2);
+    for (const stream of streams) {
+      const dimension = { Name: 'DeliveryStreamName', Value: { Ref: stream } };
+      expect(alarmOn('AWS/Firehose', 'DeliveryToS3.DataFreshness', dimension)).toEqual([
+        expect.objectContaining({
+          Statistic: 'Maximum',
+          Threshold: DEV.deliveryFreshnessSeconds,
+          ComparisonOperator: 'GreaterThanThreshold',
+        }),
+      ]);
+      expect(alarmOn('AWS/Firehose', 'DeliveryToS3.Success', dimension)).toEqual([
+        expect.objectContaining({ Statistic: 'Minimum', Threshold: 1, ComparisonOperator: 'LessThanThreshold' }),
+      ]);
+    }
   });
 
   it.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])(
