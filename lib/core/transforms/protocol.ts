@@ -325,7 +325,13 @@ export function buildShelfData(shelf: Shelf, input: ShelfDataInput, options: She
       }
       return relevant.size > 0 ? { first, relevant } : undefined;
     };
-    relevantOf = (u) => firstSession(table.history(u, end))?.relevant;
+    // No listen in the window, no session there: decided on the columns, without making the history.
+    const listensInWindow = (u: number): boolean => {
+      for (let x = rowsBefore(u, cutoff), to = rowsBefore(u, end); x < to; x++)
+        if (listenType[table.type[rows[x] as number] as number] === 1) return true;
+      return false;
+    };
+    relevantOf = (u) => (listensInWindow(u) ? firstSession(table.history(u, end))?.relevant : undefined);
     caseOf = (u, relevant) => {
       const events = table.history(u, end);
       const { first } = firstSession(events) as { first: number };
