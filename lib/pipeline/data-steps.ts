@@ -200,8 +200,13 @@ async function readCatalog(
 const knownItemsCache = new Map<string, Promise<ReadonlySet<string>>>();
 const KNOWN_ITEMS_CACHE_SIZE = 4;
 
-async function knownItemsOf(plan: Pick<FeaturePlan, 'catalogUri'>, run: RunContext, config: DataStepConfig): Promise<ReadonlySet<string>> {
-  const listing = (await listObjects(plan.catalogUri)).map((o) => `${o.key}:${o.etag}:${o.size}`).join(',');
+async function knownItemsOf(
+  plan: Pick<FeaturePlan, 'catalogUri'>,
+  run: RunContext,
+  config: DataStepConfig,
+  catalogObjects?: readonly { key: string; etag: string; size: number }[],
+): Promise<ReadonlySet<string>> {
+  const listing = (catalogObjects ?? (await listObjects(plan.catalogUri))).map((o) => `${o.key}:${o.etag}:${o.size}`).join(',');
   const key = `${plan.catalogUri}|${config.rejectLimit}|${listing}`;
   let known = knownItemsCache.get(key);
   if (known === undefined) {
@@ -268,7 +273,7 @@ export async function buildPartitionFeatures(
   const previous = await readCleanReport(reportUri);
   if (previous !== undefined && (previous.report.rejectedByReason['future-timestamp'] ?? 0) === 0) return { ...previous, reused: true };
 
-  const knownItems = await knownItemsOf(plan, run, config);
+  const knownItems = await knownItemsOf(plan, run, config, catalogObjects);
   const { bucket: rawBucket } = parseS3Uri(partition.uri);
   const batches: EventColumns[] = [];
   const rejects: Reject[] = [];
