@@ -19,7 +19,7 @@ import {
 import { ACCURACY_FUNCTIONS, ACCURACY_METRICS, assertNoDuplicates, relevantCount, type Relevance } from '../metrics/ranking.ts';
 import { poolSize, rerankActive, rerankDiverse, type DiversityConfig } from '../assembly/rerank.ts';
 import type { ItemMeta, Recommender } from '../models/recommender.ts';
-import { DEFAULT_RESAMPLES, percentileInterval, resampledMeans, resampleIndices, type Interval } from '../stats/bootstrap.ts';
+import { DEFAULT_RESAMPLES, percentileInterval, seededResampledMeans, type Interval } from '../stats/bootstrap.ts';
 import { hashString } from '../rng.ts';
 import { comparePairedMeans } from '../stats/paired.ts';
 import type { EvalSet } from './eval-set.ts';
@@ -294,8 +294,7 @@ export function scoreLists(input: ListsInput, options: EvaluationOptions): Evalu
     }
     vectors.push(...block);
   }
-  const samples = resampleIndices(n, resamples, seed);
-  const resampled = n === 0 ? vectors.map(() => new Float64Array(0)) : resampledMeans(vectors, samples);
+  const resampled = n === 0 ? vectors.map(() => new Float64Array(0)) : seededResampledMeans(vectors, resamples, seed);
   const means = vectors.map((v) => (n === 0 ? 0 : v.reduce((s, x) => s + x, 0) / n));
   const at = (r: number, j: number): number => r * metricNames.length + j;
 

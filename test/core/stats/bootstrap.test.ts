@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMean, percentile, resampledMeans, resampleIndices } from '../../../lib/core/stats/bootstrap.ts';
+import { bootstrapMean, percentile, resampledMeans, resampleIndices, seededResampledMeans } from '../../../lib/core/stats/bootstrap.ts';
 import { pairedComparison, pairedDifference } from '../../../lib/core/stats/paired.ts';
 import { Rng } from '../../../lib/core/rng.ts';
 
@@ -66,6 +66,18 @@ describe('resampledMeans', () => {
     const [a, b] = resampledMeans([vec(3, 6, 9), vec(1, 1, 4)], samples);
     expect([...(a as Float64Array)]).toEqual([5, 8]);
     expect([...(b as Float64Array)]).toEqual([2, 3]);
+  });
+
+  it('drawn one resample at a time (seeded), equals the means over every resample drawn up front, bit for bit', () => {
+    const rng = new Rng(5);
+    // A dense vector and a sparse one (mostly zeros), to go through both paths.
+    const dense = Float64Array.from({ length: 257 }, () => rng.next());
+    const sparse = Float64Array.from({ length: 257 }, (_, i) => (i % 9 === 0 ? rng.next() : 0));
+    const upFront = resampledMeans([dense, sparse], resampleIndices(257, 50, 11));
+    const oneByOne = seededResampledMeans([dense, sparse], 50, 11);
+    expect(oneByOne.map((v) => [...v])).toEqual(upFront.map((v) => [...v]));
+    // Another seed draws other users.
+    expect([...(seededResampledMeans([dense], 50, 12)[0] as Float64Array)]).not.toEqual([...(upFront[0] as Float64Array)]);
   });
 });
 
