@@ -48,14 +48,22 @@ async function fetchChannelDir(uri: string): Promise<string> {
   return dir;
 }
 
+/**
+ * The dummy models a run trains beside its candidate: the shelf's heuristics, plus the strong simple
+ * models (ease) when the run asks (hyperparameter strongBaselines) — except one the candidate itself
+ * is (algo=ease), which would only be compared with its own twin.
+ */
+export function baselinesToTrain(shelf: Shelf, hyperparameters: Readonly<Record<string, string>>): string[] {
+  const strong = hyperparameters.strongBaselines === 'true' ? STRONG_BASELINES_BY_SHELF[shelf] : [];
+  return [...BASELINES_BY_SHELF[shelf], ...strong.filter((name) => name !== hyperparameters.algo)];
+}
+
 export async function trainBaselines(run: RunContext, data: ValidatedData): Promise<BaselinesResult> {
   // Baselines fit on the training data alone: no evaluation cases, no ranker examples.
   const shelfData = await shelfDataFor(data, run.shelf, false, { eval: false, examples: false });
   const seed = Number(run.hyperparameters.seed ?? 7);
   const baselines = [];
-  // Strong simple models (ease) join the heuristics when the run asks (hyperparameter strongBaselines).
-  const strong = run.hyperparameters.strongBaselines === 'true' ? STRONG_BASELINES_BY_SHELF[run.shelf] : [];
-  for (const name of [...BASELINES_BY_SHELF[run.shelf], ...strong]) {
+  for (const name of baselinesToTrain(run.shelf, run.hyperparameters)) {
     const model = fitBaseline(name, shelfData.train, seed);
     const uri = `${joinS3Uri(run.artifactsPrefix, 'baselines', name)}/`;
     await writeArtifactUri(uri, model.save());
