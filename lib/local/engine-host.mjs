@@ -36,6 +36,11 @@ async function host(input) {
     await closeServer(dynamoServer);
     throw error;
   }
+  // Keep idle connections open until the client closes them. The SDK clients pool keep-alive sockets
+  // on the pipeline's main thread, which a CPU-bound step blocks for seconds: a server closing idle
+  // sockets meanwhile (Node's default after 5 s) leaves the pool holding dead ones, and the next request
+  // on one fails with "socket hang up". close() still ends idle connections (Node >= 19).
+  for (const server of [dynamoServer, s3rver.httpServer]) if (server) server.keepAliveTimeout = 0;
   parentPort.on('message', (message) => {
     if (message !== 'stop') return;
     // Closing dynalite flushes its LevelDB store.

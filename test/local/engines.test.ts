@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient, s3Client } from '../../lib/aws/clients.ts';
 import { ModelRegistry } from '../../lib/aws/registry.ts';
@@ -78,6 +78,35 @@ describe('startLocalEngines', () => {
       await second.stop();
     }
   });
+
+  it('answers after the main thread was blocked longer than an idle connection would be kept by default', async () => {
+    // The engines run on their own thread; the SDK's pooled keep-alive sockets live on this one. A step
+    // that computes for seconds must not find its pooled sockets closed under it ("socket hang up").
+    const engines = await startLocalEngines({ home });
+    try {
+      const bucket = (BUCKETS[0] as (typeof BUCKETS)[number]).localName;
+      const table = (TABLES[0] as (typeof TABLES)[number]).localName;
+      // No retries: a dead pooled socket must not be hidden by the SDK's retry of "socket hang up".
+      const local = { region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 };
+      const s3 = new S3Client({ ...local, endpoint: engines.s3Endpoint, forcePathStyle: true });
+      const dynamo = new DynamoDBClient({ ...local, endpoint: engines.dynamoEndpoint });
+      // Several sockets in each pool, as a step's parallel requests leave them.
+      await Promise.all(Array.from({ length: 8 }, () => s3.send(new HeadBucketCommand({ Bucket: bucket }))));
+      await Promise.all(Array.from({ length: 8 }, () => dynamo.send(new DescribeTableCommand({ TableName: table }))));
+      const until = Date.now() + 6_500; // past Node's default 5 s keep-alive timeout
+      while (Date.now() < until) {
+        // a CPU-bound step: no event loop turn
+      }
+      await expect(Promise.all(Array.from({ length: 8 }, () => s3.send(new HeadBucketCommand({ Bucket: bucket }))))).resolves.toHaveLength(
+        8,
+      );
+      await expect(
+        Promise.all(Array.from({ length: 8 }, () => dynamo.send(new DescribeTableCommand({ TableName: table })))),
+      ).resolves.toHaveLength(8);
+    } finally {
+      await engines.stop();
+    }
+  }, 30_000);
 
   it('stops twice without error', async () => {
     const engines = await startLocalEngines({ home });
