@@ -120,6 +120,8 @@ export interface ChildOutcome {
 }
 
 export interface MapRunContext {
+  /** Most children at once whatever the definition's MaxConcurrency (a local process's limit); default no cap. */
+  readonly maxConcurrency?: number;
   /** The map run's id (`<Prefix>/<id>/manifest.json`); default a random UUID, as in AWS. */
   readonly mapRunId?: string;
   /** ARN of the parent execution, for MapRunArn and child execution ARNs. */
@@ -183,8 +185,10 @@ export async function runDistributedMap(state: State, input: Json, run: MapRunCo
   const entries: (MapRunResultEntry & { output?: Json })[] = [];
   let failed = 0;
   let next = 0;
-  const concurrency =
-    typeof state.MaxConcurrency === 'number' && state.MaxConcurrency > 0 ? state.MaxConcurrency : LOCAL_DEFAULT_CONCURRENCY;
+  const concurrency = Math.min(
+    typeof state.MaxConcurrency === 'number' && state.MaxConcurrency > 0 ? state.MaxConcurrency : LOCAL_DEFAULT_CONCURRENCY,
+    run.maxConcurrency ?? Number.POSITIVE_INFINITY,
+  );
   const worker = async (): Promise<void> => {
     while (next < childInputs.length && !exceeded(failed)) {
       const index = next++;

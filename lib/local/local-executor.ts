@@ -5,6 +5,7 @@
  * distributed-map.ts. Needs Promise.withResolvers (promise-with-resolvers.ts, imported by the
  * entry module state-machine.ts).
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context as LambdaContext } from 'aws-lambda';
@@ -60,7 +61,16 @@ export interface RunPipelineOptions {
   /** Waits this long before every retry instead of the definition's IntervalSeconds / BackoffRate. */
   readonly retryDelayMs?: number;
   readonly definitionOptions?: DefinitionOptions;
+  /**
+   * Most children of a Distributed Map run at once here (the definition's MaxConcurrency is an upper
+   * bound, which AWS may also undercut). Every child runs in this one process, where ten at a time add
+   * memory (a partition each) but no CPU; default LOCAL_MAP_CONCURRENCY.
+   */
+  readonly mapConcurrency?: number;
 }
+
+/** Default cap of a Distributed Map's concurrent children locally: the cores, at least 2 (one computes while one waits on I/O). */
+export const LOCAL_MAP_CONCURRENCY = Math.max(2, availableParallelism());
 
 export interface PipelineRunResult {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -123,6 +133,7 @@ async function executeDefinition(
       const processor = childDefinition(map);
       handlers[stateName] = (mapInput) =>
         runDistributedMap(map, mapInput, {
+          maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
           executionArn: identity.id,
           stateMachineArn: identity.stateMachineId,
           context,

@@ -115,6 +115,7 @@ describe('a Distributed Map run locally', () => {
       input: { listKey: 'plan/items.json', resultsPrefix: 'runs/r1/build-features', run: { runId: 'r1' } },
       executionName: 'fan-out',
       handlerEntries,
+      mapConcurrency: 10, // above MaxConcurrency: the definition's bound applies
       onEvent: (e) => events.push(e),
     });
     expect(result.status).toBe('SUCCEEDED');
@@ -178,6 +179,19 @@ describe('a Distributed Map run locally', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error?.Error).toBe('States.ExceedToleratedFailureThreshold');
     expect(result.error?.Cause).toContain(`${failures} of 4 items failed`);
+  });
+
+  it("runs no more children at once than the local cap (mapConcurrency), below the definition's MaxConcurrency", async () => {
+    await putObjectBytes(`s3://${BUCKET}/plan/nine.json`, JSON.stringify(Array.from({ length: 9 }, (_, n) => ({ n }))));
+    const result = await runPipelineLocally({
+      definition: mapMachine({ MaxConcurrency: 5 }),
+      input: { listKey: 'plan/nine.json' },
+      executionName: 'capped',
+      handlerEntries,
+      mapConcurrency: 2,
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(mapItemStats()).toMatchObject({ calls: 9, maxRunning: 2 });
   });
 
   it('batches items per ItemBatcher with the BatchInput, and returns the outputs in order without a ResultWriter', async () => {
