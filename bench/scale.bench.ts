@@ -11,7 +11,8 @@
  * Environment: SCALE_USERS, SCALE_DAYS (world size), SCALE_WORLD (a world folder to reuse, or to
  * generate into), SCALE_HOME (the local runtime's home; default a fresh folder under /tmp, removed
  * unless SCALE_KEEP_HOME=1), SCALE_SHELVES (default all), SCALE_WINDOW_DAYS / SCALE_EVAL_SAMPLE_USERS
- * (execution input), SCALE_CUTOFF (one training cut-off for every shelf), SCALE_SERVE=0 (skip the serving bench).
+ * (execution input), SCALE_CUTOFF (one training cut-off for every shelf; default the middle day of a world shorter
+ * than the longest test window plus a week), SCALE_SERVE=0 (skip the serving bench).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import type { ShelfRunResult } from '../lib/local/pipeline.ts';
 import { stepPeakBytes } from '../lib/local/pipeline.ts';
 import type { BenchFigures } from './run.ts';
@@ -129,6 +131,8 @@ function runChild(
 }
 
 interface WorldManifest {
+  readonly start: string;
+  readonly end: string;
   readonly counts: { readonly users: number; readonly items: number; readonly events: number; readonly partitions: number };
 }
 
@@ -186,6 +190,18 @@ export async function runScaleBench(options: ScaleOptions): Promise<BenchFigures
     if (typeof figures['world.seconds'] === 'number')
       figures['world.eventsPerSecond'] = Math.round(manifest.counts.events / figures['world.seconds']);
 
+    // A world shorter than the longest test window plus a week of training (Playlists: 14 + 7 days) has
+    // no training data for that shelf at the default cut-off (end minus the test window): every shelf
+    // then cuts at the world's middle day (training before it, evaluation after), and the figures say so.
+    const longestTest = Math.max(...Object.values(SHELF_CONFIG).map((c) => c.testDays));
+    const worldDays = Math.round((Date.parse(manifest.end) - Date.parse(manifest.start)) / 86_400_000);
+    const cutoff =
+      options.cutoff ??
+      (worldDays < longestTest + 7
+        ? new Date(Date.parse(manifest.start) + Math.floor(worldDays / 2) * 86_400_000).toISOString()
+        : undefined);
+    if (cutoff !== undefined) figures['pipeline.cutoff'] = cutoff;
+
     // 2. The pipeline, as `shelves pipeline --shelf all --data DIR` runs it.
     const report = join(home, 'pipeline-report.json');
     const runId = `scale-${Date.now().toString(36)}`;
@@ -204,7 +220,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<BenchFigures
         report,
         ...(options.windowDays !== undefined ? ['--window-days', String(options.windowDays)] : []),
         ...(options.evalSampleUsers !== undefined ? ['--eval-sample-users', String(options.evalSampleUsers)] : []),
-        ...(options.cutoff !== undefined ? ['--cutoff', options.cutoff] : []),
+        ...(cutoff !== undefined ? ['--cutoff', cutoff] : []),
       ],
       { SHELVES_HOME: home },
       '  pipeline| ',
