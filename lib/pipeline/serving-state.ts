@@ -65,7 +65,13 @@ export async function publishServingState(input: ServingStateInput, store: UserS
   const { bucket } = parseS3Uri(run.artifactsPrefix);
   const dataKey = (hashString(recent.map((p) => `${p.dt}:${p.report.accepted}`).join(',')) >>> 0).toString(16);
   const marker = formatS3Uri(bucket, `${PREFIXES.servingUserState}${last ?? 'none'}-${dataKey}/shard-${shard}-of-${shards}.done`);
-  const alreadyWritten = (await listKeys(marker)).length > 0;
+  // A run whose data ends earlier than a batch already published (a backtest with an earlier cut-off,
+  // or a late re-run) must not overwrite newer listener state with older: it writes nothing.
+  const newerLive = (await listKeys(formatS3Uri(bucket, PREFIXES.servingUserState))).some((key) => {
+    const published = /^(\d{4}-\d{2}-\d{2})-/.exec(key.slice(PREFIXES.servingUserState.length))?.[1];
+    return published !== undefined && last !== undefined && published > last;
+  });
+  const alreadyWritten = newerLive || (await listKeys(marker)).length > 0;
 
   const history = new Map<string, HistoryEvent[]>();
   for (const p of alreadyWritten ? [] : recent) {

@@ -250,4 +250,31 @@ describe('clean partitions, channels and serving state from Parquet listener sha
     );
     expect(state?.user?.userId).toBe(user);
   });
+
+  it('does not overwrite newer listener state with a run whose data ends earlier (a backtest)', async () => {
+    const shards = (results[0] as PartitionResult).shards;
+    const shard = 2;
+    const marker = `s3://${ARTIFACTS}/serving/user-state/2026-12-31-0f/shard-${shard}-of-${shards}.done`;
+    await putObjectBytes(marker, '{}', 'application/json');
+    try {
+      const store = new UserStateStore();
+      const out = await publishServingState(
+        {
+          run: runOf('podcasts', 'r2'),
+          plan,
+          partitions: await writeMapRun(results, 'runs/podcasts/r2/build-features/map3'),
+          baselines: { baselines: [] },
+          shard,
+          shards,
+        },
+        store,
+      );
+      expect(out.users).toBe(0);
+      const user = USERS.find((u) => shardOf(u, shards) === shard) as string;
+      expect(await store.get(user)).toBeUndefined();
+    } finally {
+      const { bucket, key } = parseS3Uri(marker);
+      await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+  });
 });
