@@ -154,19 +154,19 @@ export class EventTableBuilder {
   build(): EventTable {
     const n = this.length;
     // Columns filled to their reserved size are used as they are (no second copy at the peak).
-    const fit = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => (n === this.capacity ? a : (a.slice(0, n) as T));
+    const trimmed = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => (n === this.capacity ? a : (a.slice(0, n) as T));
     return new EventTable(
       this.userIds,
       this.itemIds,
       this.eventTypes,
       n,
-      fit(this.user),
-      fit(this.item),
-      fit(this.ts),
-      fit(this.type),
-      fit(this.msPlayed),
-      fit(this.progress),
-      fit(this.localHour),
+      trimmed(this.user),
+      trimmed(this.item),
+      trimmed(this.ts),
+      trimmed(this.type),
+      trimmed(this.msPlayed),
+      trimmed(this.progress),
+      trimmed(this.localHour),
     );
   }
 
