@@ -131,6 +131,8 @@ export async function parseRecords<T extends Checked>(
   bytes: Uint8Array,
   schema: z.ZodType<T>,
   ctx: Omit<RowContext, 'line'> & { readonly name?: string },
+  /** `keep`: valid rows it refuses are counted, not returned (a reader that needs a slice does not hold all). */
+  options: { readonly keep?: (row: T) => boolean } = {},
 ): Promise<ReadResult<T>> {
   // `name` (default: ctx.file) picks the format; ctx.file is what rejects and the report call the file.
   const name = ctx.name ?? ctx.file;
@@ -149,8 +151,9 @@ export async function parseRecords<T extends Checked>(
   for await (const raw of source) {
     const result = validateRaw(raw, schema, { ...ctx, line: raw.line });
     tally.add(result);
-    if (result.ok) rows.push(result.row);
-    else rejects.push(result.reject);
+    if (result.ok) {
+      if (options.keep === undefined || options.keep(result.row)) rows.push(result.row);
+    } else rejects.push(result.reject);
   }
   return { rows, rejects, tally };
 }

@@ -173,3 +173,25 @@ describe('streaming files', () => {
     expect(() => streamRecords(FILE, ListeningEventSchema).report()).toThrow(/only after its rows have been read/);
   });
 });
+
+describe('parseRecords with keep', () => {
+  it('returns only the valid rows keep accepts, and still counts and rejects every row', async () => {
+    const event = (userId: string) => ({
+      userId,
+      itemId: 'i1',
+      eventType: 'play',
+      msPlayed: 1000,
+      progress: 0.5,
+      timestamp: '2026-10-01T10:00:00Z',
+      device: 'mobile',
+      country: 'SE',
+      localHour: 10,
+    });
+    const lines = [event('a'), event('b'), { ...event('c'), country: 'sweden' }, event('a')].map((e) => JSON.stringify(e));
+    const bytes = new TextEncoder().encode(`${lines.join('\n')}\n`);
+    const result = await parseRecords<ListeningEvent>(bytes, ListeningEventSchema, { file: 'e.jsonl' }, { keep: (e) => e.userId === 'a' });
+    expect(result.rows.map((e) => e.userId)).toEqual(['a', 'a']);
+    expect(result.rejects).toHaveLength(1);
+    expect(result.tally.report()).toMatchObject({ read: 4, accepted: 3, rejected: 1 });
+  });
+});
