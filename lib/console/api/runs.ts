@@ -52,7 +52,9 @@ const latest = (objects: readonly ObjectInfo[], test: (key: string) => boolean):
 /** The steps of a run and their durations, from the run record and its outputs' write times. */
 export function runSteps(run: RunRecord, features: readonly ObjectInfo[], artifacts: readonly ObjectInfo[]): RunStep[] {
   const start = Date.parse(run.startedAt);
-  const built = latest(features, (k) => /\/(clean|rejects)\//.test(k));
+  // Clean partitions live under a content key shared by every run (runs/_clean/): BuildFeatures ends when
+  // its map run's ResultWriter writes the run's build-features/ results (older runs: their own clean/).
+  const built = latest(artifacts, (k) => /\/build-features\//.test(k)) ?? latest(features, (k) => /\/(clean|rejects)\//.test(k));
   const validated = latest(features, (k) => /\/(train|eval)\//.test(k));
   const trained = latest(artifacts, (k) => /\/output\/model\.tar\.gz$/.test(k) || /\/model\/[^/]+$/.test(k));
   const baselines = latest(artifacts, (k) => /\/baselines\//.test(k));
