@@ -5,25 +5,31 @@
 
 /** A seeded generator (sfc32 seeded through splitmix32): fast, 32-bit state words, period ~2^128. */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private a = 0;
+  private b = 0;
+  private c = 0;
+  private d = 0;
 
   constructor(seed: number) {
+    this.reseed(seed);
+  }
+
+  /**
+   * Starts the sequence of `seed` again in place: the same numbers as `new Rng(seed)`, without an
+   * allocation (the simulator seeds one generator per listener per day).
+   */
+  reseed(seed: number): this {
     let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    s = (s + 0x9e3779b9) >>> 0;
+    this.a = splitmix32(s);
+    s = (s + 0x9e3779b9) >>> 0;
+    this.b = splitmix32(s);
+    s = (s + 0x9e3779b9) >>> 0;
+    this.c = splitmix32(s);
+    s = (s + 0x9e3779b9) >>> 0;
+    this.d = splitmix32(s);
     for (let i = 0; i < 12; i++) this.nextUint32();
+    return this;
   }
 
   /** A uniform unsigned 32-bit integer. */
@@ -86,4 +92,12 @@ export function hashString(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/** The splitmix32 output function of state `s`: seeds sfc32's four words. */
+function splitmix32(s: number): number {
+  let z = s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
 }

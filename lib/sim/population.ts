@@ -37,7 +37,7 @@ import {
   type SimItem,
 } from './catalog.ts';
 import { COUNTRY_INDEX, type DayEvents, DEVICE_INDEX, EVENT_TYPE, shareOf } from './day-events.ts';
-import { fnvContinue, SimRng } from './sim-rng.ts';
+import { fnvContinue } from './sim-rng.ts';
 import { AGE_BANDS_WEIGHTED, COUNTRIES, DEVICES_WEIGHTED, GENRES, CATEGORIES, TASTE_DIMS } from './vocabulary.ts';
 
 /** Familiar items a user keeps (one more slot holds a discovery before it is kept or dropped). */
@@ -169,7 +169,7 @@ export class Population {
   private readonly famNext: Int32Array;
 
   // The day being simulated.
-  private readonly rng = new SimRng();
+  private readonly rng = new Rng(0);
   private readonly sample = new Int32Array(24);
   private readonly weights = new Float64Array(SLOTS);
   private catalog: Catalog | undefined;
