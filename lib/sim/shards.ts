@@ -4,24 +4,10 @@
  * Users never depend on each other and every worker rebuilds the same catalog from the seed, so the
  * merged days are the bytes one thread writes, whatever the number of workers.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../io/module-worker.ts';
 import type { DayColumns } from './day-events.ts';
 import type { ShardInit, ShardReply } from './shard-worker.ts';
-
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './shard-worker.ts' : './shard-worker.mjs', import.meta.url);
-
-/** Registers tsx inside the worker before importing the TypeScript worker (Node 20 resolves a .ts entry before --import hooks run). */
-function bootstrapSource(): string {
-  const tsxApi = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-}
 
 export class ShardWorkerError extends Error {
   constructor(shard: number, detail: string) {
@@ -47,7 +33,7 @@ export class ShardPool {
       const from = Math.floor((init.users * k) / count);
       const to = Math.floor((init.users * (k + 1)) / count);
       const workerData: ShardInit = { ...init, from, to };
-      const worker = FROM_SOURCE ? new Worker(bootstrapSource(), { eval: true, workerData }) : new Worker(WORKER_URL, { workerData });
+      const worker = startModuleWorker(import.meta.url, 'shard-worker', { workerData });
       const shard: Shard = { worker, replies: [], waiting: [], failure: undefined };
       const fail = (error: Error): void => {
         shard.failure ??= error;

@@ -9,10 +9,8 @@
  * run in parallel. With threads = 1 it is the deterministic single-threaded fit; with more threads
  * the result depends on scheduling (same quality, not the same bytes).
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../io/module-worker.ts';
 import { fitHybrid, HybridSession, type HybridOptions, type HybridProgress } from '../core/models/hybrid/fit.ts';
 import { sharedAlloc } from '../core/models/hybrid/features.ts';
 import type { HybridRecommender } from '../core/models/hybrid/model.ts';
@@ -31,25 +29,6 @@ export interface TrainProgress extends HybridProgress {
 
 export interface TrainHybridOptions extends Omit<HybridOptions, 'onProgress'> {
   readonly onProgress?: (progress: TrainProgress) => void;
-}
-
-/** True when this module runs from source (tsx); false in the training image's esbuild bundle. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-// The bundle (lib/infra/training-bundle.ts) ships the worker as hybrid-worker.mjs beside the entrypoint.
-const WORKER_URL = new URL(FROM_SOURCE ? './hybrid-worker.ts' : './hybrid-worker.mjs', import.meta.url);
-/**
- * Worker bootstrap: registers tsx's loader inside the worker, then imports the TypeScript worker.
- * (`execArgv: ['--import', 'tsx']` is not enough on Node 20: the worker's entry module is resolved
- * before hooks registered by --import are active, so a .ts entry fails with ERR_UNKNOWN_FILE_EXTENSION.)
- */
-function bootstrapSource(): string {
-  // The ESM build of tsx's API (its CJS build cannot register ESM hooks from inside a worker).
-  const tsxApi = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
 }
 
 /** Fits a hybrid model, on `threads` worker threads when > 1 (default 1: deterministic, in this thread). */
@@ -114,10 +93,8 @@ interface ShardWorker {
 }
 
 function spawnWorker(init: WorkerInit): ShardWorker {
-  // The worker is TypeScript: load it through tsx whatever loader the parent runs under.
-  const worker = FROM_SOURCE
-    ? new Worker(bootstrapSource(), { eval: true, workerData: init })
-    : new Worker(WORKER_URL, { workerData: init });
+  // The bundle (lib/infra/training-bundle.ts) ships the worker as hybrid-worker.mjs beside the entrypoint.
+  const worker = startModuleWorker(import.meta.url, 'hybrid-worker', { workerData: init });
   let pending: { resolve: (r: ShardResult) => void; reject: (e: Error) => void } | undefined;
   let failure: Error | undefined;
   worker.on('message', (msg: { ok: true; result: ShardResult } | { ok: false; message: string }) => {
