@@ -1,5 +1,6 @@
 /** Progress lines and result tables of local pipeline runs, for the CLI (stderr for progress). */
 import type { Shelf } from '../core/contract.ts';
+import { messageFromCause } from '../wiring/pipeline.ts';
 import type { ShelfRunEvent, ShelfRunResult, StepMemory } from './pipeline.ts';
 
 /** Returns an onEvent callback that prints one line per top-level step and a count for map iterations. */
@@ -29,7 +30,11 @@ export function progressPrinter(
     } else if (event.type === 'StateRetried') {
       write(`  [${shelf}] ${event.state} retry ${event.attempt ?? ''}: ${event.error ?? ''}`);
     } else if (event.type === 'StateFailed' || event.type === 'StateCaught') {
-      write(`  [${shelf}] ${event.state} ${event.type === 'StateCaught' ? 'failed (caught)' : 'failed'}: ${event.error ?? ''}`);
+      // The error's name alone ("Unknown", "States.TaskFailed") says little: the cause's message follows it.
+      const message = event.cause ? messageFromCause(event.cause).split('\n')[0] : '';
+      write(
+        `  [${shelf}] ${event.state} ${event.type === 'StateCaught' ? 'failed (caught)' : 'failed'}: ${event.error ?? ''}${message ? ` (${message})` : ''}`,
+      );
     }
   };
 }

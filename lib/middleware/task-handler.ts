@@ -28,8 +28,36 @@ export function taskHandler<I extends z.ZodType, O extends z.ZodType>(
       const parsed = input.safeParse(event);
       if (!parsed.success) throw new TaskInputError(`${task}: input does not match its schema:\n${z.prettifyError(parsed.error)}`);
       const started = performance.now();
-      const result = output.parse(await run(parsed.data));
+      let value: z.input<O>;
+      try {
+        value = await run(parsed.data);
+      } catch (error) {
+        throw withServiceDetail(error);
+      }
+      const result = output.parse(value);
       logger.info(`${task} done`, { task, ms: Math.round(performance.now() - started) });
       return result;
     });
+}
+
+/** What the AWS SDK attaches to a service error. */
+interface ServiceErrorShape {
+  $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number };
+  $response?: { body?: unknown };
+}
+
+/**
+ * An AWS SDK service error whose body the SDK could not read arrives as `Unknown: UnknownError`, with
+ * nothing to tell a 500 from a 413 or a throttle. Its message gains the HTTP status, the request id and
+ * the attempts made; the name (what Retry and Catch match) is kept.
+ */
+export function withServiceDetail(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const meta = (error as ServiceErrorShape).$metadata;
+  if (meta?.httpStatusCode === undefined || error.message.includes('(HTTP ')) return error;
+  const parts = [`HTTP ${meta.httpStatusCode}`];
+  if (meta.requestId) parts.push(`request ${meta.requestId}`);
+  if (meta.attempts !== undefined) parts.push(`${meta.attempts} attempt${meta.attempts === 1 ? '' : 's'}`);
+  error.message = `${error.message} (${parts.join(', ')})`;
+  return error;
 }
