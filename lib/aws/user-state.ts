@@ -71,7 +71,9 @@ export class UserStateStore {
    * (epoch ms). Idempotent: a re-run writes the same items. Unprocessed items are retried with backoff.
    */
   async putBatch(states: readonly BatchUserState[], batchEnd: number, runId: string): Promise<number> {
-    const requests = states.map((s) => ({
+    // Items are built a chunk at a time: a shard of 125,000 listeners' items at once was another copy
+    // of every history as JSON text.
+    const request = (s: BatchUserState) => ({
       PutRequest: {
         Item: {
           userId: s.userId,
@@ -82,23 +84,24 @@ export class UserStateStore {
           runId,
         },
       },
-    }));
-    const chunks: (typeof requests)[] = [];
-    for (let i = 0; i < requests.length; i += BATCH_WRITE_SIZE) chunks.push(requests.slice(i, i + BATCH_WRITE_SIZE));
+    });
+    type Request = ReturnType<typeof request>;
+    const chunks = Math.ceil(states.length / BATCH_WRITE_SIZE);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < chunks.length) {
-        let pending = chunks[next++] as (typeof requests)[number][];
+      while (next < chunks) {
+        const from = next++ * BATCH_WRITE_SIZE;
+        let pending: Request[] = states.slice(from, from + BATCH_WRITE_SIZE).map(request);
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt > 8) throw new Error(`user-state batch write: ${pending.length} items still unprocessed after ${attempt} attempts`);
           if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
           const out = await documentClient().send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-          pending = (out.UnprocessedItems?.[this.tableName] ?? []) as (typeof requests)[number][];
+          pending = (out.UnprocessedItems?.[this.tableName] ?? []) as Request[];
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, chunks.length) }, worker));
-    return requests.length;
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, chunks) }, worker));
+    return states.length;
   }
 
   /**

@@ -122,6 +122,19 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+/** A JSON Lines row with its record parsed (once: validation reuses it); unchanged when it is not a JSON object. */
+function withRecord(row: RawRow): RawRow {
+  if (row.record !== undefined) return row;
+  try {
+    const record: unknown = JSON.parse(row.text);
+    return record !== null && typeof record === 'object' && !Array.isArray(record)
+      ? { ...row, record: record as Record<string, unknown> }
+      : row;
+  } catch {
+    return row;
+  }
+}
+
 function validateRaw<T extends Checked>(row: RawRow, schema: z.ZodType<T>, ctx: RowContext): RowResult<T> {
   return row.record === undefined ? validateJsonLine(row.text, schema, ctx) : validateRecord(row.record, row.text, schema, ctx);
 }
@@ -395,6 +408,13 @@ export interface StreamOptions extends ReadOptions {
   readonly dedupe?: boolean;
   /** Largest accepted share of rejected rows (0..1); checked when the file ends, DataQualityError above it. Default: no check. */
   readonly rejectLimit?: number;
+  /**
+   * For a reader that needs a slice of a large file (one listener shard of a million profiles): a row
+   * whose parsed record this refuses is passed over before validation, neither returned nor counted.
+   * A row it cannot judge (not an object, no such field) should be kept, so that it is validated and,
+   * if bad, rejected with its line.
+   */
+  readonly keepRecord?: (record: Record<string, unknown>) => boolean;
 }
 
 /**
@@ -404,7 +424,7 @@ export interface StreamOptions extends ReadOptions {
  * if given, is checked. Iterate once.
  */
 export function streamRecords<T extends Checked>(uri: string, schema: z.ZodType<T>, options: StreamOptions = {}): RecordStream<T> {
-  const { rejectsUri, rejectLimit, dedupe = false, ...rest } = options;
+  const { rejectsUri, rejectLimit, dedupe = false, keepRecord, ...rest } = options;
   const ctx = { ...rest, file: options.file ?? uri };
   const tally = new QualityTally(ctx.file);
   const duplicates = dedupe ? new DuplicateFilter() : undefined;
@@ -412,7 +432,9 @@ export function streamRecords<T extends Checked>(uri: string, schema: z.ZodType<
   let report: QualityReport | undefined;
   let started = false;
   async function* rows(): AsyncGenerator<T> {
-    for await (const raw of rowsOf(uri, ctx.file)) {
+    for await (const found of rowsOf(uri, ctx.file)) {
+      const raw = keepRecord === undefined ? found : withRecord(found);
+      if (keepRecord !== undefined && raw.record !== undefined && !keepRecord(raw.record)) continue;
       const rowCtx = { ...ctx, line: raw.line };
       const validated = validateRaw(raw, schema, rowCtx);
       const result = duplicates === undefined ? validated : duplicates.check(validated, rowCtx, raw.text);

@@ -40,7 +40,17 @@ async function host(input) {
   // on the pipeline's main thread, which a CPU-bound step blocks for seconds: a server closing idle
   // sockets meanwhile (Node's default after 5 s) leaves the pool holding dead ones, and the next request
   // on one fails with "socket hang up". close() still ends idle connections (Node >= 19).
-  for (const server of [dynamoServer, s3rver.httpServer]) if (server) server.keepAliveTimeout = 0;
+  //
+  // And never answer 408: Node ends a request not fully received within requestTimeout (300 s; headers
+  // within headersTimeout, 60 s) with "408 Request Timeout", which the SDK reports as "Unknown:
+  // UnknownError". The 1M run's PublishServingState failed so, with the pipeline's main thread (the
+  // client side) at 6 GB and the machine loaded. On loopback a slow request is only slow: no timer.
+  for (const server of [dynamoServer, s3rver.httpServer]) {
+    if (!server) continue;
+    server.keepAliveTimeout = 0;
+    server.requestTimeout = 0;
+    server.headersTimeout = 0;
+  }
   parentPort.on('message', (message) => {
     if (message !== 'stop') return;
     // Closing dynalite flushes its LevelDB store.

@@ -6,13 +6,13 @@
  *   never rebuilds a heuristic from raw history.
  * Idempotent: a re-run of the same run writes the same items and objects.
  */
-import { formatS3Uri, getObjectBytes, joinS3Uri, listKeys, parseS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
+import { formatS3Uri, joinS3Uri, listKeys, parseS3Uri, putObjectBytes } from '../aws/s3-uri.ts';
 import type { UserStateStore, BatchUserState } from '../aws/user-state.ts';
 import { UserSchema, type User } from '../core/contract.ts';
 import type { HistoryEvent } from '../core/models/recommender.ts';
 import { hashString } from '../core/rng.ts';
 import { MAX_SERVING_HISTORY } from '../core/transforms/online-history.ts';
-import { parseRecords } from '../io/records.ts';
+import { streamRecords } from '../io/records.ts';
 import type { BaselinesResult, FeaturePlan, MapRunResults, RunContext } from '../wiring/pipeline.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import { readArtifactUri, writeArtifactUri } from './artifact-store.ts';
@@ -97,9 +97,13 @@ export async function publishServingState(input: ServingStateInput, store: UserS
   }
   const profiles = new Map<string, User>();
   for (const uri of alreadyWritten ? [] : await userFiles(plan.usersUri)) {
-    // Only this shard's listeners are kept: eight tasks each holding every profile took +5 GB at 1M listeners.
-    const { rows } = await parseRecords<User>(await getObjectBytes(uri), UserSchema, { file: uri }, { keep: (u) => mine(u.userId) });
-    for (const u of rows) profiles.set(u.userId, u);
+    // Streamed, and only this shard's listeners validated and kept: eight tasks each holding the whole
+    // file and every profile took +5 GB at a million listeners. A row without a string userId is
+    // validated (and rejected by its line), never skipped unseen.
+    const stream = streamRecords<User>(uri, UserSchema, {
+      keepRecord: (r) => typeof r.userId !== 'string' || mine(r.userId),
+    });
+    for await (const u of stream) if (mine(u.userId)) profiles.set(u.userId, u);
   }
   const states: BatchUserState[] = [];
   for (const userId of new Set([...profiles.keys(), ...history.keys()])) {

@@ -156,6 +156,22 @@ describe('streaming files', () => {
     expect(seen).toEqual(['u1', 'u4', 'u5']);
   });
 
+  it('passes over rows keepRecord refuses, and still rejects by its line a row it cannot judge', async () => {
+    const stream = streamRecords<ListeningEvent>(FILE, ListeningEventSchema, {
+      ...ctx,
+      keepRecord: (r) => typeof r.userId !== 'string' || r.userId !== 'u1',
+    });
+    const rows: ListeningEvent[] = [];
+    for await (const row of stream) rows.push(row);
+    const whole = await parseRecords<ListeningEvent>(readFileSync(FILE), ListeningEventSchema, ctx);
+    // u1's valid row is not returned; every other row is as the whole-file reader has it.
+    expect(whole.rows.some((r) => r.userId === 'u1')).toBe(true);
+    expect(rows).toEqual(whole.rows.filter((r) => r.userId !== 'u1'));
+    // u1's broken JSON (line 2) has no record to judge: it is still rejected, with its line.
+    expect(whole.rejects.some((r) => r.line === 2)).toBe(true);
+    expect(stream.rejects.map((r) => [r.line, r.reason])).toEqual(whole.rejects.map((r) => [r.line, r.reason]));
+  });
+
   it('rejects a second copy of an event as a duplicate naming the first line, when asked to', async () => {
     const uri = join(dir, 'twice.jsonl');
     await writeRecordStream(uri, [events[0], events[1], events[0], { ...events[0], eventType: 'skip' }] as ListeningEvent[]);
