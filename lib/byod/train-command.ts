@@ -78,6 +78,7 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
         identityDropout: options.identityDropout ?? defaultIdentityDropout(data),
         ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
         ...(options.dim !== undefined ? { dim: options.dim } : {}),
+        onPrepared: () => phase('prepare'),
         onProgress: (p) => {
           const metric = p.metric === undefined ? '' : ` ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch})`;
           const rate = p.samplesPerSecond > 0 ? ` ${Math.round(p.samplesPerSecond / 1000)}k positives/s` : '';

@@ -29,6 +29,8 @@ export interface TrainProgress extends HybridProgress {
 
 export interface TrainHybridOptions extends Omit<HybridOptions, 'onProgress'> {
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Called once the problem is built and the parameters initialised, before the first epoch (for timing phases). */
+  readonly onPrepared?: () => void;
 }
 
 /** Fits a hybrid model, on `threads` worker threads when > 1 (default 1: deterministic, in this thread). */
@@ -43,6 +45,7 @@ export async function trainHybrid(data: HybridTrainingData, options: TrainHybrid
     // Time each epoch's SGD by the gap between progress callbacks minus nothing else measurable:
     // run the same loop as fitHybrid, but step by step so validation is not counted.
     const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, 1) });
+    options.onPrepared?.();
     for (let epoch = 0; epoch < session.epochs; epoch++) {
       session.shuffle(epoch);
       const t0 = performance.now();
@@ -55,6 +58,7 @@ export async function trainHybrid(data: HybridTrainingData, options: TrainHybrid
   }
 
   const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, threads) }, sharedAlloc);
+  options.onPrepared?.();
   const arena = session.arena;
   const workers = Array.from({ length: threads }, () => {
     // With the wasm kernel each worker instantiates it over the session's shared memory, with its own slot.
