@@ -131,6 +131,29 @@ export function pickWeighted<T>(rng: Rng, options: readonly (readonly [T, number
   return (options[options.length - 1] as readonly [T, number])[0];
 }
 
+/** Weights for pickIndex, with their total summed in order (as pickWeighted sums them). */
+export interface IndexWeights {
+  readonly weights: Float64Array;
+  readonly total: number;
+}
+
+export function indexWeights(weights: readonly number[]): IndexWeights {
+  let total = 0;
+  for (const w of weights) total += w;
+  return { weights: Float64Array.from(weights), total };
+}
+
+/** pickWeighted's draw, returning the option's index: the same random number, the same choice. */
+export function pickIndex(rng: Rng, options: IndexWeights): number {
+  const weights = options.weights;
+  let r = rng.next() * options.total;
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i] as number;
+    if (r <= 0) return i;
+  }
+  return weights.length - 1;
+}
+
 export function poissonDraw(next: () => number, lambda: number): number {
   const l = Math.exp(-lambda);
   let k = 0;
@@ -142,8 +165,30 @@ export function poissonDraw(next: () => number, lambda: number): number {
   return k - 1;
 }
 
+/** 'YYYY-MM-DDT' of each day met (days since the epoch): iso() formats a day's date once. */
+const dayPrefixes = new Map<number, string>();
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/** Years 1970 to 9999 have the 'YYYY-MM-DDT' prefix; iso() leaves other times to toISOString. */
+const ISO_FAST_END = Date.UTC(10_000, 0, 1);
+
+/** new Date(ms).toISOString(): for an integer `ms` from 1970 to 9999, the date part from toISOString itself, once a day. */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (!Number.isInteger(ms) || ms < 0 || ms >= ISO_FAST_END) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY);
+  let rest = ms - day * DAY;
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * DAY).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / MINUTE);
+  rest -= m * MINUTE;
+  const s = Math.floor(rest / 1000);
+  return `${prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s]}.${THREE_DIGITS[rest - s * 1000]}Z`;
 }
 
 export class Catalog {

@@ -181,8 +181,6 @@ const TYPE_SEGMENTS = EVENT_TYPES.map((t) => ascii(`","eventType":"${t}","msPlay
 const TAIL_SEGMENTS = DEVICES_WEIGHTED.map(([device]) =>
   COUNTRIES.map((c) => ascii(`Z","device":"${device}","country":"${c.code}","localHour":`)),
 );
-export const DEVICE_INDEX: ReadonlyMap<string, number> = new Map(DEVICES_WEIGHTED.map(([d], i) => [d, i]));
-export const COUNTRY_INDEX: ReadonlyMap<string, number> = new Map(COUNTRIES.map((c, i) => [c.code, i]));
 /** The progress values as JSON writes them: String(k / 10000) for k = 0..10000. */
 const SHARE_TEXT: readonly string[] = Array.from({ length: 10_001 }, (_, k) => String(k / 10_000));
 

@@ -23,7 +23,9 @@ import {
   MINUTE,
   PLAYLIST,
   type Pool,
-  pickWeighted,
+  type IndexWeights,
+  indexWeights,
+  pickIndex,
   searchCumulative,
   F32_LATENT,
   F32_STRIDE,
@@ -36,7 +38,7 @@ import {
   SHOW,
   type SimItem,
 } from './catalog.ts';
-import { COUNTRY_INDEX, type DayEvents, DEVICE_INDEX, EVENT_TYPE, shareOf } from './day-events.ts';
+import { type DayEvents, EVENT_TYPE, shareOf } from './day-events.ts';
 import { fnvContinue } from './sim-rng.ts';
 import { AGE_BANDS_WEIGHTED, COUNTRIES, DEVICES_WEIGHTED, GENRES, CATEGORIES, TASTE_DIMS } from './vocabulary.ts';
 
@@ -59,7 +61,6 @@ const MODE_SHOW = 1;
 const MODE_PLAYLIST = 2;
 const MODE_OTHER = 3;
 
-const COUNTRY_OPTIONS = COUNTRIES.map((c) => [c, c.weight] as const);
 const HOUR_OPTIONS = [
   [7, 2],
   [8, 3],
@@ -71,11 +72,34 @@ const HOUR_OPTIONS = [
   [22, 1],
 ] as const;
 
-/** One user as drawn at sign-up: the record in the data contract and the simulation's hidden state. */
+/** Buckets of the uniform number behind a Gumbel draw (by its top 12 bits). */
+const GUMBEL_BUCKETS = 4096;
+/**
+ * GUMBEL_BOUND[b]: at least -log(-log(x)) for every x in [b, b+1) / GUMBEL_BUCKETS (the noise grows with
+ * x: its value at the bucket's upper end, plus a margin over the logarithms' rounding; the last bucket
+ * reaches x -> 1: unbounded). score + bound <= best means score - log(-log(x)) <= best: not chosen.
+ */
+export const GUMBEL_BOUND = Float64Array.from({ length: GUMBEL_BUCKETS }, (_, b) => {
+  const g = -Math.log(-Math.log((b + 1) / GUMBEL_BUCKETS));
+  return g + 1e-9 * (1 + Math.abs(g));
+});
+
+/** One user as drawn at sign-up: what the users file says of it (as indices) and the simulation's hidden state. */
 export interface CreatedUser {
-  readonly record: User;
+  readonly index: number;
+  /** Sign-up time, ms. */
+  readonly signupAt: number;
+  /** COUNTRIES index. */
+  readonly country: number;
+  /** DEVICES_WEIGHTED index. */
+  readonly device: number;
+  /** AGE_BANDS_WEIGHTED index. */
+  readonly ageBand: number;
+  /** Onboarding picks: bit d set for taste dimension d. */
+  readonly picks: number;
   readonly taste: Float32Array;
-  readonly language: string;
+  /** LANGUAGES index. */
+  readonly language: number;
   readonly hours: readonly [number, number];
   readonly rate: number;
   readonly weekendFactor: number;
@@ -85,10 +109,36 @@ export function userId(index: number): string {
   return `u-${String(index).padStart(7, '0')}`;
 }
 
-/** The user of `index` (its own generator: users never share random draws). */
-export function createUser(seed: number, index: number, signupAt: number): CreatedUser {
-  const rng = new Rng(hashString(`${seed}:user:${index}`));
-  const taste = new Float32Array(DIMS);
+const COUNTRY_WEIGHTS = indexWeights(COUNTRIES.map((c) => c.weight));
+const DEVICE_WEIGHTS = indexWeights(DEVICES_WEIGHTED.map(([, w]) => w));
+const AGE_BAND_WEIGHTS = indexWeights(AGE_BANDS_WEIGHTED.map(([, w]) => w));
+const HOUR_WEIGHTS = indexWeights(HOUR_OPTIONS.map(([, w]) => w));
+/** Each country's languages: their weights, and their LANGUAGES indices. */
+const COUNTRY_LANGUAGE_WEIGHTS = COUNTRIES.map((c) => indexWeights(c.languages.map(([, w]) => w)));
+const COUNTRY_LANGUAGES = COUNTRIES.map((c) => c.languages.map(([l]) => LANGUAGES.indexOf(l)));
+/** Taste dimensions in the order their names sort (the onboarding picks are listed sorted). */
+const DIMS_BY_NAME = TASTE_DIMS.map((name, d) => [name, d] as const)
+  .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  .map(([, d]) => d);
+/** Vocabulary as JSON.stringify writes it (quotes and any escapes included). */
+const JSON_COUNTRY = COUNTRIES.map((c) => JSON.stringify(c.code));
+const JSON_DEVICE = DEVICES_WEIGHTED.map(([d]) => JSON.stringify(d));
+const JSON_AGE_BAND = AGE_BANDS_WEIGHTED.map(([a]) => JSON.stringify(a));
+const JSON_DIM = TASTE_DIMS.map((d) => JSON.stringify(d));
+
+/** The generator createUser reseeds (users never share random draws; the object is only reused). */
+const userRng = new Rng(0);
+const topDims = new Int32Array(DIMS);
+const topWeights = new Float64Array(DIMS);
+
+/**
+ * The user of `index` (its own generator: users never share random draws). Its taste is written into
+ * `taste` (DIMS long): a caller that only reads it before the next user passes one scratch array for
+ * all of them (an allocation per user was a third of this function's time).
+ */
+export function createUser(seed: number, index: number, signupAt: number, taste = new Float32Array(DIMS)): CreatedUser {
+  const rng = userRng.reseed(hashString(`${seed}:user:${index}`));
+  taste.fill(0);
   const genreCount = 1 + rng.int(3);
   const categoryCount = 1 + rng.int(3);
   for (let g = 0; g < genreCount; g++)
@@ -99,36 +149,85 @@ export function createUser(seed: number, index: number, signupAt: number): Creat
   for (let d = 0; d < DIMS; d++) sq += (taste[d] as number) * (taste[d] as number);
   const norm = Math.sqrt(sq) || 1;
   for (let d = 0; d < DIMS; d++) taste[d] = (taste[d] as number) / norm;
-  const country = pickWeighted(rng, COUNTRY_OPTIONS);
-  // Onboarding picks walk the dimensions by weight, heaviest first (a stable sort: ties by index); the
-  // zero-weight ones never draw, so only the weighted ones are sorted.
-  const top: [number, number][] = [];
-  for (let d = 0; d < DIMS; d++) if ((taste[d] as number) > 0) top.push([d, taste[d] as number]);
-  top.sort((a, b) => b[1] - a[1]);
-  const picks = new Set<string>();
+  const country = pickIndex(rng, COUNTRY_WEIGHTS);
+  // Onboarding picks walk the weighted dimensions heaviest first, ties by index (an insertion sort:
+  // stable, as Array.prototype.sort); the zero-weight ones never draw.
+  let top = 0;
+  for (let d = 0; d < DIMS; d++) {
+    const w = taste[d] as number;
+    if (w <= 0) continue;
+    let j = top++;
+    for (; j > 0 && (topWeights[j - 1] as number) < w; j--) {
+      topDims[j] = topDims[j - 1] as number;
+      topWeights[j] = topWeights[j - 1] as number;
+    }
+    topDims[j] = d;
+    topWeights[j] = w;
+  }
+  let picks = 0;
+  let pickSize = 0;
   const pickCount = 2 + rng.int(3);
-  for (const [d] of top) if (picks.size < pickCount && rng.next() < 0.85) picks.add(TASTE_DIMS[d] as string);
-  if (rng.next() < 0.3) picks.add(TASTE_DIMS[rng.int(DIMS)] as string);
-  const primaryHour = pickWeighted(rng, HOUR_OPTIONS);
-  const language = pickWeighted(rng, country.languages);
-  const device = pickWeighted(rng, DEVICES_WEIGHTED);
+  for (let j = 0; j < top; j++)
+    if (pickSize < pickCount && rng.next() < 0.85) {
+      picks |= 1 << (topDims[j] as number);
+      pickSize++;
+    }
+  if (rng.next() < 0.3) picks |= 1 << rng.int(DIMS);
+  const primaryHour = (HOUR_OPTIONS[pickIndex(rng, HOUR_WEIGHTS)] as readonly [number, number])[0];
+  const language = (COUNTRY_LANGUAGES[country] as number[])[pickIndex(rng, COUNTRY_LANGUAGE_WEIGHTS[country] as IndexWeights)] as number;
+  const device = pickIndex(rng, DEVICE_WEIGHTS);
   const hours = [primaryHour, (primaryHour + 8 + rng.int(6)) % 24] as const;
   const rate = Math.exp(rng.normal() * 0.5) * 1.1;
   const weekendFactor = 0.6 + rng.next() * 0.8;
-  const record: User = {
-    userId: userId(index),
-    country: country.code,
-    signupAt: iso(signupAt),
-    onboardingGenres: [...picks].sort(),
-    device: device as User['device'],
-    ageBand: pickWeighted(rng, AGE_BANDS_WEIGHTED) as User['ageBand'],
-  };
-  return { record, taste, language, hours, rate, weekendFactor };
+  const ageBand = pickIndex(rng, AGE_BAND_WEIGHTS);
+  return { index, signupAt, country, device, ageBand, picks, taste, language, hours, rate, weekendFactor };
 }
 
-/** The ground-truth line of a user (its latent taste). */
+/** The user's record in the data contract. */
+export function userRecord(user: CreatedUser): User {
+  const onboardingGenres: string[] = [];
+  for (const d of DIMS_BY_NAME) if ((user.picks >>> d) & 1) onboardingGenres.push(TASTE_DIMS[d] as string);
+  return {
+    userId: userId(user.index),
+    country: (COUNTRIES[user.country] as (typeof COUNTRIES)[number]).code,
+    signupAt: iso(user.signupAt),
+    onboardingGenres,
+    device: (DEVICES_WEIGHTED[user.device] as readonly [string, number])[0] as User['device'],
+    ageBand: (AGE_BANDS_WEIGHTED[user.ageBand] as readonly [string, number])[0] as User['ageBand'],
+  };
+}
+
+/** JSON.stringify(userRecord(user)), written field by field (the users file has a line per user). */
+export function userLine(user: CreatedUser): string {
+  let genres = '';
+  for (const d of DIMS_BY_NAME) if ((user.picks >>> d) & 1) genres += genres === '' ? JSON_DIM[d] : `,${JSON_DIM[d]}`;
+  return `{"userId":"${userId(user.index)}","country":${JSON_COUNTRY[user.country]},"signupAt":"${iso(user.signupAt)}","onboardingGenres":[${genres}],"device":${JSON_DEVICE[user.device]},"ageBand":${JSON_AGE_BAND[user.ageBand]}}`;
+}
+
+/** The ground-truth line of a user (its latent taste, each weight as Number(w.toFixed(5)) writes it; zero weights as 0). */
 export function truthUserLine(user: CreatedUser): string {
-  return JSON.stringify({ userId: user.record.userId, taste: Array.from(user.taste, (x) => (x === 0 ? 0 : Number(x.toFixed(5)))) });
+  let taste = '';
+  for (let d = 0; d < DIMS; d++) {
+    const x = user.taste[d] as number;
+    const text = x === 0 ? '0' : fixed5Text(x);
+    taste += d === 0 ? text : `,${text}`;
+  }
+  return `{"userId":"${userId(user.index)}","taste":[${taste}]}`;
+}
+
+/** '.00001' .. '.99999' by k = 1..99,999: trailing zeros dropped as String(Number(...)) drops them (built on first use). */
+let fiveDecimals: readonly string[] | undefined;
+
+/**
+ * String(Number(x.toFixed(5))) for x in [0, 1]: x·10^5 rounded half up (toFixed rounds the exact
+ * value; near a tie, where the float product may round the other way, toFixed itself is asked).
+ */
+export function fixed5Text(x: number): string {
+  if (!(x >= 0 && x <= 1)) return String(Number(x.toFixed(5)));
+  const y = x * 100_000;
+  const k = Math.abs(y - Math.floor(y) - 0.5) < 1e-6 ? Math.round(Number(x.toFixed(5)) * 100_000) : Math.round(y);
+  fiveDecimals ??= Array.from({ length: 100_000 }, (_, j) => String(j / 100_000).slice(1));
+  return k === 0 ? '0' : k === 100_000 ? '1' : `0${fiveDecimals[k]}`;
 }
 
 /** Sign-up times of users 0..users-1, drawn in index order from the `signups` generator. */
@@ -228,13 +327,13 @@ export class Population {
     }
     this.dimCount[u] = count;
     this.dimTotal[u] = total;
-    this.signupAt[u] = Date.parse(user.record.signupAt);
-    this.language[u] = LANGUAGES.indexOf(user.language);
+    this.signupAt[u] = user.signupAt;
+    this.language[u] = user.language;
     this.hour0[u] = user.hours[0];
     this.hour1[u] = user.hours[1];
     this.rate[u] = user.rate;
     this.weekendFactor[u] = user.weekendFactor;
-    this.hashPrefix[u] = hashString(`${this.seed}:${user.record.userId}:`);
+    this.hashPrefix[u] = hashString(`${this.seed}:${userId(index)}:`);
   }
 
   /** Simulates every signed-up user's day, appending the events to `out` in generation order. */
@@ -522,11 +621,13 @@ export class Population {
       // Gumbel-max sampling of the softmax.
       const itemLanguage = (i32[index * F32_STRIDE + I32_LANGUAGE_KIND] as number) & 0xff;
       const own = itemLanguage === language ? 1 : itemLanguage === EN ? 0.3 : 0;
-      const key =
-        4 * this.affinity(u, index * F32_STRIDE + F32_LATENT) +
-        0.5 * (f64[index * F64_STRIDE + F64_LOG_QUALITY] as number) +
-        own -
-        Math.log(-Math.log(rng.next() || 1e-12));
+      const score =
+        4 * this.affinity(u, index * F32_STRIDE + F32_LATENT) + 0.5 * (f64[index * F64_STRIDE + F64_LOG_QUALITY] as number) + own;
+      const x = rng.next();
+      // The Gumbel noise's two logarithms only when the candidate can still win: its bucket's bound
+      // says when score + noise cannot exceed the best key (most candidates, once a good one is seen).
+      if (score + (GUMBEL_BOUND[(x * GUMBEL_BUCKETS) | 0] as number) <= bestKey) continue;
+      const key = score - Math.log(-Math.log(x || 1e-12));
       if (key > bestKey) {
         bestKey = key;
         best = index;
@@ -534,9 +635,4 @@ export class Population {
     }
     return best;
   }
-}
-
-/** Device and country indices (for the event lines) of a user record. */
-export function deviceAndCountry(record: User): [number, number] {
-  return [DEVICE_INDEX.get(record.device) as number, COUNTRY_INDEX.get(record.country) as number];
 }

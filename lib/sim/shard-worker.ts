@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '../core/rng.ts';
-import { Catalog, DAY } from './catalog.ts';
+import { Catalog, DAY, DIMS } from './catalog.ts';
 import { DayEvents, orderByTime } from './day-events.ts';
 import { createUser, Population, signupTimes } from './population.ts';
 
@@ -38,7 +38,8 @@ const catalog = new Catalog(rng.fork('publishers'), false);
 catalog.seed(rng.fork('catalog'), init.start, init.scale);
 const signups = signupTimes(rng.fork('signups'), init.users, init.days, init.start);
 const population = new Population(init.seed, init.from, init.to);
-for (let i = init.from; i < init.to; i++) population.set(i, createUser(init.seed, i, signups[i] as number));
+const taste = new Float32Array(DIMS);
+for (let i = init.from; i < init.to; i++) population.set(i, createUser(init.seed, i, signups[i] as number, taste));
 const events = new DayEvents();
 let nextDay = 0;
 

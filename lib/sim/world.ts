@@ -19,9 +19,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA_VERSION, type DatasetManifest } from '../core/contract.ts';
 import { Rng } from '../core/rng.ts';
-import { Catalog, DAY, iso } from './catalog.ts';
+import { Catalog, DAY, DIMS, iso } from './catalog.ts';
 import { ByteSink, DayEvents, LineSegments, orderByTime, writeDayEvents } from './day-events.ts';
-import { createUser, deviceAndCountry, Population, signupTimes, truthUserLine } from './population.ts';
+import { createUser, Population, signupTimes, truthUserLine, userLine } from './population.ts';
 import { ShardPool } from './shards.ts';
 import { TASTE_DIMS } from './vocabulary.ts';
 
@@ -109,11 +109,13 @@ async function write(out: string, options: WorldOptions, state: WorldState): Pro
   const columns = { device: new Uint8Array(options.users), country: new Uint8Array(options.users) };
   const usersOut = new ByteSink(join(out, 'users', 'users.jsonl'));
   const truthUsers = new ByteSink(join(out, 'truth', 'users.jsonl'));
+  const taste = new Float32Array(DIMS);
   for (let i = 0; i < options.users; i++) {
-    const user = createUser(options.seed, i, signups[i] as number);
-    usersOut.text(`${JSON.stringify(user.record)}\n`);
+    const user = createUser(options.seed, i, signups[i] as number, taste);
+    usersOut.text(`${userLine(user)}\n`);
     truthUsers.text(`${truthUserLine(user)}\n`);
-    [columns.device[i], columns.country[i]] = deviceAndCountry(user.record);
+    columns.device[i] = user.device;
+    columns.country[i] = user.country;
     population?.set(i, user);
   }
   usersOut.close();
