@@ -14,9 +14,8 @@
  */
 import type { EndpointRecord } from '../aws/endpoints.ts';
 import { SHELVES, type CatalogItem, type Shelf } from '../core/contract.ts';
-import { aggregateInteractions } from '../core/transforms/interactions.ts';
-import { isPositiveListen, itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/transforms/entities.ts';
-import { shortcutUnit, weekdayOf } from '../core/transforms/shortcuts.ts';
+import { itemFeatures, itemMeta, requestUserFeatures, userFeatures, userMeta } from '../core/transforms/entities.ts';
+import { weekdayOf } from '../core/transforms/shortcuts.ts';
 import { TRANSFORM_VERSION } from '../core/transforms/version.ts';
 import { fitOwnHistory } from '../core/models/baselines/own-history.ts';
 import { fitSegmentPopularity } from '../core/models/baselines/popularity-segment.ts';
@@ -201,10 +200,16 @@ export class HomeService {
 
   /** The home screen for a user (known, or described by the request context). */
   async home(request: HomeRequest): Promise<HomeResponse> {
-    const state = await this.catalogState();
+    // The listener's lookup goes out first; what does not depend on the listener (the catalog, the
+    // endpoint records, the models, a refresh of any of them when due) is resolved while it is in
+    // flight, so a request that finds an endpoint record expired waits for one round trip, not two.
+    const lookup = request.userId === undefined ? undefined : this.userState(request.userId);
     const now = this.now();
     const userId = request.userId ?? `anonymous-${(++requestSeq).toString(36)}`;
-    const known = request.userId === undefined ? undefined : await this.userState(request.userId);
+    const state = await this.catalogState();
+    const planned = Promise.all(SHELVES.map((shelf) => this.plan(shelf, userId, state)));
+    planned.catch(() => undefined); // awaited below: a failure meanwhile is not an unhandled rejection
+    const known = await lookup;
     const user = known?.user;
     const ctx = request.context;
     const features =
@@ -235,7 +240,7 @@ export class HomeService {
       localHour: local.hour,
       weekday: local.weekday,
     };
-    const plans = await Promise.all(SHELVES.map((shelf) => this.plan(shelf, userId, state)));
+    const plans = await planned;
     const view: CatalogView = { meta: (id) => state.meta.get(id), title: (id) => state.titles.get(id) ?? id };
     const requestId = `req-${now.toString(36)}-${(++requestSeq).toString(36)}`;
     // The overlay's exploration is seeded per request: reproducible from the request log.
