@@ -39,6 +39,12 @@ export interface SynthesizeOptions {
   readonly config?: AppConfigInput;
   /** Cloud assembly directory; default a fresh temporary directory. */
   readonly outdir?: string;
+  /**
+   * CDK's built-in CloudFormation validation of the synthesized template (a wasm rule engine, ~10 CPU-s
+   * here); default true. The local runner turns it off: it reads only the state machine's definition,
+   * and `cdk synth` and the infra tests validate the template itself.
+   */
+  readonly validation?: boolean;
 }
 
 /** Builds the app as bin/app.ts does, with the given config; returns the app and the stack. */
@@ -46,6 +52,7 @@ export function buildApp(options: SynthesizeOptions = {}): { app: App; stack: Ho
   const config = parseAppConfig({ ...options.config, bundling: options.bundling ?? false });
   const app = new App({
     ...(options.outdir !== undefined ? { outdir: options.outdir } : {}),
+    ...(options.validation === false ? { builtinCloudFormationValidation: false } : {}),
     context: {
       ...(config.bundling ? {} : { 'aws:cdk:bundling-stacks': [] }),
       // Path metadata lets a reader map any logical id back to its construct path.

@@ -24,6 +24,10 @@ describe('synthesizeTemplates', () => {
     },
   );
 
+  it('gives the same template with the CDK CloudFormation validation off (what the local runner reads)', () => {
+    expect(synthesizeTemplates({ bundling: false, validation: false })).toEqual(templates);
+  });
+
   it('maps an unknown logical id to nothing', () => {
     expect(functionKeyOfLogicalId('SomethingElse')).toBeUndefined();
   });
