@@ -102,7 +102,14 @@ describe('fitHybrid', () => {
   it('counts only rises of at least minImprovement as progress, and still keeps the best epoch', () => {
     // No rise of NDCG can reach 1: progress stops at epoch 1, so the run stops after 1 + patience epochs.
     const seen: HybridProgress[] = [];
-    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minImprovement: 1, onProgress: (p) => seen.push(p) });
+    const model = fitHybrid(world.data, {
+      ...FAST,
+      epochs: 40,
+      patience: 2,
+      minEpochs: 1,
+      minImprovement: 1,
+      onProgress: (p) => seen.push(p),
+    });
     const training = model.save().manifest.extra.training as { epochsRun: number; bestEpoch: number; validationValue: number };
     expect(training.epochsRun).toBe(3);
     expect(seen.length).toBe(3);
@@ -112,7 +119,7 @@ describe('fitHybrid', () => {
 
   it('keeps the best epoch and stops after `patience` epochs without improvement', () => {
     const seen: HybridProgress[] = [];
-    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, onProgress: (p) => seen.push(p) });
+    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minEpochs: 1, onProgress: (p) => seen.push(p) });
     const last = seen.at(-1) as HybridProgress;
     const training = model.save().manifest.extra.training as { bestEpoch: number; epochsRun: number; validationValue: number };
     expect(training.epochsRun).toBe(seen.length);
@@ -121,11 +128,28 @@ describe('fitHybrid', () => {
     if (seen.length < 40) expect(seen.length - training.bestEpoch).toBe(2);
   });
 
+  it('runs at least minEpochs epochs before early stopping may stop, and still keeps the best epoch', () => {
+    // A rate so low that validation NDCG cannot move: with patience 1 the run would stop after 2 epochs.
+    const flat = { ...FAST, epochs: 40, patience: 1, minImprovement: 1, learningRate: 1e-9 };
+    const training = (m: ReturnType<typeof fitHybrid>) =>
+      m.save().manifest.extra.training as { epochsRun: number; bestEpoch: number; validationValue: number };
+    expect(training(fitHybrid(world.data, { ...flat, minEpochs: 1 })).epochsRun).toBe(2);
+    const seen: HybridProgress[] = [];
+    const guarded = training(fitHybrid(world.data, { ...flat, minEpochs: 7, onProgress: (p) => seen.push(p) }));
+    expect(guarded.epochsRun).toBe(7);
+    expect(seen.map((p) => p.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(guarded.validationValue).toBe(Math.max(...seen.map((p) => p.metric as number)));
+    // Past the minimum, patience decides as before; a minimum above `epochs` runs them all.
+    expect(training(fitHybrid(world.data, { ...flat, minEpochs: 7, patience: 9 })).epochsRun).toBe(10);
+    expect(training(fitHybrid(world.data, { ...flat, epochs: 4, minEpochs: 7 })).epochsRun).toBe(4);
+  });
+
   it.each([
     [{ dim: 0 }, 'dim', 0, 'an integer 1..1024'],
     [{ epochs: 1.5 }, 'epochs', 1.5, 'an integer >= 1'],
     [{ learningRate: -1 }, 'learningRate', -1, 'a number > 0'],
     [{ validationShare: 0.9 }, 'validationShare', 0.9, 'a number >= 0 and <= 0.5'],
+    [{ minEpochs: 0 }, 'minEpochs', 0, 'an integer >= 1'],
   ])('rejects the option %o with an OptionError naming %s, the value and the range', (options, name, value, expected) => {
     const error = (() => {
       try {
