@@ -446,8 +446,15 @@ export async function validateData(
       transformVersion: TRANSFORM_VERSION,
       window,
     };
-    await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.catalog), toJsonLines(catalog.rows));
-    await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.users), toJsonLines(users.rows));
+    if (window === 'train') {
+      await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.catalog), toJsonLines(catalog.rows));
+      await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.users), toJsonLines(users.rows));
+    } else {
+      // The same catalog and users: copied on the server, not serialized again (a million profiles are 157 MB).
+      const train = prefixUri(run.featuresPrefix, 'train');
+      await copyObject(joinS3Uri(train, CHANNEL_FILES.catalog), joinS3Uri(prefix, CHANNEL_FILES.catalog));
+      await copyObject(joinS3Uri(train, CHANNEL_FILES.users), joinS3Uri(prefix, CHANNEL_FILES.users));
+    }
     await putObjectBytes(joinS3Uri(prefix, CHANNEL_FILES.meta), JSON.stringify(meta, null, 2));
     return prefix;
   };
