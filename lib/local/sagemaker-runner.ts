@@ -13,6 +13,10 @@
  *   output/data/                        extra outputs; tarred to output.tar.gz when not empty
  * The entrypoint learns the root from `SM_ROOT` (its only difference from the container), plus the
  * usual SM_MODEL_DIR, SM_CHANNEL_<NAME>, SM_HPS, SM_OUTPUT_DATA_DIR variables.
+ *
+ * The program is the container's own: the esbuild bundle of the entrypoint (training-bundle-cache.ts
+ * keeps it, rebuilt when a source changes), run on plain `node`. An entrypoint given as TypeScript
+ * source runs through tsx instead.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,9 +29,10 @@ import { create as createTar } from 'tar';
 import { z } from 'zod';
 import { downloadPrefix, joinS3Uri, uploadFile } from '../aws/s3-uri.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines.ts';
+import { cachedTrainingBundle } from './training-bundle-cache.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The training entrypoint the container runs, relative to the repository root. */
+/** The training entrypoint the container runs (bundled), relative to the repository root. */
 export const DEFAULT_TRAINING_ENTRYPOINT = 'lib/train/sagemaker-entrypoint.ts';
 /** Environment variable that replaces `/opt/ml` for the entrypoint. */
 export const SM_ROOT_ENV = 'SM_ROOT';
@@ -97,7 +102,10 @@ export class TrainingJobRequestError extends Error {
 export interface TrainingRunnerOptions {
   /** Root of local state; the job directory is `<home>/sagemaker/<TrainingJobName>`. */
   readonly home: string;
-  /** Entrypoint module, absolute or relative to the repository root; default DEFAULT_TRAINING_ENTRYPOINT. */
+  /**
+   * Entrypoint module, absolute or relative to the repository root (`.ts` runs through tsx); default
+   * the training image's bundle of DEFAULT_TRAINING_ENTRYPOINT (pass DEFAULT_TRAINING_ENTRYPOINT to run it from source).
+   */
   readonly entrypoint?: string;
   /** Receives every line the entrypoint prints, already prefixed; default: stderr. */
   readonly log?: (line: string) => void;
@@ -142,6 +150,13 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
   await rm(root, { recursive: true, force: true });
   await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
 
+  // The bundle is checked (or built) while the channels download.
+  const program =
+    options.entrypoint !== undefined
+      ? Promise.resolve(resolve(REPO_ROOT, options.entrypoint))
+      : cachedTrainingBundle().then((bundle) => bundle.entrypoint);
+  // A failed build surfaces where it is awaited; until then it must not count as unhandled.
+  program.catch(() => undefined);
   const hyperParameters = job.HyperParameters ?? {};
   const channels = job.InputDataConfig ?? [];
   await writeFile(join(dirs.config, 'hyperparameters.json'), JSON.stringify(hyperParameters, null, 2));
@@ -170,7 +185,7 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
   for (const channel of channels) await downloadPrefix(channel.DataSource.S3DataSource.S3Uri, join(dirs.data, channel.ChannelName));
 
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const entrypoint = resolve(REPO_ROOT, options.entrypoint ?? DEFAULT_TRAINING_ENTRYPOINT);
+  const entrypoint = await program;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     [SM_ROOT_ENV]: root,
@@ -260,7 +275,8 @@ function runEntrypoint(
   maxRuntimeMs: number,
 ): Promise<{ code: number | null; signal: string | null; timedOut: boolean; peakRssBytes: number }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_PRELOAD, entrypoint], {
+    const loader = entrypoint.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const child = spawn(process.execPath, [...loader, '--import', PEAK_RSS_PRELOAD, entrypoint], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
