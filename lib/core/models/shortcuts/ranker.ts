@@ -161,15 +161,20 @@ export function scoreRows(model: RankerModel, features: Float32Array, rows: numb
 /** Quantile cut points of one feature: bin b holds values <= cuts[b] (the last bin the rest). */
 function cutPoints(values: Float32Array, bins: number): Float32Array {
   const sorted = Float32Array.from(values).sort();
-  const unique: number[] = [];
-  for (const v of sorted) if (unique.length === 0 || v !== unique[unique.length - 1]) unique.push(v);
-  if (unique.length <= bins) return Float32Array.from(unique.slice(0, -1));
+  // Distinct values, counted without listing them all (a continuous feature has ~one per row).
+  let distinct = 0;
+  for (let i = 0; i < sorted.length && distinct <= bins; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+  if (distinct <= bins) {
+    const unique: number[] = [];
+    for (const v of sorted) if (unique.length === 0 || v !== unique[unique.length - 1]) unique.push(v);
+    return Float32Array.from(unique.slice(0, -1));
+  }
   const cuts: number[] = [];
   for (let b = 1; b < bins; b++) {
     const v = sorted[Math.floor((b * sorted.length) / bins) - 1] as number;
     if (cuts.length === 0 || v > (cuts[cuts.length - 1] as number)) cuts.push(v);
   }
-  if (cuts[cuts.length - 1] === unique[unique.length - 1]) cuts.pop();
+  if (cuts[cuts.length - 1] === sorted[sorted.length - 1]) cuts.pop();
   return Float32Array.from(cuts);
 }
 
@@ -205,6 +210,7 @@ function idealDcgs(examples: RankingExamples): Float64Array {
  */
 function lambdas(
   examples: RankingExamples,
+  gain: Float64Array,
   scores: Float64Array,
   useGroup: Uint8Array,
   grad: Float64Array,
@@ -244,7 +250,9 @@ function lambdas(
         const lo = order[j] as number;
         const ll = labels[lo] as number;
         if (lh <= ll) continue;
-        const delta = Math.abs(((2 ** lh - 2 ** ll) * ((discount[i] as number) - (discount[j] as number))) / ideal);
+        const delta = Math.abs(
+          (((gain[hi] as number) - (gain[lo] as number)) * ((discount[i] as number) - (discount[j] as number))) / ideal,
+        );
         const rho = 1 / (1 + Math.exp((scores[hi] as number) - (scores[lo] as number)));
         grad[hi]! += delta * rho;
         grad[lo]! -= delta * rho;
@@ -373,6 +381,8 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
   const order = new Int32Array(largest);
   // 1 / log2(position + 2), the DCG discount of each position, once (the same doubles as computed in place).
   const discount = Float64Array.from({ length: largest }, (_, i) => 1 / Math.log2(i + 2));
+  // 2^label of each row, once (the same doubles as computed in each pair).
+  const gain = Float64Array.from(examples.labels, (l) => 2 ** l);
   const rowBuf = new Int32Array(rows);
   const tmpBuf = new Int32Array(rows);
   let best = { trees: treeCount, ndcg: -1 };
@@ -380,7 +390,7 @@ export function fitRanker(examples: RankingExamples, options: RankerOptions): Ra
 
   for (let t = 0; t < treeCount; t++) {
     if (subsample < 1) for (let g = 0; g < groupCount; g++) useGroup[g] = rng.next() < subsample ? (trainable[g] as number) : 0;
-    lambdas(examples, scores, useGroup, grad, hess, idcg, order, discount);
+    lambdas(examples, gain, scores, useGroup, grad, hess, idcg, order, discount);
     // The tree's rows, partitioned level by level: node k of a level owns rowBuf[bounds[k] .. bounds[k+1]).
     let used = 0;
     for (let r = 0; r < rows; r++) if (useGroup[rowGroup[r] as number] === 1) rowBuf[used++] = r;
