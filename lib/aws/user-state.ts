@@ -128,11 +128,11 @@ export class UserStateStore {
 
   /**
    * Writes the batch items of `states` (a run's shard of listeners), whose data ends at `batchEnd`
-   * (epoch ms). Idempotent: a re-run writes the same items. Unprocessed items are retried with backoff.
+   * (epoch ms), and returns how many. `states` is pulled 25 at a time as writes complete, so a generator
+   * never has a shard's states in memory at once. Idempotent: a re-run writes the same items.
+   * Unprocessed items are retried with backoff.
    */
-  async putBatch(states: readonly BatchUserState[], batchEnd: number, runId: string): Promise<number> {
-    // Items are built a chunk at a time: a shard of 125,000 listeners' items at once was another copy
-    // of every history as JSON text.
+  async putBatch(states: Iterable<BatchUserState>, batchEnd: number, runId: string): Promise<number> {
     const request = (s: BatchUserState) => ({
       PutRequest: {
         Item: {
@@ -146,12 +146,21 @@ export class UserStateStore {
       },
     });
     type Request = ReturnType<typeof request>;
-    const chunks = Math.ceil(states.length / BATCH_WRITE_SIZE);
-    let next = 0;
+    const source = states[Symbol.iterator]();
+    let written = 0;
+    // One iterator shared by the writers: each takes the next 25 between its awaits.
+    const take = (): Request[] => {
+      const chunk: Request[] = [];
+      while (chunk.length < BATCH_WRITE_SIZE) {
+        const next = source.next();
+        if (next.done) break;
+        chunk.push(request(next.value));
+      }
+      written += chunk.length;
+      return chunk;
+    };
     const worker = async (): Promise<void> => {
-      while (next < chunks) {
-        const from = next++ * BATCH_WRITE_SIZE;
-        let pending: Request[] = states.slice(from, from + BATCH_WRITE_SIZE).map(request);
+      for (let pending = take(); pending.length > 0; pending = take()) {
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt > 8) throw new Error(`user-state batch write: ${pending.length} items still unprocessed after ${attempt} attempts`);
           if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
@@ -160,8 +169,8 @@ export class UserStateStore {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, chunks) }, worker));
-    return states.length;
+    await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
+    return written;
   }
 
   /**
