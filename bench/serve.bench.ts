@@ -6,12 +6,18 @@
  * through the pipeline's compact snapshot, models and endpoints through the registry, listeners
  * through BatchWriteItem into dynalite; each container is its own process (bench/_serve-container.ts),
  * so its RSS is serving's alone. Figures: RSS after load and after SERVE_BENCH_REQUESTS requests, the
- * in-process p50/p99 with each listener's Query on dynalite (loopback), and the table's write rate.
+ * in-process p50/p99 with each listener's read (UserStateStore.get) on dynalite (loopback), and the
+ * table's write rate.
  *
- * Part `latency`: in-process p50/p99 of a full home request at a catalog of 100,000 items (three
- * shelves, dedupe, fresh overlay), the first request including the artifact load, and local HTTP p99
- * under a steady 200 requests/s (autocannon, loopback, bounded duration); and the in-process p50/p99
- * with each listener read from the online user-state table on dynalite (loopback), as serving does in AWS.
+ * Part `latency`: a full home request at a catalog of 100,000 items (three shelves, dedupe, fresh
+ * overlay), the first request including the artifact load, and local HTTP p99 under a steady 200
+ * requests/s (autocannon, loopback, bounded duration). In-process, one service answers
+ * SERVE_BENCH_ROUNDS rounds of SERVE_BENCH_PER_ROUND requests per arm, arms interleaved (same load,
+ * heap and models), each arm reading the listener differently: `memory` (no lookup: the service's own
+ * time), `query` (the previous get(): one Query through the DocumentClient), `documentBatchGet` (one
+ * BatchGetItem through the DocumentClient) and `get` (today's UserStateStore.get) on dynalite over
+ * loopback; per arm the home request's and the lookup's p50/p95/p99/max and the process's CPU per
+ * request (both threads: on a loaded machine the figure to compare).
  *
  * SERVE_BENCH_PARTS picks the parts (default `scale,latency`).
  */
@@ -26,7 +32,7 @@ import type { FeatureRows, HistoryEvent, Interaction } from '../lib/core/models/
 import { Rng } from '../lib/core/rng.ts';
 import { startLocalEngines } from '../lib/local/engines.ts';
 import { startHttpServer } from '../lib/local/http-server.ts';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../lib/aws/registry.ts';
 import { mergeServingHistory } from '../lib/core/transforms/online-history.ts';
 import { createHomeService, type HomeService } from '../lib/serving/home-service.ts';
@@ -85,6 +91,35 @@ async function queryUserState(tableName: string, userId: string): Promise<UserSt
   return { ...(batch?.profile ? { user: JSON.parse(batch.profile as string) as User } : {}), history };
 }
 
+/**
+ * One BatchGetItem of the two keys through the DocumentClient (no cached middleware): today's get()
+ * without its client, to tell the two changes apart.
+ */
+async function documentBatchGet(tableName: string, userId: string): Promise<UserState | undefined> {
+  const out = await documentClient().send(
+    new BatchGetCommand({
+      RequestItems: {
+        [tableName]: {
+          Keys: [
+            { userId, sk: 'batch' },
+            { userId, sk: 'online' },
+          ],
+          ProjectionExpression: '#sk, #profile, #h, #batchEnd, #ev',
+          ExpressionAttributeNames: { '#sk': 'sk', '#profile': 'profile', '#h': 'h', '#batchEnd': 'batchEnd', '#ev': 'ev' },
+        },
+      },
+    }),
+  );
+  const items = out.Responses?.[tableName] ?? [];
+  if (items.length === 0) return undefined;
+  const batch = items.find((i) => i.sk === 'batch');
+  const online = items.find((i) => i.sk === 'online');
+  const batchHistory = batch ? (JSON.parse(batch.h as string) as Row[]).map(fromRow) : [];
+  const onlineHistory = ((online?.ev as string[] | undefined) ?? []).map((s) => fromRow(JSON.parse(s) as Row));
+  const history = mergeServingHistory(batchHistory, (batch?.batchEnd as number | undefined) ?? 0, onlineHistory);
+  return { ...(batch?.profile ? { user: JSON.parse(batch.profile as string) as User } : {}), history };
+}
+
 /** Where a home request's listener comes from in one arm of the comparison. */
 type Lookup = (userId: string) => Promise<UserState | undefined>;
 
@@ -101,8 +136,10 @@ async function compareLookups(
   rng: Rng,
   rounds: number,
   perRound: number,
-): Promise<Record<string, { home: Quantiles; lookup: Quantiles }>> {
+): Promise<Record<string, { home: Quantiles; lookup: Quantiles; cpuMsPerRequest: number }>> {
   const home = new Map(Object.keys(arms).map((a) => [a, [] as number[]]));
+  // CPU of the whole process (this thread and the engines' worker), the figure a loaded machine does not distort.
+  const cpu = new Map(Object.keys(arms).map((a) => [a, 0]));
   const lookup = new Map(Object.keys(arms).map((a) => [a, [] as number[]]));
   const timed =
     (name: string, read: Lookup): Lookup =>
@@ -121,14 +158,24 @@ async function compareLookups(
   for (let round = 0; round < rounds; round++)
     for (const [name, read] of Object.entries(arms)) {
       setLookup(timed(name, read));
+      const before = process.cpuUsage();
       for (let i = 0; i < perRound; i++) {
         const t = performance.now();
         await service.home({ userId: `u${rng.int(users)}` });
         home.get(name)?.push(performance.now() - t);
       }
+      const used = process.cpuUsage(before);
+      cpu.set(name, (cpu.get(name) ?? 0) + (used.user + used.system) / 1000);
     }
   return Object.fromEntries(
-    Object.keys(arms).map((name) => [name, { home: quantiles(home.get(name) ?? []), lookup: quantiles(lookup.get(name) ?? []) }]),
+    Object.keys(arms).map((name) => [
+      name,
+      {
+        home: quantiles(home.get(name) ?? []),
+        lookup: quantiles(lookup.get(name) ?? []),
+        cpuMsPerRequest: (cpu.get(name) ?? 0) / (rounds * perRound),
+      },
+    ]),
   );
 }
 
@@ -218,7 +265,7 @@ async function latencyPart(): Promise<Record<string, number | string | boolean>>
   // The same listeners in the online user-state table on dynalite (loopback, the engines' worker thread).
   const home = await mkdtemp(join(tmpdir(), 'shelves-serve-bench-'));
   const engines = await startLocalEngines({ home });
-  let arms: Record<string, { home: Quantiles; lookup: Quantiles }>;
+  let arms: Record<string, { home: Quantiles; lookup: Quantiles; cpuMsPerRequest: number }>;
   try {
     const store = new UserStateStore();
     await store.putBatch(
@@ -231,7 +278,12 @@ async function latencyPart(): Promise<Record<string, number | string | boolean>>
       (next) => {
         lookup = next;
       },
-      { memory: fromMemory, query: (id) => queryUserState(store.tableName, id), get: (id) => store.get(id) },
+      {
+        memory: fromMemory,
+        query: (id) => queryUserState(store.tableName, id),
+        documentBatchGet: (id) => documentBatchGet(store.tableName, id),
+        get: (id) => store.get(id),
+      },
       USERS,
       rng,
       ROUNDS,
@@ -245,8 +297,9 @@ async function latencyPart(): Promise<Record<string, number | string | boolean>>
   const memory = arms.memory as { home: Quantiles; lookup: Quantiles };
   const figures: Record<string, number> = {};
   const ms = (v: number) => Number(v.toFixed(3));
-  for (const [name, { home: h, lookup: l }] of Object.entries(arms)) {
+  for (const [name, { home: h, lookup: l, cpuMsPerRequest }] of Object.entries(arms)) {
     const Arm = name.charAt(0).toUpperCase() + name.slice(1);
+    figures[`cpu${Arm}MsPerRequest`] = ms(cpuMsPerRequest);
     for (const q of ['p50', 'p95', 'p99', 'max'] as const) {
       const Q = q.charAt(0).toUpperCase() + q.slice(1);
       figures[`home${Arm}${Q}Ms`] = ms(h[q]);
