@@ -87,6 +87,7 @@ export async function runPipelineLocally(options: RunPipelineOptions): Promise<P
     options.definition ??
     (options.template !== undefined ? definitionFromTemplate(options.template, options.definitionOptions) : undefined);
   if (given === undefined) throw new ConfigError('runPipelineLocally needs a template or a definition');
+  await validateOnce(given);
   const execution = {
     name: options.executionName,
     id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE.localName}:${options.executionName}`,
@@ -200,11 +201,8 @@ async function executeDefinition(
 
   let machine: InstanceType<typeof StateMachine>;
   try {
-    // Validating compiles a JSON schema (tens of ms): a Map's children run one definition many times, validated once.
-    const text = JSON.stringify(definition);
-    const validationOptions = VALIDATED.has(text) ? { noValidate: true } : { checkArn: true, checkPaths: true };
-    machine = new StateMachine(definition as never, { validationOptions });
-    VALIDATED.add(text);
+    // Derived from the definition validateOnce checked as given (Distributed Maps replaced, timeouts filled in).
+    machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -225,8 +223,26 @@ async function executeDefinition(
   }
 }
 
-/** Definitions (as JSON) already validated by aws-local-stepfunctions: a Distributed Map's processor runs once per item, the pipeline once per shelf. */
+/** Definitions (as JSON) already validated by aws-local-stepfunctions: the pipeline runs once per shelf. */
 const VALIDATED = new Set<string>();
+
+/**
+ * Validates a definition as given, Distributed Maps and their templates included (as CreateStateMachine
+ * does), once per process: each validation compiles the whole ASL JSON schema (~0.3 CPU-s), so the
+ * machines derived from it (stand-in Tasks, Map processors, template evaluators) are not validated again.
+ */
+async function validateOnce(definition: Record<string, unknown>): Promise<void> {
+  const text = JSON.stringify(definition);
+  if (VALIDATED.has(text)) return;
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  try {
+    // The validator annotates what it checks: a copy, so the caller's definition stays as it was.
+    new StateMachine(structuredClone(definition) as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  VALIDATED.add(text);
+}
 
 /** The local handler of a Distributed Map's stand-in Task. */
 const DISTRIBUTED_MAP_RESOURCE = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:local-distributed-map`;
@@ -264,8 +280,9 @@ async function applyTemplate(template: Json, input: Json, context: Record<string
   const key = JSON.stringify(template);
   let machine = TEMPLATE_MACHINES.get(key);
   if (machine === undefined) {
+    // A template of a definition validateOnce checked.
     machine = new StateMachine({ StartAt: 'Template', States: { Template: { Type: 'Pass', Parameters: template, End: true } } } as never, {
-      validationOptions: { checkArn: true, checkPaths: true },
+      validationOptions: { noValidate: true },
     });
     TEMPLATE_MACHINES.set(key, machine);
   }
