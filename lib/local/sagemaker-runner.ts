@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -185,7 +185,9 @@ export async function runTrainingJob(request: unknown, options: TrainingRunnerOp
   for (const channel of channels) await downloadPrefix(channel.DataSource.S3DataSource.S3Uri, join(dirs.data, channel.ChannelName));
 
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const entrypoint = await program;
+  // The real path: an ES module's import.meta.url names it so, and the entrypoint runs main() only
+  // when that equals argv[1] (a symlinked node_modules or temporary folder would skip training).
+  const entrypoint = await realpath(await program);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     [SM_ROOT_ENV]: root,

@@ -9,6 +9,7 @@
  * and a pointer file (`current.json`) is swapped in by rename, so concurrent processes (test forks)
  * never see a half-written bundle; a job keeps the folder it started with.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +17,17 @@ import { z } from 'zod';
 import { bundleTrainingEntrypoint, TRAINING_BUNDLE } from '../infra/training-bundle.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Where the bundle is kept by default: a tool cache in node_modules (ignored by git, survives `rm -rf .shelves`). */
-export const DEFAULT_BUNDLE_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'home-shelves', 'training-bundle');
+/**
+ * Where the bundle is kept by default: a tool cache in node_modules (ignored by git, survives `rm -rf
+ * .shelves`), one per checkout (a node_modules shared by symlink must not mix two checkouts' bundles).
+ */
+export const DEFAULT_BUNDLE_CACHE_DIR = join(
+  REPO_ROOT,
+  'node_modules',
+  '.cache',
+  'home-shelves',
+  `training-bundle-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12)}`,
+);
 /**
  * Builds older than this, other than the current one, are deleted. A day: a job started from an
  * older build may still be running and load its worker module later.
