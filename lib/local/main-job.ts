@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHELVES, type Shelf } from '../core/contract.ts';
 import { readEnv } from '../wiring/env.ts';
-import type { ExecutionInput } from '../wiring/pipeline.ts';
-import { runShelfPipeline, type ShelfRunResult } from './pipeline.ts';
+import { STATES, type ExecutionInput } from '../wiring/pipeline.ts';
+import { runShelfPipeline, type ShelfRunEvent, type ShelfRunResult } from './pipeline.ts';
 import { progressPrinter, resultTable } from './progress.ts';
 import { loadCatalogTable, rawDataPresent, uploadDataset } from './seed-data.ts';
 import { DEFAULT_WORLD } from '../sim/world.ts';
@@ -18,14 +18,31 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-/** Ensures the raw bucket has data: uploads `dataDir` when given, else generates the default world if the bucket is empty. */
-export async function ensureData(home: string, dataDir?: string): Promise<void> {
+export interface EnsureDataOptions {
+  /**
+   * Loads the catalog table without waiting for it: the promise settles when it is loaded (await it
+   * before stopping the engines). Nothing in the pipeline reads that table (serving's catalog is the
+   * pipeline's snapshot), so `npm start` loads it while the shelves run. Default false: loaded before return.
+   */
+  readonly catalogInBackground?: boolean;
+}
+
+/**
+ * Ensures the raw bucket has data: uploads `dataDir` when given, else generates the default world if
+ * the bucket is empty. Returns when the catalog table is loaded, or with `catalogInBackground` at
+ * once with the loading's promise.
+ */
+export async function ensureData(
+  home: string,
+  dataDir?: string,
+  options: EnsureDataOptions = {},
+): Promise<{ catalogLoaded: Promise<void> }> {
   const bucket = readEnv('RAW_BUCKET');
   let dir = dataDir;
   if (dir === undefined) {
     if (await rawDataPresent(bucket)) {
       log(`data: raw bucket ${bucket} already holds events (reset with: rm -rf ${home})`);
-      return;
+      return { catalogLoaded: Promise.resolve() };
     }
     dir = join(home, 'world');
     if (!existsSync(join(dir, 'manifest.json'))) {
@@ -38,8 +55,12 @@ export async function ensureData(home: string, dataDir?: string): Promise<void> 
   const files = await uploadDataset(dir, bucket, (done, total) => {
     if (done === total || done % 20 === 0) log(`data: uploaded ${done}/${total} files to s3://${bucket}/`);
   });
-  const items = await loadCatalogTable(dir);
-  log(`data: ${files} files in the raw bucket, ${items} catalog items in the catalog table`);
+  log(`data: ${files} files in the raw bucket`);
+  const catalogLoaded = loadCatalogTable(dir).then((items) => log(`data: ${items} catalog items in the catalog table`));
+  if (!options.catalogInBackground) await catalogLoaded;
+  // Until the caller awaits it, a failure must not count as unhandled.
+  catalogLoaded.catch(() => undefined);
+  return { catalogLoaded };
 }
 
 export interface PipelineRequest {
@@ -51,31 +72,79 @@ export interface PipelineRequest {
   readonly windowDays?: number;
   readonly evalSampleUsers?: number;
   readonly quiet?: boolean;
+  /**
+   * Most executions running at once; default 1 (one shelf after another). Above 1 a shelf starts once
+   * the shelf started before it has left BuildFeatures (its clean partitions, keyed by content, are
+   * what the next shelves reuse: building them twice at once would only double the work) and a slot
+   * is free. Steps then share the machine with another shelf's, and their times and memory include
+   * that work.
+   */
+  readonly concurrency?: number;
+  /** Receives every progress event of every shelf's run (besides the progress lines unless quiet). */
+  readonly onEvent?: (shelf: Shelf, event: ShelfRunEvent) => void;
 }
 
-/** Runs the pipeline for each shelf in turn and prints its table. */
+/** Runs the pipeline for each shelf (in turn, or overlapping: `concurrency`) and prints each table as its run ends; results in the shelves' order. */
 export async function runPipelines(home: string, request: PipelineRequest): Promise<ShelfRunResult[]> {
   const results: ShelfRunResult[] = [];
-  const onEvent = request.quiet ? undefined : progressPrinter(log);
-  for (const shelf of request.shelves) {
-    log(`\npipeline: ${shelf}, run ${request.runId}`);
-    const input: ExecutionInput = {
-      shelf,
-      runId: request.runId,
-      ...(request.cutoff ? { cutoff: request.cutoff } : {}),
-      ...(request.windowDays !== undefined ? { windowDays: request.windowDays } : {}),
-      ...(request.evalSampleUsers !== undefined ? { evalSampleUsers: request.evalSampleUsers } : {}),
-      ...(request.hyperparameters ? { hyperparameters: { ...request.hyperparameters } } : {}),
-    };
-    const result = await runShelfPipeline(input, {
-      home,
-      ...(onEvent ? { onEvent } : {}),
-      trainingLog: request.quiet ? () => undefined : (line) => log(`    ${line}`),
+  const printer = request.quiet ? undefined : progressPrinter(log);
+  const concurrency = Math.max(1, Math.floor(request.concurrency ?? 1));
+  const running = new Set<Promise<void>>();
+  let previousBuilt: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
+  for (const [i, shelf] of request.shelves.entries()) {
+    await previousBuilt;
+    while (running.size >= concurrency) await Promise.race(running);
+    if (failure !== undefined) break;
+    let built!: () => void;
+    previousBuilt = new Promise<void>((resolve) => {
+      built = resolve;
     });
-    results.push(result);
-    process.stdout.write(resultTable(result));
+    const onEvent = (s: Shelf, event: ShelfRunEvent): void => {
+      if (event.state === STATES.buildFeatures && event.index === undefined && event.type === 'StateExited') built();
+      printer?.(s, event);
+      request.onEvent?.(s, event);
+    };
+    const run = runShelf(home, request, shelf, onEvent)
+      .then((result) => {
+        results[i] = result;
+        process.stdout.write(resultTable(result));
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => {
+        built();
+        running.delete(run);
+      });
+    running.add(run);
   }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure.error;
   return results;
+}
+
+/** One execution of the pipeline for one shelf. */
+async function runShelf(
+  home: string,
+  request: PipelineRequest,
+  shelf: Shelf,
+  onEvent: (shelf: Shelf, event: ShelfRunEvent) => void,
+): Promise<ShelfRunResult> {
+  log(`\npipeline: ${shelf}, run ${request.runId}`);
+  const input: ExecutionInput = {
+    shelf,
+    runId: request.runId,
+    ...(request.cutoff ? { cutoff: request.cutoff } : {}),
+    ...(request.windowDays !== undefined ? { windowDays: request.windowDays } : {}),
+    ...(request.evalSampleUsers !== undefined ? { evalSampleUsers: request.evalSampleUsers } : {}),
+    ...(request.hyperparameters ? { hyperparameters: { ...request.hyperparameters } } : {}),
+  };
+  return runShelfPipeline(input, {
+    home,
+    onEvent,
+    trainingLog: request.quiet ? () => undefined : (line) => log(`    ${line}`),
+  });
 }
 
 export function parseShelves(value: string): Shelf[] {
