@@ -57,7 +57,8 @@ export interface HybridOptions {
   /** Maximum number of epochs; default 20. */
   readonly epochs?: number;
   /**
-   * Default 0.05 for WARP with Adagrad, 0.1 for BPR with Adagrad (chosen together with bprNegatives),
+   * Default 0.05 for WARP with Adagrad, 0.1 for BPR with Adagrad (chosen together with bprNegatives;
+   * 0.07 on data without metadata features),
    * 0.005 for Adam; chosen by `npm run bench -- tune` on generated tuning data (never test data).
    */
   readonly learningRate?: number;
@@ -176,6 +177,15 @@ const BPR_NEGATIVES = 5;
  * at its default rate without genres 2% (a later, noisier best epoch), so 8: no default setting loses.
  */
 const MIN_EPOCHS = 8;
+/**
+ * BPR's default learning rate (Adagrad) when neither side has metadata features (0.1 with them).
+ * Why lower: 0.1 was chosen on tuning sets with genres, where an item's identity embedding has weight
+ * 1/(1 + genres) in its representation, so its effective step is a fraction of the nominal one;
+ * without features every step lands on the identity whole. Chosen by `npm run bench -- tune-bpr-rate`
+ * on the generated tuning sets without genres (never the models bench's set): mean NDCG@10 at 0.05 /
+ * 0.07 / 0.1: 0.4543 / 0.4615 / 0.4508 (WARP's default 0.4618).
+ */
+const BPR_RATE_WITHOUT_FEATURES = 0.07;
 
 /** Fits a hybrid model on one thread. Same data and seed give the same artifact bytes. */
 export function fitHybrid(data: HybridTrainingData, options: HybridOptions = {}): HybridRecommender {
@@ -265,12 +275,12 @@ export class HybridSession {
 
   /** Builds a session: feature spaces, the training problem, parameters (see problem.ts for the steps). */
   private static build(data: HybridTrainingData, options: HybridOptions, sharedOrHeap: Alloc, arena: WasmArena | undefined): HybridSession {
-    const o = resolve(options);
     const alloc = arena?.alloc ?? sharedOrHeap;
     if (interactionCount(data.interactions) === 0) throw new InputError('no interactions to train on');
     const columns = interactionColumns(data.interactions);
     const users = buildFeatureSpace(new Set(columns.userIds), data.userFeatures, alloc);
     const items = buildFeatureSpace(new Set(columns.itemIds), data.itemFeatures, alloc);
+    const o = resolve(options, users.metaNames.length + items.metaNames.length > 0);
     const pairs = distinctPairs(
       columns,
       rowsOf(columns.userIds, users.ids),
@@ -580,14 +590,20 @@ function scoreFour(
   }
 }
 
-function resolve(options: HybridOptions): Resolved {
+/**
+ * The options with their defaults. `withFeatures`: the data has metadata features (BPR's default rate
+ * depends on it, see BPR_RATE_WITHOUT_FEATURES); before the data is read it does not matter.
+ */
+function resolve(options: HybridOptions, withFeatures = true): Resolved {
   const optimizer = options.optimizer ?? 'adagrad';
   const r: Resolved = {
     loss: options.loss ?? 'warp',
     optimizer,
     dim: options.dim ?? 64,
     epochs: options.epochs ?? 20,
-    learningRate: options.learningRate ?? (optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? 0.1 : 0.05),
+    learningRate:
+      options.learningRate ??
+      (optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? (withFeatures ? 0.1 : BPR_RATE_WITHOUT_FEATURES) : 0.05),
     l2: options.l2 ?? 1e-6,
     seed: options.seed ?? 1,
     threads: options.threads ?? 1,

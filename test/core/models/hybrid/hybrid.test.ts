@@ -128,6 +128,15 @@ describe('fitHybrid', () => {
     if (seen.length < 40) expect(seen.length - training.bestEpoch).toBe(2);
   });
 
+  it('defaults BPR to rate 0.1 on data with metadata features and 0.07 without; WARP to 0.05 either way', () => {
+    const rate = (m: ReturnType<typeof fitHybrid>) => (m.save().manifest.hyperparameters as { learningRate: number }).learningRate;
+    const bare = { ...world.data, userFeatures: undefined, itemFeatures: undefined };
+    expect(rate(fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'bpr' }))).toBe(0.1);
+    expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'bpr' }))).toBe(0.07);
+    expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'bpr', learningRate: 0.2 }))).toBe(0.2);
+    expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'warp' }))).toBe(0.05);
+  });
+
   it('runs at least minEpochs epochs before early stopping may stop, and still keeps the best epoch', () => {
     // A rate so low that validation NDCG cannot move: with patience 1 the run would stop after 2 epochs.
     const flat = { ...FAST, epochs: 40, patience: 1, minImprovement: 1, learningRate: 1e-9 };
