@@ -129,3 +129,19 @@ export function publicLikeNdcg(model: Recommender, split: PublicLikeSplit): numb
   }
   return total / split.test.size;
 }
+
+/**
+ * The four generated tuning sets every tuning bench chooses defaults on (never the models bench's set):
+ * usual, sparse, flat and steep popularity, seeds 200-203.
+ */
+export const TUNING_KINDS = [
+  ['usual', {}],
+  ['sparse', { perUser: 40 }],
+  ['flat', { skew: 0.5 }],
+  ['steep', { skew: 1.5 }],
+] as const;
+
+/** The tuning sets themselves, as [kind, split]. */
+export function tuningSets(): (readonly [string, PublicLikeSplit])[] {
+  return TUNING_KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+}

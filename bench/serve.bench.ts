@@ -24,11 +24,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserStateStore } from '../lib/aws/user-state.ts';
+import { fromRow, type Row, UserStateStore } from '../lib/aws/user-state.ts';
 import type { CatalogItem, User } from '../lib/core/contract.ts';
 import { fitOwnHistory } from '../lib/core/models/baselines/own-history.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
-import type { FeatureRows, HistoryEvent, Interaction } from '../lib/core/models/recommender.ts';
+import type { FeatureRows, Interaction } from '../lib/core/models/recommender.ts';
 import { Rng } from '../lib/core/rng.ts';
 import { startLocalEngines } from '../lib/local/engines.ts';
 import { startHttpServer } from '../lib/local/http-server.ts';
@@ -62,16 +62,6 @@ function quantiles(times: number[]): Quantiles {
   const sorted = [...times].sort((a, b) => a - b);
   return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 };
 }
-
-type Row = readonly [string, number, string, number, number, number];
-const fromRow = ([itemId, ts, eventType, msPlayed, progress, localHour]: Row): HistoryEvent => ({
-  itemId,
-  ts,
-  eventType,
-  msPlayed,
-  progress,
-  localHour,
-});
 
 /**
  * UserStateStore.get as it was before 2026-12-01 21:30 (one Query on the listener's key, every

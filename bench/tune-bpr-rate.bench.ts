@@ -11,21 +11,14 @@
  * `npm run bench -- tune-bpr-rate`.
  */
 import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
-import { publicLike, publicLikeNdcg } from './_public-like.ts';
+import { publicLikeNdcg, tuningSets } from './_public-like.ts';
 
-/** The tuning sets of tune.bench.ts (same kinds, same seeds). */
-const KINDS = [
-  ['usual', {}],
-  ['sparse', { perUser: 40 }],
-  ['flat', { skew: 0.5 }],
-  ['steep', { skew: 1.5 }],
-] as const;
 const RATES = [0.05, 0.07, 0.1];
 const SEEDS = [1, 2];
 
 export default async function bench(): Promise<Record<string, number | string>> {
   const figures: Record<string, number | string> = {};
-  const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+  const sets = tuningSets();
   const meanOf = (name: string, options: HybridOptions): number => {
     let total = 0;
     for (const [kind, split] of sets)

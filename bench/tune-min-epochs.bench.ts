@@ -21,15 +21,8 @@
  */
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { HybridRecommender } from '../lib/core/models/hybrid/model.ts';
-import { publicLike, publicLikeNdcg } from './_public-like.ts';
+import { publicLikeNdcg, tuningSets } from './_public-like.ts';
 
-/** The tuning sets of tune.bench.ts (same kinds, same seeds). */
-const KINDS = [
-  ['usual', {}],
-  ['sparse', { perUser: 40 }],
-  ['flat', { skew: 0.5 }],
-  ['steep', { skew: 1.5 }],
-] as const;
 const CANDIDATES = [1, 5, 8, 12];
 const SETTINGS = [
   { loss: 'bpr', learningRate: 0.05 },
@@ -43,7 +36,7 @@ const epochsRun = (m: HybridRecommender): number => (m.save().manifest.extra.tra
 export default async function bench(): Promise<Record<string, number | string>> {
   const seeds = (process.env.BENCH_MIN_EPOCHS_SEEDS ?? '1,2').split(',').map(Number);
   const figures: Record<string, number | string> = {};
-  const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+  const sets = tuningSets();
   const runs: { setting: string; isDefault: boolean; minEpochs: number; ndcg: number; epochs: number }[] = [];
   for (const [kind, split] of sets)
     for (const features of [true, false])

@@ -19,7 +19,7 @@ import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
-import { publicLike, publicLikeNdcg } from './_public-like.ts';
+import { publicLikeNdcg, tuningSets } from './_public-like.ts';
 import { defaultWorld } from './_world.ts';
 
 const DAY = 86_400_000;
@@ -27,16 +27,10 @@ const GRID = [0, 0.1, 0.2, 0.4];
 const SEEDS = [1, 2, 3];
 
 const RATES = [0.05, 0.1, 0.15, 0.2];
-const KINDS = [
-  ['usual', {}],
-  ['sparse', { perUser: 40 }],
-  ['flat', { skew: 0.5 }],
-  ['steep', { skew: 1.5 }],
-] as const;
 
 /** WARP's learning rate, chosen on generated tuning sets (seeds 200+, not the models bench's 100). */
 export function tuneLearningRates(figures: Record<string, number | string>): void {
-  const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+  const sets = tuningSets();
   // BPR's rate is chosen together with its negatives per positive (tuneBprNegatives).
   for (const loss of ['warp'] as const) {
     const means = RATES.map((learningRate) => {
@@ -65,7 +59,7 @@ const BPR_RATES = [0.05, 0.1, 0.15];
  * with the count); the rule: the pair with the best mean NDCG@10 over the kinds.
  */
 export function tuneBprNegatives(figures: Record<string, number | string>): void {
-  const sets = KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
+  const sets = tuningSets();
   let best = { mean: -1, bprNegatives: 0, learningRate: 0 };
   for (const bprNegatives of BPR_NEGATIVES)
     for (const learningRate of BPR_RATES) {

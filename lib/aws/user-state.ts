@@ -31,9 +31,10 @@ export interface BatchUserState {
   readonly history: readonly HistoryEvent[];
 }
 
-type Row = readonly [string, number, string, number, number, number];
+/** A history event as stored in the user-state items (a JSON array, not an object: a fifth of the bytes). */
+export type Row = readonly [string, number, string, number, number, number];
 const toRow = (e: HistoryEvent): Row => [e.itemId, e.ts, e.eventType, e.msPlayed, e.progress, e.localHour];
-const fromRow = ([itemId, ts, eventType, msPlayed, progress, localHour]: Row): HistoryEvent => ({
+export const fromRow = ([itemId, ts, eventType, msPlayed, progress, localHour]: Row): HistoryEvent => ({
   itemId,
   ts,
   eventType,
