@@ -95,23 +95,60 @@ export function extendIvf(index: IvfIndex, rep: Float32Array, bias: Float32Array
   };
 }
 
+/**
+ * The `nprobe` clusters whose centroids score best for `user`, best first (equal scores: the lower
+ * cluster first). A partial insertion sort: nprobe is a few of nlist, and this runs on every request.
+ */
+export function bestLists(index: IvfIndex, user: Float32Array | Float64Array, d: number, nprobe: number): Int32Array {
+  const m = Math.min(nprobe, index.nlist);
+  const best = new Int32Array(m);
+  // Scores rounded to float32 as they always were, so the clusters chosen do not change.
+  const bestScores = new Float32Array(m);
+  const c = index.centroids;
+  let size = 0;
+  for (let ci = 0; ci < index.nlist; ci++) {
+    let s = c[ci * (d + 1) + d] as number;
+    for (let q = 0; q < d; q++) s += (user[q] as number) * (c[ci * (d + 1) + q] as number);
+    s = Math.fround(s);
+    // Clusters come in increasing order, so on an equal score the one already kept stays ahead.
+    if (size === m && !(s > (bestScores[m - 1] as number))) continue;
+    let at = size < m ? size++ : m - 1;
+    while (at > 0 && s > (bestScores[at - 1] as number)) {
+      bestScores[at] = bestScores[at - 1] as number;
+      best[at] = best[at - 1] as number;
+      at--;
+    }
+    bestScores[at] = s;
+    best[at] = ci;
+  }
+  return best;
+}
+
 /** Item rows of the `nprobe` clusters whose centroids score best for `user`, restricted to `allowed` when given. */
 export function probeRows(index: IvfIndex, user: Float32Array | Float64Array, d: number, nprobe: number, allowed?: Uint8Array): Int32Array {
-  const scores = new Float32Array(index.nlist);
-  for (let ci = 0; ci < index.nlist; ci++) {
-    let s = index.centroids[ci * (d + 1) + d] as number;
-    for (let q = 0; q < d; q++) s += (user[q] as number) * (index.centroids[ci * (d + 1) + q] as number);
-    scores[ci] = s;
-  }
-  const best = Array.from({ length: index.nlist }, (_, ci) => ci)
-    .sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b)
-    .slice(0, nprobe);
+  const best = bestLists(index, user, d, nprobe);
   let total = 0;
   for (const ci of best) total += (index.lists[ci] as Int32Array).length;
   const rows = new Int32Array(total);
   let n = 0;
   for (const ci of best) for (const i of index.lists[ci] as Int32Array) if (allowed === undefined || allowed[i] === 1) rows[n++] = i;
   return rows.subarray(0, n);
+}
+
+/**
+ * The same index (same centroids, so the same clusters are probed) with each list keeping only the
+ * `allowed` rows: a shelf's candidates filtered once, not on every request.
+ */
+export function restrictIvf(index: IvfIndex, allowed: Uint8Array): IvfIndex {
+  const lists = index.lists.map((list) => {
+    let n = 0;
+    for (const i of list) n += allowed[i] === 1 ? 1 : 0;
+    const kept = new Int32Array(n);
+    n = 0;
+    for (const i of list) if (allowed[i] === 1) kept[n++] = i;
+    return kept;
+  });
+  return { ...index, lists };
 }
 
 /** The index as three flat arrays (artifact sections): centroids, list offsets (nlist + 1), members. */

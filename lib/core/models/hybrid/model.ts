@@ -15,7 +15,7 @@ import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact, type T
 import type { Feature, FeatureRows, RecommendOptions, Recommender, ScoredItem, UserContext } from '../recommender.ts';
 import { compareIds, knownFeatures } from './features.ts';
 import { TopK } from './top-k.ts';
-import { buildIvf, extendIvf, packIvf, probeRows, unpackIvf, type IvfIndex } from './ivf.ts';
+import { bestLists, buildIvf, extendIvf, packIvf, restrictIvf, unpackIvf, type IvfIndex } from './ivf.ts';
 import { dotAt } from './dot.ts';
 
 /** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
@@ -140,7 +140,10 @@ export class HybridRecommender implements Recommender {
   private ivf: IvfIndex | undefined;
   /** Catalog size from which recommend() uses the IVF index; Infinity forces the exact scan. */
   annMinItems = ANN_MIN_ITEMS;
-  private readonly maskCache = new WeakMap<readonly string[], Uint8Array>();
+  /** Clusters of the IVF index scanned per request (of ANN_LISTS): fewer is faster and finds less of the exact top k. */
+  annProbes = ANN_PROBES;
+  /** Per candidate list, the IVF index with its lists restricted to the candidates (for the index it was built from). */
+  private readonly restrictedCache = new WeakMap<readonly string[], { from: IvfIndex; index: IvfIndex }>();
 
   /** Builds (or extends) the IVF index now when the catalog is large enough to use it: serving calls this at load. */
   prepare(): void {
@@ -161,14 +164,28 @@ export class HybridRecommender implements Recommender {
     return this.ivf;
   }
 
-  private candidateMask(candidates: readonly string[]): Uint8Array {
-    let mask = this.maskCache.get(candidates);
-    if (mask === undefined || mask.length !== this.nItems) {
-      mask = new Uint8Array(this.nItems);
-      for (const i of this.candidateRows(candidates)) mask[i] = 1;
-      this.maskCache.set(candidates, mask);
+  /** The IVF index of the current items, its lists restricted to `candidates` (built once per list and index). */
+  private restrictedIvf(candidates: readonly string[]): IvfIndex {
+    const from = this.ivfIndex();
+    const cached = this.restrictedCache.get(candidates);
+    if (cached !== undefined && cached.from === from) return cached.index;
+    const allowed = new Uint8Array(this.nItems);
+    for (const i of this.candidateRows(candidates)) allowed[i] = 1;
+    const index = restrictIvf(from, allowed);
+    this.restrictedCache.set(candidates, { from, index });
+    return index;
+  }
+
+  /** Rows of the excluded items this model knows (a handful per request), or undefined for none. */
+  private excludedRows(exclude: ReadonlySet<string> | undefined): Int32Array | undefined {
+    if (exclude === undefined || exclude.size === 0) return undefined;
+    const pos = this.items();
+    const rows: number[] = [];
+    for (const id of exclude) {
+      const i = pos.get(id);
+      if (i !== undefined) rows.push(i);
     }
-    return mask;
+    return rows.length === 0 ? undefined : Int32Array.from(rows);
   }
 
   /**
@@ -182,37 +199,24 @@ export class HybridRecommender implements Recommender {
     const rep = this.itemRep;
     const bias = this.itemBias;
     const heap = new TopK(k, (i) => this.tieRank(i));
-    let mask: Uint8Array | undefined;
-    if (options.exclude !== undefined && options.exclude.size > 0) {
-      mask = new Uint8Array(this.nItems);
-      const pos = this.items();
-      for (const id of options.exclude) {
-        const i = pos.get(id);
-        if (i !== undefined) mask[i] = 1;
-      }
-    }
-    let rows = options.candidates === undefined ? undefined : this.candidateRows(options.candidates);
+    // Excluded rows are looked up only for items that would enter the heap: no per-request mask of the catalog.
+    const excluded = this.excludedRows(options.exclude);
+    const rows = options.candidates === undefined ? undefined : this.candidateRows(options.candidates);
+    let scanned = false;
     if (this.nItems >= this.annMinItems && (rows === undefined || rows.length >= this.annMinItems)) {
       // Large catalogs: scan only the best clusters of the IVF index (serving's latency budget).
-      const probed = probeRows(
-        this.ivfIndex(),
-        user,
-        d,
-        ANN_PROBES,
-        options.candidates === undefined ? undefined : this.candidateMask(options.candidates),
-      );
-      if (probed.length >= k * 4) rows = probed;
+      const index = options.candidates === undefined ? this.ivfIndex() : this.restrictedIvf(options.candidates);
+      const lists = bestLists(index, user, d, this.annProbes);
+      let total = 0;
+      for (const ci of lists) total += (index.lists[ci] as Int32Array).length;
+      if (total >= k * 4) {
+        for (const ci of lists) scanRows(heap, index.lists[ci] as Int32Array, user, rep, bias, d, excluded);
+        scanned = true;
+      }
     }
-    const n = rows === undefined ? this.nItems : rows.length;
-    // The heap's entry threshold is cached: most items are rejected by one comparison.
-    let threshold = -Infinity;
-    for (let r = 0; r < n; r++) {
-      const i = rows === undefined ? r : (rows[r] as number);
-      if (mask !== undefined && mask[i] === 1) continue;
-      const score = dotAt(user, rep, i * d, d) + (bias[i] as number);
-      if (score < threshold) continue;
-      heap.push(score, i);
-      threshold = heap.threshold();
+    if (!scanned) {
+      if (rows === undefined) scanAll(heap, this.nItems, user, rep, bias, d, excluded);
+      else scanRows(heap, rows, user, rep, bias, d, excluded);
     }
     return heap.drain().map(({ item, score }) => ({ itemId: this.itemIds[item] as string, score }));
   }
@@ -446,6 +450,56 @@ export function coldVector(features: readonly Feature[], names: ReadonlyMap<stri
     for (let q = 0; q < dim; q++) out[q] = (out[q] as number) + w * (emb[base + q] as number);
   }
   return out;
+}
+
+/** True when row `i` is among the (few) excluded rows. */
+function isExcluded(excluded: Int32Array, i: number): boolean {
+  for (let e = 0; e < excluded.length; e++) if (excluded[e] === i) return true;
+  return false;
+}
+
+/**
+ * Offers the listed rows to the heap. The heap's entry threshold is cached: most items are rejected
+ * by one comparison, and only those that pass it are checked against the exclusions.
+ */
+function scanRows(
+  heap: TopK,
+  rows: Int32Array,
+  user: Float32Array | Float64Array,
+  rep: Float32Array,
+  bias: Float32Array,
+  d: number,
+  excluded: Int32Array | undefined,
+): void {
+  let threshold = heap.threshold();
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r] as number;
+    const score = dotAt(user, rep, i * d, d) + (bias[i] as number);
+    if (score < threshold) continue;
+    if (excluded !== undefined && isExcluded(excluded, i)) continue;
+    heap.push(score, i);
+    threshold = heap.threshold();
+  }
+}
+
+/** scanRows over every row 0..n-1. */
+function scanAll(
+  heap: TopK,
+  n: number,
+  user: Float32Array | Float64Array,
+  rep: Float32Array,
+  bias: Float32Array,
+  d: number,
+  excluded: Int32Array | undefined,
+): void {
+  let threshold = heap.threshold();
+  for (let i = 0; i < n; i++) {
+    const score = dotAt(user, rep, i * d, d) + (bias[i] as number);
+    if (score < threshold) continue;
+    if (excluded !== undefined && isExcluded(excluded, i)) continue;
+    heap.push(score, i);
+    threshold = heap.threshold();
+  }
 }
 
 function indexOf(ids: readonly string[]): Map<string, number> {
