@@ -7,8 +7,14 @@
  * Two items, not one, so that the pipeline's bulk overwrite of `batch` never loses a play appended to
  * `online` meanwhile; plays older than the batch end are dropped when `online` is trimmed.
  */
-import { BatchGetItemCommand, DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  type AttributeValue,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { User } from '../core/contract.ts';
 import type { HistoryEvent } from '../core/models/recommender.ts';
 import { MAX_SERVING_HISTORY, mergeServingHistory } from '../core/transforms/online-history.ts';
@@ -48,22 +54,22 @@ const GET_PROJECTION = {
   ProjectionExpression: '#sk, #profile, #h, #batchEnd, #ev',
   ExpressionAttributeNames: { '#sk': 'sk', '#profile': 'profile', '#h': 'h', '#batchEnd': 'batchEnd', '#ev': 'ev' },
 } as const;
-/** get()'s client, one per process-wide DynamoDB client (a new one after resetClients()). */
-const readClients = new WeakMap<DynamoDBClient, DynamoDBClient>();
+/** get()'s and putBatch()'s client, one per process-wide DynamoDB client (a new one after resetClients()). */
+const cachedClients = new WeakMap<DynamoDBClient, DynamoDBClient>();
 
 /**
- * The client get() sends with: the process-wide client's settings (lib/aws/clients.ts) plus the SDK's
- * `cacheMiddleware`, which resolves a command's middleware stack once instead of on every send (the
- * largest share of the SDK's own time per read: p50 2.7 -> 1.5 ms on dynalite, loaded machine).
- * A client of its own because DocumentClient commands cannot share a cached stack.
+ * The client get() and putBatch() send with: the process-wide client's settings (lib/aws/clients.ts)
+ * plus the SDK's `cacheMiddleware`, which resolves a command's middleware stack once instead of on
+ * every send (the largest share of the SDK's own time per read: p50 2.7 -> 1.5 ms on dynalite, loaded
+ * machine). A client of its own because DocumentClient commands cannot share a cached stack.
  */
-function readClient(): DynamoDBClient {
+function cachedClient(): DynamoDBClient {
   const base = dynamoClient();
-  let client = readClients.get(base);
+  let client = cachedClients.get(base);
   if (client === undefined) {
     const endpoint = readEnv('SHELVES_DYNAMODB_ENDPOINT');
     client = new DynamoDBClient({ ...(endpoint ? { endpoint, region: readEnv('AWS_REGION') } : {}), cacheMiddleware: true });
-    readClients.set(base, client);
+    cachedClients.set(base, client);
   }
   return client;
 }
@@ -79,6 +85,18 @@ export class UserStateReadError extends Error {
   }
 }
 
+/** A shard's batch items still unprocessed after putBatch()'s retries (sustained throttling). */
+export class UserStateWriteError extends Error {
+  constructor(unprocessed: number, attempts: number) {
+    super(`user-state batch write: ${unprocessed} items still unprocessed after ${attempts} attempts (expected 0)`);
+    this.name = 'UserStateWriteError';
+  }
+}
+
+/** The sort key of the pipeline's item, marshalled once. */
+const BATCH_SK: AttributeValue = { S: 'batch' };
+/** Times putBatch() sends a chunk's unprocessed items again before it gives up. */
+const WRITE_RETRIES = 8;
 /** BatchWriteItem takes at most 25 puts. */
 const BATCH_WRITE_SIZE = 25;
 /** Batch writes in flight at once per process. */
@@ -95,11 +113,11 @@ export class UserStateStore {
    * The listener's state, or undefined when neither the pipeline nor the events path has seen them.
    * One BatchGetItem of the two keys: one round trip, as the Query it replaces, but two point reads
    * (on dynalite a Query walks a LevelDB range iterator) of only the attributes serving reads. Sent by
-   * readClient() (middleware resolved once, attributes decoded here): this read is on every home
+   * cachedClient() (middleware resolved once, attributes decoded here): this read is on every home
    * request's path. Keys DynamoDB leaves unprocessed (throttling) are asked again.
    */
   async get(userId: string): Promise<UserState | undefined> {
-    const client = readClient();
+    const client = cachedClient();
     let keys: Record<string, AttributeValue>[] = [
       { userId: { S: userId }, sk: { S: 'batch' } },
       { userId: { S: userId }, sk: { S: 'online' } },
@@ -134,24 +152,29 @@ export class UserStateStore {
    * Unprocessed items are retried with backoff.
    */
   async putBatch(states: Iterable<BatchUserState>, batchEnd: number, runId: string): Promise<number> {
-    const request = (s: BatchUserState) => ({
+    const client = cachedClient();
+    const table = this.tableName;
+    // Attributes marshalled here, not by the DocumentClient: the same item (S and N attributes) without
+    // its generic marshalling pass, sent by the client whose middleware stack is resolved once.
+    const end = { N: String(batchEnd) };
+    const run = { S: runId };
+    const request = (s: BatchUserState): WriteRequest => ({
       PutRequest: {
         Item: {
-          userId: s.userId,
-          sk: 'batch',
-          ...(s.user ? { profile: JSON.stringify(s.user) } : {}),
-          h: JSON.stringify(s.history.slice(-MAX_SERVING_HISTORY).map(toRow)),
-          batchEnd,
-          runId,
+          userId: { S: s.userId },
+          sk: BATCH_SK,
+          ...(s.user ? { profile: { S: JSON.stringify(s.user) } } : {}),
+          h: { S: JSON.stringify(s.history.slice(-MAX_SERVING_HISTORY).map(toRow)) },
+          batchEnd: end,
+          runId: run,
         },
       },
     });
-    type Request = ReturnType<typeof request>;
     const source = states[Symbol.iterator]();
     let written = 0;
     // One iterator shared by the writers: each takes the next 25 between its awaits.
-    const take = (): Request[] => {
-      const chunk: Request[] = [];
+    const take = (): WriteRequest[] => {
+      const chunk: WriteRequest[] = [];
       while (chunk.length < BATCH_WRITE_SIZE) {
         const next = source.next();
         if (next.done) break;
@@ -163,10 +186,10 @@ export class UserStateStore {
     const worker = async (): Promise<void> => {
       for (let pending = take(); pending.length > 0; pending = take()) {
         for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8) throw new Error(`user-state batch write: ${pending.length} items still unprocessed after ${attempt} attempts`);
+          if (attempt > WRITE_RETRIES) throw new UserStateWriteError(pending.length, attempt);
           if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
-          const out = await documentClient().send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-          pending = (out.UnprocessedItems?.[this.tableName] ?? []) as Request[];
+          const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+          pending = out.UnprocessedItems?.[table] ?? [];
         }
       }
     };

@@ -1,5 +1,9 @@
 /** Online serving features on dynalite: the pipeline's batch items and the events path's online items. */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoClient } from '../../lib/aws/clients.ts';
+import { documentClient } from '../../lib/aws/registry.ts';
 import { UserStateStore } from '../../lib/aws/user-state.ts';
 import type { User } from '../../lib/core/contract.ts';
 import type { HistoryEvent } from '../../lib/core/models/recommender.ts';
@@ -74,6 +78,57 @@ describe('UserStateStore on dynalite', () => {
     const states = Array.from({ length: 60 }, (_, i) => ({ userId: `bulk-${i}`, history: [play(`item-${i}`, END - 1000)] }));
     expect(await store.putBatch(states, END, 'run-1')).toBe(60);
     expect((await store.get('bulk-59'))?.history.map((e) => e.itemId)).toEqual(['item-59']);
+  });
+
+  it('writes the batch item the DocumentClient wrote before its attributes were marshalled by hand', async () => {
+    // The same listener written both ways: by putBatch, and by the DocumentClient's marshalling of the
+    // item putBatch wrote before (plain values, numbers as N); the stored attributes must be identical.
+    const history = Array.from({ length: MAX_SERVING_HISTORY + 5 }, (_, i) => ({ ...play(`it-${i}`, END - 10_000 + i), progress: i / 7 }));
+    const raw = async (userId: string) =>
+      (
+        await dynamoClient().send(
+          new GetItemCommand({ TableName: store.tableName, Key: { userId: { S: userId }, sk: { S: 'batch' } }, ConsistentRead: true }),
+        )
+      ).Item;
+    expect(
+      await store.putBatch(
+        [
+          { userId: 'hand', user: { ...user, userId: 'hand' }, history },
+          { userId: 'hand-bare', history },
+        ],
+        END + 0.5,
+        'run-h',
+      ),
+    ).toBe(2);
+    for (const [userId, profile] of [
+      ['hand', { profile: JSON.stringify({ ...user, userId: 'hand' }) }],
+      ['hand-bare', {}],
+    ] as const) {
+      const rows = history.slice(-MAX_SERVING_HISTORY).map((e) => [e.itemId, e.ts, e.eventType, e.msPlayed, e.progress, e.localHour]);
+      await documentClient().send(
+        new PutCommand({
+          TableName: store.tableName,
+          Item: { userId: `${userId}-doc`, sk: 'batch', ...profile, h: JSON.stringify(rows), batchEnd: END + 0.5, runId: 'run-h' },
+        }),
+      );
+      const [mine, theirs] = [await raw(userId), await raw(`${userId}-doc`)];
+      expect(mine).toEqual({ ...theirs, userId: { S: userId } });
+      expect(mine?.profile === undefined).toBe(userId === 'hand-bare');
+    }
+    const back = await store.get('hand');
+    expect(back?.user?.userId).toBe('hand');
+    expect(back?.history.map((e) => e.itemId)).toEqual(history.slice(-MAX_SERVING_HISTORY).map((e) => e.itemId));
+  });
+
+  it('writes every listener of several shards written at once, each listener once', async () => {
+    // The local runner's shape: the shard tasks' putBatch calls in flight together, each pulling its
+    // own generator 25 at a time.
+    const shard = function* (k: number) {
+      for (let i = k; i < 1000; i += 4) yield { userId: `shard-${i}`, history: [play(`s-${i}`, END - i)] };
+    };
+    const counts = await Promise.all([0, 1, 2, 3].map((k) => store.putBatch(shard(k), END, 'run-s')));
+    expect(counts).toEqual([250, 250, 250, 250]);
+    for (const i of [0, 1, 2, 3, 499, 998, 999]) expect((await store.get(`shard-${i}`))?.history[0]?.itemId).toBe(`s-${i}`);
   });
 
   it('serves a play posted after the batch on the next read, and keeps it through the next bulk write', async () => {
