@@ -213,9 +213,10 @@ export class RetrainingPipeline extends Construct {
     trainAll.branch(lambdaTask(STATES.trainBaselines, 'trainBaselines'));
 
     // What serving reads at request time (online user state, the shelf's fallback), one shard of
-    // listeners per task so that no task holds every listener (lib/pipeline/serving-state.ts).
+    // listeners per task so that no task holds every listener (lib/pipeline/serving-state.ts). PlanFeatures
+    // sized the shards from the data: one item per shard, the shard being the item's index.
     const planServingShards = new sfn.Pass(this, STATES.planServingShards, {
-      parameters: { shards: sfn.JsonPath.arrayRange(0, SERVING_STATE_SHARDS - 1, 1) },
+      parameters: { shards: sfn.JsonPath.arrayRange(1, sfn.JsonPath.numberAt('$.plan.servingShards'), 1) },
       resultPath: '$.servingShards',
     });
     const publishServingState = catchFailure(
@@ -226,8 +227,8 @@ export class RetrainingPipeline extends Construct {
           plan: sfn.JsonPath.objectAt('$.plan'),
           partitions: sfn.JsonPath.objectAt('$.partitions'),
           baselines: sfn.JsonPath.objectAt('$.training[1]'),
-          shard: sfn.JsonPath.numberAt('$$.Map.Item.Value'),
-          shards: SERVING_STATE_SHARDS,
+          shard: sfn.JsonPath.numberAt('$$.Map.Item.Index'),
+          shards: sfn.JsonPath.numberAt('$.plan.servingShards'),
         },
         maxConcurrency: SERVING_STATE_SHARDS,
         resultPath: sfn.JsonPath.DISCARD,

@@ -53,7 +53,7 @@ import {
   type ChannelMeta,
   type ChannelReader,
 } from './channel.ts';
-import { shardOf } from './serving-state.ts';
+import { SERVING_HISTORY_DAYS, shardOf } from './serving-state.ts';
 
 const DAY = 86_400_000;
 
@@ -73,21 +73,52 @@ export function planLocations(run: RunContext): { manifestUri: string; resultsUr
   };
 }
 
+/** Raw bytes of a partition per listener shard that PlanFeatures aims at (64 MB of raw events: 8 shards). */
+export const LISTENER_SHARD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Listener shards for a partition of `rawBytes`: a power of two, one per LISTENER_SHARD_BYTES, at most
+ * SERVING_STATE_SHARDS. Every shard is one file per partition that BuildFeatures writes, ValidateData
+ * copies and training, evaluation and PublishServingState read (the default world's 400-event days in
+ * 8 files each were ~7k S3 requests a run); a million listeners' 180 MB days keep all 8, so no task
+ * holds more listeners than before. Powers of two: a shard of one count is a whole union of shards of a
+ * smaller count (shardOf is a hash modulo the count), so PublishServingState reads only the files that
+ * hold its listeners whatever count a partition was split into.
+ */
+export function listenerShards(rawBytes: number, bytesPerShard: number = LISTENER_SHARD_BYTES): number {
+  let shards = 1;
+  while (shards < SERVING_STATE_SHARDS && shards * bytesPerShard < rawBytes) shards *= 2;
+  return shards;
+}
+
+export interface PlanOptions {
+  /** Raw bytes per listener shard (listenerShards); default LISTENER_SHARD_BYTES. */
+  readonly bytesPerShard?: number;
+}
+
 /**
  * Lists the date partitions under events/, fixes the cut-off, keeps the partitions of the run's window
- * (windowDays ending where the test window ends) and writes their list to S3 for BuildFeatures to read.
+ * (windowDays ending where the test window ends), sizes each one's listener shards from its raw bytes
+ * and writes their list to S3 for BuildFeatures to read. PublishServingState maps over as many shards
+ * as the largest partition of the last SERVING_HISTORY_DAYS has (the partitions it reads).
  */
-export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
+export async function planFeatures(run: RunContext, options: PlanOptions = {}): Promise<FeaturePlan> {
   const eventsPrefix = prefixUri(run.rawPrefix, 'events');
-  const keys = await listKeys(eventsPrefix);
+  const objects = await listObjects(eventsPrefix);
   const { bucket } = parseS3Uri(run.rawPrefix);
-  const dts = new Map<string, string>();
-  for (const key of keys) {
+  const dts = new Map<string, { uri: string; bytes: number }>();
+  for (const { key, size } of objects) {
     const m = /(^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(key);
-    if (m) dts.set(m[2] as string, formatS3Uri(bucket, key.slice(0, key.indexOf(`dt=${m[2]}/`) + `dt=${m[2]}/`.length)));
+    if (m === null) continue;
+    const dt = m[2] as string;
+    const found = dts.get(dt);
+    if (found) found.bytes += size;
+    else dts.set(dt, { uri: formatS3Uri(bucket, key.slice(0, key.indexOf(`dt=${dt}/`) + `dt=${dt}/`.length)), bytes: size });
   }
   if (dts.size === 0) throw new InputError(`no date partitions (events/dt=YYYY-MM-DD/) under ${eventsPrefix}`);
-  const all = [...dts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dt, uri]) => ({ dt, uri }));
+  const all = [...dts]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([dt, { uri, bytes }]) => ({ dt, uri, shards: listenerShards(bytes, options.bytesPerShard) }));
   let end = Date.parse(`${(all[all.length - 1] as { dt: string }).dt}T00:00:00Z`) + DAY;
   try {
     end = Date.parse(
@@ -112,6 +143,9 @@ export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
       `no date partitions in the window ${new Date(windowStart).toISOString()} .. ${new Date(windowEnd).toISOString()} (${days} days); found ${all[0]?.dt} .. ${all[all.length - 1]?.dt}`,
       { field: 'windowDays' },
     );
+  const servingSince = Date.parse(`${(partitions[partitions.length - 1] as PartitionRef).dt}T00:00:00Z`) + DAY - SERVING_HISTORY_DAYS * DAY;
+  let servingShards = 1;
+  for (const p of partitions) if (Date.parse(`${p.dt}T00:00:00Z`) >= servingSince) servingShards = Math.max(servingShards, p.shards);
   const { manifestUri, resultsUri } = planLocations(run);
   await putObjectBytes(manifestUri, JSON.stringify(partitions satisfies PartitionRef[]), 'application/json');
   return {
@@ -122,6 +156,7 @@ export async function planFeatures(run: RunContext): Promise<FeaturePlan> {
     catalogUri: prefixUri(run.rawPrefix, 'catalog'),
     usersUri: prefixUri(run.rawPrefix, 'users'),
     cutoff,
+    servingShards,
   };
 }
 
@@ -259,10 +294,10 @@ export function cleanPartitionKey(input: {
 export async function buildPartitionFeatures(
   run: RunContext,
   plan: Pick<FeaturePlan, 'catalogUri' | 'usersUri' | 'cutoff'>,
-  partition: { dt: string; uri: string },
+  partition: PartitionRef,
   config: DataStepConfig,
 ): Promise<PartitionResult> {
-  const shards = SERVING_STATE_SHARDS;
+  const shards = partition.shards ?? SERVING_STATE_SHARDS;
   const [rawObjects, catalogObjects] = await Promise.all([listObjects(partition.uri), listObjects(plan.catalogUri)]);
   const files = rawObjects.filter((o) => !o.key.endsWith('/'));
   if (files.length === 0) throw new InputError(`no files under ${partition.uri}`);

@@ -51,6 +51,18 @@ export function shardOf(userId: string, shards: number): number {
   return (hashString(userId) >>> 0) % shards;
 }
 
+/**
+ * The files of a partition split into `fileShards` listener shards that hold the listeners of `shard`
+ * among `shards`, and whether their events must be filtered by listener. shardOf is a hash modulo the
+ * count, so when one count divides the other the shards nest: with more files than shards, this shard
+ * is exactly the files k with k mod shards = shard; with fewer, it is part of file shard mod fileShards.
+ */
+export function shardFilesOf(shard: number, shards: number, fileShards: number): { files: number[]; filter: boolean } {
+  if (fileShards % shards === 0) return { files: Array.from({ length: fileShards / shards }, (_, i) => shard + i * shards), filter: false };
+  if (shards % fileShards === 0) return { files: [shard % fileShards], filter: true };
+  return { files: Array.from({ length: fileShards }, (_, k) => k), filter: true };
+}
+
 /** Writes one shard of the user state (and, from shard 0, the shelf's fallback). */
 export async function publishServingState(input: ServingStateInput, store: UserStateStore): Promise<ServingStateResult> {
   const { run, plan, shard, shards } = input;
@@ -77,11 +89,11 @@ export async function publishServingState(input: ServingStateInput, store: UserS
   const history = new ShardHistory();
   for (const p of alreadyWritten ? [] : recent) {
     // Clean partitions were validated by BuildPartitionFeatures and split into listener shards: read
-    // this task's shard file only (every shard file when they were split another way).
-    const files = p.shards === shards ? [shard] : Array.from({ length: p.shards }, (_, k) => k);
+    // the files that hold this task's listeners only.
+    const { files, filter } = shardFilesOf(shard, shards, p.shards);
     for (const k of files) {
       const { events } = await readEventsObject(joinS3Uri(p.cleanUri, shardFileName(k, p.shards)));
-      history.add(events, p.shards === shards ? undefined : mine);
+      history.add(events, filter ? mine : undefined);
     }
   }
   const profiles = new Map<string, User>();

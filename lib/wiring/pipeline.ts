@@ -41,7 +41,12 @@ export const STATES = {
   done: 'Done',
 } as const;
 
-/** Shards of listeners PublishServingState writes in parallel (each task holds one shard's listeners). */
+/**
+ * Most listener shards: a clean partition is split into at most this many files by listener, and
+ * PublishServingState runs at most this many tasks (each holds one shard's listeners). PlanFeatures
+ * picks fewer for small data (listenerShards in lib/pipeline/data-steps.ts): every shard is a file per
+ * partition that each later step writes or reads.
+ */
 export const SERVING_STATE_SHARDS = 8;
 
 /** Error names that Retry matches as transient (besides the Lambda service's own). */
@@ -97,7 +102,12 @@ export type RunContext = z.infer<typeof RunContextSchema>;
 
 export const BeginRunInputSchema = ExecutionInputSchema;
 
-export const PartitionRefSchema = z.strictObject({ dt: z.string(), uri: S3Uri });
+export const PartitionRefSchema = z.strictObject({
+  dt: z.string(),
+  uri: S3Uri,
+  /** Listener shards to split the partition's clean events into (PlanFeatures sizes it); absent: SERVING_STATE_SHARDS. */
+  shards: z.number().int().positive().max(SERVING_STATE_SHARDS).optional(),
+});
 export type PartitionRef = z.infer<typeof PartitionRefSchema>;
 /** An object in the artifacts bucket, by key (the Distributed Map's ItemReader and ResultWriter take keys). */
 const S3KeySchema = z.string().min(1);
@@ -113,6 +123,8 @@ export const FeaturePlanSchema = z.strictObject({
   usersUri: S3Uri,
   /** Epoch ms; the data's "now". */
   cutoff: z.number(),
+  /** Listener shards PublishServingState maps over (its tasks): sized by PlanFeatures from the data. */
+  servingShards: z.number().int().positive().max(SERVING_STATE_SHARDS),
 });
 export type FeaturePlan = z.infer<typeof FeaturePlanSchema>;
 export const PlanFeaturesInputSchema = z.object({ run: RunContextSchema });

@@ -7,13 +7,27 @@ import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/clients.ts';
 import { copyObject, getObjectBytes, joinS3Uri, listKeys, parseS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
-import { UserStateStore } from '../../lib/aws/user-state.ts';
+import { UserStateStore, type BatchUserState } from '../../lib/aws/user-state.ts';
 import type { ListeningEvent } from '../../lib/core/contract.ts';
 import { eventAt, type EventColumns } from '../../lib/io/event-columns.ts';
 import { shardFileName } from '../../lib/pipeline/channel.ts';
-import { buildPartitionFeatures, openChannel, readEventsObject, validateData } from '../../lib/pipeline/data-steps.ts';
-import { publishServingState, shardOf } from '../../lib/pipeline/serving-state.ts';
-import type { FeaturePlan, MapRunResults, PartitionResult, RunContext } from '../../lib/wiring/pipeline.ts';
+import {
+  buildPartitionFeatures,
+  listenerShards,
+  openChannel,
+  planFeatures,
+  planLocations,
+  readEventsObject,
+  validateData,
+} from '../../lib/pipeline/data-steps.ts';
+import { publishServingState, shardFilesOf, shardOf } from '../../lib/pipeline/serving-state.ts';
+import {
+  PartitionRefSchema,
+  type FeaturePlan,
+  type MapRunResults,
+  type PartitionResult,
+  type RunContext,
+} from '../../lib/wiring/pipeline.ts';
 import { startTestEngines } from '../aws/local-engines.ts';
 
 const RAW = 's3://home-shelves-raw/data';
@@ -41,6 +55,7 @@ const plan: FeaturePlan = {
   catalogUri: `${RAW}/catalog/`,
   usersUri: `${RAW}/users/`,
   cutoff: CUTOFF,
+  servingShards: 8,
 };
 const config = { rejectLimit: 0.5, now: () => Date.parse('2026-11-01T00:00:00Z') };
 const USERS = Array.from({ length: 40 }, (_, i) => `u${i}`);
@@ -103,6 +118,24 @@ const etagOf = async (uri: string) => {
   const { bucket, key } = parseS3Uri(uri);
   return (await s3Client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
 };
+
+describe('listener shard counts', () => {
+  it('are powers of two, one per 8 MB of raw events, at most 8 (a million listeners keep 8)', () => {
+    expect([0, 60_000, 8 * 2 ** 20, 8 * 2 ** 20 + 1, 20e6, 40e6, 64 * 2 ** 20, 180e6].map((b) => listenerShards(b))).toEqual([
+      1, 1, 1, 2, 4, 8, 8, 8,
+    ]);
+  });
+
+  it("name the files that hold a task's listeners, and whether to filter them", () => {
+    expect(shardFilesOf(3, 8, 8)).toEqual({ files: [3], filter: false });
+    expect(shardFilesOf(1, 2, 8)).toEqual({ files: [1, 3, 5, 7], filter: false });
+    expect(shardFilesOf(5, 8, 2)).toEqual({ files: [1], filter: true });
+    expect(shardFilesOf(0, 1, 4)).toEqual({ files: [0, 1, 2, 3], filter: false });
+    expect(shardFilesOf(2, 3, 2)).toEqual({ files: [0, 1], filter: true });
+    // The nesting those rely on: a listener of shard s among 8 is in file s mod 2 of a 2-way split.
+    for (let u = 0; u < 200; u++) expect(shardOf(`u${u}`, 8) % 2).toBe(shardOf(`u${u}`, 2));
+  });
+});
 
 describe('clean partitions, channels and serving state from Parquet listener shards', () => {
   let engines: Awaited<ReturnType<typeof startTestEngines>>;
@@ -275,6 +308,60 @@ describe('clean partitions, channels and serving state from Parquet listener sha
     } finally {
       const { bucket, key } = parseS3Uri(marker);
       await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+  });
+
+  it('sizes listener shards from raw bytes, and publishes the same listener state whatever count the partitions were split into', async () => {
+    const run = runOf('podcasts', 'r5');
+    const readPlan = async () =>
+      PartitionRefSchema.array().parse(JSON.parse(Buffer.from(await getObjectBytes(planLocations(run).manifestUri)).toString('utf8')));
+    // Each raw day is ~27 kB: one shard by default, four at 10 kB a shard, the cap (8) at 1 kB.
+    const small = await planFeatures(run);
+    expect(small.servingShards).toBe(1);
+    expect((await readPlan()).map((p) => [p.dt, p.shards])).toEqual(DTS.map((dt) => [dt, 1]));
+    expect((await planFeatures(run, { bytesPerShard: 10_000 })).servingShards).toBe(4);
+    expect((await readPlan()).map((p) => p.shards)).toEqual([4, 4, 4]);
+    expect((await planFeatures(run, { bytesPerShard: 1000 })).servingShards).toBe(8);
+
+    const single: PartitionResult[] = [];
+    const four: PartitionResult[] = [];
+    for (const dt of DTS) {
+      single.push(await buildPartitionFeatures(run, plan, { dt, uri: `${RAW}/events/dt=${dt}/`, shards: 1 }, config));
+      four.push(await buildPartitionFeatures(run, plan, { dt, uri: `${RAW}/events/dt=${dt}/`, shards: 4 }, config));
+    }
+    expect(single.map((r) => r.shards)).toEqual([1, 1, 1]);
+    expect((await listKeys(single[0]?.cleanUri ?? '')).filter((k) => k.endsWith('.parquet'))).toEqual([
+      expect.stringMatching(/shard-0-of-1\.parquet$/),
+    ]);
+    expect(four.map((r) => r.shards)).toEqual([4, 4, 4]);
+    // One-file partitions read by 4 tasks (each filters its listeners), four-file partitions by 2 tasks
+    // (each reads the 2 files of its listeners, unfiltered). The store records what each case writes.
+    class RecordingStore extends UserStateStore {
+      readonly written = new Map<string, BatchUserState>();
+      override async putBatch(states: Iterable<BatchUserState>, batchEnd: number, runId: string): Promise<number> {
+        const all = [...states];
+        for (const state of all) this.written.set(state.userId, state);
+        return super.putBatch(all, batchEnd, runId);
+      }
+    }
+    const cases = [
+      { parts: single, shards: 4, prefix: 'runs/podcasts/r5/build-features/single' },
+      { parts: four, shards: 2, prefix: 'runs/podcasts/r5/build-features/four' },
+    ];
+    for (const { parts, shards, prefix } of cases) {
+      const store = new RecordingStore();
+      const partitions = await writeMapRun(parts, prefix);
+      let users = 0;
+      for (let shard = 0; shard < shards; shard++)
+        users += (await publishServingState({ run, plan, partitions, baselines: { baselines: [] }, shard, shards }, store)).users;
+      expect(users).toBe(USERS.length);
+      expect(store.written.size).toBe(USERS.length);
+      for (const user of USERS) {
+        const expected = DTS.flatMap((dt) => validOf(dt)).filter((e) => e.userId === user);
+        expect(store.written.get(user)?.history.map((h) => [h.itemId, h.ts])).toEqual(
+          expected.map((e) => [e.itemId, Date.parse(e.timestamp)]),
+        );
+      }
     }
   });
 });
