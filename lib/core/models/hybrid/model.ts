@@ -21,7 +21,13 @@ import { dotAt } from './dot.ts';
 /** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
 export const ANN_MIN_ITEMS = 20_000;
 const ANN_LISTS = 64;
-const ANN_PROBES = 8;
+/**
+ * Clusters scanned per request. 4 of 64 (was 8): on the serving bench's 100k-item data (Podcasts and
+ * Playlists shelves, k 30 with exclusions, 1,000 listeners) recall@10 against the exact scan 1.0000 and
+ * recall@30 0.9999 (1,999 of 2,000 lists identical to the exact scan; 8 probes: 2,000), for 0.47 ms
+ * of CPU per request instead of 2.7 (loaded machine).
+ */
+const ANN_PROBES = 4;
 
 export const HYBRID_KINDS = ['hybrid-warp', 'hybrid-bpr'] as const;
 export type HybridKind = (typeof HYBRID_KINDS)[number];
