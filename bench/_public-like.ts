@@ -145,3 +145,50 @@ export const TUNING_KINDS = [
 export function tuningSets(): (readonly [string, PublicLikeSplit])[] {
   return TUNING_KINDS.map(([kind, options], k) => [kind, publicLike({ ...options, seed: 200 + k })] as const);
 }
+
+/**
+ * The held-out-items protocol of issue 15 on a generated set: a seeded `share` of the items leaves
+ * training entirely (every interaction with it, train and test), and is known to the model only by its
+ * features (all items' features are given). Each user with a held-out item ranks the held-out items
+ * only; relevant = the held-out items the user interacted with (binary), NDCG@10.
+ */
+export interface HeldOutItemsSplit {
+  /** Training data without the held-out items' interactions, with every item's features. */
+  readonly train: TrainingData;
+  readonly heldOut: readonly string[];
+  /** Held-out items per user (users with at least one). */
+  readonly relevant: Map<string, Set<string>>;
+}
+
+export function heldOutItems(split: PublicLikeSplit, share = 0.2, seed = 7): HeldOutItemsSplit {
+  const items = [...split.itemFeatures.keys()];
+  const rng = new Rng(seed);
+  const held = new Set(rng.shuffle(items.slice()).slice(0, Math.round(items.length * share)));
+  const relevant = new Map<string, Set<string>>();
+  const add = (user: string, item: string): void => {
+    let s = relevant.get(user);
+    if (s === undefined) relevant.set(user, (s = new Set()));
+    s.add(item);
+  };
+  const train: Interaction[] = [];
+  for (const x of split.train.interactions) {
+    if (held.has(x.itemId)) add(x.userId, x.itemId);
+    else train.push(x);
+  }
+  for (const [user, set] of split.test) for (const item of set) if (held.has(item)) add(user, item);
+  return {
+    train: { ...split.train, interactions: train, itemFeatures: split.itemFeatures },
+    heldOut: [...held].sort(),
+    relevant,
+  };
+}
+
+/** Mean NDCG@10 over users with a held-out item, ranking the held-out items only. */
+export function heldOutNdcg(model: Recommender, split: HeldOutItemsSplit): number {
+  let total = 0;
+  for (const [user, relevant] of split.relevant) {
+    const ranked = model.recommend({ userId: user, now: split.train.cutoff }, 10, { candidates: split.heldOut }).map((s) => s.itemId);
+    total += ndcgAtK(ranked, new Map([...relevant].map((id) => [id, 1])), 10);
+  }
+  return total / split.relevant.size;
+}

@@ -12,12 +12,21 @@
  * also times the checkout in DIR (for example a `git worktree` of an earlier commit) run for run,
  * alternating with this one, as `before.*` figures: the machine is shared, so only side-by-side
  * figures compare.
+ *
+ * BENCH_BYOD_KERNEL_LOOP=N (diagnosis of epochs that are sometimes 2-3x slower): instead, the same
+ * problem built in this process and the same WARP epoch run N times (parameters restored, same
+ * permutation and seed: the same work to the bit, same code, same arrays), each followed by two
+ * probes that touch no model data: an arithmetic loop (no memory) and random reads over 40 MB (memory
+ * latency bound, like the kernel). Wall and CPU seconds of each. If the epoch's CPU time moves with the
+ * random-read probe and not with the arithmetic one, what varies is the machine's memory system
+ * (caches and memory bandwidth shared with other work), not our code.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HybridSession } from '../lib/core/models/hybrid/fit.ts';
 import { Rng } from '../lib/core/rng.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,8 +80,87 @@ export function timeTrain(
   };
 }
 
+/** The rows writeInteractions writes, as columns (no file, for the kernel loop). */
+function interactionColumnsOf(nUsers: number, nItems: number, nRows: number, seed: number) {
+  const rng = new Rng(seed);
+  const groups = 20;
+  const perGroup = Math.max(1, Math.floor(nItems / groups));
+  const user = new Int32Array(nRows);
+  const item = new Int32Array(nRows);
+  const ts = new Float64Array(nRows);
+  for (let n = 0; n < nRows; n++) {
+    const u = rng.int(nUsers);
+    const local = Math.floor(perGroup * rng.next() ** 3);
+    user[n] = u;
+    item[n] = rng.next() < 0.8 ? (u % groups) * perGroup + local : rng.int(nItems);
+    ts[n] = 1_700_000_000_000 + n;
+  }
+  return {
+    userIds: Array.from({ length: nUsers }, (_, u) => `u${u}`),
+    itemIds: Array.from({ length: nItems }, (_, i) => `i${i}`),
+    user,
+    item,
+    ts,
+    weight: new Float64Array(nRows).fill(1),
+  };
+}
+
+/** Runs `f`; "wall/cpu" seconds (CPU of this process). */
+function timed(f: () => unknown): string {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  f();
+  const used = process.cpuUsage(cpu);
+  return `${((performance.now() - t) / 1000).toFixed(2)}/${((used.user + used.system) / 1e6).toFixed(2)}`;
+}
+
+/** See BENCH_BYOD_KERNEL_LOOP in the header. */
+function kernelLoop(reps: number, scale: number): Record<string, number | string> {
+  const interactions = interactionColumnsOf(Math.round(50_000 * scale), Math.round(20_000 * scale), Math.round(1_000_000 * scale), 11);
+  const session = HybridSession.prepare({ interactions, cutoff: 0, snapshot: 'loop', transformVersion: 'loop' }, { dim: 64, epochs: reps });
+  const p = session.params;
+  const live = (): Float32Array[] => [p.userEmb, p.userAcc, p.itemEmb, p.itemAcc, p.itemBias, p.itemBiasAcc];
+  const saved = live().map((a) => a.slice());
+  const big = new Float32Array(10_000_000);
+  for (let i = 0; i < big.length; i++) big[i] = i % 7;
+  const arithmetic = (): number => {
+    let x = 1.0001;
+    let s = 0;
+    for (let i = 0; i < 1e8; i++) {
+      s += x * 1.0000001;
+      x = s * 1e-9 + 1;
+    }
+    return s;
+  };
+  const randomReads = (): number => {
+    let s = 0;
+    let h = 12345;
+    for (let i = 0; i < 1e7; i++) {
+      h = (Math.imul(h, 1103515245) + 12345) >>> 0;
+      s += big[h % big.length] as number;
+    }
+    return s;
+  };
+  const figures: Record<string, number | string> = { kernel: session.kernel, loadBefore: Number(loadavg()[0]?.toFixed(2)) };
+  session.shuffle(0);
+  const losses = new Set<number>();
+  for (let r = 0; r < reps; r++) {
+    live().forEach((a, k) => {
+      a.set(saved[k] as Float32Array);
+    });
+    const epoch = timed(() => losses.add(session.runShard(0, 0, 0, session.positives).loss));
+    figures[`rep${r + 1}`] = `epoch ${epoch}, arithmetic ${timed(arithmetic)}, random reads ${timed(randomReads)} (wall/cpu s)`;
+  }
+  // One distinct loss: every repetition did the very same work.
+  figures.sameWorkEveryRep = losses.size === 1 ? 'yes' : 'no';
+  figures.loadAfter = Number(loadavg()[0]?.toFixed(2));
+  return figures;
+}
+
 export default async function bench(): Promise<Record<string, number | string | boolean>> {
   const scale = Number(process.env.BENCH_BYOD_SCALE ?? '1');
+  const loop = Number(process.env.BENCH_BYOD_KERNEL_LOOP ?? '0');
+  if (loop > 0) return kernelLoop(loop, scale);
   const runs = Number(process.env.BENCH_BYOD_RUNS ?? '3');
   const nUsers = Math.round(50_000 * scale);
   const nItems = Math.round(20_000 * scale);

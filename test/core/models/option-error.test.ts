@@ -46,6 +46,8 @@ describe('OptionError', () => {
   it.each([
     ['hybrid', () => fitHybrid(plantedWorld().data, { maxSampled: 0 }), 'maxSampled', 0],
     ['hybrid', () => fitHybrid(plantedWorld().data, { loss: 'bpr', bprNegatives: 0 }), 'bprNegatives', 0],
+    ['hybrid', () => fitHybrid(plantedWorld().data, { identityShare: 0 }), 'identityShare', 0],
+    ['hybrid', () => fitHybrid(plantedWorld().data, { identityShare: 1.5 }), 'identityShare', 1.5],
     ['ease', () => fitEase(plantedWorld().data, { lambda: 0 }), 'lambda', 0],
     ['ease', () => fitEase(plantedWorld().data, { lambda: Number.NaN }), 'lambda', Number.NaN],
     ['ease', () => fitEase(plantedWorld().data, { maxItems: 8001 }), 'maxItems', 8001],

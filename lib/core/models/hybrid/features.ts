@@ -47,11 +47,17 @@ export const sharedAlloc: Alloc = <T extends Int32Array | Float32Array>(kind: 'i
  * rows. Every id of either source gets a row; only ids seen in interactions get an identity feature.
  * Feature values must be finite; duplicate names in a row are summed; a row whose weights sum to 0
  * keeps its identity feature only.
+ *
+ * `identityShare` (0 < share <= 1): when given, a row with both an identity and metadata features
+ * gives the identity that weight and its metadata features the rest (1 - share, in proportion to
+ * their values), whatever the number of features; when absent, LightFM's normalisation (the identity
+ * weighs 1 like each feature value, so 1 / (1 + k) with k unit features).
  */
 export function buildFeatureSpace(
   interactionIds: ReadonlySet<string>,
   rows: FeatureRows | undefined,
   alloc: Alloc = heapAlloc,
+  identityShare?: number,
 ): FeatureSpace {
   const all = new Set(interactionIds);
   const names = new Set<string>();
@@ -92,6 +98,18 @@ export function buildFeatureSpace(
       continue;
     }
     const merged = mergeFeatures(features, metaIndex, nIdentity);
+    if (own >= 0 && identityShare !== undefined && merged.length > 0) {
+      let metaTotal = 0;
+      for (const [, w] of merged) metaTotal += Math.abs(w);
+      featList.push(own);
+      weightList.push(identityShare);
+      for (const [f, w] of merged) {
+        featList.push(f);
+        weightList.push(((1 - identityShare) * w) / metaTotal);
+      }
+      ptr[r + 1] = featList.length;
+      continue;
+    }
     if (own >= 0) merged.unshift([own, 1]);
     let total = 0;
     for (const [, w] of merged) total += Math.abs(w);

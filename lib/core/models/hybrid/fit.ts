@@ -117,6 +117,12 @@ export interface HybridOptions {
    * 'js' otherwise.
    */
   readonly kernel?: 'wasm' | 'js';
+  /**
+   * Weight of an entity's identity embedding in its representation when it also has metadata
+   * features, 0 < share <= 1 (the features share the rest); default: LightFM's normalisation,
+   * 1 / (1 + number of unit features). See buildFeatureSpace.
+   */
+  readonly identityShare?: number;
   /** Called after each epoch. */
   readonly onProgress?: (progress: HybridProgress) => void;
 }
@@ -153,6 +159,8 @@ interface Resolved {
   maxSampled: number;
   bprNegatives: number;
   identityDropout: number;
+  /** Absent unless given (so the artifact's hyperparameters of a default fit are unchanged). */
+  identityShare?: number;
   kernel: 'wasm' | 'js';
 }
 
@@ -218,6 +226,9 @@ export class HybridSession {
   private progress: { epoch: number; metric: number } | undefined;
   private lastMetric: number | undefined;
   private readonly scratch;
+  private validationBuffers:
+    | { rep: Float32Array; bias: Float32Array; vectors: Float64Array[]; scores: Float64Array; mask: Uint8Array }
+    | undefined;
   /** The wasm kernel's memory, when the wasm kernel runs (every array of the run lives in it). */
   readonly arena: WasmArena | undefined;
   private runner: WasmShardRunner | undefined;
@@ -278,8 +289,10 @@ export class HybridSession {
     const alloc = arena?.alloc ?? sharedOrHeap;
     if (interactionCount(data.interactions) === 0) throw new InputError('no interactions to train on');
     const columns = interactionColumns(data.interactions);
-    const users = buildFeatureSpace(new Set(columns.userIds), data.userFeatures, alloc);
-    const items = buildFeatureSpace(new Set(columns.itemIds), data.itemFeatures, alloc);
+    const share = options.identityShare;
+    if (share !== undefined) new OptionChecker('hybrid').number('identityShare', share, 0, 1, true);
+    const users = buildFeatureSpace(new Set(columns.userIds), data.userFeatures, alloc, share);
+    const items = buildFeatureSpace(new Set(columns.itemIds), data.itemFeatures, alloc, share);
     const o = resolve(options, users.metaNames.length + items.metaNames.length > 0);
     const pairs = distinctPairs(
       columns,
@@ -480,8 +493,17 @@ export class HybridSession {
     const d = this.options.dim;
     const { itemPtr, itemFeat, itemWeight, userPtr, userFeat, userWeight, seenPtr, seenItem, nItems } = this.kernelData;
     const { itemEmb, itemBias, userEmb } = this.params;
-    const rep = new Float32Array(nItems * d);
-    const bias = new Float32Array(nItems);
+    // The item vectors and score rows are reused from epoch to epoch: fresh megabytes cost page
+    // faults (about 2-5 ms a MB on this VM) and garbage collection every epoch.
+    const block = d % 4 === 0 ? 4 : 1;
+    this.validationBuffers ??= {
+      rep: new Float32Array(nItems * d),
+      bias: new Float32Array(nItems),
+      vectors: Array.from({ length: block }, () => new Float64Array(d)),
+      scores: new Float64Array(block * nItems),
+      mask: new Uint8Array(nItems),
+    };
+    const { rep, bias, vectors, scores, mask } = this.validationBuffers;
     for (let i = 0; i < nItems; i++) {
       sumRows(itemPtr, itemFeat, itemWeight, itemEmb, i, d, rep, i * d);
       let b = 0;
@@ -493,10 +515,6 @@ export class HybridSession {
     // each pass over the item vectors (scoreFour), each with dotAt's four partial sums in dotAt's
     // order, so scores, rankings and the metric are the same bits as one dotAt per user and item.
     const users = this.validation;
-    const block = d % 4 === 0 ? 4 : 1;
-    const vectors = Array.from({ length: block }, () => new Float64Array(d));
-    const scores = new Float64Array(block * nItems);
-    const mask = new Uint8Array(nItems);
     let total = 0;
     for (let b = 0; b < users.length; b += block) {
       const k = Math.min(block, users.length - b);
@@ -617,6 +635,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     bprNegatives: options.bprNegatives ?? BPR_NEGATIVES,
     identityDropout: options.identityDropout ?? 0,
     kernel: options.kernel ?? 'wasm',
+    ...(options.identityShare !== undefined ? { identityShare: options.identityShare } : {}),
   };
   const c = new OptionChecker('hybrid');
   c.oneOf('loss', r.loss, ['warp', 'bpr']);
