@@ -23,9 +23,7 @@ class NewestRecommender implements Recommender {
 
   recommend(_context: UserContext, k: number, options?: RecommendOptions): ScoredItem[] {
     // Scores are publish times in epoch ms; unknown candidates score NaN and are left out.
-    if (options?.candidates !== undefined)
-      return firstK(this.order, this.published, k, { ...options, candidates: options.candidates.filter((id) => this.published.has(id)) });
-    return firstK(this.order, this.published, k, options);
+    return firstK(this.order, this.published, k, options, Number.NaN);
   }
 
   /** Adds the items of `itemFeatures` whose publish time `items` gives; returns how many it added. */

@@ -9,7 +9,7 @@
 import { makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
 import type { Recommender, RecommendOptions, ScoredItem, TrainingData, UserContext, UserMeta } from '../recommender.ts';
 import { decayedPopularity } from './popularity.ts';
-import { rankByScore } from './rank.ts';
+import { candidateView, topKOfScores } from './rank.ts';
 
 const DAY = 86_400_000;
 
@@ -36,22 +36,20 @@ class SegmentPopularity implements Recommender {
     this.itemPos = new Map(items.map((id, i) => [id, i]));
   }
 
-  recommend(context: UserContext, k: number, options?: RecommendOptions): ScoredItem[] {
+  /** Candidates the model does not know score 0: they follow every item with a share, by id. */
+  recommend(context: UserContext, k: number, options: RecommendOptions = {}): ScoredItem[] {
     const tables = segmentsOf(context.meta)
       .map((s) => this.segments.get(s))
       .filter((t): t is Float64Array => t !== undefined);
-    return rankByScore(
-      this.items,
-      (id) => {
-        const i = this.itemPos.get(id);
-        if (i === undefined) return 0;
-        let s = this.prior * (this.globalShare[i] as number);
-        for (const t of tables) s += t[i] as number;
-        return s;
-      },
-      k,
-      options,
-    );
+    const view = options.candidates === undefined ? undefined : candidateView(this.items, this.itemPos, options.candidates);
+    const scores = new Float64Array(this.items.length);
+    for (let i = 0; i < scores.length; i++) {
+      if (view !== undefined && view.mask[i] === 0) continue;
+      let s = this.prior * (this.globalShare[i] as number);
+      for (const t of tables) s += t[i] as number;
+      scores[i] = s;
+    }
+    return topKOfScores(this.items, scores, k, { exclude: options.exclude, allowed: view?.mask, unknown: view?.unknown, unknownScore: 0 });
   }
 
   knownItems(): readonly string[] {

@@ -2,19 +2,45 @@
 import { makeArtifact, type ModelArtifact } from '../artifact.ts';
 import { hashString } from '../../rng.ts';
 import type { Recommender, RecommendOptions, ScoredItem, TrainingData, UserContext } from '../recommender.ts';
-import { rankByScore } from './rank.ts';
+import { topKOfScores } from './rank.ts';
+
+/** Item ids once each (the ranking counts a listed item once) with their hashes. */
+interface HashedItems {
+  readonly ids: readonly string[];
+  readonly hashes: Int32Array;
+}
+
+function hashed(ids: readonly string[]): HashedItems {
+  const unique = [...new Set(ids)];
+  return { ids: unique, hashes: Int32Array.from(unique, (id) => hashString(id)) };
+}
 
 class RandomRecommender implements Recommender {
   readonly kind = 'random';
+  private readonly own: HashedItems;
+  /** Per candidate array (evaluation and serving pass the same one for every user): its hashes once. */
+  private readonly byCandidates = new WeakMap<readonly string[], HashedItems>();
+
   constructor(
     private readonly items: readonly string[],
     private readonly seed: number,
     private readonly manifest: Omit<ModelArtifact['manifest'], 'format' | 'sections' | 'payloadBytes' | 'itemIndex' | 'kind'>,
-  ) {}
+  ) {
+    this.own = hashed(items);
+  }
 
-  recommend(context: UserContext, k: number, options?: RecommendOptions): ScoredItem[] {
+  /** Any listed candidate gets a score, known or not: a random ranking needs no training signal. */
+  recommend(context: UserContext, k: number, options: RecommendOptions = {}): ScoredItem[] {
     const salt = hashString(`${this.seed}:${context.userId}`);
-    return rankByScore(this.items, (id) => (Math.imul(hashString(id) ^ salt, 0x9e3779b1) >>> 0) / 4294967296, k, options);
+    let pool = this.own;
+    if (options.candidates !== undefined) {
+      const cached = this.byCandidates.get(options.candidates);
+      pool = cached ?? hashed(options.candidates);
+      if (cached === undefined) this.byCandidates.set(options.candidates, pool);
+    }
+    const scores = new Float64Array(pool.hashes.length);
+    for (let i = 0; i < scores.length; i++) scores[i] = (Math.imul((pool.hashes[i] as number) ^ salt, 0x9e3779b1) >>> 0) / 4294967296;
+    return topKOfScores(pool.ids, scores, k, { exclude: options.exclude });
   }
 
   knownItems(): readonly string[] {

@@ -12,7 +12,7 @@
  * Ties break by item id.
  */
 import { makeArtifact, unpackSections, type ModelArtifact } from '../artifact.ts';
-import { rankByScore } from '../baselines/rank.ts';
+import { candidateView, topKOfScores } from '../baselines/rank.ts';
 import type { Recommender, RecommendOptions, ScoredItem, UserContext } from '../recommender.ts';
 
 export const EASE_KIND = 'ease';
@@ -57,34 +57,37 @@ export class EaseRecommender implements Recommender {
     const n = this.state.itemIds.length;
     const out = new Float64Array(n);
     let used = 0;
-    const add = (col: number, value: number): void => {
-      const base = col * n;
-      for (let j = 0; j < n; j++) out[j] = (out[j] as number) + value * (weights[base + j] as number);
-      used++;
-    };
     const r = this.userIndex.get(context.userId);
     if (r !== undefined) {
-      for (let p = rowPtr[r] as number, end = rowPtr[r + 1] as number; p < end; p++) add(rowCols[p] as number, rowVals[p] as number);
+      for (let p = rowPtr[r] as number, end = rowPtr[r + 1] as number; p < end; p++) {
+        addRow(out, weights, (rowCols[p] as number) * n, rowVals[p] as number);
+        used++;
+      }
     } else {
       for (const [name, value] of context.features ?? []) {
         const col = this.featureIndex.get(name);
-        if (col !== undefined && value !== 0 && Number.isFinite(value)) add(col, value);
+        if (col === undefined || value === 0 || !Number.isFinite(value)) continue;
+        addRow(out, weights, col * n, value);
+        used++;
       }
     }
     return used > 0 ? out : undefined;
   }
 
-  recommend(context: UserContext, k: number, options?: RecommendOptions): ScoredItem[] {
+  /**
+   * The top k of the model's own items (score descending, id ascending), among options.candidates
+   * when given: candidates it does not know are left out.
+   *
+   * Why not rankByScore over the candidates: evaluation asks for 10 of ~10,000 candidate shows for
+   * each of 100,000 users while the model knows at most maxItems of them; a lookup per candidate per
+   * user was most of a 1M-listener evaluation. The candidates become a mask over the model's items
+   * once per candidate array, and the selection runs over the typed scores.
+   */
+  recommend(context: UserContext, k: number, options: RecommendOptions = {}): ScoredItem[] {
     const scores = this.scores(context) ?? this.state.popularity;
-    return rankByScore(
-      this.state.itemIds,
-      (id) => {
-        const i = this.itemIndex.get(id);
-        return i === undefined ? Number.NaN : (scores[i] as number);
-      },
-      k,
-      options,
-    );
+    const { itemIds } = this.state;
+    const allowed = options.candidates === undefined ? undefined : candidateView(itemIds, this.itemIndex, options.candidates).mask;
+    return topKOfScores(itemIds, scores, k, { exclude: options.exclude, allowed });
   }
 
   knownItems(): readonly string[] {
@@ -128,4 +131,9 @@ export function loadEase(artifact: ModelArtifact): EaseRecommender {
     dataSnapshot: manifest.dataSnapshot,
     trainedAt: manifest.trainedAt,
   });
+}
+
+/** out[j] += value · weights[base + j] for every item j: one row of B. */
+function addRow(out: Float64Array, weights: Float32Array, base: number, value: number): void {
+  for (let j = 0, n = out.length; j < n; j++) out[j] = (out[j] as number) + value * (weights[base + j] as number);
 }
