@@ -128,19 +128,20 @@ async function documentPutBatch(table: string, states: Iterable<BatchUserState>,
   return written;
 }
 
-type Arm = 'document' | 'putBatch';
+/** `document`, `putBatch`, or `putBatch:N` (putBatch with N requests in flight per shard instead of 8). */
+type Arm = string;
 const ARMS: readonly Arm[] = (process.env.PSS_BENCH_ARMS ?? 'document,putBatch')
   .split(',')
-  .filter((a): a is Arm => a === 'document' || a === 'putBatch');
+  .filter((a) => /^(document|putBatch(:\d+)?)$/.test(a));
 
 export default async function pssBench(): Promise<BenchFigures> {
   const home = process.env.PSS_BENCH_HOME ?? (await mkdtemp(join(tmpdir(), 'pss-bench-')));
   const engines = await startLocalEngines({ home });
   const store = new UserStateStore();
-  const totals = Object.fromEntries(ARMS.map((a) => [a, { items: 0, wall: 0, main: 0, engine: 0, all: 0 }])) as Record<
-    Arm,
-    { items: number; wall: number; main: number; engine: number; all: number }
-  >;
+  const stores = new Map(
+    ARMS.map((arm) => [arm, new UserStateStore(store.tableName, { writeConcurrency: Number(arm.split(':')[1] ?? 8) })]),
+  );
+  const totals = new Map(ARMS.map((a) => [a, { items: 0, wall: 0, main: 0, engine: 0, all: 0 }]));
   try {
     // Warm-up (the engines' first requests, the SDK's first send): also makes dynalite's thread the busiest.
     await Promise.all(
@@ -161,12 +162,12 @@ export default async function pssBench(): Promise<BenchFigures> {
           Array.from({ length: SHARDS }, (_, k) =>
             arm === 'document'
               ? documentPutBatch(store.tableName, shard(from, to, k), END, 'bench')
-              : store.putBatch(shard(from, to, k), END, 'bench'),
+              : (stores.get(arm) ?? store).putBatch(shard(from, to, k), END, 'bench'),
           ),
         );
         const wall = (performance.now() - t0) / 1000;
         const c1 = cpu(engine);
-        const t = totals[arm];
+        const t = totals.get(arm) ?? { items: 0, wall: 0, main: 0, engine: 0, all: 0 };
         t.items += written.reduce((a, b) => a + b, 0);
         t.wall += wall;
         t.main += c1.main - c0.main;
@@ -193,11 +194,12 @@ export default async function pssBench(): Promise<BenchFigures> {
   }
   const figures: BenchFigures = { users: USERS, rounds: ROUNDS, shards: SHARDS, historyPerUser: HISTORY };
   for (const arm of ARMS) {
-    const t = totals[arm];
-    figures[`${arm}ItemsPerS`] = Math.round(t.items / t.wall);
-    figures[`${arm}MainCpuSPer1k`] = (1000 * t.main) / t.items;
-    figures[`${arm}EnginesCpuSPer1k`] = (1000 * t.engine) / t.items;
-    figures[`${arm}ProcessCpuSPer1k`] = (1000 * t.all) / t.items;
+    const t = totals.get(arm) ?? { items: 0, wall: 0, main: 0, engine: 0, all: 0 };
+    const name = arm.replace(':', 'InFlight');
+    figures[`${name}ItemsPerS`] = Math.round(t.items / t.wall);
+    figures[`${name}MainCpuSPer1k`] = (1000 * t.main) / t.items;
+    figures[`${name}EnginesCpuSPer1k`] = (1000 * t.engine) / t.items;
+    figures[`${name}ProcessCpuSPer1k`] = (1000 * t.all) / t.items;
   }
   figures.rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   return figures;

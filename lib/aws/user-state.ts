@@ -99,14 +99,21 @@ const BATCH_SK: AttributeValue = { S: 'batch' };
 const WRITE_RETRIES = 8;
 /** BatchWriteItem takes at most 25 puts. */
 const BATCH_WRITE_SIZE = 25;
-/** Batch writes in flight at once per process. */
+/** Batch writes in flight at once per putBatch call (per shard task). */
 const WRITE_CONCURRENCY = 8;
+
+export interface UserStateStoreOptions {
+  /** BatchWriteItem requests putBatch keeps in flight (default WRITE_CONCURRENCY). */
+  readonly writeConcurrency?: number;
+}
 
 export class UserStateStore {
   readonly tableName: string;
+  private readonly writeConcurrency: number;
 
-  constructor(tableName: string = tableNameFromEnv(USER_STATE_TABLE.env)) {
+  constructor(tableName: string = tableNameFromEnv(USER_STATE_TABLE.env), options: UserStateStoreOptions = {}) {
     this.tableName = tableName;
+    this.writeConcurrency = options.writeConcurrency ?? WRITE_CONCURRENCY;
   }
 
   /**
@@ -193,7 +200,7 @@ export class UserStateStore {
         }
       }
     };
-    await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
+    await Promise.all(Array.from({ length: this.writeConcurrency }, worker));
     return written;
   }
 
