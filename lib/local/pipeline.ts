@@ -4,11 +4,12 @@
  * with the real Lambda handler modules and the real training entrypoint.
  */
 import type { Shelf } from '../core/contract.ts';
-import { synthesizeTemplates, stateMachineResource } from '../infra/synth.ts';
+import { STATE_MACHINE } from '../wiring/resources.ts';
 import { EvaluationResultSchema, STATES, messageFromCause, type EvaluationResult, type ExecutionInput } from '../wiring/pipeline.ts';
 import { PeakRssSampler } from './peak-memory.ts';
 import { onTrainingJobUsage } from './sagemaker-runner.ts';
 import { runPipelineLocally, type CfnTemplate, type LocalExecutionEvent } from './state-machine.ts';
+import { readCachedTemplate, templateCacheKey, writeCachedTemplate } from './template-cache.ts';
 
 /**
  * Memory of one step. Lambda steps run in the pipeline's own process: `processPeakBytes` is that
@@ -47,26 +48,29 @@ export interface ShelfRunResult {
   readonly totalMs: number;
 }
 
-let cachedTemplate: CfnTemplate | undefined;
+const holdsStateMachine = (template: CfnTemplate | undefined): boolean =>
+  (template?.Resources as Record<string, { Type?: string }> | undefined)?.[STATE_MACHINE.id]?.Type === 'AWS::StepFunctions::StateMachine';
+
+// The template kept by an earlier run whose synthesis inputs were the same (./template-cache.ts); only
+// without one is aws-cdk-lib loaded (a few CPU-seconds before any step runs).
+const templateKey = templateCacheKey();
+let cachedTemplate: CfnTemplate | undefined = readCachedTemplate<CfnTemplate>(templateKey);
+if (!holdsStateMachine(cachedTemplate)) cachedTemplate = undefined;
+const synth = cachedTemplate === undefined ? await import('../infra/synth.ts') : undefined;
 
 /**
- * The stack template, synthesized once per process without bundling (handlers run from source here)
- * and without CDK's CloudFormation validation (only the definition is read here; `cdk synth` and the
- * infra tests validate the template).
+ * The stack template, synthesized without bundling (handlers run from source here) and without CDK's
+ * CloudFormation validation (only the definition is read here; `cdk synth` and the infra tests validate
+ * the template), once per change of its inputs: kept in node_modules/.cache (./template-cache.ts).
  */
 export function pipelineTemplate(): CfnTemplate {
   if (cachedTemplate === undefined) {
-    const templates = Object.values(synthesizeTemplates({ bundling: false, validation: false }));
-    const template = templates.find((t) => {
-      try {
-        stateMachineResource(t);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    if (synth === undefined) throw new Error('the CDK synthesis module was not loaded');
+    const templates = Object.values(synth.synthesizeTemplates({ bundling: false, validation: false })) as CfnTemplate[];
+    const template = templates.find(holdsStateMachine);
     if (template === undefined) throw new Error('no stack of the CDK app holds the retraining state machine');
-    cachedTemplate = template as CfnTemplate;
+    writeCachedTemplate(templateKey, template);
+    cachedTemplate = template;
   }
   return cachedTemplate;
 }
