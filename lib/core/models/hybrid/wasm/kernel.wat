@@ -231,6 +231,23 @@
 
   ;; `n` raw draws of the generator into the i32 array at byte `out`, from and back to the state in
   ;; the control block: lets a test compare this stream with lib/core/rng.ts draw by draw.
+;; One load per 64-byte line of the embedding and accumulator rows of a row's first feature (the
+  ;; identity, or its first metadata feature), xor-ed together; 0 for a row without features.
+  (func $touch_row (param $ptr i32) (param $feat i32) (param $emb i32) (param $acc i32) (param $row i32) (param $bytes i32) (result i32)
+    (local $p i32) (local $off i32) (local $k i32) (local $x i32)
+    (local.set $p (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $row) (i32.const 2)))))
+    (if (i32.ge_s (local.get $p) (i32.load (i32.add (local.get $ptr) (i32.shl (i32.add (local.get $row) (i32.const 1)) (i32.const 2)))))
+      (then (return (i32.const 0))))
+    (local.set $off (i32.mul (i32.load (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2)))) (local.get $bytes)))
+    (block $done (loop $lines
+      (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
+      (local.set $x (i32.xor (local.get $x)
+        (i32.xor (i32.load (i32.add (i32.add (local.get $emb) (local.get $off)) (local.get $k)))
+                 (i32.load (i32.add (i32.add (local.get $acc) (local.get $off)) (local.get $k))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 64)))
+      (br $lines)))
+    (local.get $x))
+
   (func (export "rng_draws") (param $ctx i32) (param $out i32) (param $n i32)
     (local $k i32)
     (global.set $ra (i32.load offset=@rngA (local.get $ctx)))
@@ -262,6 +279,7 @@
     (local $posScore f32) (local $negScore f32) (local $lo i32) (local $hi i32) (local $j i32) (local $coef f32)
     (local $sampled i32) (local $cand i32) (local $tries i32) (local $best i32) (local $bestScore f32) (local $rw f64) (local $x f64) (local $loss f64)
     (local $k i32) (local $bytes i32) (local $cv v128) (local $vUser i32) (local $vPos i32) (local $vNeg i32)
+    (local $q i32) (local $touch i32)
     (local.set $dim (i32.load offset=@dim (local.get $ctx)))
     (local.set $nItems (i32.load offset=@nItems (local.get $ctx)))
     (local.set $uPtr (i32.load offset=@userPtr (local.get $ctx)))
@@ -316,6 +334,19 @@
       (local.set $u (i32.load (i32.add (local.get $posUser) (i32.shl (local.get $p) (i32.const 2)))))
       (local.set $i (i32.load (i32.add (local.get $posItem) (i32.shl (local.get $p) (i32.const 2)))))
       (local.set $w (f32.load (i32.add (local.get $posWeight) (i32.shl (local.get $p) (i32.const 2)))))
+      ;; Touch the next positive's user and item rows (embeddings and accumulators, one load per 64-byte
+      ;; line) now: the kernel is bound by memory latency (rows of a 36 MB working set read at random),
+      ;; and wasm has no prefetch instruction; the loads' misses overlap this positive's arithmetic.
+      ;; Nothing computed depends on them ($touch only goes to the scratch area at the end).
+      (if (i32.lt_s (local.get $o) (local.get $end))
+        (then
+          (local.set $q (i32.load (i32.add (local.get $order) (i32.shl (local.get $o) (i32.const 2)))))
+          (local.set $touch (i32.xor (local.get $touch)
+            (call $touch_row (local.get $uPtr) (local.get $uFeat) (local.get $uEmb) (local.get $uAcc)
+              (i32.load (i32.add (local.get $posUser) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))
+          (local.set $touch (i32.xor (local.get $touch)
+            (call $touch_row (local.get $iPtr) (local.get $iFeat) (local.get $iEmb) (local.get $iAcc)
+              (i32.load (i32.add (local.get $posItem) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))))
       (local.set $pPtr (local.get $iPtr)) (local.set $pFeat (local.get $iFeat)) (local.set $pW (local.get $iW))
       (local.set $nPtr (local.get $iPtr)) (local.set $nFeat (local.get $iFeat)) (local.set $nW (local.get $iW))
       (if (f64.gt (local.get $dropout) (f64.const 0))
@@ -428,5 +459,6 @@
     (i32.store offset=@rngC (local.get $ctx) (global.get $rc))
     (i32.store offset=@rngD (local.get $ctx) (global.get $rd))
     (i32.store offset=@samples (local.get $ctx) (i32.sub (local.get $end) (local.get $start)))
+    (i32.store (local.get $sGrad) (local.get $touch))
     (local.get $loss))
 )
