@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { User } from '../core/contract.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { HistoryEvent } from '../core/models/recommender.ts';
 import { MAX_SERVING_HISTORY, mergeServingHistory } from '../core/transforms/online-history.ts';
 import { USER_STATE_TABLE } from '../wiring/resources.ts';
@@ -114,6 +115,9 @@ export class UserStateStore {
   constructor(tableName: string = tableNameFromEnv(USER_STATE_TABLE.env), options: UserStateStoreOptions = {}) {
     this.tableName = tableName;
     this.writeConcurrency = options.writeConcurrency ?? WRITE_CONCURRENCY;
+    // Zero writers would write nothing and report 0 listeners as if the shard were empty.
+    if (!Number.isInteger(this.writeConcurrency) || this.writeConcurrency < 1)
+      throw new ConfigError(`UserStateStore writeConcurrency: received ${this.writeConcurrency}, expected an integer >= 1`);
   }
 
   /**

@@ -126,9 +126,18 @@ describe('UserStateStore on dynalite', () => {
     const shard = function* (k: number) {
       for (let i = k; i < 1000; i += 4) yield { userId: `shard-${i}`, history: [play(`s-${i}`, END - i)] };
     };
-    const counts = await Promise.all([0, 1, 2, 3].map((k) => store.putBatch(shard(k), END, 'run-s')));
+    // Shards 0 and 1 with one request in flight, 2 and 3 with more requests than the shard has chunks.
+    const stores = [1, 1, 32, 32].map((writeConcurrency) => new UserStateStore(store.tableName, { writeConcurrency }));
+    const counts = await Promise.all(stores.map((s, k) => s.putBatch(shard(k), END, 'run-s')));
     expect(counts).toEqual([250, 250, 250, 250]);
-    for (const i of [0, 1, 2, 3, 499, 998, 999]) expect((await store.get(`shard-${i}`))?.history[0]?.itemId).toBe(`s-${i}`);
+    const back = await Promise.all(Array.from({ length: 1000 }, (_, i) => store.get(`shard-${i}`)));
+    expect(back.map((b) => b?.history.map((e) => e.itemId).join())).toEqual(Array.from({ length: 1000 }, (_, i) => `s-${i}`));
+  });
+
+  it.each([0, -1, 2.5])('refuses %s batch writes in flight', (writeConcurrency) => {
+    expect(() => new UserStateStore(store.tableName, { writeConcurrency })).toThrow(
+      /writeConcurrency: received .*, expected an integer >= 1/,
+    );
   });
 
   it('serves a play posted after the batch on the next read, and keeps it through the next bulk write', async () => {
