@@ -72,9 +72,11 @@ describe('EndpointStore on dynalite', () => {
   });
 
   it('lets exactly one of two racing first deploys win', async () => {
+    // Both expect revision 0, so the loser is refused whether its read came before the winner's
+    // write (the conditional put fails) or after it (a loaded machine can serialise the two).
     const results = await Promise.allSettled([
-      store.deployCandidate('playlists', 'a', { canaryWeight: 0.1 }),
-      store.deployCandidate('playlists', 'b', { canaryWeight: 0.1 }),
+      store.deployCandidate('playlists', 'a', { canaryWeight: 0.1, expectedRevision: 0 }),
+      store.deployCandidate('playlists', 'b', { canaryWeight: 0.1, expectedRevision: 0 }),
     ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
