@@ -4,16 +4,13 @@
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { isUserFacing } from '../lib/core/errors.ts';
+import type { Command } from 'commander';
+import { runCli, shelvesProgram } from '../lib/cli/_program.ts';
 
 const CLI_DIR = fileURLToPath(new URL('../lib/cli/', import.meta.url));
 
 async function main(argv: string[]): Promise<void> {
-  const program = new Command('shelves')
-    .description('home-shelves: train, evaluate, deploy and serve the home-screen recommendation shelves')
-    .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true });
+  const program = shelvesProgram();
   const all = readdirSync(CLI_DIR)
     .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
     .sort();
@@ -28,11 +25,4 @@ async function main(argv: string[]): Promise<void> {
   await program.parseAsync(argv);
 }
 
-main(process.argv).catch((error: unknown) => {
-  if (isUserFacing(error)) {
-    process.stderr.write(`error: ${error.message}\n`);
-  } else {
-    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
-  process.exitCode = 1;
-});
+runCli(() => main(process.argv));

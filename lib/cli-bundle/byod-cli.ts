@@ -3,26 +3,13 @@
  * bin/shelves.ts with only `train` and `recommend` registered, and the same error output. Built into
  * .cli-bundle/ by esbuild; bin/shelves.mjs runs it for those two commands.
  */
-import { Command } from 'commander';
+import { runCli, shelvesProgram } from '../cli/_program.ts';
 import { register as registerRecommend } from '../cli/recommend.ts';
 import { register as registerTrain } from '../cli/train.ts';
-import { isUserFacing } from '../core/errors.ts';
 
-async function main(argv: string[]): Promise<void> {
-  const program = new Command('shelves')
-    .description('home-shelves: train, evaluate, deploy and serve the home-screen recommendation shelves')
-    .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true });
+runCli(async () => {
+  const program = shelvesProgram();
   registerTrain(program);
   registerRecommend(program);
-  await program.parseAsync(argv);
-}
-
-main(process.argv).catch((error: unknown) => {
-  if (isUserFacing(error)) {
-    process.stderr.write(`error: ${error.message}\n`);
-  } else {
-    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
-  process.exitCode = 1;
+  await program.parseAsync(process.argv);
 });
