@@ -10,7 +10,8 @@
  *   the item features name items without interactions.
  *
  * Variants: LightFM's normalisation (identity weight 1 / (1 + genres), the default before) and fixed
- * identity shares. `npm run bench -- tune-identity-share`; BENCH_TUNE_SHARES=0.5,0.75 picks the shares.
+ * identity shares. `npm run bench -- tune-identity-share`; BENCH_TUNE_SHARES=0.5,0.75 picks the shares,
+ * BENCH_TUNE_LOSSES=warp,bpr the losses, BENCH_TUNE_SEED=1 the seed of the fits.
  */
 import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
 import { heldOutItems, heldOutNdcg, publicLikeNdcg, tuningSets } from './_public-like.ts';
@@ -21,17 +22,19 @@ export default async function bench(): Promise<Record<string, number | string>> 
     ['lightfm', {}],
     ...shares.map((s) => [`share${s}`, { identityShare: s }] as [string, HybridOptions]),
   ];
-  const figures: Record<string, number | string> = {};
+  const losses = (process.env.BENCH_TUNE_LOSSES ?? 'warp,bpr').split(',') as ('warp' | 'bpr')[];
+  const seed = Number(process.env.BENCH_TUNE_SEED ?? '1');
+  const figures: Record<string, number | string> = { seed };
   const sets = tuningSets();
   const sums = new Map<string, { warm: number; cold: number; n: number }>();
   for (const [kind, split] of sets) {
     const withGenres = { ...split.train, itemFeatures: split.itemFeatures };
     const held = heldOutItems(split);
-    for (const loss of ['warp', 'bpr'] as const) {
-      figures[`${kind}.${loss}.noFeatures.warm`] = Number(publicLikeNdcg(fitHybrid(split.train, { loss }), split).toFixed(4));
+    for (const loss of losses) {
+      figures[`${kind}.${loss}.noFeatures.warm`] = Number(publicLikeNdcg(fitHybrid(split.train, { loss, seed }), split).toFixed(4));
       for (const [name, options] of variants) {
-        const warm = publicLikeNdcg(fitHybrid(withGenres, { ...options, loss }), split);
-        const cold = heldOutNdcg(fitHybrid(held.train, { ...options, loss, identityDropout: 0.2 }), held);
+        const warm = publicLikeNdcg(fitHybrid(withGenres, { ...options, loss, seed }), split);
+        const cold = heldOutNdcg(fitHybrid(held.train, { ...options, loss, seed, identityDropout: 0.2 }), held);
         figures[`${kind}.${loss}.${name}.warm`] = Number(warm.toFixed(4));
         figures[`${kind}.${loss}.${name}.heldOut`] = Number(cold.toFixed(4));
         const s = sums.get(`${loss}.${name}`) ?? { warm: 0, cold: 0, n: 0 };

@@ -346,7 +346,23 @@
               (i32.load (i32.add (local.get $posUser) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))
           (local.set $touch (i32.xor (local.get $touch)
             (call $touch_row (local.get $iPtr) (local.get $iFeat) (local.get $iEmb) (local.get $iAcc)
-              (i32.load (i32.add (local.get $posItem) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))))
+              (i32.load (i32.add (local.get $posItem) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))
+          ;; ... and the start of the next user's list of seen items (the negatives' check).
+          (local.set $touch (i32.xor (local.get $touch)
+            (i32.load (i32.add (local.get $seenItem) (i32.shl
+              (i32.load (i32.add (local.get $seenPtr) (i32.shl (i32.load (i32.add (local.get $posUser) (i32.shl (local.get $q) (i32.const 2)))) (i32.const 2))))
+              (i32.const 2))))))))
+      ;; This positive's first negative candidate is the generator's next draw (without dropout, which
+      ;; draws first): its output is a + b + d of the current state, so its rows can be touched now,
+      ;; before the user and positive are scored, without advancing the generator.
+      (if (f64.eq (local.get $dropout) (f64.const 0))
+        (then
+          (local.set $touch (i32.xor (local.get $touch)
+            (call $touch_row (local.get $iPtr) (local.get $iFeat) (local.get $iEmb) (local.get $iAcc)
+              (i32.trunc_f64_u (f64.mul
+                (f64.mul (f64.convert_i32_u (i32.add (i32.add (global.get $ra) (global.get $rb)) (global.get $rd))) (f64.const 0x1p-32))
+                (f64.convert_i32_u (local.get $nItems))))
+              (local.get $bytes))))))
       (local.set $pPtr (local.get $iPtr)) (local.set $pFeat (local.get $iFeat)) (local.set $pW (local.get $iW))
       (local.set $nPtr (local.get $iPtr)) (local.set $nFeat (local.get $iFeat)) (local.set $nW (local.get $iW))
       (if (f64.gt (local.get $dropout) (f64.const 0))
