@@ -219,15 +219,8 @@ const CHUNK = 1 << 20;
 /** Room enough for one event line (ids are short: ~230 bytes in practice). */
 const LINE_MAX = 4096;
 
-/** Where event lines are encoded: `buf` from `pos`; flush() makes room (writes out, or grows the buffer). */
-export interface LineSink {
-  readonly buf: Uint8Array;
-  pos: number;
-  flush(): void;
-}
-
 /** Writes bytes to a file in 1 MiB chunks, synchronously (the simulator has nothing else to do meanwhile). */
-export class ByteSink implements LineSink {
+export class ByteSink {
   private readonly fd: number;
   readonly buf = Buffer.allocUnsafe(CHUNK);
   pos = 0;
@@ -249,16 +242,6 @@ export class ByteSink implements LineSink {
     }
     this.pos += this.buf.write(s, this.pos);
   }
-  /** Appends bytes [from, to) of `src`. */
-  bytes(src: Uint8Array, from = 0, to = src.length): void {
-    while (from < to) {
-      if (this.pos === CHUNK) this.flush();
-      const n = Math.min(to - from, CHUNK - this.pos);
-      this.buf.set(n === src.length ? src : src.subarray(from, from + n), this.pos);
-      this.pos += n;
-      from += n;
-    }
-  }
   flush(): void {
     let at = 0;
     while (at < this.pos) at += writeSync(this.fd, this.buf, at, this.pos - at);
@@ -267,98 +250,6 @@ export class ByteSink implements LineSink {
   close(): void {
     this.flush();
     closeSync(this.fd);
-  }
-}
-
-/**
- * Bytes kept in memory, growing as needed: a worker thread encodes its lines here, and hands the
- * buffer (transferred, not copied) to the writing thread. The buffer is its own ArrayBuffer (never
- * Buffer's shared pool), so it can be transferred.
- */
-export class GrowBytes implements LineSink {
-  buf: Buffer;
-  pos = 0;
-  /** `reuse`: a buffer to write into (its bytes are overwritten), if it holds `capacity`. */
-  constructor(capacity = CHUNK, reuse?: ArrayBuffer) {
-    const size = Math.max(LINE_MAX, capacity);
-    this.buf = reuse !== undefined && reuse.byteLength >= size ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(size);
-  }
-  /** Doubles the room (a LineSink's flush: the lines stay). */
-  flush(): void {
-    this.reserve(this.buf.length);
-  }
-  /** Makes room for `n` more bytes. */
-  reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
-  }
-  /** Appends a string's UTF-8 bytes. */
-  text(s: string): void {
-    this.reserve(s.length * 3);
-    this.pos += this.buf.write(s, this.pos);
-  }
-  /** The bytes written so far (a view of the buffer). */
-  bytes(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
-  }
-}
-
-/**
- * A thread's day of event lines in time order: line j is bytes [ends[j-1], ends[j]) (from 0 for
- * j = 0), at time[j] ms into the day.
- */
-export interface EncodedDay {
-  readonly count: number;
-  readonly bytes: Uint8Array;
-  readonly ends: Uint32Array;
-  readonly time: Int32Array;
-}
-
-/**
- * Writes the merge of `shards` (each in time order; shard k's users all come before shard k+1's) to
- * `sink`: time order, ties in shard order, which is the generation order of one thread. Lines are
- * copied in runs (consecutive lines of one shard that come next), not one by one. Returns the count.
- */
-export function writeMergedLines(shards: readonly EncodedDay[], sink: ByteSink): number {
-  const k = shards.length;
-  const next = new Int32Array(k);
-  let written = 0;
-  for (;;) {
-    // The shard whose next line comes first (ties: the lower shard), and the next line of any other.
-    let pick = -1;
-    let pickTime = 0;
-    let boundShard = -1;
-    let boundTime = 0;
-    for (let s = 0; s < k; s++) {
-      const day = shards[s] as EncodedDay;
-      const at = next[s] as number;
-      if (at >= day.count) continue;
-      const t = day.time[at] as number;
-      if (pick < 0 || t < pickTime) {
-        boundShard = pick;
-        boundTime = pickTime;
-        pick = s;
-        pickTime = t;
-      } else if (boundShard < 0 || t < boundTime) {
-        boundShard = s;
-        boundTime = t;
-      }
-    }
-    if (pick < 0) return written;
-    const day = shards[pick] as EncodedDay;
-    const from = next[pick] as number;
-    let to = from + 1;
-    if (boundShard < 0) to = day.count;
-    else {
-      // The run goes on while its lines come before the bound: earlier, or as early from a lower shard.
-      const time = day.time;
-      while (to < day.count && ((time[to] as number) < boundTime || ((time[to] as number) === boundTime && pick < boundShard))) to++;
-    }
-    next[pick] = to;
-    written += to - from;
-    sink.bytes(day.bytes, from === 0 ? 0 : (day.ends[from - 1] as number), day.ends[to - 1] as number);
   }
 }
 
@@ -374,20 +265,16 @@ export function writeDayEvents(
   order: Uint32Array | undefined,
   users: UserColumns,
   segments: LineSegments,
-  sink: LineSink,
-  ends?: Uint32Array,
+  sink: ByteSink,
 ): number {
   const { time, user, ref, type, msPlayed, share } = events;
-  let buf = sink.buf;
+  const buf = sink.buf;
   const n = order === undefined ? events.count : order.length;
   // Segments are copied byte by byte: they are 10 to 60 bytes, where a TypedArray.set call costs more
   // than the copy. Digits use int32 arithmetic (times, user indices and msPlayed are below 2^31).
   for (let j = 0; j < n; j++) {
     const i = order === undefined ? j : (order[j] as number);
-    if (sink.pos + LINE_MAX > buf.length) {
-      sink.flush();
-      buf = sink.buf;
-    }
+    if (sink.pos + LINE_MAX > CHUNK) sink.flush();
     let p = sink.pos;
     const u = user[i] as number;
     if (u < 10_000_000) {
@@ -444,7 +331,6 @@ export function writeDayEvents(
     buf[p] = 125; // }
     buf[p + 1] = 10; // \n
     sink.pos = p + 2;
-    if (ends !== undefined) ends[j] = p + 2;
   }
   return n;
 }

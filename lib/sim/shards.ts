@@ -1,10 +1,8 @@
 /**
- * Users split across worker threads: contiguous index ranges, one worker each. A worker sends its
- * users' lines once, then is asked for a day at a time (the writing thread asks for day d+1 before it
- * writes day d, so simulation and writing overlap) and answers with the day's event lines already
- * encoded: the writing thread only merges them by time and copies bytes, so the workers, not it, hold
- * the CPU. Users never depend on each other and every worker rebuilds the same catalog from the seed,
- * so the merged days are the bytes one thread writes, whatever the number of workers.
+ * Users split across worker threads: contiguous index ranges, one worker each, asked for a day at a
+ * time (the writing thread asks for day d+1 before it writes day d, so simulation and writing overlap).
+ * Users never depend on each other and every worker rebuilds the same catalog from the seed, so the
+ * merged days are the bytes one thread writes, whatever the number of workers.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -12,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../io/module-worker.ts';
-import type { EncodedDay } from './day-events.ts';
+import type { DayColumns } from './day-events.ts';
 import type { ShardInit, ShardReply } from './shard-worker.ts';
 
 export class ShardWorkerError extends Error {
@@ -22,36 +20,12 @@ export class ShardWorkerError extends Error {
   }
 }
 
-type UsersReply = Extract<ShardReply, { kind: 'users' }>;
-type DayReply = Extract<ShardReply, { kind: 'day' }>;
-
-/** Replies of one kind not yet taken, and takers waiting for replies, in order. */
-class Inbox<T> {
-  private readonly replies: T[] = [];
-  private readonly waiting: { resolve: (r: T) => void; reject: (e: Error) => void }[] = [];
-  failure: Error | undefined;
-
-  put(reply: T): void {
-    const taker = this.waiting.shift();
-    if (taker) taker.resolve(reply);
-    else this.replies.push(reply);
-  }
-  fail(error: Error): void {
-    this.failure ??= error;
-    for (const w of this.waiting.splice(0)) w.reject(this.failure);
-  }
-  take(): Promise<T> {
-    const reply = this.replies.shift();
-    if (reply !== undefined) return Promise.resolve(reply);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<T>((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-}
-
 interface Shard {
   readonly worker: Worker;
-  readonly users: Inbox<UsersReply>;
-  readonly days: Inbox<DayReply>;
+  /** Replies not yet taken, and takers waiting for replies, in day order. */
+  readonly replies: ShardReply[];
+  readonly waiting: { resolve: (r: ShardReply) => void; reject: (e: Error) => void }[];
+  failure: Error | undefined;
 }
 
 export class ShardPool {
@@ -66,17 +40,18 @@ export class ShardPool {
       const from = Math.floor((init.users * k) / count);
       const to = Math.floor((init.users * (k + 1)) / count);
       const workerData: ShardInit = { ...init, from, to };
-      const options = { workerData };
-      const worker = entry !== undefined ? new Worker(entry, options) : startModuleWorker(import.meta.url, 'shard-worker', options);
-      const shard: Shard = { worker, users: new Inbox(), days: new Inbox() };
+      const worker =
+        entry !== undefined ? new Worker(entry, { workerData }) : startModuleWorker(import.meta.url, 'shard-worker', { workerData });
+      const shard: Shard = { worker, replies: [], waiting: [], failure: undefined };
       const fail = (error: Error): void => {
-        shard.users.fail(error);
-        shard.days.fail(error);
+        shard.failure ??= error;
+        for (const w of shard.waiting.splice(0)) w.reject(shard.failure);
       };
       worker.on('message', (reply: ShardReply) => {
-        if (!reply.ok) fail(new ShardWorkerError(k, reply.message));
-        else if (reply.kind === 'users') shard.users.put(reply);
-        else shard.days.put(reply);
+        if (!reply.ok) return fail(new ShardWorkerError(k, reply.message));
+        const taker = shard.waiting.shift();
+        if (taker) taker.resolve(reply);
+        else shard.replies.push(reply);
       });
       worker.on('error', (e) => fail(new ShardWorkerError(k, e.stack ?? e.message)));
       worker.on('exit', (code) => fail(new ShardWorkerError(k, `exited with code ${code} (expected to run until the pool closes)`)));
@@ -84,50 +59,26 @@ export class ShardPool {
     });
   }
 
-  /** Every shard's users' lines and truth lines, in user order, chunk by chunk. */
-  async *users(): AsyncGenerator<{ users: Uint8Array; truth: Uint8Array }> {
-    for (const s of this.shards) {
-      for (;;) {
-        const chunk = await s.users.take();
-        yield chunk;
-        if (chunk.last) break;
-      }
-    }
-  }
-
   /** Asks every worker for `day` (days in order). */
   request(day: number): void {
     for (const s of this.shards) s.worker.postMessage({ day });
   }
 
-  /**
-   * Gives each shard's day buffers back once written, for its next day but one: reused buffers spare
-   * the allocation of ~100 MB a day per worker at 1M users, and the full collections that external
-   * memory of that size triggers.
-   */
-  recycle(days: readonly EncodedDay[]): void {
-    days.forEach((d, k) => {
-      const buffers = [d.bytes.buffer, d.ends.buffer, d.time.buffer] as ArrayBuffer[];
-      (this.shards[k] as Shard).worker.postMessage({ recycle: buffers }, buffers);
-    });
-  }
-
-  /** Every shard's event lines of the next requested day, in shard order. */
-  async take(day: number): Promise<EncodedDay[]> {
+  /** Every shard's events of the next requested day, in shard order. */
+  async take(day: number): Promise<DayColumns[]> {
     return Promise.all(
       this.shards.map(async (s, k) => {
-        const reply = await s.days.take();
+        if (s.failure) throw s.failure;
+        const reply = s.replies.shift() ?? (await new Promise<ShardReply>((resolve, reject) => s.waiting.push({ resolve, reject })));
+        if (!reply.ok) throw new ShardWorkerError(k, reply.message);
         if (reply.day !== day) throw new ShardWorkerError(k, `answered day ${reply.day}, expected day ${day}`);
-        return reply.lines;
+        return reply.events;
       }),
     );
   }
 
   async close(): Promise<void> {
-    for (const s of this.shards) {
-      s.users.failure ??= new ShardWorkerError(-1, 'pool closed');
-      s.days.failure ??= new ShardWorkerError(-1, 'pool closed');
-    }
+    for (const s of this.shards) s.failure ??= new ShardWorkerError(-1, 'pool closed');
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
   }
 }

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { SCHEMA_VERSION, type DatasetManifest } from '../core/contract.ts';
 import { Rng } from '../core/rng.ts';
 import { Catalog, DAY, DIMS, iso } from './catalog.ts';
-import { ByteSink, DayEvents, LineSegments, orderByTime, writeDayEvents, writeMergedLines } from './day-events.ts';
+import { ByteSink, DayEvents, LineSegments, orderByTime, writeDayEvents } from './day-events.ts';
 import { createUser, Population, signupTimes, truthUserLine, userLine } from './population.ts';
 import { ShardPool, shardWorkerBundle } from './shards.ts';
 import { TASTE_DIMS } from './vocabulary.ts';
@@ -77,14 +77,13 @@ export async function generateWorld(out: string, options: WorldOptions): Promise
     items += catalog.lines.length;
     catalog.lines = [];
   };
+  catalog.seed(rng.fork('catalog'), start, scale);
   const workers = Math.min(requested, options.users);
-  // Workers start first: each rebuilds the catalog and its users while this thread builds its catalog.
   const pool =
     workers > 0
       ? new ShardPool(workers, { seed: options.seed, users: options.users, days: options.days, start, scale }, await shardWorkerBundle())
       : undefined;
   try {
-    catalog.seed(rng.fork('catalog'), start, scale);
     return await write(out, options, { rng, catalog, start, end, scale, catalogOut, pool, flushCatalog, items: () => items });
   } finally {
     await pool?.close();
@@ -106,31 +105,20 @@ interface WorldState {
 async function write(out: string, options: WorldOptions, state: WorldState): Promise<DatasetManifest> {
   const { rng, catalog, start, end, scale, catalogOut, pool, flushCatalog } = state;
   pool?.request(0);
-  // Forked in either case: a fork draws from the world's generator, and the days' forks follow it.
-  const signupRng = rng.fork('signups');
+  const signups = signupTimes(rng.fork('signups'), options.users, options.days, start);
+  // With workers, they hold the users' state; this thread writes the users and their events.
+  const population = pool === undefined ? new Population(options.seed, 0, options.users) : undefined;
+  const columns = { device: new Uint8Array(options.users), country: new Uint8Array(options.users) };
   const usersOut = new ByteSink(join(out, 'users', 'users.jsonl'));
   const truthUsers = new ByteSink(join(out, 'truth', 'users.jsonl'));
-  // With workers, they make the users, hold their state and encode their lines; this thread writes.
-  const population = pool === undefined ? new Population(options.seed, 0, options.users) : undefined;
-  const columns = { device: new Uint8Array(0), country: new Uint8Array(0) };
-  if (pool !== undefined) {
-    for await (const chunk of pool.users()) {
-      usersOut.bytes(chunk.users);
-      truthUsers.bytes(chunk.truth);
-    }
-  } else {
-    const signups = signupTimes(signupRng, options.users, options.days, start);
-    columns.device = new Uint8Array(options.users);
-    columns.country = new Uint8Array(options.users);
-    const taste = new Float32Array(DIMS);
-    for (let i = 0; i < options.users; i++) {
-      const user = createUser(options.seed, i, signups[i] as number, taste);
-      usersOut.text(`${userLine(user)}\n`);
-      truthUsers.text(`${truthUserLine(user)}\n`);
-      columns.device[i] = user.device;
-      columns.country[i] = user.country;
-      population?.set(i, user);
-    }
+  const taste = new Float32Array(DIMS);
+  for (let i = 0; i < options.users; i++) {
+    const user = createUser(options.seed, i, signups[i] as number, taste);
+    usersOut.text(`${userLine(user)}\n`);
+    truthUsers.text(`${truthUserLine(user)}\n`);
+    columns.device[i] = user.device;
+    columns.country[i] = user.country;
+    population?.set(i, user);
   }
   usersOut.close();
   truthUsers.close();
@@ -146,21 +134,20 @@ async function write(out: string, options: WorldOptions, state: WorldState): Pro
     const dir = join(out, 'events', `dt=${dt}`);
     mkdirSync(dir, { recursive: true });
     const file = 'part-00000.jsonl';
-    const sink = new ByteSink(join(dir, file));
-    let count: number;
+    let order: Uint32Array | undefined;
     if (pool !== undefined) {
       const shards = await pool.take(day);
       if (day + 1 < options.days) pool.request(day + 1);
-      count = writeMergedLines(shards, sink);
-      pool.recycle(shards);
+      events.merge(shards);
     } else {
       events.clear();
       (population as Population).simulateDay(catalog, dayStart, events);
       // Written in time order, ties in generation order.
-      const order = orderByTime(events.time, events.count);
-      segments.update(catalog.ids, `${dt}T`);
-      count = writeDayEvents(events, order, columns, segments, sink);
+      order = orderByTime(events.time, events.count);
     }
+    const sink = new ByteSink(join(dir, file));
+    segments.update(catalog.ids, `${dt}T`);
+    const count = writeDayEvents(events, order, columns, segments, sink);
     sink.close();
     flushCatalog();
     partitions.push({ dt, events: count, files: [`events/dt=${dt}/${file}`] });

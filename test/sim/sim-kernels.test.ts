@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashString, Rng } from '../../lib/core/rng.ts';
 import { guidePool, indexWeights, iso, pickIndex, pickWeighted, type Pool, searchCumulative } from '../../lib/sim/catalog.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ByteSink, type EncodedDay, orderByTime, shareOf, writeMergedLines } from '../../lib/sim/day-events.ts';
+import { orderByTime, shareOf } from '../../lib/sim/day-events.ts';
 import { fixed5Text, GUMBEL_BOUND } from '../../lib/sim/population.ts';
 import { fnvContinue } from '../../lib/sim/sim-rng.ts';
 
@@ -43,42 +40,6 @@ describe("the simulator's kernels", () => {
     const expected = Array.from(times.keys()).sort((x, y) => (times[x] as number) - (times[y] as number) || x - y);
     expect(Array.from(orderByTime(times, n))).toEqual(expected);
     expect(() => orderByTime(Int32Array.of(-1), 1)).toThrow(/-1 ms is not within a day/);
-  });
-
-  it('merges shards of lines in time order, ties in shard order, as a stable sort of the concatenation does', () => {
-    const rng = new Rng(17);
-    const dir = mkdtempSync(join(tmpdir(), 'merge-'));
-    try {
-      // Few distinct times: runs, ties within and across shards, an empty shard, and a one-line shard.
-      for (const sizes of [
-        [40, 0, 55, 1],
-        [1, 1],
-        [300, 280, 310],
-      ]) {
-        const all: { time: number; line: string }[] = [];
-        const shards: EncodedDay[] = sizes.map((n, k) => {
-          const times = Array.from({ length: n }, () => rng.int(20)).sort((a, b) => a - b);
-          const lines = times.map((t, j) => `{"shard":${k},"j":${j},"t":${t}${'x'.repeat(rng.int(40))}}\n`);
-          for (let j = 0; j < n; j++) all.push({ time: times[j] as number, line: lines[j] as string });
-          const bytes = Buffer.from(lines.join(''));
-          let end = 0;
-          const ends = Uint32Array.from(lines, (l) => (end += l.length));
-          return { count: n, bytes, ends, time: Int32Array.from(times) };
-        });
-        const file = join(dir, `merged-${sizes.join('-')}.jsonl`);
-        const sink = new ByteSink(file);
-        expect(writeMergedLines(shards, sink)).toBe(all.length);
-        sink.close();
-        const expected = all
-          .map((e, i) => ({ ...e, i }))
-          .sort((a, b) => a.time - b.time || a.i - b.i)
-          .map((e) => e.line)
-          .join('');
-        expect(readFileSync(file, 'utf8')).toBe(expected);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('finds in a guide bucket the index a binary search of the whole pool finds', () => {
