@@ -361,9 +361,15 @@ export async function buildPartitionFeatures(
 }
 
 async function readCleanReport(uri: string): Promise<PartitionResult | undefined> {
-  const { key } = parseS3Uri(uri);
-  if (!(await listKeys(uri)).includes(key)) return undefined;
-  const parsed = PartitionResultSchema.safeParse(JSON.parse(Buffer.from(await getObjectBytes(uri)).toString('utf8')));
+  // One GET, absent or not (a listing first was a second request for each partition of each shelf's run).
+  let bytes: Uint8Array;
+  try {
+    bytes = await getObjectBytes(uri);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+  const parsed = PartitionResultSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
   return parsed.success ? parsed.data : undefined;
 }
 
