@@ -85,7 +85,7 @@ export class ShardPool {
 
 /**
  * From source, the shard worker bundled by esbuild into one ES module file: a worker that starts
- * through tsx spends ~1 s of CPU (and a loader thread) compiling its modules, a bundle ~0.1 s. The
+ * through tsx spends ~0.5-1 s of CPU (in a loader thread of its own) compiling its modules. The
  * file sits in node_modules/.cache (so that its one package import, zod, resolves), named by its
  * content's hash: concurrent runs write the same bytes, renamed into place. Undefined when running
  * bundled already (the `.mjs` beside this module is the entry) or when esbuild is missing (a
@@ -116,10 +116,15 @@ export async function shardWorkerBundle(): Promise<URL | undefined> {
   const dir = fileURLToPath(new URL('../../node_modules/.cache/shelves-sim/', import.meta.url));
   const file = join(dir, `shard-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
   if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, code);
-    renameSync(partial, file);
+    try {
+      mkdirSync(dir, { recursive: true });
+      const partial = `${file}.${process.pid}.tmp`;
+      writeFileSync(partial, code);
+      renameSync(partial, file);
+    } catch {
+      // A read-only checkout: the workers start through tsx, slower but the same.
+      return undefined;
+    }
   }
   return pathToFileURL(file);
 }

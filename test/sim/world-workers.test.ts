@@ -1,7 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { shardWorkerBundle } from '../../lib/sim/shards.ts';
 import { generateWorld, WORKER_THRESHOLD_USERS, workersFor } from '../../lib/sim/world.ts';
 
 const options = { users: 400, days: 5, seed: 13, start: '2026-12-30' };
@@ -33,6 +35,18 @@ describe('the world simulator on worker threads', () => {
       expect(files(other)).toEqual(files(one));
       for (const f of files(one)) expect(readFileSync(join(other, f)).equals(readFileSync(join(one, f))), `${other} ${f}`).toBe(true);
     }
+  });
+
+  it('starts the workers from one bundled module when run from source (no TypeScript loader per worker)', async () => {
+    const entry = await shardWorkerBundle();
+    expect(entry?.protocol).toBe('file:');
+    const file = fileURLToPath(entry as URL);
+    expect(file).toMatch(/shard-worker-[0-9a-f]{16}\.mjs$/);
+    expect(existsSync(file)).toBe(true);
+    // Self-contained but for zod: no import of our TypeScript sources is left.
+    const code = readFileSync(file, 'utf8');
+    expect(code).not.toMatch(/from\s+["'][^"']*\.ts["']/);
+    expect(code).toContain('parentPort');
   });
 
   it('uses workers by default only for a large world on idle cores', () => {
