@@ -227,7 +227,7 @@ export class HybridSession {
   private lastMetric: number | undefined;
   private readonly scratch;
   private validationBuffers:
-    | { rep: Float32Array; bias: Float32Array; vectors: Float64Array[]; scores: Float64Array; mask: Uint8Array }
+    | { rep: Float32Array; bias: Float32Array; users: Float64Array; vectors: Float64Array[]; scores: Float64Array; mask: Uint8Array }
     | undefined;
   /** The wasm kernel's memory, when the wasm kernel runs (every array of the run lives in it). */
   readonly arena: WasmArena | undefined;
@@ -496,14 +496,30 @@ export class HybridSession {
     // The item vectors and score rows are reused from epoch to epoch: fresh megabytes cost page
     // faults (about 2-5 ms a MB on this VM) and garbage collection every epoch.
     const block = d % 4 === 0 ? 4 : 1;
-    this.validationBuffers ??= {
-      rep: new Float32Array(nItems * d),
-      bias: new Float32Array(nItems),
-      vectors: Array.from({ length: block }, () => new Float64Array(d)),
-      scores: new Float64Array(block * nItems),
-      mask: new Uint8Array(nItems),
+    // With the wasm kernel, four users' scores come from its score_four (the same sums in the same
+    // order, two lanes at a time): its arrays live in the kernel's memory.
+    const arena = this.arena;
+    const f64 = (length: number): Float64Array => {
+      if (arena === undefined) return new Float64Array(length);
+      const a = arena.alloc<Float32Array>('float32', 2 * length);
+      return new Float64Array(a.buffer, a.byteOffset, length);
     };
-    const { rep, bias, vectors, scores, mask } = this.validationBuffers;
+    const f32 = (length: number): Float32Array =>
+      arena === undefined ? new Float32Array(length) : arena.alloc<Float32Array>('float32', length);
+    if (this.validationBuffers === undefined) {
+      const users = f64(block * d);
+      this.validationBuffers = {
+        rep: f32(nItems * d),
+        bias: f32(nItems),
+        users,
+        vectors: Array.from({ length: block }, (_, j) => users.subarray(j * d, (j + 1) * d)),
+        scores: f64(block * nItems),
+        mask: new Uint8Array(nItems),
+      };
+    }
+    const { rep, bias, users: userBlock, vectors, scores, mask } = this.validationBuffers;
+    if (arena !== undefined && block === 4) this.runner ??= new WasmShardRunner(arena.memory, arena.slot(d, this.negativeDraws));
+    const runner = block === 4 ? this.runner : undefined;
     for (let i = 0; i < nItems; i++) {
       sumRows(itemPtr, itemFeat, itemWeight, itemEmb, i, d, rep, i * d);
       let b = 0;
@@ -520,7 +536,8 @@ export class HybridSession {
       const k = Math.min(block, users.length - b);
       for (let j = 0; j < k; j++)
         sumRows(userPtr, userFeat, userWeight, userEmb, (users[b + j] as { user: number }).user, d, vectors[j] as Float64Array);
-      if (k === 4) scoreFour(vectors as [Float64Array, Float64Array, Float64Array, Float64Array], rep, bias, d, nItems, scores);
+      if (k === 4 && runner !== undefined) runner.scoreFour(userBlock, rep, bias, d, nItems, scores);
+      else if (k === 4) scoreFour(vectors as [Float64Array, Float64Array, Float64Array, Float64Array], rep, bias, d, nItems, scores);
       else
         for (let j = 0; j < k; j++)
           for (let i = 0; i < nItems; i++) scores[j * nItems + i] = (bias[i] as number) + dotAt(vectors[j] as Float64Array, rep, i * d, d);

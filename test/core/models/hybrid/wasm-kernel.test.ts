@@ -50,6 +50,9 @@ describe('the wasm kernel', () => {
     expect(precision(wasm)).toBeGreaterThan(0.9);
     // Whole fits (every epoch, validation, early stopping) give the same parameters to the bit.
     expect(Buffer.from(wasm.save().payload).equals(Buffer.from(js.save().payload))).toBe(true);
+    // Validation scored by the wasm kernel's score_four gives the JS metric to the bit, epoch by epoch.
+    expect(training(wasm).validationValue).toBe(training(js).validationValue);
+    expect(training(wasm).bestEpoch).toBe(training(js).bestEpoch);
   });
 
   // One shard, one whole epoch, from the same parameters and seed: the same draws, negatives, losses

@@ -248,6 +248,60 @@
       (br $lines)))
     (local.get $x))
 
+;; Validation scores of four users in one pass over the item vectors (fit.ts scoreFour, to the bit):
+  ;; scores[j * n + i] = bias[i] + (((a0 + a1) + a2) + a3), where a_r sums, in f64, user j's
+  ;; component q times item i's component q over q = r mod 4, one product and one sum at a time
+  ;; (f64x2 lanes: (a0, a1) and (a2, a3)). users: 4 × dim f64; rep: n × dim f32; bias: n f32;
+  ;; scores: 4 × n f64.
+  (func (export "score_four") (param $users i32) (param $rep i32) (param $bias i32) (param $dim i32) (param $n i32) (param $scores i32)
+    (local $i i32) (local $q i32) (local $row i32) (local $ub i32) (local $b f64) (local $at i32)
+    (local $r01 v128) (local $r23 v128)
+    (local $a01 v128) (local $a23 v128) (local $b01 v128) (local $b23 v128)
+    (local $c01 v128) (local $c23 v128) (local $e01 v128) (local $e23 v128)
+    (local.set $ub (i32.shl (local.get $dim) (i32.const 3)))
+    (block $done (loop $items
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $row (i32.add (local.get $rep) (i32.shl (i32.mul (local.get $i) (local.get $dim)) (i32.const 2))))
+      (local.set $a01 (f64x2.splat (f64.const 0))) (local.set $a23 (f64x2.splat (f64.const 0)))
+      (local.set $b01 (f64x2.splat (f64.const 0))) (local.set $b23 (f64x2.splat (f64.const 0)))
+      (local.set $c01 (f64x2.splat (f64.const 0))) (local.set $c23 (f64x2.splat (f64.const 0)))
+      (local.set $e01 (f64x2.splat (f64.const 0))) (local.set $e23 (f64x2.splat (f64.const 0)))
+      (local.set $q (i32.const 0))
+      (block $dq (loop $lq
+        (br_if $dq (i32.ge_u (local.get $q) (local.get $dim)))
+        (local.set $r01 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $q) (i32.const 2))))))
+        (local.set $r23 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (i32.add (local.get $q) (i32.const 2)) (i32.const 2))))))
+        (local.set $at (i32.add (local.get $users) (i32.shl (local.get $q) (i32.const 3))))
+        (local.set $a01 (f64x2.add (local.get $a01) (f64x2.mul (v128.load (local.get $at)) (local.get $r01))))
+        (local.set $a23 (f64x2.add (local.get $a23) (f64x2.mul (v128.load offset=16 (local.get $at)) (local.get $r23))))
+        (local.set $at (i32.add (local.get $at) (local.get $ub)))
+        (local.set $b01 (f64x2.add (local.get $b01) (f64x2.mul (v128.load (local.get $at)) (local.get $r01))))
+        (local.set $b23 (f64x2.add (local.get $b23) (f64x2.mul (v128.load offset=16 (local.get $at)) (local.get $r23))))
+        (local.set $at (i32.add (local.get $at) (local.get $ub)))
+        (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (v128.load (local.get $at)) (local.get $r01))))
+        (local.set $c23 (f64x2.add (local.get $c23) (f64x2.mul (v128.load offset=16 (local.get $at)) (local.get $r23))))
+        (local.set $at (i32.add (local.get $at) (local.get $ub)))
+        (local.set $e01 (f64x2.add (local.get $e01) (f64x2.mul (v128.load (local.get $at)) (local.get $r01))))
+        (local.set $e23 (f64x2.add (local.get $e23) (f64x2.mul (v128.load offset=16 (local.get $at)) (local.get $r23))))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $lq)))
+      (local.set $b (f64.promote_f32 (f32.load (i32.add (local.get $bias) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $at (i32.add (local.get $scores) (i32.shl (local.get $i) (i32.const 3))))
+      (f64.store (local.get $at) (f64.add (local.get $b) (call $sum4 (local.get $a01) (local.get $a23))))
+      (local.set $at (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 3))))
+      (f64.store (local.get $at) (f64.add (local.get $b) (call $sum4 (local.get $b01) (local.get $b23))))
+      (local.set $at (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 3))))
+      (f64.store (local.get $at) (f64.add (local.get $b) (call $sum4 (local.get $c01) (local.get $c23))))
+      (local.set $at (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 3))))
+      (f64.store (local.get $at) (f64.add (local.get $b) (call $sum4 (local.get $e01) (local.get $e23))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $items))))
+
+  ;; ((a0 + a1) + a2) + a3 of the lanes (a0, a1) and (a2, a3), JS's left-to-right order.
+  (func $sum4 (param $x01 v128) (param $x23 v128) (result f64)
+    (f64.add (f64.add (f64.add (f64x2.extract_lane 0 (local.get $x01)) (f64x2.extract_lane 1 (local.get $x01)))
+      (f64x2.extract_lane 0 (local.get $x23))) (f64x2.extract_lane 1 (local.get $x23))))
+
   (func (export "rng_draws") (param $ctx i32) (param $out i32) (param $n i32)
     (local $k i32)
     (global.set $ra (i32.load offset=@rngA (local.get $ctx)))

@@ -123,6 +123,7 @@ export interface ShardSlot {
 export class WasmShardRunner {
   private readonly run: (ctx: number, start: number, end: number) => number;
   private readonly draws: (ctx: number, out: number, n: number) => void;
+  private readonly scoreFourExport: (users: number, rep: number, bias: number, dim: number, n: number, scores: number) => void;
   private readonly scratchFloats: number;
 
   constructor(
@@ -132,6 +133,14 @@ export class WasmShardRunner {
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory, exp: Math.exp, log1p: Math.log1p } });
     this.run = instance.exports.run as (ctx: number, start: number, end: number) => number;
     this.draws = instance.exports.rng_draws as (ctx: number, out: number, n: number) => void;
+    this.scoreFourExport = instance.exports.score_four as (
+      users: number,
+      rep: number,
+      bias: number,
+      dim: number,
+      n: number,
+      scores: number,
+    ) => void;
     this.scratchFloats = slot.scratchFloats;
   }
 
@@ -201,6 +210,14 @@ export class WasmShardRunner {
     for (let s = 1; s <= maxSampled; s++) table[s] = Math.log(Math.floor((data.nItems - 1) / s));
     const loss = this.run(ctx, start, end);
     return { loss, samples: readControlI32(buffer, ctx, 'samples') };
+  }
+
+  /**
+   * Validation scores of four users (fit.ts scoreFour, to the bit): scores[j × n + i] = bias[i] +
+   * users[j] · rep[i]; every array must live in this memory (users: 4 × dim f64, scores: 4 × n f64).
+   */
+  scoreFour(users: Float64Array, rep: Float32Array, bias: Float32Array, dim: number, n: number, scores: Float64Array): void {
+    this.scoreFourExport(users.byteOffset, rep.byteOffset, bias.byteOffset, dim, n, scores.byteOffset);
   }
 
   /** `n` raw 32-bit draws of the kernel's own generator, started from `rng`'s state (for tests). */
