@@ -31,8 +31,7 @@ export function register(program: Command): void {
           `local runtime: DynamoDB (dynalite) ${engines?.dynamoEndpoint ?? 'AWS'}, S3 (s3rver) ${engines?.s3Endpoint ?? 'AWS'}, state under ${shelvesHome()}\n`,
         );
         const t0 = performance.now();
-        // The catalog table (read by no pipeline step) loads while the shelves run.
-        const { catalogLoaded } = await ensureData(shelvesHome(), opts.data, { catalogInBackground: true });
+        await ensureData(shelvesHome(), opts.data);
         process.stderr.write(`data ready in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
         const concurrency = opts.sequential ? 1 : START_CONCURRENCY;
         if (concurrency > 1)
@@ -40,7 +39,6 @@ export function register(program: Command): void {
             `pipeline: up to ${concurrency} shelves at once (each after the previous has built its features); their steps' times and memory include the other's work (--sequential for one at a time)\n`,
           );
         const results = await runPipelines(shelvesHome(), { shelves: SHELVES, runId: newRunId(), concurrency });
-        await catalogLoaded;
         process.stdout.write(
           `\nsummary: ${results.map((r) => `${r.shelf} ${r.outcome}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s; see \`shelves status\`\n`,
         );

@@ -15,7 +15,6 @@ import type { Construct } from 'constructs';
 import { SHELVES } from '../core/contract.ts';
 import {
   ARTIFACTS_BUCKET,
-  CATALOG_TABLE,
   ENDPOINTS_TABLE,
   ENV,
   FEATURES_BUCKET,
@@ -71,7 +70,6 @@ export class HomeShelvesStack extends Stack {
     const {
       RegistryTable: registry,
       EndpointsTable: endpoints,
-      CatalogTable: catalog,
       UserStateTable: userState,
       FeedbackRateLimitTable: rateLimits,
     } = this.storage.tables;
@@ -149,7 +147,6 @@ export class HomeShelvesStack extends Stack {
     fn.serve
       .bindTable(ENDPOINTS_TABLE, endpoints, 'read')
       .bindTable(REGISTRY_TABLE, registry, 'read')
-      .bindTable(CATALOG_TABLE, catalog, 'read')
       .bindTable(USER_STATE_TABLE, userState, 'read')
       // The catalog snapshot it indexes, plus raw catalog files newer than it (items published between
       // retrains); listeners come from the user-state table.

@@ -10,7 +10,7 @@ import { readEnv } from '../wiring/env.ts';
 import { STATES, type ExecutionInput } from '../wiring/pipeline.ts';
 import { runShelfPipeline, type ShelfRunEvent, type ShelfRunResult } from './pipeline.ts';
 import { progressPrinter, resultTable } from './progress.ts';
-import { loadCatalogTable, rawDataPresent, uploadDataset } from './seed-data.ts';
+import { rawDataPresent, uploadDataset } from './seed-data.ts';
 import { DEFAULT_WORLD } from '../sim/world.ts';
 import { writeWorld } from '../sim/write-world.ts';
 
@@ -18,31 +18,17 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-export interface EnsureDataOptions {
-  /**
-   * Loads the catalog table without waiting for it: the promise settles when it is loaded (await it
-   * before stopping the engines). Nothing in the pipeline reads that table (serving's catalog is the
-   * pipeline's snapshot), so `npm start` loads it while the shelves run. Default false: loaded before return.
-   */
-  readonly catalogInBackground?: boolean;
-}
-
 /**
  * Ensures the raw bucket has data: uploads `dataDir` when given, else generates the default world if
- * the bucket is empty. Returns when the catalog table is loaded, or with `catalogInBackground` at
- * once with the loading's promise.
+ * the bucket is empty.
  */
-export async function ensureData(
-  home: string,
-  dataDir?: string,
-  options: EnsureDataOptions = {},
-): Promise<{ catalogLoaded: Promise<void> }> {
+export async function ensureData(home: string, dataDir?: string): Promise<void> {
   const bucket = readEnv('RAW_BUCKET');
   let dir = dataDir;
   if (dir === undefined) {
     if (await rawDataPresent(bucket)) {
       log(`data: raw bucket ${bucket} already holds events (reset with: rm -rf ${home})`);
-      return { catalogLoaded: Promise.resolve() };
+      return;
     }
     dir = join(home, 'world');
     if (!existsSync(join(dir, 'manifest.json'))) {
@@ -56,11 +42,6 @@ export async function ensureData(
     if (done === total || done % 20 === 0) log(`data: uploaded ${done}/${total} files to s3://${bucket}/`);
   });
   log(`data: ${files} files in the raw bucket`);
-  const catalogLoaded = loadCatalogTable(dir).then((items) => log(`data: ${items} catalog items in the catalog table`));
-  if (!options.catalogInBackground) await catalogLoaded;
-  // Until the caller awaits it, a failure must not count as unhandled.
-  catalogLoaded.catch(() => undefined);
-  return { catalogLoaded };
 }
 
 export interface PipelineRequest {

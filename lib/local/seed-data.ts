@@ -1,15 +1,11 @@
 /**
  * Puts a dataset folder (the simulator's output, or your own data in the same layout) into the raw
- * bucket, and its catalog into the catalog table that serving reads. Simulator ground truth (truth/)
- * stays local: the pipeline never sees it.
+ * bucket, where the pipeline reads it (serving indexes the catalog snapshot the pipeline writes, plus
+ * raw catalog files newer than it). Simulator ground truth (truth/) stays local: the pipeline never sees it.
  */
-import { readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { CatalogTable } from '../aws/catalog-table.ts';
+import { relative, sep } from 'node:path';
 import { formatS3Uri, listKeys, uploadFile } from '../aws/s3-uri.ts';
 import { walkFiles } from '../io/files.ts';
-import { CatalogItemSchema, type CatalogItem } from '../core/contract.ts';
-import { InputError } from '../core/errors.ts';
 
 /** True when the raw bucket already holds a dataset (a manifest or event partitions). */
 export async function rawDataPresent(rawBucket: string): Promise<boolean> {
@@ -27,24 +23,4 @@ export async function uploadDataset(dir: string, rawBucket: string, onProgress?:
     onProgress?.(++done, files.length);
   }
   return files.length;
-}
-
-/** Loads catalog/catalog.jsonl of a dataset folder into the catalog table (rows validated; a bad row is an error naming its line). */
-export async function loadCatalogTable(dir: string, table: CatalogTable = new CatalogTable()): Promise<number> {
-  const file = join(dir, 'catalog', 'catalog.jsonl');
-  const items: CatalogItem[] = [];
-  const lines = (await readFile(file, 'utf8')).split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const parsed = CatalogItemSchema.safeParse(JSON.parse(line));
-    if (!parsed.success)
-      throw new InputError(parsed.error.issues[0]?.message ?? 'invalid catalog item', {
-        file,
-        line: i + 1,
-        field: parsed.error.issues[0]?.path.join('.'),
-      });
-    items.push(parsed.data);
-  });
-  await table.putItems(items);
-  return items.length;
 }

@@ -27,7 +27,6 @@ export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'
 export const ENV_SCHEMAS = {
   REGISTRY_TABLE: name('the registry table name'),
   ENDPOINTS_TABLE: name('the endpoints table name'),
-  CATALOG_TABLE: name('the catalog table name'),
   USER_STATE_TABLE: name('the online user-state table name'),
   RAW_BUCKET: name('the raw data bucket name'),
   FEATURES_BUCKET: name('the features bucket name'),

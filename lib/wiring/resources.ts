@@ -52,15 +52,6 @@ export const ENDPOINTS_TABLE = {
   partitionKey: { name: 'shelf', type: 'S' },
 } as const satisfies TableSpec;
 
-/** The catalog as serving reads it: new items by type and publish time feed the dynamic item index. */
-export const CATALOG_TABLE = {
-  id: 'CatalogTable',
-  env: 'CATALOG_TABLE',
-  localName: 'home-shelves-catalog',
-  partitionKey: { name: 'itemId', type: 'S' },
-  globalIndexes: [{ indexName: 'byTypePublished', partitionKey: { name: 'type', type: 'S' }, sortKey: { name: 'publishedAt', type: 'S' } }],
-} as const satisfies TableSpec;
-
 /**
  * Online serving features, one partition per listener (serving reads a user with one Query on the key):
  *   sk `batch`  profile, recent history and the time the pipeline's data ends (written in bulk by each run)
@@ -86,7 +77,7 @@ export const FEEDBACK_RATE_LIMIT_TABLE = {
   timeToLiveAttribute: 'expiresAt',
 } as const satisfies TableSpec;
 
-export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, CATALOG_TABLE, USER_STATE_TABLE, FEEDBACK_RATE_LIMIT_TABLE] as const;
+export const TABLES = [REGISTRY_TABLE, ENDPOINTS_TABLE, USER_STATE_TABLE, FEEDBACK_RATE_LIMIT_TABLE] as const;
 
 /** Raw data lake: events/dt=YYYY-MM-DD/, catalog/, users/, feedback/dt=.../, requests/dt=.../ (feature logs). */
 export const RAW_BUCKET = { id: 'RawBucket', env: 'RAW_BUCKET', localName: 'home-shelves-raw' } as const satisfies BucketSpec;

@@ -11,7 +11,7 @@ import { ModelRegistry } from '../../lib/aws/registry.ts';
 import { SHELVES } from '../../lib/core/contract.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { runShelfPipeline, type ShelfRunResult } from '../../lib/local/pipeline.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 import { RAW_BUCKET } from '../../lib/wiring/resources.ts';
 
@@ -57,7 +57,6 @@ export async function startConsoleWorld(options: { users?: number; days?: number
     `${catalog.map((i) => JSON.stringify(i.itemId === xssItemId ? { ...i, title: XSS_TITLE } : i)).join('\n')}\n`,
   );
   await uploadDataset(world, RAW_BUCKET.localName);
-  await loadCatalogTable(world);
   const runs: ShelfRunResult[] = [];
   // Podcasts trains fully (the diagnostic must find it more personal than popularity); the others briefly.
   for (const shelf of SHELVES)

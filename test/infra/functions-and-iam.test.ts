@@ -48,7 +48,6 @@ describe('Lambda functions', () => {
       {
         ENDPOINTS_TABLE: 'EndpointsTable',
         REGISTRY_TABLE: 'RegistryTable',
-        CATALOG_TABLE: 'CatalogTable',
         ARTIFACTS_BUCKET: 'ArtifactsBucket',
       },
     ],

@@ -25,7 +25,7 @@ import { ModelRegistry } from '../../lib/aws/registry.ts';
 import { formatS3Uri, getObjectBytes, listObjects, parseS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { pipelineTemplate, runOutcomeOf } from '../../lib/local/pipeline.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { definitionFromTemplate, messageFromCause, runPipelineLocally } from '../../lib/local/state-machine.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 import { FUNCTIONS, RAW_BUCKET } from '../../lib/wiring/resources.ts';
@@ -170,7 +170,6 @@ beforeAll(async () => {
   const world = join(home, 'world');
   await generateWorld(world, { users: 200, days: 21, seed: 17, start: '2026-09-01' });
   await uploadDataset(world, RAW_BUCKET.localName);
-  await loadCatalogTable(world);
 
   // A port nothing listens on: S3 requests sent there fail as an unreachable S3 does.
   const probe = createServer();

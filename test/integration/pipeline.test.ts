@@ -11,7 +11,7 @@ import { ModelRegistry } from '../../lib/aws/registry.ts';
 import { formatS3Uri, putObjectBytes } from '../../lib/aws/s3-uri.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { runShelfPipeline } from '../../lib/local/pipeline.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { RAW_BUCKET } from '../../lib/wiring/resources.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 
@@ -30,7 +30,6 @@ beforeAll(async () => {
   const world = join(home, 'world');
   await generateWorld(world, { users: 2000, days: 35, seed: 5, start: '2026-09-01' });
   await uploadDataset(world, RAW_BUCKET.localName);
-  await loadCatalogTable(world);
 }, 120_000);
 
 afterAll(async () => {

@@ -20,7 +20,7 @@ import type { Recommender } from '../../lib/core/models/recommender.ts';
 import { buildShelfData } from '../../lib/core/transforms/protocol.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { startLocalApi } from '../../lib/local/local-api.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { writeArtifactUri } from '../../lib/pipeline/artifact-store.ts';
 import { monitorCanaries, type MonitorOutcome } from '../../lib/serving/canary-monitor.ts';
 import { loadTruth, type Truth } from '../../lib/sim/respond.ts';
@@ -99,7 +99,6 @@ beforeAll(async () => {
   const world = join(home, 'world');
   const manifest: DatasetManifest = await generateWorld(world, { users: 1000, days: 28, seed: 21, start: '2026-09-01' });
   await uploadDataset(world, RAW_BUCKET.localName);
-  await loadCatalogTable(world);
   truth = await loadTruth(world);
   const events: ListeningEvent[] = [];
   for (const p of manifest.partitions) for (const f of p.files) events.push(...(await lines<ListeningEvent>(join(world, f))));

@@ -16,7 +16,7 @@ import { fitRandom } from '../../lib/core/models/baselines/random.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { startLocalApi } from '../../lib/local/local-api.ts';
 import { runShelfPipeline } from '../../lib/local/pipeline.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { fetchChannel } from '../../lib/pipeline/data-steps.ts';
 import { writeArtifactUri } from '../../lib/pipeline/artifact-store.ts';
 import { CATALOG_SNAPSHOT_KEY } from '../../lib/pipeline/catalog-snapshot.ts';
@@ -48,7 +48,6 @@ beforeAll(async () => {
   const world = join(home, 'world');
   await generateWorld(world, { users: 2000, days: 35, seed: 9, start: '2026-09-01' });
   await uploadDataset(world, RAW_BUCKET.localName);
-  await loadCatalogTable(world);
   truth = await loadTruth(world);
   const first = await pipeline('live1');
   expect(first.outcome, JSON.stringify(first.evaluation?.decision ?? first.error)).toBe('deployed');

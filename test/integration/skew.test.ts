@@ -15,7 +15,7 @@ import type { Feature } from '../../lib/core/models/recommender.ts';
 import { startLocalEngines, type LocalEngines } from '../../lib/local/engines.ts';
 import { startLocalApi } from '../../lib/local/local-api.ts';
 import { runShelfPipeline } from '../../lib/local/pipeline.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { fetchChannel } from '../../lib/pipeline/data-steps.ts';
 import { measureServingSkew, readRequestLog } from '../../lib/pipeline/skew-step.ts';
 import type { RequestLogRecord } from '../../lib/serving/ports.ts';
@@ -39,7 +39,6 @@ beforeAll(async () => {
   const world = join(home, 'world');
   await generateWorld(world, { users: 2000, days: 35, seed: 9, start: '2026-09-01' });
   await uploadDataset(world, RAW_BUCKET.localName);
-  await loadCatalogTable(world);
   const first = await pipeline('skew1');
   expect(first.outcome, JSON.stringify(first.evaluation?.decision ?? first.error)).toBe('deployed');
   expect(first.evaluation?.decision.reasons.join('\n')).toMatch(/train\/serve skew not judged: 0 logged requests could be compared/);

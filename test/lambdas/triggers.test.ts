@@ -16,7 +16,7 @@ import { documentClient, ModelRegistry, type ModelVersion } from '../../lib/aws/
 import type { Shelf } from '../../lib/core/contract.ts';
 import type { HttpLambdaHandler } from '../../lib/middleware/http-handler.ts';
 import { runPipelineLocally, type CfnTemplate, type LocalExecutionEvent } from '../../lib/local/state-machine.ts';
-import { loadCatalogTable, uploadDataset } from '../../lib/local/seed-data.ts';
+import { uploadDataset } from '../../lib/local/seed-data.ts';
 import { generateWorld } from '../../lib/sim/world.ts';
 import { ExecutionInputSchema, type ExecutionInput } from '../../lib/wiring/pipeline.ts';
 import { ENDPOINTS_TABLE, FUNCTIONS, RAW_BUCKET, STATE_MACHINE, type FunctionSpec } from '../../lib/wiring/resources.ts';
@@ -368,7 +368,6 @@ describe('the state machine Lambda tasks, run from the template with the input t
     const world = `${engines.home}/world`;
     await generateWorld(world, { users: 800, days: 28, seed: 11, start: '2026-09-01' });
     await uploadDataset(world, RAW_BUCKET.localName);
-    await loadCatalogTable(world);
     const tasks = lambdaTasks();
     expect(tasks.size).toBeGreaterThanOrEqual(8);
 
