@@ -320,7 +320,8 @@ async function latencyPart(): Promise<Record<string, number | string | boolean>>
 
   // The same listeners in the online user-state table on dynalite (loopback, the engines' worker thread).
   const home = await mkdtemp(join(tmpdir(), 'shelves-serve-bench-'));
-  const engines = await startLocalEngines({ home });
+  // SERVE_BENCH_DYNAMO=memory: dynalite's in-memory store instead of LevelDB on disk.
+  const engines = await startLocalEngines({ home, dynamoStore: process.env.SERVE_BENCH_DYNAMO === 'memory' ? 'memory' : 'disk' });
   let arms: Record<string, ArmFigures>;
   try {
     const store = new UserStateStore();

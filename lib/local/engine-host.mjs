@@ -26,7 +26,13 @@ function closeServer(server) {
 async function host(input) {
   if (parentPort === null) throw new Error('engine-host runs as a worker thread of lib/local/engines.ts');
   const [{ default: dynalite }, { default: S3rver }] = await Promise.all([import('dynalite'), import('s3rver')]);
-  const dynamoServer = dynalite({ path: input.dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // No path: dynalite's in-memory store (engines.ts dynamoStore 'memory').
+  const dynamoServer = dynalite({
+    ...(input.dynamoDir ? { path: input.dynamoDir } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   const dynamoPort = await listen(dynamoServer, input.dynamoPort);
   const s3rver = new S3rver({ port: input.s3Port, address: '127.0.0.1', directory: input.s3Dir, silent: true });
   let s3Port;

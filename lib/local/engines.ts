@@ -24,7 +24,8 @@ import { readEnv } from '../wiring/env.ts';
 
 /** What the engine host (lib/local/engine-host.mjs) is started with. */
 interface EngineHostInput {
-  readonly dynamoDir: string;
+  /** null: dynalite keeps its tables in memory (memory-level) instead of LevelDB on disk. */
+  readonly dynamoDir: string | null;
   readonly s3Dir: string;
   readonly dynamoPort: number;
   readonly s3Port: number;
@@ -46,6 +47,11 @@ export interface LocalEnginesOptions {
   readonly home?: string;
   /** Ports to bind; default 0 (a free port chosen by the OS). */
   readonly ports?: { readonly s3?: number; readonly dynamo?: number };
+  /**
+   * Where dynalite keeps its tables: 'disk' (default; LevelDB under the home, kept across runs) or
+   * 'memory' (gone when stopped; no LevelDB thread-pool hop per read: latency benches).
+   */
+  readonly dynamoStore?: 'disk' | 'memory';
 }
 
 export interface LocalEngines {
@@ -67,7 +73,7 @@ export async function startLocalEngines(options: LocalEnginesOptions = {}): Prom
   await mkdir(s3Dir, { recursive: true });
 
   const { ports: bound, stop: stopHost } = await startEngineHost({
-    dynamoDir,
+    dynamoDir: options.dynamoStore === 'memory' ? null : dynamoDir,
     s3Dir,
     dynamoPort: options.ports?.dynamo ?? 0,
     s3Port: options.ports?.s3 ?? 0,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -97,6 +97,26 @@ describe('startLocalEngines', () => {
       expect(new TextDecoder().decode(await getObjectBytes('s3://home-shelves-raw/persist/check.txt'))).toBe('still here');
     } finally {
       await second.stop();
+    }
+  });
+
+  it("keeps dynalite's tables in memory when asked: nothing written under the home, nothing kept across a restart", async () => {
+    const memoryHome = await mkdtemp(join(tmpdir(), 'shelves-engines-memory-'));
+    try {
+      const first = await startLocalEngines({ home: memoryHome, dynamoStore: 'memory' });
+      await new ModelRegistry().beginRun('podcasts', 'in-memory', { startedAt: '2025-03-01T00:00:00.000Z' });
+      expect((await new ModelRegistry().getRun('podcasts', 'in-memory'))?.status).toBe('running');
+      await first.stop();
+      expect(await readdir(join(memoryHome, 'dynamodb'))).toEqual([]);
+
+      const second = await startLocalEngines({ home: memoryHome, dynamoStore: 'memory' });
+      try {
+        expect(await new ModelRegistry().getRun('podcasts', 'in-memory')).toBeNull();
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(memoryHome, { recursive: true, force: true });
     }
   });
 
