@@ -18,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { type BatchUserState, UserStateStore } from '../lib/aws/user-state.ts';
+import { type BatchUserState, pumpBatchWrites, UserStateStore } from '../lib/aws/user-state.ts';
 import { documentClient } from '../lib/aws/registry.ts';
 import type { User } from '../lib/core/contract.ts';
 import { MAX_SERVING_HISTORY } from '../lib/core/transforms/online-history.ts';
@@ -103,29 +103,14 @@ async function documentPutBatch(table: string, states: Iterable<BatchUserState>,
     },
   });
   type Request = ReturnType<typeof request>;
-  const source = states[Symbol.iterator]();
-  let written = 0;
-  const take = (): Request[] => {
-    const chunk: Request[] = [];
-    while (chunk.length < 25) {
-      const next = source.next();
-      if (next.done) break;
-      chunk.push(request(next.value));
-    }
-    written += chunk.length;
-    return chunk;
-  };
-  const worker = async (): Promise<void> => {
-    for (let pending = take(); pending.length > 0; pending = take()) {
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
-        const out = await documentClient().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = (out.UnprocessedItems?.[table] ?? []) as Request[];
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return written;
+  return pumpBatchWrites(
+    states,
+    request,
+    async (pending: Request[]) =>
+      ((await documentClient().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }))).UnprocessedItems?.[table] ??
+        []) as Request[],
+    8,
+  );
 }
 
 /** `document`, `putBatch`, or `putBatch:N` (putBatch with N requests in flight per shard instead of 8). */

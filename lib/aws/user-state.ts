@@ -108,6 +108,44 @@ export interface UserStateStoreOptions {
   readonly writeConcurrency?: number;
 }
 
+/**
+ * Writes `items` as BatchWriteItem requests of 25 with `concurrency` requests in flight, and returns how
+ * many items it wrote. The writers share one iterator and each takes the next 25 between its awaits, so a
+ * generator never has more than the requests in flight in memory. `send` writes one request and returns
+ * its unprocessed items, which are sent again with backoff (WRITE_RETRIES times, then UserStateWriteError).
+ * Shared by putBatch and the bench's DocumentClient arm, so the two differ only in how a request is sent.
+ */
+export async function pumpBatchWrites<T, R>(
+  items: Iterable<T>,
+  toRequest: (item: T) => R,
+  send: (requests: R[]) => Promise<R[]>,
+  concurrency: number,
+): Promise<number> {
+  const source = items[Symbol.iterator]();
+  let written = 0;
+  const take = (): R[] => {
+    const chunk: R[] = [];
+    while (chunk.length < BATCH_WRITE_SIZE) {
+      const next = source.next();
+      if (next.done) break;
+      chunk.push(toRequest(next.value));
+    }
+    written += chunk.length;
+    return chunk;
+  };
+  const worker = async (): Promise<void> => {
+    for (let pending = take(); pending.length > 0; pending = take()) {
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > WRITE_RETRIES) throw new UserStateWriteError(pending.length, attempt);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
+        pending = await send(pending);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return written;
+}
+
 export class UserStateStore {
   readonly tableName: string;
   private readonly writeConcurrency: number;
@@ -181,31 +219,13 @@ export class UserStateStore {
         },
       },
     });
-    const source = states[Symbol.iterator]();
-    let written = 0;
-    // One iterator shared by the writers: each takes the next 25 between its awaits.
-    const take = (): WriteRequest[] => {
-      const chunk: WriteRequest[] = [];
-      while (chunk.length < BATCH_WRITE_SIZE) {
-        const next = source.next();
-        if (next.done) break;
-        chunk.push(request(next.value));
-      }
-      written += chunk.length;
-      return chunk;
-    };
-    const worker = async (): Promise<void> => {
-      for (let pending = take(); pending.length > 0; pending = take()) {
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > WRITE_RETRIES) throw new UserStateWriteError(pending.length, attempt);
-          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt)));
-          const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
-          pending = out.UnprocessedItems?.[table] ?? [];
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: this.writeConcurrency }, worker));
-    return written;
+    return pumpBatchWrites(
+      states,
+      request,
+      async (pending) =>
+        (await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))).UnprocessedItems?.[table] ?? [],
+      this.writeConcurrency,
+    );
   }
 
   /**
