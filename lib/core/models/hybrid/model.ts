@@ -216,13 +216,15 @@ export class HybridRecommender implements Recommender {
       let total = 0;
       for (const ci of lists) total += (index.lists[ci] as Int32Array).length;
       if (total >= k * 4) {
-        for (const ci of lists) scanRows(heap, index.lists[ci] as Int32Array, user, rep, bias, d, excluded);
+        for (const ci of lists) {
+          const list = index.lists[ci] as Int32Array;
+          scanRows(heap, list, list.length, user, rep, bias, d, excluded);
+        }
         scanned = true;
       }
     }
     if (!scanned) {
-      if (rows === undefined) scanAll(heap, this.nItems, user, rep, bias, d, excluded);
-      else scanRows(heap, rows, user, rep, bias, d, excluded);
+      scanRows(heap, rows, rows === undefined ? this.nItems : rows.length, user, rep, bias, d, excluded);
     }
     return heap.drain().map(({ item, score }) => ({ itemId: this.itemIds[item] as string, score }));
   }
@@ -465,32 +467,13 @@ function isExcluded(excluded: Int32Array, i: number): boolean {
 }
 
 /**
- * Offers the listed rows to the heap. The heap's entry threshold is cached: most items are rejected
- * by one comparison, and only those that pass it are checked against the exclusions.
+ * Offers rows to the heap: the listed `rows`, or every row 0..n-1 when rows is undefined. The heap's
+ * entry threshold is cached: most items are rejected by one comparison, and only those that pass it
+ * are checked against the exclusions.
  */
 function scanRows(
   heap: TopK,
-  rows: Int32Array,
-  user: Float32Array | Float64Array,
-  rep: Float32Array,
-  bias: Float32Array,
-  d: number,
-  excluded: Int32Array | undefined,
-): void {
-  let threshold = heap.threshold();
-  for (let r = 0; r < rows.length; r++) {
-    const i = rows[r] as number;
-    const score = dotAt(user, rep, i * d, d) + (bias[i] as number);
-    if (score < threshold) continue;
-    if (excluded !== undefined && isExcluded(excluded, i)) continue;
-    heap.push(score, i);
-    threshold = heap.threshold();
-  }
-}
-
-/** scanRows over every row 0..n-1. */
-function scanAll(
-  heap: TopK,
+  rows: Int32Array | undefined,
   n: number,
   user: Float32Array | Float64Array,
   rep: Float32Array,
@@ -499,7 +482,8 @@ function scanAll(
   excluded: Int32Array | undefined,
 ): void {
   let threshold = heap.threshold();
-  for (let i = 0; i < n; i++) {
+  for (let r = 0; r < n; r++) {
+    const i = rows === undefined ? r : (rows[r] as number);
     const score = dotAt(user, rep, i * d, d) + (bias[i] as number);
     if (score < threshold) continue;
     if (excluded !== undefined && isExcluded(excluded, i)) continue;
