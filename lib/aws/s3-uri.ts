@@ -68,6 +68,16 @@ export async function getObjectBytes(uri: string): Promise<Uint8Array> {
   return response.Body.transformToByteArray();
 }
 
+/** Reads one object, or undefined when the key does not exist (NoSuchKey); any other failure is thrown. */
+export async function getObjectBytesIfExists(uri: string): Promise<Uint8Array | undefined> {
+  try {
+    return await getObjectBytes(uri);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
 /** Writes one object. */
 export async function putObjectBytes(uri: string, body: Uint8Array | string, contentType?: string): Promise<void> {
   const { bucket, key } = parseS3Uri(uri);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   copyObject,
   getObjectBytes,
+  getObjectBytesIfExists,
   joinS3Uri,
   listKeys,
   listObjects,
@@ -362,13 +363,8 @@ export async function buildPartitionFeatures(
 
 async function readCleanReport(uri: string): Promise<PartitionResult | undefined> {
   // One GET, absent or not (a listing first was a second request for each partition of each shelf's run).
-  let bytes: Uint8Array;
-  try {
-    bytes = await getObjectBytes(uri);
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const bytes = await getObjectBytesIfExists(uri);
+  if (bytes === undefined) return undefined;
   const parsed = PartitionResultSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
   return parsed.success ? parsed.data : undefined;
 }

@@ -5,7 +5,7 @@
  * parse is skipped and counted, never fatal: one bad object must not stop every canary decision.
  */
 import { gunzipSync } from 'node:zlib';
-import { formatS3Uri, getObjectBytes, listKeys } from '../aws/s3-uri.ts';
+import { formatS3Uri, getObjectBytesIfExists, listKeys } from '../aws/s3-uri.ts';
 import type { FeedbackClaim, ServedResponse } from '../core/gate/feedback-match.ts';
 import { PREFIXES } from '../wiring/resources.ts';
 import { flushRecordStreams } from './record-stream.ts';
@@ -26,14 +26,9 @@ function* jsonLines(bytes: Uint8Array): Generator<unknown | undefined> {
 async function readLines(bucket: string, prefix: string, onSkipped: () => void, visit: (row: unknown) => void): Promise<void> {
   for (const key of await listKeys(formatS3Uri(bucket, prefix))) {
     if (key.endsWith('/')) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = await getObjectBytes(formatS3Uri(bucket, key));
-    } catch (error) {
-      // A key listed and gone (lifecycle expiry) is not an error; anything else is.
-      if ((error as { name?: string }).name === 'NoSuchKey') continue;
-      throw error;
-    }
+    // A key listed and gone (lifecycle expiry) is not an error; anything else is.
+    const bytes = await getObjectBytesIfExists(formatS3Uri(bucket, key));
+    if (bytes === undefined) continue;
     try {
       for (const row of jsonLines(bytes)) {
         if (row === undefined || typeof row !== 'object' || row === null) onSkipped();
