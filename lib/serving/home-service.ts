@@ -242,9 +242,12 @@ export class HomeService {
     };
     const plans = await planned;
     const view: CatalogView = { meta: (id) => state.meta.get(id), title: (id) => state.titles.get(id) ?? id };
-    const requestId = `req-${now.toString(36)}-${(++requestSeq).toString(36)}`;
-    // The overlay's exploration is seeded per request: reproducible from the request log.
-    const seed = hashString(requestId);
+    const seq = ++requestSeq;
+    const requestId = `req-${now.toString(36)}-${seq.toString(36)}`;
+    // The overlay's exploration is seeded per request: reproducible from the request log. The seed
+    // leaves the clock out, so the same requests in the same order get the same screens (a
+    // simulation or a test replays exactly; the clock moves with the machine's speed).
+    const seed = hashString(`${userId}#${seq}`);
     const shelves = assembleHome(plans, context, view, this.config.overlay, seed);
     const response: HomeResponse = {
       requestId,
