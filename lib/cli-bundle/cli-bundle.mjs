@@ -12,8 +12,9 @@
  *   them is unchanged (one stat each), else it builds a new one. A file changed while a build runs is
  *   recorded as changed, so the next run builds again.
  * - Concurrent runs never see a half-written bundle: each build writes its own directory, then the
- *   manifest is replaced in one rename. Builds superseded over an hour ago are removed (a run that
- *   started from one may still be loading its chunks or its worker).
+ *   manifest is replaced in one rename (lib/local/kept-build.mjs, shared with the other kept builds).
+ *   Builds superseded over an hour ago are removed (a run that started from one may still be loading
+ *   its chunks or its worker).
  * - Where it lives: `.cli-bundle/` at the repository root (git-ignored), or the directory
  *   $SHELVES_CLI_BUNDLE names (under the repository: the bundle's package imports resolve from its
  *   node_modules); SHELVES_CLI_BUNDLE=0 turns it off (the commands run from source
@@ -21,10 +22,11 @@
  *   read-only checkout, a source that does not compile), the command runs from source and reports
  *   what tsx reports.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { changedInput, keepBuild, readPointer, stampInputs } from '../local/kept-build.mjs';
 
 /** The commands the bundle holds. */
 export const BUNDLED_COMMANDS = ['train', 'recommend'];
@@ -33,8 +35,6 @@ export const BUNDLED_COMMANDS = ['train', 'recommend'];
 const FORMAT = 1;
 /** Superseded builds younger than this are kept: a run started from one may still load its chunks or worker. */
 const KEEP_SUPERSEDED_MS = 60 * 60 * 1000;
-/** Inputs modified this close to (or after) a build's start are recorded as changed (coarse file clocks). */
-const CLOCK_SLACK_MS = 1000;
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -96,15 +96,12 @@ export function freshBundle(spec) {
  */
 
 /**
+ * The current build's manifest (lib/local/kept-build.mjs's pointer record).
  * @param {string} outDir
  * @returns {Manifest | undefined}
  */
 export function readManifest(outDir) {
-  try {
-    return JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
-  } catch {
-    return undefined;
-  }
+  return /** @type {Manifest | undefined} */ (readPointer(outDir));
 }
 
 /**
@@ -114,11 +111,7 @@ export function readManifest(outDir) {
 function isFresh(manifest, spec) {
   if (manifest.format !== FORMAT || JSON.stringify(manifest.entryPoints) !== JSON.stringify(spec.entryPoints)) return false;
   if (statSync(join(spec.outDir, manifest.dir, `${spec.entry}.mjs`), { throwIfNoEntry: false }) === undefined) return false;
-  for (const [path, [mtimeMs, size]] of Object.entries(manifest.inputs)) {
-    const now = statSync(join(spec.root, path), { throwIfNoEntry: false });
-    if (now === undefined || now.mtimeMs !== mtimeMs || now.size !== size) return false;
-  }
-  return true;
+  return changedInput(spec.root, manifest.inputs) === undefined;
 }
 
 /**
@@ -128,62 +121,33 @@ function isFresh(manifest, spec) {
  */
 function buildBundle(spec) {
   const started = Date.now();
-  mkdirSync(spec.outDir, { recursive: true });
-  const dir = mkdtempSync(join(spec.outDir, 'build-'));
   // esbuild's synchronous API (a CommonJS package): this command must not turn asynchronous before it runs.
   const esbuild = createRequire(import.meta.url)('esbuild');
-  const result = esbuild.buildSync({
-    absWorkingDir: spec.root,
-    entryPoints: spec.entryPoints,
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // Packages stay imports, resolved from node_modules at run time as from source.
-    packages: 'external',
-    sourcemap: 'linked',
-    sourcesContent: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const inputs = /** @type {Record<string, [number, number]>} */ ({});
-  const self = relative(spec.root, fileURLToPath(import.meta.url));
-  for (const path of [...Object.keys(result.metafile.inputs), self]) {
-    const s = statSync(join(spec.root, path));
-    // Changed during the build (or too close to its start to tell): recorded as changed.
-    inputs[path] = [s.mtimeMs >= started - CLOCK_SLACK_MS ? -1 : s.mtimeMs, s.size];
-  }
-  /** @type {Manifest} */
-  const manifest = { format: FORMAT, dir: relative(spec.outDir, dir), entryPoints: spec.entryPoints, inputs };
-  // The build being replaced is dated now: removeSuperseded counts its hour from here.
-  const previous = readManifest(spec.outDir);
-  if (previous !== undefined) {
-    const now = new Date();
-    try {
-      utimesSync(join(spec.outDir, previous.dir), now, now);
-    } catch {
-      // Already removed.
-    }
-  }
-  const temporary = join(spec.outDir, `manifest.json.${process.pid}.tmp`);
-  writeFileSync(temporary, JSON.stringify(manifest));
-  renameSync(temporary, join(spec.outDir, 'manifest.json'));
-  removeSuperseded(spec.outDir, manifest.dir);
+  const dir = keepBuild(
+    spec.outDir,
+    (outdir) => {
+      const result = esbuild.buildSync({
+        absWorkingDir: spec.root,
+        entryPoints: spec.entryPoints,
+        outdir,
+        outExtension: { '.js': '.mjs' },
+        bundle: true,
+        splitting: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        // Packages stay imports, resolved from node_modules at run time as from source.
+        packages: 'external',
+        sourcemap: 'linked',
+        sourcesContent: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const self = relative(spec.root, fileURLToPath(import.meta.url));
+      const inputs = stampInputs(spec.root, [...Object.keys(result.metafile.inputs), self], started);
+      return { format: FORMAT, entryPoints: spec.entryPoints, inputs };
+    },
+    { keepSupersededMs: KEEP_SUPERSEDED_MS },
+  );
   return pathToFileURL(join(dir, `${spec.entry}.mjs`)).href;
-}
-
-/**
- * @param {string} outDir
- * @param {string} current
- */
-function removeSuperseded(outDir, current) {
-  for (const name of readdirSync(outDir)) {
-    if (!name.startsWith('build-') || name === current) continue;
-    const path = join(outDir, name);
-    const s = statSync(path, { throwIfNoEntry: false });
-    if (s !== undefined && Date.now() - s.mtimeMs > KEEP_SUPERSEDED_MS) rmSync(path, { recursive: true, force: true });
-  }
 }

@@ -9,9 +9,10 @@
  * a fresh synthesis gives (test/local/template-cache.test.ts compares them).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keepFile, keptBuildDir } from './kept-build.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -19,17 +20,11 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SOURCE_DIRS = ['lib', 'lambdas'] as const;
 /** Files at the checkout's root that synthesis reads (directly, or as the image asset's fingerprint). */
 const ROOT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'Dockerfile', '.dockerignore'] as const;
-/** Kept templates besides the newest are deleted past this many (each edit of a source is a new key). */
-const KEEP_TEMPLATES = 4;
+/** Kept templates besides the one just written are deleted past this many, oldest first (each edit of a source is a new key). */
+const KEEP_OTHER_TEMPLATES = 3;
 
-/** Where kept templates go by default: a tool cache in node_modules, one folder per checkout (as the training bundle's). */
-export const DEFAULT_TEMPLATE_CACHE_DIR = join(
-  REPO_ROOT,
-  'node_modules',
-  '.cache',
-  'home-shelves',
-  `template-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12)}`,
-);
+/** Where kept templates go by default (node_modules/.cache/home-shelves/template-<checkout>, a kept build: ./kept-build.mjs). */
+export const DEFAULT_TEMPLATE_CACHE_DIR = keptBuildDir('template');
 
 function filesUnder(dir: string): string[] {
   let entries: import('node:fs').Dirent[];
@@ -79,18 +74,10 @@ export function readCachedTemplate<T>(key: string, dir: string = DEFAULT_TEMPLAT
   }
 }
 
-/** Keeps `template` under `key`; written to a temporary name and renamed, so a reader never sees half a file. */
+/** Keeps `template` under `key`, written atomically (a reader never sees half a file), and the newest few others. */
 export function writeCachedTemplate(key: string, template: unknown, dir: string = DEFAULT_TEMPLATE_CACHE_DIR): void {
   try {
-    mkdirSync(dir, { recursive: true });
-    const temporary = join(dir, `${key}.${process.pid}.${Date.now()}.tmp`);
-    writeFileSync(temporary, JSON.stringify(template));
-    renameSync(temporary, join(dir, `${key}.json`));
-    const kept = readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs }))
-      .sort((a, b) => b.mtime - a.mtime);
-    for (const old of kept.slice(KEEP_TEMPLATES)) rmSync(old.path, { force: true });
+    keepFile(dir, `${key}.json`, JSON.stringify(template), { isEntry: (name) => name.endsWith('.json'), keepNewest: KEEP_OTHER_TEMPLATES });
   } catch {
     // A cache that cannot be written (read-only checkout) costs the next run a synthesis, nothing else.
   }

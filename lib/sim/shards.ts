@@ -5,11 +5,12 @@
  * merged days are the bytes one thread writes, whatever the number of workers.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../io/module-worker.ts';
+import { keepFile, keptBuildDir } from '../local/kept-build.mjs';
 import type { DayColumns } from './day-events.ts';
 import type { ShardInit, ShardReply } from './shard-worker.ts';
 
@@ -83,13 +84,16 @@ export class ShardPool {
   }
 }
 
+/** Bundles of other versions of the shard worker kept besides the newest few, for this long (a run may be starting workers from one). */
+const KEEP_OTHER_BUNDLES = { keepNewest: 3, minAgeMs: 3_600_000 } as const;
+
 /**
  * From source, the shard worker bundled by esbuild into one ES module file: a worker that starts
  * through tsx spends ~0.5-1 s of CPU (in a loader thread of its own) compiling its modules. The
- * file sits in node_modules/.cache (so that its one package import, zod, resolves), named by its
- * content's hash: concurrent runs write the same bytes, renamed into place. Undefined when running
- * bundled already (the `.mjs` beside this module is the entry) or when esbuild is missing (a
- * production install): the caller then starts the module itself.
+ * file is a kept build (../local/kept-build.mjs) in node_modules/.cache/home-shelves (so that its one
+ * package import, zod, resolves), named by its content's hash: concurrent runs write the same bytes,
+ * renamed into place. Undefined when running bundled already (the `.mjs` beside this module is the
+ * entry) or when esbuild is missing (a production install): the caller then starts the module itself.
  */
 export async function shardWorkerBundle(): Promise<URL | undefined> {
   if (!import.meta.url.endsWith('.ts')) return undefined;
@@ -113,18 +117,15 @@ export async function shardWorkerBundle(): Promise<URL | undefined> {
   });
   const code = result.outputFiles[0]?.contents;
   if (code === undefined) return undefined;
-  const dir = fileURLToPath(new URL('../../node_modules/.cache/shelves-sim/', import.meta.url));
-  const file = join(dir, `shard-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(file)) {
+  const dir = keptBuildDir('sim-shard-worker');
+  const name = `shard-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
+  if (!existsSync(join(dir, name))) {
     try {
-      mkdirSync(dir, { recursive: true });
-      const partial = `${file}.${process.pid}.tmp`;
-      writeFileSync(partial, code);
-      renameSync(partial, file);
+      keepFile(dir, name, code, { isEntry: (n) => n.startsWith('shard-worker-') && n.endsWith('.mjs'), ...KEEP_OTHER_BUNDLES });
     } catch {
       // A read-only checkout: the workers start through tsx, slower but the same.
       return undefined;
     }
   }
-  return pathToFileURL(file);
+  return pathToFileURL(join(dir, name));
 }

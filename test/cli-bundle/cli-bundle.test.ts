@@ -1,10 +1,12 @@
 /**
  * The bundled bring-your-own-data commands (lib/cli-bundle/cli-bundle.mjs): built on first use, reused
  * while every input is unchanged, rebuilt when one changes (so a run never uses stale code), and the
- * same results as running from source.
+ * same results as running from source. How builds are stored (the pointer swap, pruning superseded
+ * builds, racing processes, inputs changed during a build) is lib/local/kept-build.mjs's, tested in
+ * test/local/kept-build.test.ts.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,31 +82,6 @@ describe('a bundle of a small project', () => {
     expect(freshBundle(spec)).toBeUndefined();
     writeDated(join(root, 'entry.ts'), "import { word } from './word.ts';\nprocess.stdout.write(word);\n", 6);
     expect(run(freshBundle(spec) as string)).toBe('two');
-  });
-
-  it('counts an input modified at the build time as changed, so the next run builds again', () => {
-    writeFileSync(join(root, 'word.ts'), "export const word: string = 'four';\n");
-    const url = freshBundle(spec) as string;
-    expect(run(url)).toBe('four');
-    expect(readManifest(spec.outDir)?.inputs['word.ts']?.[0]).toBe(-1);
-    expect(freshBundle(spec)).not.toBe(url);
-  });
-
-  it('removes builds superseded over an hour ago, keeps recent ones and the current one', () => {
-    writeDated(join(root, 'word.ts'), "export const word: string = 'five';\n", 5);
-    const current = freshBundle(spec) as string;
-    const builds = readdirSync(spec.outDir).filter((n) => n.startsWith('build-'));
-    expect(builds.length).toBeGreaterThan(1);
-    const old = builds.find((n) => !current.includes(n)) as string;
-    const longAgo = new Date(Date.now() - 2 * 3600_000);
-    utimesSync(join(spec.outDir, old), longAgo, longAgo);
-    writeDated(join(root, 'word.ts'), "export const word: string = 'six';\n", 4);
-    const next = freshBundle(spec) as string;
-    const left = readdirSync(spec.outDir).filter((n) => n.startsWith('build-'));
-    expect(left).not.toContain(old);
-    expect(left.length).toBe(builds.length);
-    expect(statSync(fileURLToPath(current)).isFile()).toBe(true);
-    expect(run(next)).toBe('six');
   });
 });
 
