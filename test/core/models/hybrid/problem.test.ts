@@ -1,7 +1,9 @@
 /** The hybrid's training problem: distinct pairs against a plain reference, to the bit. */
 import { describe, expect, it } from 'vitest';
+import { HybridSession } from '../../../../lib/core/models/hybrid/fit.ts';
 import { distinctPairs, type InteractionColumns } from '../../../../lib/core/models/hybrid/problem.ts';
 import { Rng } from '../../../../lib/core/rng.ts';
+import { plantedWorld } from './planted.ts';
 
 /** Pairs the obvious way: a map per (user row, item row), weights summed in row order, latest time. */
 function reference(c: InteractionColumns, userRow: Int32Array, itemRow: Int32Array, nUsers: number) {
@@ -67,5 +69,31 @@ describe('distinctPairs', () => {
       weight: Float64Array.of(0),
     };
     expect(() => distinctPairs(columns, Int32Array.of(0), Int32Array.of(0), 1, 1)).toThrow(/no interaction has a positive weight/);
+  });
+});
+
+describe('HybridSession.shuffle', () => {
+  // The kernel walks `order` over kernelData's positives; shuffle gathers the positives themselves
+  // into the epoch's order (the kernel then reads them in sequence) and leaves order 0, 1, 2, ...
+  it("gathers each epoch's positives from the (user, item) order, by that epoch's seeded permutation", () => {
+    const session = HybridSession.prepare(plantedWorld().data, { dim: 8, epochs: 2, seed: 5 });
+    const triples = (): string[] => {
+      const { posUser, posItem, posWeight } = session.kernelData;
+      return Array.from(posUser, (u, o) => `${u}/${posItem[o]}/${posWeight[o]}`);
+    };
+    const byUser = triples();
+    const seen = session.kernelData.seenItem.slice();
+    session.shuffle(0);
+    const epoch0 = triples();
+    expect(Array.from(session.order)).toEqual(Array.from(session.order, (_, o) => o));
+    expect(epoch0).not.toEqual(byUser);
+    expect([...epoch0].sort()).toEqual([...byUser].sort());
+    // Each user's seen items (the negatives' check) stay in (user, item) order.
+    expect(session.kernelData.seenItem).toEqual(seen);
+    session.shuffle(1);
+    expect(triples()).not.toEqual(epoch0);
+    // From the (user, item) order every time, not from the previous epoch's: epoch 0 again is epoch 0.
+    session.shuffle(0);
+    expect(triples()).toEqual(epoch0);
   });
 });
