@@ -15,7 +15,8 @@
  * SERVE_BENCH_ROUNDS rounds of SERVE_BENCH_PER_ROUND requests per arm, arms interleaved (same load,
  * heap and models), each arm reading the listener differently: `memory` (no lookup: the service's own
  * time), `query` (the previous get(): one Query through the DocumentClient), `documentBatchGet` (one
- * BatchGetItem through the DocumentClient) and `get` (today's UserStateStore.get) on dynalite over
+ * BatchGetItem through the DocumentClient), `get` (today's UserStateStore.get) and `bare` (the same
+ * BatchGetItem as a plain HTTP POST: dynalite and loopback without the SDK, the floor) on dynalite over
  * loopback; per arm the home request's and the lookup's p50/p95/p99/max, the process's CPU per
  * request (all threads: on a loaded machine the figure to compare) with the main thread's share
  * (the rest is the engines' worker and LevelDB's threads), and the main thread's GC pauses
@@ -26,6 +27,7 @@
  * SERVE_BENCH_PARTS picks the parts (default `scale,latency`).
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +117,65 @@ async function documentBatchGet(tableName: string, userId: string): Promise<User
   return { ...(batch?.profile ? { user: JSON.parse(batch.profile as string) as User } : {}), history };
 }
 
+/**
+ * The `bare` arm: the same BatchGetItem of the listener's two keys as a plain keep-alive HTTP POST with
+ * a fixed signature (dynalite does not check signatures), decoded as UserStateStore.get decodes. Not a
+ * client to use: it shows the floor of dynalite and loopback under the SDK's own cost, in the same run.
+ */
+function bareBatchGet(endpoint: string, tableName: string): (userId: string) => Promise<UserState | undefined> {
+  const url = new URL(endpoint);
+  const agent = new http.Agent({ keepAlive: true });
+  const headers = {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': 'DynamoDB_20120810.BatchGetItem',
+    'x-amz-date': '20260101T000000Z',
+    authorization: 'AWS4-HMAC-SHA256 Credential=S3RVER/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+  };
+  const post = (body: string) =>
+    new Promise<string>((done, fail) => {
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/',
+          agent,
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () =>
+            res.statusCode === 200 ? done(text) : fail(new Error(`bare BatchGetItem answered ${res.statusCode}: ${text}`)),
+          );
+        },
+      );
+      req.on('error', fail);
+      req.end(body);
+    });
+  return async (userId) => {
+    const keys = [
+      { userId: { S: userId }, sk: { S: 'batch' } },
+      { userId: { S: userId }, sk: { S: 'online' } },
+    ];
+    const out = JSON.parse(
+      await post(JSON.stringify({ RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: 'sk, profile, h, batchEnd, ev' } } })),
+    ) as { Responses?: Record<string, Record<string, { S?: string; N?: string; L?: { S?: string }[] }>[]> };
+    const items = out.Responses?.[tableName] ?? [];
+    if (items.length === 0) return undefined;
+    const batch = items.find((i) => i.sk?.S === 'batch');
+    const online = items.find((i) => i.sk?.S === 'online');
+    const batchHistory = batch?.h?.S === undefined ? [] : (JSON.parse(batch.h.S) as Row[]).map(fromRow);
+    const onlineHistory = (online?.ev?.L ?? []).map((v) => fromRow(JSON.parse(v.S ?? 'null') as Row));
+    const history = mergeServingHistory(batchHistory, Number(batch?.batchEnd?.N ?? 0), onlineHistory);
+    const profile = batch?.profile?.S;
+    return { ...(profile ? { user: JSON.parse(profile) as User } : {}), history };
+  };
+}
+
 /** One arm's figures: latency quantiles (ms), CPU of the process and main-thread GC per request. */
 interface ArmFigures {
   readonly home: Quantiles;
@@ -142,7 +203,7 @@ function mainThreadCpuMs(): number {
   }
 }
 
-/** Arms of the lookup comparison to run (SERVE_BENCH_ARMS, comma-separated; default all four). */
+/** Arms of the lookup comparison to run (SERVE_BENCH_ARMS, comma-separated; default all five). */
 const ARMS = process.env.SERVE_BENCH_ARMS?.split(',');
 
 /** Where a home request's listener comes from in one arm of the comparison. */
@@ -341,6 +402,7 @@ async function latencyPart(): Promise<Record<string, number | string | boolean>>
           query: (id) => queryUserState(store.tableName, id),
           documentBatchGet: (id) => documentBatchGet(store.tableName, id),
           get: (id) => store.get(id),
+          bare: bareBatchGet(engines.dynamoEndpoint, store.tableName),
         }).filter(([name]) => ARMS === undefined || ARMS.includes(name)),
       ),
       USERS,
