@@ -440,7 +440,12 @@ export class HybridSession {
     this.lastMetric = metric;
     // Ties count as improvement: on equal validation the later (longer trained) epoch wins, and a
     // saturated metric (tiny catalogs) does not stop training early.
-    if (metric !== undefined && (this.best === undefined || metric >= this.best.metric)) {
+    if (metric !== undefined && (this.best === undefined || metric >= this.best.metric) && epoch + 1 === this.epochs) {
+      // The last epoch is the best: its parameters are the live ones, which no later epoch changes, so
+      // no copy (18 MB at 1M positives, fresh memory the first time: tens of milliseconds).
+      const { userEmb, itemEmb, itemBias } = this.params;
+      this.best = { epoch, metric, userEmb, itemEmb, itemBias };
+    } else if (metric !== undefined && (this.best === undefined || metric >= this.best.metric)) {
       const snap = this.best ?? {
         epoch,
         metric,
