@@ -65,17 +65,19 @@ describe('writeFileAtomic', () => {
     const file = join(dir, 'artifact.bin');
     const stop = join(dir, 'stop');
     const size = 1 << 20;
-    // Each writer rewrites the file with its own byte until the reader has read it 300 times.
+    // Each writer rewrites the file with its own byte until the reader is done.
     const writer = (byte: string) =>
       child(`
         const { existsSync } = await import('node:fs');
         const data = Buffer.alloc(${size}, '${byte}');
-        const deadline = Date.now() + 60000;
+        const deadline = Date.now() + 90000;
         while (!existsSync(${JSON.stringify(stop)}) && Date.now() < deadline) kb.writeFileAtomic(${JSON.stringify(file)}, data);`);
     const writers = Promise.all([writer('a'), writer('b')]);
     const whole = { a: Buffer.alloc(size, 'a'), b: Buffer.alloc(size, 'b') };
     const seen = new Set<string>();
-    for (let reads = 0; reads < 300; ) {
+    // 300 reads at least, and until both writers' files were seen (a writer process may start late on a busy machine).
+    const deadline = Date.now() + 60_000;
+    for (let reads = 0; (reads < 300 || seen.size < 2) && Date.now() < deadline; ) {
       if (existsSync(file)) {
         const bytes = readFileSync(file);
         // Whole: one writer's bytes, all of them.
