@@ -59,6 +59,38 @@ describe('distinctPairs', () => {
     expect(user.filter((u) => u === 0).length).toBeGreaterThan(32);
   });
 
+  it('builds the same pairs in lent memory, and in its own when the lent memory is too small', () => {
+    const rng = new Rng(9);
+    const n = 400;
+    const columns: InteractionColumns = {
+      userIds: [],
+      itemIds: [],
+      user: Int32Array.from({ length: n }, () => rng.int(20)),
+      item: Int32Array.from({ length: n }, () => rng.int(30)),
+      ts: Float64Array.from({ length: n }, () => rng.int(1000)),
+      weight: Float64Array.from({ length: n }, () => 0.5 + rng.next()),
+    };
+    const userRow = Int32Array.from({ length: 20 }, (_, k) => k);
+    const itemRow = Int32Array.from({ length: 30 }, (_, k) => k);
+    const plain = (p: ReturnType<typeof distinctPairs>) => ({
+      userStart: [...p.userStart],
+      item: [...p.item],
+      weight: [...p.weight],
+      ts: [...p.ts],
+    });
+    const own = distinctPairs(columns, userRow, itemRow, 20, 30);
+    // Lent memory full of garbage (as a region that held something else): every word is written first.
+    const buffer = new ArrayBuffer(16 + 20 * n);
+    new Uint8Array(buffer).fill(0xff);
+    const lent = distinctPairs(columns, userRow, itemRow, 20, 30, { buffer, byteOffset: 16, byteLength: 20 * n });
+    expect(plain(lent)).toEqual(plain(own));
+    expect(lent.meanWeight).toBe(own.meanWeight);
+    expect(lent.item.buffer).toBe(buffer);
+    const small = distinctPairs(columns, userRow, itemRow, 20, 30, { buffer, byteOffset: 16, byteLength: 20 * n - 8 });
+    expect(small.item.buffer).not.toBe(buffer);
+    expect(plain(small)).toEqual(plain(own));
+  });
+
   it('refuses interactions none of which has a positive weight', () => {
     const columns: InteractionColumns = {
       userIds: ['u'],

@@ -10,7 +10,7 @@ import { heapAlloc } from '../../../../lib/core/models/hybrid/features.ts';
 import { fitHybrid, type HybridRecommender } from '../../../../lib/core/models/hybrid/index.ts';
 import { runShard, type KernelParams } from '../../../../lib/core/models/hybrid/kernel.ts';
 import { CONTROL_LAYOUT, substituteLayout } from '../../../../lib/core/models/hybrid/wasm/layout.ts';
-import { WasmArena, WasmMemoryLimitError, WasmShardRunner } from '../../../../lib/core/models/hybrid/wasm/runner.ts';
+import { arenaBytes, WasmArena, WasmMemoryLimitError, WasmShardRunner } from '../../../../lib/core/models/hybrid/wasm/runner.ts';
 import { Rng } from '../../../../lib/core/rng.ts';
 import { bytesModule, BYTES_PATH, compileKernel } from '../../../../scripts/build-wasm.ts';
 import { groupPrecision, plantedWorld } from './planted.ts';
@@ -100,6 +100,19 @@ describe('the wasm kernel', () => {
         expect(worstDifference(reference[name], session.params[name]), `${name}, dropout ${identityDropout}`).toBeLessThanOrEqual(1e-5);
       }
     }
+  });
+
+  it('hands out zero-filled arrays from a reserved region, and refuses more than the region holds', () => {
+    const arena = new WasmArena(4);
+    const region = arena.region(arenaBytes([3, 5]));
+    // Memory lent to something else first: the region's arrays do not show it.
+    new Uint8Array(region.buffer, region.byteOffset, region.byteLength).fill(0xff);
+    const a = region.alloc<Float32Array>('float32', 3);
+    const b = region.alloc<Int32Array>('int32', 5);
+    expect([...a, ...b]).toEqual(new Array(8).fill(0));
+    expect(a.byteOffset).toBe(region.byteOffset);
+    expect(b.byteOffset).toBe(region.byteOffset + 16);
+    expect(() => region.alloc('float32', 1)).toThrow(/region of 48 bytes is full, expected room for 1 more words/);
   });
 
   it('draws the random stream of lib/core/rng.ts', () => {

@@ -99,6 +99,27 @@ export class WasmArena {
     return offset;
   }
 
+  /**
+   * Reserves `bytes` and returns them as a region: its place, and an Alloc that hands out
+   * zero-filled arrays inside it (16-byte aligned, as reserve does), for memory that is lent to
+   * temporaries first (see HybridSession's build). Throws when the region is too small.
+   */
+  region(bytes: number): ArenaRegion {
+    const byteOffset = this.reserve(bytes);
+    let top = byteOffset;
+    const end = byteOffset + bytes;
+    const alloc: Alloc = <T extends Int32Array | Float32Array>(kind: 'int32' | 'float32', length: number): T => {
+      const offset = top;
+      top = offset + Math.ceil(Math.max(length * 4, 1) / ALIGN) * ALIGN;
+      if (top > end) throw new RangeError(`arena region of ${bytes} bytes is full, expected room for ${length} more words`);
+      const buffer = this.memory.buffer;
+      const a = kind === 'int32' ? new Int32Array(buffer, offset, length) : new Float32Array(buffer, offset, length);
+      a.fill(0);
+      return a as T;
+    };
+    return { buffer: this.memory.buffer, byteOffset, byteLength: bytes, alloc };
+  }
+
   /** A control block and scratch space for one thread. */
   slot(dim: number, maxSampled: number): ShardSlot {
     return {
@@ -108,6 +129,21 @@ export class WasmArena {
       logTable: this.reserve((maxSampled + 1) * 8),
     };
   }
+}
+
+/** A reserved part of an arena's memory (see WasmArena.region). */
+export interface ArenaRegion {
+  readonly buffer: ArrayBufferLike;
+  readonly byteOffset: number;
+  readonly byteLength: number;
+  readonly alloc: Alloc;
+}
+
+/** Bytes an arena (or a region of it) takes for arrays of these lengths in 4-byte words. */
+export function arenaBytes(lengths: readonly number[]): number {
+  let bytes = 0;
+  for (const length of lengths) bytes += Math.ceil(Math.max(length * 4, 1) / ALIGN) * ALIGN;
+  return bytes;
 }
 
 /** Byte offsets of one thread's control block, scratch (4 × dim floats) and rank-weight table. */
