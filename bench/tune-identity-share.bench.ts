@@ -22,7 +22,7 @@ import { heldOutItems, heldOutNdcg, publicLikeNdcg, tuningSets } from './_public
 export default async function bench(): Promise<Record<string, number | string>> {
   const shares = (process.env.BENCH_TUNE_SHARES ?? '0.5,0.75').split(',').map(Number);
   const variants: [string, HybridOptions][] = [
-    ['lightfm', {}],
+    ['lightfm', { identityShare: 'lightfm' }],
     ...shares.map((s) => [`share${s}`, { identityShare: s }] as [string, HybridOptions]),
   ];
   const losses = (process.env.BENCH_TUNE_LOSSES ?? 'warp,bpr').split(',') as ('warp' | 'bpr')[];

@@ -71,7 +71,8 @@ export interface HybridOptions {
   /** Epochs without validation improvement before stopping; default 3. */
   readonly patience?: number;
   /**
-   * Epochs that always run before early stopping may stop, >= 1; default MIN_EPOCHS. The best epoch is
+   * Epochs that always run before early stopping may stop, >= 1; default MIN_EPOCHS (BPR with metadata
+   * features: BPR_MIN_EPOCHS_WITH_FEATURES). The best epoch is
    * still kept, whichever it is. Why: at a low learning rate the model first learns popularity and
    * validation NDCG stays flat for a few epochs while it is still learning; patience alone stopped
    * such runs on that plateau (BPR at rate 0.05 without features: 0.35 on a tuning set).
@@ -119,10 +120,11 @@ export interface HybridOptions {
   readonly kernel?: 'wasm' | 'js';
   /**
    * Weight of an entity's identity embedding in its representation when it also has metadata
-   * features, 0 < share <= 1 (the features share the rest); default: LightFM's normalisation,
-   * 1 / (1 + number of unit features). See buildFeatureSpace.
+   * features, 0 < share <= 1 (the features share the rest), or 'lightfm': LightFM's normalisation,
+   * 1 / (1 + number of unit features). Default: 'lightfm' for WARP, BPR_IDENTITY_SHARE for BPR. See
+   * buildFeatureSpace.
    */
-  readonly identityShare?: number;
+  readonly identityShare?: number | 'lightfm';
   /** Called after each epoch. */
   readonly onProgress?: (progress: HybridProgress) => void;
 }
@@ -159,7 +161,7 @@ interface Resolved {
   maxSampled: number;
   bprNegatives: number;
   identityDropout: number;
-  /** Absent unless given (so the artifact's hyperparameters of a default fit are unchanged). */
+  /** Absent under LightFM's normalisation (so the artifact's hyperparameters of a default WARP fit are unchanged). */
   identityShare?: number;
   kernel: 'wasm' | 'js';
 }
@@ -194,6 +196,27 @@ const MIN_EPOCHS = 8;
  * 0.07 / 0.1: 0.4543 / 0.4615 / 0.4508 (WARP's default 0.4618).
  */
 const BPR_RATE_WITHOUT_FEATURES = 0.07;
+/**
+ * BPR with metadata features: the identity's weight beside the features (HybridOptions.identityShare)
+ * and the minimum epochs. Why: under LightFM's normalisation an entity with k unit features gives its
+ * identity 1/(1 + k) (a Podcasts listener ~0.15, a show ~0.19), and BPR's steps (coefficient at most 1,
+ * against WARP's rank weight ~ln(items)) then barely move the identities: features cost BPR on
+ * Podcasts (0.2574 with, 0.2613 without). A share of 0.5 lets the identity learn; 15 epochs carry BPR
+ * past its early plateau, where patience stopped 2 of 3 Playlists runs with the share. Chosen by
+ * `npm run bench -- tune-bpr-features` on the shelves' validation windows and the generated tuning
+ * sets (never test data), by a rule fixed before the runs: Podcasts 0.2516 -> 0.2788, Playlists
+ * 0.4637 -> 0.4568, tuning sets 0.4833 -> 0.4857, held-out items 0.1965 -> 0.1966.
+ */
+const BPR_IDENTITY_SHARE = 0.5;
+const BPR_MIN_EPOCHS_WITH_FEATURES = 15;
+
+/** The identity share a fit uses: undefined is LightFM's normalisation. */
+function identityShareOf(options: HybridOptions): number | undefined {
+  const share = options.identityShare ?? ((options.loss ?? 'warp') === 'bpr' ? BPR_IDENTITY_SHARE : 'lightfm');
+  if (share === 'lightfm') return undefined;
+  new OptionChecker('hybrid').number('identityShare', share, 0, 1, true);
+  return share;
+}
 
 /** Fits a hybrid model on one thread. Same data and seed give the same artifact bytes. */
 export function fitHybrid(data: HybridTrainingData, options: HybridOptions = {}): HybridRecommender {
@@ -297,8 +320,7 @@ export class HybridSession {
     const alloc = arena?.alloc ?? sharedOrHeap;
     if (interactionCount(data.interactions) === 0) throw new InputError('no interactions to train on');
     const columns = interactionColumns(data.interactions);
-    const share = options.identityShare;
-    if (share !== undefined) new OptionChecker('hybrid').number('identityShare', share, 0, 1, true);
+    const share = identityShareOf(options);
     const users = buildFeatureSpace(new Set(columns.userIds), data.userFeatures, alloc, share);
     const items = buildFeatureSpace(new Set(columns.itemIds), data.itemFeatures, alloc, share);
     const o = resolve(options, users.metaNames.length + items.metaNames.length > 0);
@@ -680,6 +702,7 @@ function scoreFour(
  */
 function resolve(options: HybridOptions, withFeatures = true): Resolved {
   const optimizer = options.optimizer ?? 'adagrad';
+  const share = identityShareOf(options);
   const r: Resolved = {
     loss: options.loss ?? 'warp',
     optimizer,
@@ -692,7 +715,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     seed: options.seed ?? 1,
     threads: options.threads ?? 1,
     patience: options.patience ?? 3,
-    minEpochs: options.minEpochs ?? MIN_EPOCHS,
+    minEpochs: options.minEpochs ?? (options.loss === 'bpr' && withFeatures ? BPR_MIN_EPOCHS_WITH_FEATURES : MIN_EPOCHS),
     minImprovement: options.minImprovement ?? 0,
     validationShare: options.validationShare ?? 0.1,
     validationUserShare: options.validationUserShare ?? 1,
@@ -701,7 +724,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     bprNegatives: options.bprNegatives ?? BPR_NEGATIVES,
     identityDropout: options.identityDropout ?? 0,
     kernel: options.kernel ?? 'wasm',
-    ...(options.identityShare !== undefined ? { identityShare: options.identityShare } : {}),
+    ...(share !== undefined ? { identityShare: share } : {}),
   };
   const c = new OptionChecker('hybrid');
   c.oneOf('loss', r.loss, ['warp', 'bpr']);

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../../../../lib/core/errors.ts';
 import { OptionError } from '../../../../lib/core/models/option-error.ts';
 import { manifestJson } from '../../../../lib/core/models/artifact.ts';
-import { fitHybrid, HybridRecommender, loadHybrid, type HybridProgress } from '../../../../lib/core/models/hybrid/index.ts';
+import {
+  fitHybrid,
+  HybridRecommender,
+  loadHybrid,
+  type HybridOptions,
+  type HybridProgress,
+} from '../../../../lib/core/models/hybrid/index.ts';
 import { groupPrecision, plantedWorld } from './planted.ts';
 
 const world = plantedWorld();
@@ -135,6 +141,32 @@ describe('fitHybrid', () => {
     expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'bpr' }))).toBe(0.07);
     expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'bpr', learningRate: 0.2 }))).toBe(0.2);
     expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'warp' }))).toBe(0.05);
+  });
+
+  it("gives BPR with metadata features an identity share of 0.5 and 15 minimum epochs; WARP, BPR without features and 'lightfm' keep LightFM's weights", () => {
+    const hp = (m: ReturnType<typeof fitHybrid>) => m.save().manifest.hyperparameters as { identityShare?: number; minEpochs: number };
+    const bare = { ...world.data, userFeatures: undefined, itemFeatures: undefined };
+    const bpr = fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'bpr' });
+    expect(hp(bpr)).toMatchObject({ identityShare: 0.5, minEpochs: 15 });
+    expect(hp(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'bpr' })).minEpochs).toBe(8);
+    const warp = hp(fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'warp' }));
+    expect(warp.minEpochs).toBe(8);
+    expect(warp.identityShare).toBeUndefined();
+    const lightfm = fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'bpr', identityShare: 'lightfm' });
+    expect(hp(lightfm).identityShare).toBeUndefined();
+    // The share changes the representation where it differs from LightFM's weight (one unit feature
+    // gives the identity 1/2 either way): with two features per item, 1/3 against 0.5.
+    const two = {
+      ...world.data,
+      itemFeatures: new Map([...(world.data.itemFeatures ?? new Map())].map(([id, f]) => [id, [...f, ['catalog', 1] as const]])),
+    };
+    const user = world.data.interactions[0]?.userId as string;
+    const scores = (options: HybridOptions) =>
+      fitHybrid(two, { ...FAST, epochs: 1, loss: 'bpr', ...options })
+        .recommend({ userId: user, now: 0 }, 5)
+        .map((r) => r.score);
+    expect(scores({})).toEqual(scores({ identityShare: 0.5 }));
+    expect(scores({})).not.toEqual(scores({ identityShare: 'lightfm' }));
   });
 
   it('runs at least minEpochs epochs before early stopping may stop, and still keeps the best epoch', () => {
