@@ -11,7 +11,7 @@ import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
 import type { TrainingData } from '../lib/core/models/recommender.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
 import type { ShelfData } from '../lib/core/transforms/protocol.ts';
 import { publicLike, publicLikeNdcg } from './_public-like.ts';
 
@@ -51,7 +51,8 @@ function featuresHelp(withFeatures: readonly number[], without: readonly number[
 export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, string> {
   const figures: Record<string, string> = {};
   const k = SHELF_CONFIG[shelf].k;
-  const dropout = Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0);
+  // The shelf's identity share applies to every variant (it changes nothing without features).
+  const { identityDropout: dropout, ...share } = shelfHybridSettings(shelf);
   const bySeed: Record<string, number[]> = {};
   // With the shelf's identity dropout (Podcasts: 0.2, for its new shows) and, beside it, features
   // without dropout: the comparison of features with no features is then not mixed with dropout's cost.
@@ -63,7 +64,7 @@ export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, strin
   if (dropout > 0) variants.push(['warp', true, 0], ['bpr', true, 0]);
   for (const [loss, features, identityDropout] of variants) {
     const runs = SEEDS.map((seed) => {
-      const options: HybridOptions = { loss, seed, epochs: 40, identityDropout };
+      const options: HybridOptions = { loss, seed, epochs: 40, identityDropout, ...share };
       const model = fitHybrid(withoutFeatures(data.train, features), options);
       if (features) model.indexItems(data.itemFeatures);
       return { name: `seed${seed}`, role: 'candidate' as const, recommender: model };

@@ -33,7 +33,7 @@ import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
 import { shuffleInteractions, shuffleLabels } from '../lib/core/negative-control.ts';
 import { renderCorrelationSection, disagreements, type ShelfCorrelation, type VariantMeasurement } from '../lib/core/report/correlation.ts';
 import { Rng, hashString } from '../lib/core/rng.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
 import { percentileInterval, resampleIndices, type Interval } from '../lib/core/stats/bootstrap.ts';
 import { bootstrapCorrelation, rankPredictors, type CorrelationInterval } from '../lib/core/stats/correlation.ts';
 import { buildShelfData, type ShelfData } from '../lib/core/transforms/protocol.ts';
@@ -125,10 +125,10 @@ async function variantsFor(shelf: Shelf, data: ShelfData): Promise<{ variants: V
       notes: ['the closed-form model ranks items across users; Shortcuts ranks a user’s own items, so it is not a Shortcuts variant'],
     };
   }
-  const dropout = Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0);
+  const settings = shelfHybridSettings(shelf);
   const full = Number(SHELF_CONFIG[shelf].hyperparameters.epochs ?? 40);
   const hybrid = (epochs: number, dim: number, d: TrainingData = train): Recommender =>
-    fitHybrid(d, { epochs, dim, seed: SEED, identityDropout: dropout, ...(epochs < 5 ? { patience: epochs } : {}) });
+    fitHybrid(d, { epochs, dim, seed: SEED, ...settings, ...(epochs < 5 ? { patience: epochs } : {}) });
   const variants: Variant[] = [
     { name: 'random', model: fitBaseline('random', train, SEED) },
     { name: 'popularity', model: fitBaseline('popularity', train, SEED) },

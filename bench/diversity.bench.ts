@@ -17,7 +17,7 @@ import { toEpochMs } from '../lib/core/contract.ts';
 import { type EvalRun, evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
 import { buildShelfData, type ShelfData } from '../lib/core/transforms/protocol.ts';
 import { defaultWorld, type LoadedWorld } from './_world.ts';
 
@@ -52,8 +52,8 @@ export default async function bench(given?: LoadedWorld): Promise<Record<string,
   const world = given ?? (await defaultWorld());
   const figures: Record<string, number | string> = {};
   const shelf = 'podcasts';
-  const { testDays, k, hyperparameters } = SHELF_CONFIG[shelf];
-  const identityDropout = Number(hyperparameters.identityDropout ?? 0);
+  const { testDays, k } = SHELF_CONFIG[shelf];
+  const settings = shelfHybridSettings(shelf);
   const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;
   const before = (iso: string): boolean => toEpochMs(iso) < evalCutoff;
   const validation = buildShelfData(shelf, {
@@ -65,7 +65,7 @@ export default async function bench(given?: LoadedWorld): Promise<Record<string,
     snapshot: 'diversity-validation',
   });
   const hybrids: EvalRun[] = SEEDS.map((seed) => {
-    const model = fitHybrid(validation.train, { epochs: 40, seed, identityDropout });
+    const model = fitHybrid(validation.train, { epochs: 40, seed, ...settings });
     model.indexItems(validation.itemFeatures);
     return { name: `seed${seed}`, role: 'candidate', recommender: model };
   });
@@ -97,7 +97,7 @@ export default async function bench(given?: LoadedWorld): Promise<Record<string,
     testDays,
     snapshot: 'diversity-test',
   });
-  const model = fitHybrid(test.train, { epochs: 40, seed: 7, identityDropout });
+  const model = fitHybrid(test.train, { epochs: 40, seed: 7, ...settings });
   model.indexItems(test.itemFeatures);
   const run: EvalRun[] = [{ name: 'candidate', role: 'candidate', recommender: model }];
   for (const p of [points[0], chosen]) {

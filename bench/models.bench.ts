@@ -14,7 +14,7 @@ import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
 import { publicLikeSpread, shelfSpread } from './_seed-spread.ts';
 import diversityCurve from './diversity.bench.ts';
 import { defaultWorld } from './_world.ts';
@@ -41,7 +41,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
       candidate = fitHybrid(data.train, {
         epochs: 40,
         seed: 7,
-        identityDropout: Number(SHELF_CONFIG[shelf].hyperparameters.identityDropout ?? 0),
+        ...shelfHybridSettings(shelf),
       });
     const runs = [
       { name: 'candidate', role: 'candidate' as const, recommender: candidate },

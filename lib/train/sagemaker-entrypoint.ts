@@ -2,7 +2,8 @@
  * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
- *                                              identityDropout, shuffle; for algo ease: lambda, maxItems
+ *                                              identityDropout, identityShare, shuffle; for algo ease:
+ *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
  *   /opt/ml/model/                             the artifact (manifest.json + model.bin), tarred by SageMaker
  *   /opt/ml/output/failure                     the reason, when training fails
@@ -31,6 +32,11 @@ export const TrainingHyperparametersSchema = z.object({
   threads: Int.positive().default(1),
   /** Hybrid only: identity dropout (see lib/core/models/hybrid/kernel.ts), 0..0.9. */
   identityDropout: z.coerce.number().min(0).max(0.9).default(0),
+  /**
+   * Hybrid only: the identity embedding's weight beside metadata features, a number in (0, 1] or
+   * 'lightfm' (LightFM's 1 / (1 + features)); absent = the model's default (HybridOptions.identityShare).
+   */
+  identityShare: z.union([z.literal('lightfm'), z.coerce.number().gt(0).max(1)]).optional(),
   /**
    * EASE only (lib/core/models/ease/fit.ts): its L2 weight and most items kept; absent = the model's
    * defaults. Numbers here; their ranges are the model's own (an OptionError names a bad one).
@@ -109,6 +115,7 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     seed: hp.seed,
     threads: hp.threads,
     identityDropout: hp.identityDropout,
+    ...(hp.identityShare !== undefined ? { identityShare: hp.identityShare } : {}),
     onProgress: (p) =>
       log(
         `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,

@@ -15,6 +15,8 @@ import { fitEase } from '../../lib/core/models/ease/index.ts';
 import { loadRecommender } from '../../lib/core/models/load.ts';
 import { buildShelfData } from '../../lib/core/transforms/protocol.ts';
 import { TRANSFORM_VERSION } from '../../lib/core/transforms/version.ts';
+import { SHELF_CONFIG, shelfHybridSettings } from '../../lib/core/shelf-settings.ts';
+import { TrainingHyperparametersSchema } from '../../lib/train/sagemaker-entrypoint.ts';
 import { readArtifactDir } from '../../lib/io/artifact-files.ts';
 import { EventColumnsBuilder } from '../../lib/io/event-columns.ts';
 import { encodeEventsParquet } from '../../lib/io/parquet-events.ts';
@@ -141,4 +143,33 @@ describe('the training entrypoint with algo ease', () => {
     },
     180_000,
   );
+});
+
+describe('the training entrypoint with a hybrid', () => {
+  it("passes the shelf's identity share to the fit: 0.5 recorded in the artifact, 'lightfm' recorded as LightFM's weights", async () => {
+    const hp = { shelf: 'podcasts', algo: 'hybrid-warp', epochs: '1', dim: '8', seed: '7' };
+    const shared = await runTrainingJob(request('share-half', { ...hp, identityShare: '0.5' }), { home, log: () => undefined });
+    const lightfm = await runTrainingJob(request('share-lightfm', { ...hp, identityShare: 'lightfm' }), { home, log: () => undefined });
+    expect([shared.TrainingJobStatus, lightfm.TrainingJobStatus]).toEqual(['Completed', 'Completed']);
+    const hyperparameters = async (job: string) =>
+      (await readArtifactDir(join(home, 'sagemaker', job, 'model'))).manifest.hyperparameters as Record<string, unknown>;
+    expect((await hyperparameters('share-half')).identityShare).toBe(0.5);
+    expect((await hyperparameters('share-lightfm')).identityShare).toBeUndefined();
+    const failure = await runTrainingJob(request('share-zero', { ...hp, identityShare: '0' }), { home, log: () => undefined }).catch(
+      (e: unknown) => e,
+    );
+    expect((failure as TrainingJobFailedError).description.FailureReason).toContain('invalid hyperparameters');
+  }, 180_000);
+
+  it("reads every shelf's hybrid settings as the benches do (shelfHybridSettings)", () => {
+    for (const shelf of ['podcasts', 'playlists'] as const) {
+      const { algo, hyperparameters } = SHELF_CONFIG[shelf];
+      const parsed = TrainingHyperparametersSchema.parse({ shelf, algo, ...hyperparameters });
+      const settings = shelfHybridSettings(shelf);
+      expect({ identityDropout: parsed.identityDropout, identityShare: parsed.identityShare }).toEqual({
+        identityShare: undefined,
+        ...settings,
+      });
+    }
+  });
 });
