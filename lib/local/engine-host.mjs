@@ -23,68 +23,9 @@ function closeServer(server) {
   return new Promise((done, fail) => server.close((error) => (error ? fail(error) : done())));
 }
 
-/**
- * Keeps dynalite's table descriptions in memory. dynalite reads a table's description from its store on
- * every request (a LevelDB get through the thread pool, a third of a two-key BatchGetItem's reads);
- * DynamoDB itself does not make a read wait on its control plane. Only the callback form of `get`, the
- * one dynalite's actions use, is served from the cache, each time as a copy (callers change the object
- * they get before writing it back); `put`, `del` and `batch` drop the entry, and a read that started
- * before a write never stores what it read.
- */
-export function cacheTableDescriptions(tableDb) {
-  const cache = new Map();
-  let generation = 0;
-  const { get, put, del, batch } = tableDb;
-  tableDb.get = function (key, callback) {
-    if (typeof callback !== 'function') return get.apply(this, arguments);
-    const hit = cache.get(key);
-    if (hit !== undefined) return void setImmediate(callback, null, JSON.parse(hit));
-    const started = generation;
-    return get.call(this, key, (error, table) => {
-      if (!error && started === generation && table && typeof table === 'object') cache.set(key, JSON.stringify(table));
-      callback(error, table);
-    });
-  };
-  const forget = () => {
-    generation++;
-    cache.clear();
-  };
-  // Forgotten when a write starts and again when it ends: a read in between may see either value.
-  const invalidating = (write) =>
-    function (...args) {
-      forget();
-      const last = args.length - 1;
-      const callback = args[last];
-      if (typeof callback === 'function') {
-        args[last] = (...results) => {
-          forget();
-          callback(...results);
-        };
-        return write.apply(this, args);
-      }
-      const result = write.apply(this, args);
-      return result && typeof result.finally === 'function' ? result.finally(forget) : result;
-    };
-  tableDb.put = invalidating(put);
-  tableDb.del = invalidating(del);
-  tableDb.batch = invalidating(batch);
-  return tableDb;
-}
-
 async function host(input) {
   if (parentPort === null) throw new Error('engine-host runs as a worker thread of lib/local/engines.ts');
-  const [{ default: dynalite }, { default: dynaliteStore }, { default: S3rver }] = await Promise.all([
-    import('dynalite'),
-    import('dynalite/db/index.js'),
-    import('s3rver'),
-  ]);
-  // dynalite() creates its store through this module's create(): each store gets the cache.
-  const createStore = dynaliteStore.create;
-  dynaliteStore.create = (options) => {
-    const store = createStore(options);
-    cacheTableDescriptions(store.tableDb);
-    return store;
-  };
+  const [{ default: dynalite }, { default: S3rver }] = await Promise.all([import('dynalite'), import('s3rver')]);
   // No path: dynalite's in-memory store (engines.ts dynamoStore 'memory').
   const dynamoServer = dynalite({
     ...(input.dynamoDir ? { path: input.dynamoDir } : {}),
