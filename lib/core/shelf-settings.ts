@@ -40,9 +40,9 @@ export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
   // `tune`): the same NDCG@10 as 0 within noise, and shows published after training get recommended.
   // strongBaselines 'true' evaluates ease beside the heuristics (lib/core/models/fit.ts). The gate policy
   // lists it as advisory: on the default world ease outranks the hybrid on Podcasts (NDCG@10 0.3002 vs
-  // 0.2588) and ties it on Playlists, and the decision says so ("not worth its cost on this metric"),
+  // 0.2556) and ties it on Playlists, and the decision says so ("not worth its cost on this metric"),
   // but it does not block a deploy, because ease cannot rank a show published after training (new-item
-  // recall 0, against the hybrid's 0.13) and the shelf exists to surface new shows.
+  // recall 0, against the hybrid's 0.11) and the shelf exists to surface new shows.
   podcasts: {
     algo: 'hybrid-warp',
     // No identity share (HybridOptions.identityShare): 0.5 raised NDCG@10 on this validation window
@@ -53,8 +53,8 @@ export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
     testDays: 7,
     k: 10,
     // MMR strength 0.1 (bench `diversity`, validation window, 3 seeds): the most diverse setting whose
-    // NDCG@10 stays within 2% of the model's own order (diversity 0.51 -> 0.56 for -1.7%); a cap of 4
-    // per category reaches 0.79 but costs 5.4%, more than the gate's margin can spare.
+    // NDCG@10 stays within 2% of the model's own order (diversity 0.47 -> 0.53 for -1.6%); a cap of 4
+    // per category reaches 0.78 but costs 5.6%, more than the gate's margin can spare.
     diversity: { lambda: 0.1 },
   },
   // New listeners are few per day: a 14-day window gives the Playlists evaluation enough of them.
