@@ -2,8 +2,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CatalogItem, DatasetManifest, ListeningEvent, User } from '../lib/core/contract.ts';
+import { type CatalogItem, type DatasetManifest, type ListeningEvent, type Shelf, toEpochMs, type User } from '../lib/core/contract.ts';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { buildShelfData, type ShelfData } from '../lib/core/transforms/protocol.ts';
 import { DEFAULT_WORLD, generateWorld } from '../lib/sim/world.ts';
+
+const DAY = 86_400_000;
 
 export interface LoadedWorld {
   readonly manifest: DatasetManifest;
@@ -34,4 +38,22 @@ export async function defaultWorld(): Promise<LoadedWorld> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A shelf's validation window, as the tuning benches choose settings on it (never the test window):
+ * the world before the evaluation cut-off, its last `testDays` held out.
+ */
+export function validationData(world: LoadedWorld, shelf: Shelf, snapshot: string): ShelfData {
+  const { testDays } = SHELF_CONFIG[shelf];
+  const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;
+  const before = (iso: string): boolean => toEpochMs(iso) < evalCutoff;
+  return buildShelfData(shelf, {
+    events: world.events.filter((e) => before(e.timestamp)),
+    catalog: world.catalog.filter((c) => before(c.publishedAt)),
+    users: world.users.filter((u) => before(u.signupAt)),
+    cutoff: evalCutoff - testDays * DAY,
+    testDays,
+    snapshot,
+  });
 }

@@ -13,13 +13,12 @@
  * EASE's curve on the validation window is shown beside the hybrid's.
  */
 import type { DiversityConfig } from '../lib/core/assembly/rerank.ts';
-import { toEpochMs } from '../lib/core/contract.ts';
 import { type EvalRun, evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { fitEase } from '../lib/core/models/ease/index.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
 import { buildShelfData, type ShelfData } from '../lib/core/transforms/protocol.ts';
-import { defaultWorld, type LoadedWorld } from './_world.ts';
+import { defaultWorld, type LoadedWorld, validationData } from './_world.ts';
 
 const DAY = 86_400_000;
 const SEEDS = [1, 2, 3];
@@ -55,15 +54,7 @@ export default async function bench(given?: LoadedWorld): Promise<Record<string,
   const { testDays, k } = SHELF_CONFIG[shelf];
   const settings = shelfHybridSettings(shelf);
   const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;
-  const before = (iso: string): boolean => toEpochMs(iso) < evalCutoff;
-  const validation = buildShelfData(shelf, {
-    events: world.events.filter((e) => before(e.timestamp)),
-    catalog: world.catalog.filter((c) => before(c.publishedAt)),
-    users: world.users.filter((u) => before(u.signupAt)),
-    cutoff: evalCutoff - testDays * DAY,
-    testDays,
-    snapshot: 'diversity-validation',
-  });
+  const validation = validationData(world, shelf, 'diversity-validation');
   const hybrids: EvalRun[] = SEEDS.map((seed) => {
     const model = fitHybrid(validation.train, { epochs: 40, seed, ...settings });
     model.indexItems(validation.itemFeatures);

@@ -31,7 +31,6 @@
  * BENCH_BPRF_PARTS=podcasts,playlists,generated the data, BENCH_BPRF_SEEDS=1,2,3 the shelves' seeds, BENCH_BPRF_REFS=0 leaves the references out.
  */
 import type { Shelf } from '../lib/core/contract.ts';
-import { toEpochMs } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
 import type { HybridRecommender } from '../lib/core/models/hybrid/model.ts';
@@ -39,7 +38,7 @@ import type { FeatureRows, TrainingData } from '../lib/core/models/recommender.t
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { heldOutItems, heldOutNdcg, publicLike, publicLikeNdcg, TUNING_KINDS, tuningSets } from './_public-like.ts';
-import { defaultWorld } from './_world.ts';
+import { defaultWorld, validationData } from './_world.ts';
 
 const DAY = 86_400_000;
 const SHELF_SEEDS = (process.env.BENCH_BPRF_SEEDS ?? '1,2,3').split(',').map(Number);
@@ -159,17 +158,8 @@ export default async function bench(): Promise<Record<string, number | string>> 
   const world = parts.includes('podcasts') || parts.includes('playlists') ? await defaultWorld() : undefined;
   for (const shelf of ['podcasts', 'playlists'] as Shelf[]) {
     if (world === undefined || !parts.includes(shelf)) continue;
-    const { testDays, k, hyperparameters } = SHELF_CONFIG[shelf];
-    const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;
-    const before = (iso: string): boolean => toEpochMs(iso) < evalCutoff;
-    const data = buildShelfData(shelf, {
-      events: world.events.filter((e) => before(e.timestamp)),
-      catalog: world.catalog.filter((c) => before(c.publishedAt)),
-      users: world.users.filter((u) => before(u.signupAt)),
-      cutoff: evalCutoff - testDays * DAY,
-      testDays,
-      snapshot: 'tune',
-    });
+    const { k, hyperparameters } = SHELF_CONFIG[shelf];
+    const data = validationData(world, shelf, 'tune');
     const epochs = Number(hyperparameters.epochs ?? 40);
     const dropout = Number(hyperparameters.identityDropout ?? 0);
     figures[`${shelf}.validation.users`] = data.eval.cases.length;

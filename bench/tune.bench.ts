@@ -14,15 +14,12 @@
  * sets, by the same rule.
  */
 import type { Shelf } from '../lib/core/contract.ts';
-import { toEpochMs } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
-import { buildShelfData } from '../lib/core/transforms/protocol.ts';
 import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { publicLikeNdcg, tuningSets } from './_public-like.ts';
-import { defaultWorld } from './_world.ts';
+import { defaultWorld, validationData } from './_world.ts';
 
-const DAY = 86_400_000;
 const GRID = [0, 0.1, 0.2, 0.4];
 const SEEDS = [1, 2, 3];
 
@@ -86,18 +83,8 @@ export default async function bench(): Promise<Record<string, number | string>> 
   if (process.env.BENCH_TUNE_RATES !== '0') tuneLearningRates(figures);
   if (process.env.BENCH_TUNE_BPR !== '0') tuneBprNegatives(figures);
   for (const shelf of ['podcasts', 'playlists'] as Shelf[]) {
-    const { testDays, k } = SHELF_CONFIG[shelf];
-    const evalCutoff = Date.parse(world.manifest.end) - testDays * DAY;
-    const cutoff = evalCutoff - testDays * DAY;
-    const before = (iso: string): boolean => toEpochMs(iso) < evalCutoff;
-    const data = buildShelfData(shelf, {
-      events: world.events.filter((e) => before(e.timestamp)),
-      catalog: world.catalog.filter((c) => before(c.publishedAt)),
-      users: world.users.filter((u) => before(u.signupAt)),
-      cutoff,
-      testDays,
-      snapshot: 'tune',
-    });
+    const { k } = SHELF_CONFIG[shelf];
+    const data = validationData(world, shelf, 'tune');
     const results: { dropout: number; ndcg: number; newItemRecall: number }[] = [];
     for (const dropout of GRID) {
       const runs = SEEDS.map((seed) => {
