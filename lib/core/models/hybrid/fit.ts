@@ -467,25 +467,27 @@ export class HybridSession {
     this.lastMetric = metric;
     // Ties count as improvement: on equal validation the later (longer trained) epoch wins, and a
     // saturated metric (tiny catalogs) does not stop training early.
-    if (metric !== undefined && (this.best === undefined || metric >= this.best.metric) && epoch + 1 === this.epochs) {
-      // The last epoch is the best: its parameters are the live ones, which no later epoch changes, so
-      // no copy (18 MB at 1M positives, fresh memory the first time: tens of milliseconds).
-      const { userEmb, itemEmb, itemBias } = this.params;
-      this.best = { epoch, metric, userEmb, itemEmb, itemBias };
-    } else if (metric !== undefined && (this.best === undefined || metric >= this.best.metric)) {
-      const snap = this.best ?? {
-        epoch,
-        metric,
-        userEmb: new Float32Array(this.params.userEmb.length),
-        itemEmb: new Float32Array(this.params.itemEmb.length),
-        itemBias: new Float32Array(this.params.itemBias.length),
-      };
-      snap.epoch = epoch;
-      snap.metric = metric;
-      snap.userEmb.set(this.params.userEmb);
-      snap.itemEmb.set(this.params.itemEmb);
-      snap.itemBias.set(this.params.itemBias);
-      this.best = snap;
+    if (metric !== undefined && (this.best === undefined || metric >= this.best.metric)) {
+      if (epoch + 1 === this.epochs) {
+        // The last epoch is the best: its parameters are the live ones, which no later epoch changes, so
+        // no copy (18 MB at 1M positives, fresh memory the first time: tens of milliseconds).
+        const { userEmb, itemEmb, itemBias } = this.params;
+        this.best = { epoch, metric, userEmb, itemEmb, itemBias };
+      } else {
+        const snap = this.best ?? {
+          epoch,
+          metric,
+          userEmb: new Float32Array(this.params.userEmb.length),
+          itemEmb: new Float32Array(this.params.itemEmb.length),
+          itemBias: new Float32Array(this.params.itemBias.length),
+        };
+        snap.epoch = epoch;
+        snap.metric = metric;
+        snap.userEmb.set(this.params.userEmb);
+        snap.itemEmb.set(this.params.itemEmb);
+        snap.itemBias.set(this.params.itemBias);
+        this.best = snap;
+      }
     }
     const bestEpoch = this.best?.epoch ?? epoch;
     this.onProgress?.({
