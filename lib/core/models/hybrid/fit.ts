@@ -24,6 +24,7 @@ import {
   LOSS_BPR,
   LOSS_WARP,
   OPT_ADAGRAD,
+  OPT_ADAGRAD_ROWWISE,
   OPT_ADAM,
   makeScratch,
   runShard,
@@ -46,12 +47,18 @@ import { TopK } from './top-k.ts';
 import { arenaBytes, WasmArena, WasmMemoryLimitError, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
 import { dotAt } from './dot.ts';
 
+export type HybridOptimizer = 'adagrad' | 'adagrad-rowwise' | 'adam';
+
 /** Options of fitHybrid / trainHybrid; every field has a default. */
 export interface HybridOptions {
   /** 'warp' (default) or 'bpr'. */
   readonly loss?: 'warp' | 'bpr';
-  /** 'adagrad' (default) or 'adam'. */
-  readonly optimizer?: 'adagrad' | 'adam';
+  /**
+   * 'adagrad' (default; an accumulator per embedding dimension, LightFM's form), 'adagrad-rowwise'
+   * (one accumulator per feature row, as TorchRec / FBGEMM train embedding tables: half the memory
+   * each update touches) or 'adam'.
+   */
+  readonly optimizer?: HybridOptimizer;
   /** Embedding size, 1..1024; default 64. */
   readonly dim?: number;
   /** Maximum number of epochs; default 20. */
@@ -145,7 +152,7 @@ export interface HybridProgress {
 
 interface Resolved {
   loss: 'warp' | 'bpr';
-  optimizer: 'adagrad' | 'adam';
+  optimizer: HybridOptimizer;
   dim: number;
   epochs: number;
   learningRate: number;
@@ -419,7 +426,7 @@ export class HybridSession {
     const o = this.options;
     return {
       loss: o.loss === 'warp' ? LOSS_WARP : LOSS_BPR,
-      optimizer: o.optimizer === 'adam' ? OPT_ADAM : OPT_ADAGRAD,
+      optimizer: o.optimizer === 'adam' ? OPT_ADAM : o.optimizer === 'adagrad-rowwise' ? OPT_ADAGRAD_ROWWISE : OPT_ADAGRAD,
       learningRate: o.learningRate,
       l2: o.l2,
       maxSampled: this.negativeDraws,
@@ -730,7 +737,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
   };
   const c = new OptionChecker('hybrid');
   c.oneOf('loss', r.loss, ['warp', 'bpr']);
-  c.oneOf('optimizer', r.optimizer, ['adagrad', 'adam']);
+  c.oneOf('optimizer', r.optimizer, ['adagrad', 'adagrad-rowwise', 'adam']);
   c.int('dim', r.dim, 1, 1024);
   c.int('epochs', r.epochs, 1);
   c.number('learningRate', r.learningRate, 0, Number.POSITIVE_INFINITY, true);
@@ -766,12 +773,13 @@ function paramLengths(users: FeatureSpace, items: FeatureSpace, o: Resolved): nu
   const nUserFeatures = users.nIdentity + users.metaNames.length;
   const nItemFeatures = items.nIdentity + items.metaNames.length;
   const moments = o.optimizer === 'adam' ? 1 : 0;
+  const accWidth = o.optimizer === 'adagrad-rowwise' ? 1 : d;
   return [
     nUserFeatures * d,
     nItemFeatures * d,
-    nUserFeatures * d,
+    nUserFeatures * accWidth,
     moments * nUserFeatures * d,
-    nItemFeatures * d,
+    nItemFeatures * accWidth,
     moments * nItemFeatures * d,
     nItemFeatures,
     nItemFeatures,
@@ -796,14 +804,16 @@ function initialParams(users: FeatureSpace, items: FeatureSpace, o: Resolved, rn
     return a;
   };
   const mom = (length: number): Float32Array => alloc<Float32Array>('float32', adam ? length : 0);
+  // Row-wise Adagrad: one accumulator per feature row (paramLengths sizes the arena the same way).
+  const accWidth = o.optimizer === 'adagrad-rowwise' ? 1 : d;
   const userEmb = init(nUserFeatures * d);
   const itemEmb = init(nItemFeatures * d);
   return {
     userEmb,
-    userAcc: acc(nUserFeatures * d),
+    userAcc: acc(nUserFeatures * accWidth),
     userMom: mom(nUserFeatures * d),
     itemEmb,
-    itemAcc: acc(nItemFeatures * d),
+    itemAcc: acc(nItemFeatures * accWidth),
     itemMom: mom(nItemFeatures * d),
     itemBias: alloc<Float32Array>('float32', nItemFeatures),
     itemBiasAcc: acc(nItemFeatures),

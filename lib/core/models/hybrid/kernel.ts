@@ -13,9 +13,12 @@
  *   -log sigmoid(positive - negative).
  * Negatives that are positives of the user are skipped (binary search in the user's sorted items).
  * Identity dropout (config.identityDropout > 0) swaps item rows for metadata-only rows (see KernelData).
- * Optimizers: Adagrad (LightFM's form: accumulators start at 1, step lr / sqrt(acc)) or Adam
- * (lazy: only touched rows move; bias correction from the step counter). L2 adds l2 * parameter to
- * the gradient of every touched parameter.
+ * Optimizers: Adagrad (LightFM's form: accumulators start at 1, step lr / sqrt(acc)), row-wise
+ * Adagrad (one accumulator per feature's embedding row, as TorchRec / FBGEMM train embedding tables:
+ * acc += mean over the row of g^2, the step uses the accumulator before that update, as the per-dim
+ * form does; biases keep per-feature Adagrad, which is the same thing for a row of one value) or
+ * Adam (lazy: only touched rows move; bias correction from the step counter). L2 adds l2 * parameter
+ * to the gradient of every touched parameter.
  *
  * Arithmetic is f32 (Math.fround after each operation), in the order of the wasm kernel's
  * (wasm/kernel.wat) instructions: dot products in four lanes (k mod 4) summed as (l0 + l1) + (l2 + l3),
@@ -28,6 +31,11 @@ export const LOSS_WARP = 0;
 export const LOSS_BPR = 1;
 export const OPT_ADAGRAD = 0;
 export const OPT_ADAM = 1;
+/**
+ * Row-wise Adagrad: userAcc / itemAcc hold one float per feature (not per dimension). Why: the kernel
+ * is bound by memory latency, and a per-dimension accumulator doubles the lines each update touches.
+ */
+export const OPT_ADAGRAD_ROWWISE = 2;
 
 export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
@@ -67,7 +75,10 @@ export interface KernelData {
   readonly itemColdWeight: Float32Array;
 }
 
-/** Trainable parameters and optimizer state, per feature. Moment arrays are empty for Adagrad. */
+/**
+ * Trainable parameters and optimizer state, per feature. Moment arrays are empty for Adagrad; with
+ * row-wise Adagrad, userAcc and itemAcc have one float per feature (itemBiasAcc is per feature anyway).
+ */
 export interface KernelParams {
   readonly userEmb: Float32Array;
   readonly userAcc: Float32Array;
@@ -338,6 +349,7 @@ function contains(sorted: Int32Array, lo: number, hi: number, value: number): bo
 /** Applies one gradient to every feature of an entity row, scaled by the feature's weight (f32). */
 class Updater {
   private readonly adam: boolean;
+  private readonly rowwise: boolean;
   private readonly lr: number;
   private readonly l2: number;
   /** beta^step, advanced by one multiplication per step, as the wasm kernel does (not by pow). */
@@ -348,6 +360,7 @@ class Updater {
 
   constructor(config: KernelConfig) {
     this.adam = config.optimizer === OPT_ADAM;
+    this.rowwise = config.optimizer === OPT_ADAGRAD_ROWWISE;
     this.lr = f32(config.learningRate);
     this.l2 = f32(config.l2);
     this.b1pow = ADAM_BETA1 ** config.stepOffset;
@@ -392,6 +405,29 @@ class Updater {
           acc[x] = v;
           emb[x] = e - f32(f32(f32(lr * m) * c1) / f32(f32(Math.sqrt(f32(v * c2))) + EPS));
         }
+      } else if (this.rowwise) {
+        // One accumulator for the feature's row: the step lr / sqrt(acc) once, then acc += mean of
+        // g^2, summed in the wasm kernel's four lanes (k mod 4) as (l0 + l1) + (l2 + l3).
+        const f = feat[p] as number;
+        const s = acc[f] as number;
+        const rate = f32(lr / f32(Math.sqrt(s)));
+        let m0 = 0;
+        let m1 = 0;
+        let m2 = 0;
+        let m3 = 0;
+        for (let k = 0; k < dim; k++) {
+          const x = base + k;
+          const e = emb[x] as number;
+          const g = f32(f32(a * (grad[k] as number)) + f32(l2 * e));
+          emb[x] = e - f32(rate * g);
+          const gg = f32(g * g);
+          const lane = k & 3;
+          if (lane === 0) m0 = f32(m0 + gg);
+          else if (lane === 1) m1 = f32(m1 + gg);
+          else if (lane === 2) m2 = f32(m2 + gg);
+          else m3 = f32(m3 + gg);
+        }
+        acc[f] = s + f32(f32(f32(m0 + m1) + f32(m2 + m3)) / dim);
       } else {
         for (let k = 0; k < dim; k++) {
           const x = base + k;

@@ -21,9 +21,17 @@ describe('fitHybrid', () => {
     ['warp', 'adagrad'],
     ['bpr', 'adagrad'],
     ['warp', 'adam'],
+    ['warp', 'adagrad-rowwise'],
+    ['bpr', 'adagrad-rowwise'],
   ] as const)('learns the planted groups with %s loss and %s (precision@5 well above the 0.5 of chance)', (loss, optimizer) => {
     const model = fitHybrid(world.data, { ...FAST, loss, optimizer });
     expect(model.kind).toBe(loss === 'warp' ? 'hybrid-warp' : 'hybrid-bpr');
+    expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);
+  });
+
+  it('learns the planted groups with row-wise Adagrad at a size that is not whole SIMD lanes (the JS kernel)', () => {
+    const model = fitHybrid(world.data, { ...FAST, dim: 6, optimizer: 'adagrad-rowwise' });
+    expect((model.save().manifest.extra as { training: { kernel: string } }).training.kernel).toBe('js');
     expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);
   });
 

@@ -41,6 +41,8 @@ describe('the wasm kernel', () => {
     ['bpr', 'adagrad'],
     ['warp', 'adam'],
     ['bpr', 'adam'],
+    ['warp', 'adagrad-rowwise'],
+    ['bpr', 'adagrad-rowwise'],
   ] as const)('fits the same model as the JS reference with %s and %s', (loss, optimizer) => {
     const wasm = fitHybrid(world.data, { ...FAST, loss, optimizer, kernel: 'wasm' });
     const js = fitHybrid(world.data, { ...FAST, loss, optimizer, kernel: 'js' });
@@ -66,6 +68,8 @@ describe('the wasm kernel', () => {
     ['bpr', 'adagrad'],
     ['warp', 'adam'],
     ['bpr', 'adam'],
+    ['warp', 'adagrad-rowwise'],
+    ['bpr', 'adagrad-rowwise'],
   ] as const)('takes the same steps as the JS reference over an epoch with %s and %s', (loss, optimizer) => {
     // BPR: the default draws several negatives and trains on the hardest; 1 is the single uniform one.
     for (const [data, identityDropout, bprNegatives] of [
@@ -76,6 +80,10 @@ describe('the wasm kernel', () => {
     ] as const) {
       const session = HybridSession.prepare(data, { ...FAST, loss, optimizer, identityDropout, bprNegatives, l2: 0.05, kernel: 'wasm' });
       expect(session.kernel).toBe('wasm');
+      // Row-wise Adagrad: one accumulator per feature row (per dimension otherwise; Adam's second moments).
+      const accWidth = optimizer === 'adagrad-rowwise' ? 1 : FAST.dim;
+      expect(session.params.userAcc.length).toBe((session.params.userEmb.length / FAST.dim) * accWidth);
+      expect(session.params.itemAcc.length).toBe((session.params.itemEmb.length / FAST.dim) * accWidth);
       session.shuffle(0);
       session.runShard(0, 0, 0, session.positives);
       const epoch = 1;

@@ -7,6 +7,8 @@
 ;; describes one shard; its fields are read as offset=(at)name, and scripts/build-wasm.ts replaces each
 ;; name by its byte offset from the one table of the layout, layout.ts, which runner.ts writes by name.
 ;; `run(ctx, start, end)` processes positives order[start .. end-1] and returns the summed loss.
+;; Optimizer (control field `optimizer`): 0 Adagrad, 1 Adam, 2 row-wise Adagrad (one accumulator
+;; float per feature row, at acc + feature * 4; biases keep their per-feature Adagrad).
 ;; Requires dim % 4 == 0. Arithmetic is f32, and ../kernel.ts performs the same f32 operations in the
 ;; same order, so on one thread the two kernels take the same steps to the bit.
 (module
@@ -149,11 +151,11 @@
       (br $l)))
     (i32.const 0))
 
-  ;; Adagrad (adam = 0) or Adam (adam = 1) step on every feature of a row:
+  ;; Adagrad (opt = 0), Adam (opt = 1) or row-wise Adagrad (opt = 2) step on every feature of a row:
   ;; gradient of feature f = scale * weight_f * grad + l2 * emb[f].
   (func $update_row (param $emb i32) (param $acc i32) (param $mom i32) (param $ptr i32) (param $feat i32) (param $w i32) (param $row i32)
-                    (param $grad i32) (param $scale f32) (param $dim i32) (param $adam i32) (param $lr f32) (param $l2 f32) (param $c1 f32) (param $c2 f32)
-    (local $p i32) (local $end i32) (local $k i32) (local $bytes i32) (local $off i32)
+                    (param $grad i32) (param $scale f32) (param $dim i32) (param $opt i32) (param $lr f32) (param $l2 f32) (param $c1 f32) (param $c2 f32)
+    (local $p i32) (local $end i32) (local $k i32) (local $bytes i32) (local $off i32) (local $f i32) (local $sr f32)
     (local $a v128) (local $lrv v128) (local $l2v v128) (local $e v128) (local $g v128) (local $s v128) (local $m v128)
     (local $b1 v128) (local $nb1 v128) (local $b2 v128) (local $nb2 v128) (local $c1v v128) (local $c2v v128) (local $eps v128)
     (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
@@ -171,9 +173,10 @@
     (block $done (loop $rows
       (br_if $done (i32.ge_s (local.get $p) (local.get $end)))
       (local.set $a (f32x4.splat (f32.mul (local.get $scale) (f32.load (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 2)))))))
-      (local.set $off (i32.mul (i32.load (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2)))) (local.get $bytes)))
+      (local.set $f (i32.load (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2)))))
+      (local.set $off (i32.mul (local.get $f) (local.get $bytes)))
       (local.set $k (i32.const 0))
-      (if (local.get $adam)
+      (if (i32.eq (local.get $opt) (i32.const 1))
         (then
           (block $da (loop $la
             (br_if $da (i32.ge_u (local.get $k) (local.get $bytes)))
@@ -189,6 +192,24 @@
                   (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $s) (local.get $c2v))) (local.get $eps)))))
             (local.set $k (i32.add (local.get $k) (i32.const 16)))
             (br $la))))
+        (else (if (i32.eq (local.get $opt) (i32.const 2))
+        (then
+          ;; Row-wise: the step lr / sqrt(acc) from the row's one accumulator, then acc += mean of g^2
+          ;; (four lanes, summed as $hsum does).
+          (local.set $sr (f32.load (i32.add (local.get $acc) (i32.shl (local.get $f) (i32.const 2)))))
+          (local.set $s (f32x4.splat (f32.div (local.get $lr) (f32.sqrt (local.get $sr)))))
+          (local.set $m (v128.const f32x4 0 0 0 0))
+          (block $dr (loop $lr_
+            (br_if $dr (i32.ge_u (local.get $k) (local.get $bytes)))
+            (local.set $e (v128.load (i32.add (i32.add (local.get $emb) (local.get $off)) (local.get $k))))
+            (local.set $g (f32x4.add (f32x4.mul (local.get $a) (v128.load (i32.add (local.get $grad) (local.get $k)))) (f32x4.mul (local.get $l2v) (local.get $e))))
+            (v128.store (i32.add (i32.add (local.get $emb) (local.get $off)) (local.get $k))
+              (f32x4.sub (local.get $e) (f32x4.mul (local.get $s) (local.get $g))))
+            (local.set $m (f32x4.add (local.get $m) (f32x4.mul (local.get $g) (local.get $g))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $lr_)))
+          (f32.store (i32.add (local.get $acc) (i32.shl (local.get $f) (i32.const 2)))
+            (f32.add (local.get $sr) (f32.div (call $hsum (local.get $m)) (f32.convert_i32_u (local.get $dim))))))
         (else
           (block $dg (loop $lg
             (br_if $dg (i32.ge_u (local.get $k) (local.get $bytes)))
@@ -199,7 +220,7 @@
               (f32x4.sub (local.get $e) (f32x4.div (f32x4.mul (local.get $lrv) (local.get $g)) (f32x4.sqrt (local.get $s)))))
             (v128.store (i32.add (i32.add (local.get $acc) (local.get $off)) (local.get $k)) (f32x4.add (local.get $s) (f32x4.mul (local.get $g) (local.get $g))))
             (local.set $k (i32.add (local.get $k) (i32.const 16)))
-            (br $lg)))))
+            (br $lg)))))))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $rows))))
 
@@ -231,19 +252,23 @@
 
   ;; `n` raw draws of the generator into the i32 array at byte `out`, from and back to the state in
   ;; the control block: lets a test compare this stream with lib/core/rng.ts draw by draw.
-;; One load per 64-byte line of the embedding and accumulator rows of a row's first feature (the
-  ;; identity, or its first metadata feature), xor-ed together; 0 for a row without features.
-  (func $touch_row (param $ptr i32) (param $feat i32) (param $emb i32) (param $acc i32) (param $row i32) (param $bytes i32) (result i32)
-    (local $p i32) (local $off i32) (local $k i32) (local $x i32)
+;; One load per 64-byte line of the embedding row (`bytes`) and of the accumulator row (`accBytes`:
+  ;; the same per dimension, 4 for row-wise Adagrad's one float, whose one load is all its step reads)
+  ;; of a row's first feature (the identity, or its first metadata feature), xor-ed together; 0 for a
+  ;; row without features.
+  (func $touch_row (param $ptr i32) (param $feat i32) (param $emb i32) (param $acc i32) (param $row i32) (param $bytes i32) (param $accBytes i32) (result i32)
+    (local $p i32) (local $off i32) (local $k i32) (local $x i32) (local $f i32) (local $accOff i32)
     (local.set $p (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $row) (i32.const 2)))))
     (if (i32.ge_s (local.get $p) (i32.load (i32.add (local.get $ptr) (i32.shl (i32.add (local.get $row) (i32.const 1)) (i32.const 2)))))
       (then (return (i32.const 0))))
-    (local.set $off (i32.mul (i32.load (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2)))) (local.get $bytes)))
+    (local.set $f (i32.load (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2)))))
+    (local.set $off (i32.mul (local.get $f) (local.get $bytes)))
+    (local.set $accOff (i32.add (local.get $acc) (i32.mul (local.get $f) (local.get $accBytes))))
     (block $done (loop $lines
       (br_if $done (i32.ge_u (local.get $k) (local.get $bytes)))
-      (local.set $x (i32.xor (local.get $x)
-        (i32.xor (i32.load (i32.add (i32.add (local.get $emb) (local.get $off)) (local.get $k)))
-                 (i32.load (i32.add (i32.add (local.get $acc) (local.get $off)) (local.get $k))))))
+      (local.set $x (i32.xor (local.get $x) (i32.load (i32.add (i32.add (local.get $emb) (local.get $off)) (local.get $k)))))
+      (if (i32.lt_u (local.get $k) (local.get $accBytes))
+        (then (local.set $x (i32.xor (local.get $x) (i32.load (i32.add (local.get $accOff) (local.get $k)))))))
       (local.set $k (i32.add (local.get $k) (i32.const 64)))
       (br $lines)))
     (local.get $x))
@@ -325,7 +350,7 @@
     (local $posUser i32) (local $posItem i32) (local $posWeight i32) (local $seenPtr i32) (local $seenItem i32) (local $order i32)
     (local $uEmb i32) (local $uAcc i32) (local $uMom i32) (local $iEmb i32) (local $iAcc i32) (local $iMom i32)
     (local $iBias i32) (local $iBiasAcc i32) (local $iBiasMom i32)
-    (local $bpr i32) (local $adam i32) (local $maxSampled i32)
+    (local $bpr i32) (local $opt i32) (local $adam i32) (local $maxSampled i32) (local $accBytes i32)
     (local $sUser i32) (local $sPos i32) (local $sNeg i32) (local $sGrad i32) (local $logTable i32)
     (local $lr f32) (local $l2 f32) (local $dropout f64) (local $b1pow f64) (local $b2pow f64) (local $c1 f32) (local $c2 f32)
     (local $o i32) (local $p i32) (local $u i32) (local $i i32) (local $w f32)
@@ -361,7 +386,8 @@
     (local.set $iBiasAcc (i32.load offset=@itemBiasAcc (local.get $ctx)))
     (local.set $iBiasMom (i32.load offset=@itemBiasMom (local.get $ctx)))
     (local.set $bpr (i32.load offset=@loss (local.get $ctx)))
-    (local.set $adam (i32.load offset=@optimizer (local.get $ctx)))
+    (local.set $opt (i32.load offset=@optimizer (local.get $ctx)))
+    (local.set $adam (i32.eq (local.get $opt) (i32.const 1)))
     (local.set $maxSampled (i32.load offset=@maxSampled (local.get $ctx)))
     (local.set $sUser (i32.load offset=@scratchUser (local.get $ctx)))
     (local.set $sPos (i32.load offset=@scratchPos (local.get $ctx)))
@@ -380,6 +406,8 @@
     (local.set $c1 (f32.const 1))
     (local.set $c2 (f32.const 1))
     (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    ;; Bytes of one feature's accumulator row: a float per dimension, or row-wise Adagrad's one float.
+    (local.set $accBytes (select (i32.const 4) (local.get $bytes) (i32.eq (local.get $opt) (i32.const 2))))
     (local.set $o (local.get $start))
     (block $all (loop $positives
       (br_if $all (i32.ge_s (local.get $o) (local.get $end)))
@@ -397,10 +425,10 @@
           (local.set $q (i32.load (i32.add (local.get $order) (i32.shl (local.get $o) (i32.const 2)))))
           (local.set $touch (i32.xor (local.get $touch)
             (call $touch_row (local.get $uPtr) (local.get $uFeat) (local.get $uEmb) (local.get $uAcc)
-              (i32.load (i32.add (local.get $posUser) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))
+              (i32.load (i32.add (local.get $posUser) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes) (local.get $accBytes))))
           (local.set $touch (i32.xor (local.get $touch)
             (call $touch_row (local.get $iPtr) (local.get $iFeat) (local.get $iEmb) (local.get $iAcc)
-              (i32.load (i32.add (local.get $posItem) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes))))
+              (i32.load (i32.add (local.get $posItem) (i32.shl (local.get $q) (i32.const 2)))) (local.get $bytes) (local.get $accBytes))))
           ;; ... and the start of the next user's list of seen items (the negatives' check).
           (local.set $touch (i32.xor (local.get $touch)
             (i32.load (i32.add (local.get $seenItem) (i32.shl
@@ -416,7 +444,7 @@
               (i32.trunc_f64_u (f64.mul
                 (f64.mul (f64.convert_i32_u (i32.add (i32.add (global.get $ra) (global.get $rb)) (global.get $rd))) (f64.const 0x1p-32))
                 (f64.convert_i32_u (local.get $nItems))))
-              (local.get $bytes))))))
+              (local.get $bytes) (local.get $accBytes))))))
       (local.set $pPtr (local.get $iPtr)) (local.set $pFeat (local.get $iFeat)) (local.set $pW (local.get $iW))
       (local.set $nPtr (local.get $iPtr)) (local.set $nFeat (local.get $iFeat)) (local.set $nW (local.get $iW))
       (if (f64.gt (local.get $dropout) (f64.const 0))
@@ -514,15 +542,15 @@
             (local.set $k (i32.add (local.get $k) (i32.const 16)))
             (br $lg)))
           (call $update_row (local.get $iEmb) (local.get $iAcc) (local.get $iMom) (local.get $pPtr) (local.get $pFeat) (local.get $pW) (local.get $i)
-            (local.get $vUser) (f32.neg (local.get $coef)) (local.get $dim) (local.get $adam) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))
+            (local.get $vUser) (f32.neg (local.get $coef)) (local.get $dim) (local.get $opt) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))
           (call $update_bias (local.get $iBias) (local.get $iBiasAcc) (local.get $iBiasMom) (local.get $pPtr) (local.get $pFeat) (local.get $pW) (local.get $i)
             (f32.neg (local.get $coef)) (local.get $adam) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))
           (call $update_row (local.get $iEmb) (local.get $iAcc) (local.get $iMom) (local.get $nPtr) (local.get $nFeat) (local.get $nW) (local.get $j)
-            (local.get $vUser) (local.get $coef) (local.get $dim) (local.get $adam) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))
+            (local.get $vUser) (local.get $coef) (local.get $dim) (local.get $opt) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))
           (call $update_bias (local.get $iBias) (local.get $iBiasAcc) (local.get $iBiasMom) (local.get $nPtr) (local.get $nFeat) (local.get $nW) (local.get $j)
             (local.get $coef) (local.get $adam) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))
           (call $update_row (local.get $uEmb) (local.get $uAcc) (local.get $uMom) (local.get $uPtr) (local.get $uFeat) (local.get $uW) (local.get $u)
-            (local.get $sGrad) (f32.const 1) (local.get $dim) (local.get $adam) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))))
+            (local.get $sGrad) (f32.const 1) (local.get $dim) (local.get $opt) (local.get $lr) (local.get $l2) (local.get $c1) (local.get $c2))))
       (br $positives)))
     (i32.store offset=@rngA (local.get $ctx) (global.get $ra))
     (i32.store offset=@rngB (local.get $ctx) (global.get $rb))

@@ -39,7 +39,7 @@ const I32_FIELDS = [
   'itemBiasMom',
   /** 0 WARP, 1 BPR. */
   'loss',
-  /** 0 Adagrad, 1 Adam. */
+  /** 0 Adagrad, 1 Adam, 2 row-wise Adagrad (one accumulator per feature row). */
   'optimizer',
   'maxSampled',
   'scratchUser',
