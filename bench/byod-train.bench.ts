@@ -19,14 +19,15 @@
  * probes that touch no model data: an arithmetic loop (no memory) and random reads over 40 MB (memory
  * latency bound, like the kernel). Wall and CPU seconds of each. If the epoch's CPU time moves with the
  * random-read probe and not with the arithmetic one, what varies is the machine's memory system
- * (caches and memory bandwidth shared with other work), not our code.
+ * (caches and memory bandwidth shared with other work), not our code. BENCH_BYOD_OPTIMIZER picks
+ * that loop's optimizer (default adagrad; adagrad-rowwise, adam).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HybridSession } from '../lib/core/models/hybrid/fit.ts';
+import { HybridSession, type HybridOptimizer } from '../lib/core/models/hybrid/fit.ts';
 import { Rng } from '../lib/core/rng.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -117,9 +118,23 @@ function timed(f: () => unknown): string {
 /** See BENCH_BYOD_KERNEL_LOOP in the header. */
 function kernelLoop(reps: number, scale: number): Record<string, number | string> {
   const interactions = interactionColumnsOf(Math.round(50_000 * scale), Math.round(20_000 * scale), Math.round(1_000_000 * scale), 11);
-  const session = HybridSession.prepare({ interactions, cutoff: 0, snapshot: 'loop', transformVersion: 'loop' }, { dim: 64, epochs: reps });
+  const optimizer = (process.env.BENCH_BYOD_OPTIMIZER ?? 'adagrad') as HybridOptimizer;
+  const session = HybridSession.prepare(
+    { interactions, cutoff: 0, snapshot: 'loop', transformVersion: 'loop' },
+    { dim: 64, epochs: reps, optimizer },
+  );
   const p = session.params;
-  const live = (): Float32Array[] => [p.userEmb, p.userAcc, p.itemEmb, p.itemAcc, p.itemBias, p.itemBiasAcc];
+  const live = (): Float32Array[] => [
+    p.userEmb,
+    p.userAcc,
+    p.userMom,
+    p.itemEmb,
+    p.itemAcc,
+    p.itemMom,
+    p.itemBias,
+    p.itemBiasAcc,
+    p.itemBiasMom,
+  ];
   const saved = live().map((a) => a.slice());
   const big = new Float32Array(10_000_000);
   for (let i = 0; i < big.length; i++) big[i] = i % 7;
@@ -141,7 +156,7 @@ function kernelLoop(reps: number, scale: number): Record<string, number | string
     }
     return s;
   };
-  const figures: Record<string, number | string> = { kernel: session.kernel, loadBefore: Number(loadavg()[0]?.toFixed(2)) };
+  const figures: Record<string, number | string> = { kernel: session.kernel, optimizer, loadBefore: Number(loadavg()[0]?.toFixed(2)) };
   session.shuffle(0);
   const losses = new Set<number>();
   for (let r = 0; r < reps; r++) {

@@ -2,7 +2,7 @@
  * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
- *                                              identityDropout, identityShare, shuffle; for algo ease:
+ *                                              identityDropout, identityShare, optimizer, shuffle; for algo ease:
  *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
  *   /opt/ml/model/                             the artifact (manifest.json + model.bin), tarred by SageMaker
@@ -37,6 +37,11 @@ export const TrainingHyperparametersSchema = z.object({
    * 'lightfm' (LightFM's 1 / (1 + features)); absent = the model's default (HybridOptions.identityShare).
    */
   identityShare: z.union([z.literal('lightfm'), z.coerce.number().gt(0).max(1)]).optional(),
+  /**
+   * Hybrid only: 'adagrad' (per-dimension accumulators), 'adagrad-rowwise' (one per feature row: less
+   * memory traffic per step) or 'adam'; absent = the model's default (HybridOptions.optimizer).
+   */
+  optimizer: z.enum(['adagrad', 'adagrad-rowwise', 'adam']).optional(),
   /**
    * EASE only (lib/core/models/ease/fit.ts): its L2 weight and most items kept; absent = the model's
    * defaults. Numbers here; their ranges are the model's own (an OptionError names a bad one).
@@ -116,6 +121,7 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     threads: hp.threads,
     identityDropout: hp.identityDropout,
     ...(hp.identityShare !== undefined ? { identityShare: hp.identityShare } : {}),
+    ...(hp.optimizer !== undefined ? { optimizer: hp.optimizer } : {}),
     onProgress: (p) =>
       log(
         `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,

@@ -161,6 +161,18 @@ describe('the training entrypoint with a hybrid', () => {
     expect((failure as TrainingJobFailedError).description.FailureReason).toContain('invalid hyperparameters');
   }, 180_000);
 
+  it('passes the optimizer to the fit (row-wise Adagrad recorded in the artifact) and refuses an unknown one', async () => {
+    const hp = { shelf: 'podcasts', algo: 'hybrid-bpr', epochs: '1', dim: '8', seed: '7' };
+    const rowwise = await runTrainingJob(request('rowwise', { ...hp, optimizer: 'adagrad-rowwise' }), { home, log: () => undefined });
+    expect(rowwise.TrainingJobStatus).toBe('Completed');
+    const manifest = (await readArtifactDir(join(home, 'sagemaker', 'rowwise', 'model'))).manifest;
+    expect((manifest.hyperparameters as Record<string, unknown>).optimizer).toBe('adagrad-rowwise');
+    const failure = await runTrainingJob(request('optimizer-bad', { ...hp, optimizer: 'sgd' }), { home, log: () => undefined }).catch(
+      (e: unknown) => e,
+    );
+    expect((failure as TrainingJobFailedError).description.FailureReason).toContain('invalid hyperparameters');
+  }, 180_000);
+
   it("reads every shelf's hybrid settings as the benches do (shelfHybridSettings)", () => {
     for (const shelf of ['podcasts', 'playlists'] as const) {
       const { algo, hyperparameters } = SHELF_CONFIG[shelf];

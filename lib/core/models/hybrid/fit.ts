@@ -705,6 +705,11 @@ function scoreFour(
   }
 }
 
+/** The default learning rate of these options (see HybridOptions.learningRate); benches scale it. */
+export function defaultLearningRate(options: Pick<HybridOptions, 'loss' | 'optimizer'>, withFeatures: boolean): number {
+  return options.optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? (withFeatures ? 0.1 : BPR_RATE_WITHOUT_FEATURES) : 0.05;
+}
+
 /**
  * The options with their defaults. `withFeatures`: the data has metadata features (BPR's default rate
  * depends on it, see BPR_RATE_WITHOUT_FEATURES); before the data is read it does not matter.
@@ -717,9 +722,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     optimizer,
     dim: options.dim ?? 64,
     epochs: options.epochs ?? 20,
-    learningRate:
-      options.learningRate ??
-      (optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? (withFeatures ? 0.1 : BPR_RATE_WITHOUT_FEATURES) : 0.05),
+    learningRate: options.learningRate ?? defaultLearningRate(options, withFeatures),
     l2: options.l2 ?? 1e-6,
     seed: options.seed ?? 1,
     threads: options.threads ?? 1,
