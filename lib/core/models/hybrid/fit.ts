@@ -95,6 +95,11 @@ export interface HybridOptions {
   /** Share of each validation user's items held out for early stopping, 0..0.5; default 0.1 (0: no validation). */
   readonly validationShare?: number;
   /**
+   * Which of a validation user's items are held out: 'recent' (the most recent ones) or 'random' (a
+   * seeded sample); default 'recent'.
+   */
+  readonly validationHoldout?: 'recent' | 'random';
+  /**
    * Share of the eligible users (>= 2 items) that validate, 0..1; default 1: every one within the
    * scoring budget (maxValidationUsers), since a small validation set makes early stopping follow noise.
    */
@@ -163,6 +168,7 @@ interface Resolved {
   minEpochs: number;
   minImprovement: number;
   validationShare: number;
+  validationHoldout: 'recent' | 'random';
   validationUserShare: number;
   maxValidationUsers: number | undefined;
   maxSampled: number;
@@ -349,6 +355,7 @@ export class HybridSession {
       o.validationShare,
       (eligible) => validationUsers(o, eligible, pairs.item.length, items.ids.length),
       new Rng(o.validationShare > 0 ? rng.nextUint32() : 0),
+      o.validationHoldout,
     );
     const train = trainingArrays(pairs, split.heldPair, MAX_SAMPLE_WEIGHT, alloc);
     const n = train.posItem.length;
@@ -730,6 +737,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     minEpochs: options.minEpochs ?? (options.loss === 'bpr' && withFeatures ? BPR_MIN_EPOCHS_WITH_FEATURES : MIN_EPOCHS),
     minImprovement: options.minImprovement ?? 0,
     validationShare: options.validationShare ?? 0.1,
+    validationHoldout: options.validationHoldout ?? 'recent',
     validationUserShare: options.validationUserShare ?? 1,
     maxValidationUsers: options.maxValidationUsers,
     maxSampled: options.maxSampled ?? 10,
@@ -751,6 +759,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
   c.int('minEpochs', r.minEpochs, 1);
   c.number('minImprovement', r.minImprovement, 0, 1);
   c.number('validationShare', r.validationShare, 0, 0.5);
+  c.oneOf('validationHoldout', r.validationHoldout, ['recent', 'random']);
   c.number('validationUserShare', r.validationUserShare, 0, 1, true);
   if (r.maxValidationUsers !== undefined) c.int('maxValidationUsers', r.maxValidationUsers, 1);
   c.int('maxSampled', r.maxSampled, 1);

@@ -197,10 +197,17 @@ export interface ValidationSplit {
 }
 
 /**
- * A seeded sample of `want(eligible)` users with >= 2 pairs; each holds out its most recent
- * max(1, round(share × n)) items (at most n - 1; ties in time: the larger item row is more recent).
+ * A seeded sample of `want(eligible)` users with >= 2 pairs; each holds out max(1, round(share × n))
+ * of its items (at most n - 1): its most recent ones (holdout 'recent'; ties in time: the larger item
+ * row is more recent), or a seeded random sample of them (holdout 'random').
  */
-export function splitValidation(pairs: Pairs, share: number, want: (eligible: number) => number, rng: Rng): ValidationSplit {
+export function splitValidation(
+  pairs: Pairs,
+  share: number,
+  want: (eligible: number) => number,
+  rng: Rng,
+  holdout: 'recent' | 'random' = 'recent',
+): ValidationSplit {
   const nUsers = pairs.userStart.length - 1;
   const heldPair = new Uint8Array(pairs.item.length);
   const users: { user: number; held: Int32Array }[] = [];
@@ -214,11 +221,14 @@ export function splitValidation(pairs: Pairs, share: number, want: (eligible: nu
   for (const u of chosen) {
     const lo = pairs.userStart[u] as number;
     const n = (pairs.userStart[u + 1] as number) - lo;
-    const byTime = Array.from({ length: n }, (_, k) => lo + k).sort(
-      (a, b) => (pairs.ts[a] as number) - (pairs.ts[b] as number) || (pairs.item[a] as number) - (pairs.item[b] as number),
-    );
+    const all = Array.from({ length: n }, (_, k) => lo + k);
     const hold = Math.min(n - 1, Math.max(1, Math.round(share * n)));
-    const held = byTime.slice(n - hold);
+    const held =
+      holdout === 'random'
+        ? rng.shuffle(all).slice(0, hold)
+        : all
+            .sort((a, b) => (pairs.ts[a] as number) - (pairs.ts[b] as number) || (pairs.item[a] as number) - (pairs.item[b] as number))
+            .slice(n - hold);
     for (const p of held) heldPair[p] = 1;
     users.push({ user: u, held: Int32Array.from(held, (p) => pairs.item[p] as number).sort() });
   }
