@@ -89,8 +89,9 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
         onProgress: (p) => {
           const metric = p.metric === undefined ? '' : ` ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch})`;
           const rate = p.samplesPerSecond > 0 ? ` ${Math.round(p.samplesPerSecond / 1000)}k positives/s` : '';
-          process.stderr.write(`epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${metric}${rate}\n`);
-          phase(`epoch ${p.epoch}`);
+          const refit = p.refit === true ? 'refit on all positives, ' : '';
+          process.stderr.write(`${refit}epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${metric}${rate}\n`);
+          phase(`${refit === '' ? '' : 'refit '}epoch ${p.epoch}`);
         },
       });
     }

@@ -36,29 +36,44 @@ export interface TrainHybridOptions extends Omit<HybridOptions, 'onProgress'> {
 /** Fits a hybrid model, on `threads` worker threads when > 1 (default 1: deterministic, in this thread). */
 export async function trainHybrid(data: HybridTrainingData, options: TrainHybridOptions = {}): Promise<HybridRecommender> {
   const threads = Math.min(options.threads ?? 1, Math.max(1, availableParallelism() * 2));
-  let sgdMs = 0;
-  let epochSamples = 0;
-  const report = (p: HybridProgress, used: number): void =>
-    options.onProgress?.({ ...p, sgdMs, samplesPerSecond: sgdMs > 0 ? (epochSamples / sgdMs) * 1000 : 0, threads: used });
+  const report = (p: HybridProgress, used: number, sgd: { ms: number; samples: number }): void =>
+    options.onProgress?.({ ...p, sgdMs: sgd.ms, samplesPerSecond: sgd.ms > 0 ? (sgd.samples / sgd.ms) * 1000 : 0, threads: used });
 
+  // The validation run, then (HybridOptions.refit) the refit on all positives with its own session.
+  const { onProgress: _, onPrepared, ...core } = options;
+  const first = await run(data, core, threads, report, onPrepared);
+  const refit = first.refitOptions(core);
+  if (refit === undefined) return first.finish();
+  return (await run(data, refit, threads, report)).finish(first.validationSummary());
+}
+
+/** Prepares a session and runs its epochs, in this thread (threads <= 1) or on worker threads. */
+async function run(
+  data: HybridTrainingData,
+  options: HybridOptions,
+  threads: number,
+  report: (p: HybridProgress, used: number, sgd: { ms: number; samples: number }) => void,
+  onPrepared?: () => void,
+): Promise<HybridSession> {
+  const sgd = { ms: 0, samples: 0 };
+  const session = HybridSession.prepare(
+    data,
+    { ...options, onProgress: (p) => report(p, Math.max(1, threads), sgd) },
+    threads <= 1 ? undefined : sharedAlloc,
+  );
+  onPrepared?.();
   if (threads <= 1) {
-    // Time each epoch's SGD by the gap between progress callbacks minus nothing else measurable:
-    // run the same loop as fitHybrid, but step by step so validation is not counted.
-    const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, 1) });
-    options.onPrepared?.();
+    // Each epoch's SGD is timed on its own, so validation is not counted.
     for (let epoch = 0; epoch < session.epochs; epoch++) {
       session.shuffle(epoch);
       const t0 = performance.now();
       const result = session.runShard(epoch, 0, 0, session.positives);
-      sgdMs = performance.now() - t0;
-      epochSamples = result.samples;
+      sgd.ms = performance.now() - t0;
+      sgd.samples = result.samples;
       if (session.endEpoch(epoch, [result])) break;
     }
-    return session.finish();
+    return session;
   }
-
-  const session = HybridSession.prepare(data, { ...options, onProgress: (p) => report(p, threads) }, sharedAlloc);
-  options.onPrepared?.();
   const arena = session.arena;
   const workers = Array.from({ length: threads }, () => {
     // With the wasm kernel each worker instantiates it over the session's shared memory, with its own slot.
@@ -78,14 +93,14 @@ export async function trainHybrid(data: HybridTrainingData, options: TrainHybrid
           return w.run({ config: session.kernelConfig(epoch, start), start, end, seed: session.shardSeed(epoch, shard) });
         }),
       );
-      sgdMs = performance.now() - t0;
-      epochSamples = results.reduce((s, r) => s + r.samples, 0);
+      sgd.ms = performance.now() - t0;
+      sgd.samples = results.reduce((s, r) => s + r.samples, 0);
       if (session.endEpoch(epoch, results)) break;
     }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
-  return session.finish();
+  return session;
 }
 
 /** Fits a hybrid model in this thread (the pure core fit, re-exported for symmetry). */

@@ -100,6 +100,15 @@ export interface HybridOptions {
    */
   readonly validationHoldout?: 'recent' | 'random';
   /**
+   * After early stopping has chosen the best epoch, train again from the start on every positive (the
+   * validation pairs included) for that many epochs, and keep that model: true, false, or 'auto'
+   * (default): when the held-out pairs are at least REFIT_MIN_HELD_SHARE of the positives. Why: on
+   * small data every user validates (the scoring budget allows it), so the split withholds a tenth of
+   * what there is to learn from, which costs more accuracy than one more training run costs time; on
+   * large data a few hundred users validate and the refit would not repay its time.
+   */
+  readonly refit?: boolean | 'auto';
+  /**
    * Share of the eligible users (>= 2 items) that validate, 0..1; default 1: every one within the
    * scoring budget (maxValidationUsers), since a small validation set makes early stopping follow noise.
    */
@@ -151,6 +160,8 @@ export interface HybridProgress {
   readonly metric: number | undefined;
   /** 1-based epoch whose parameters are kept so far. */
   readonly bestEpoch: number;
+  /** True in the epochs of the refit on all positives (HybridOptions.refit). */
+  readonly refit?: boolean;
   /** Positives processed in this epoch. */
   readonly samples: number;
 }
@@ -169,6 +180,7 @@ interface Resolved {
   minImprovement: number;
   validationShare: number;
   validationHoldout: 'recent' | 'random';
+  refit: boolean | 'auto';
   validationUserShare: number;
   maxValidationUsers: number | undefined;
   maxSampled: number;
@@ -231,15 +243,41 @@ function identityShareOf(options: HybridOptions): number | undefined {
   return share;
 }
 
+/**
+ * Validation pairs, as a share of the positives, from which HybridOptions.refit 'auto' trains again on
+ * all of them: 1% (every user validates on small data, 10% of each one's items; a 1M-row run holds out
+ * a few hundred users' items, well under 1%).
+ */
+const REFIT_MIN_HELD_SHARE = 0.01;
+/**
+ * Marks the options refitOptions makes: a session prepared with them reports its epochs as the
+ * refit's. A symbol key survives object spread (trainHybrid adds its own onProgress).
+ */
+const REFIT = Symbol('refit');
+type RefitOptions = HybridOptions & { readonly [REFIT]?: true };
+
 /** Fits a hybrid model on one thread. Same data and seed give the same artifact bytes. */
 export function fitHybrid(data: HybridTrainingData, options: HybridOptions = {}): HybridRecommender {
-  const session = HybridSession.prepare(data, options);
-  for (let epoch = 0; epoch < session.epochs; epoch++) {
-    session.shuffle(epoch);
-    const result = session.runShard(epoch, 0, 0, session.positives);
-    if (session.endEpoch(epoch, [result])) break;
-  }
-  return session.finish();
+  const run = (session: HybridSession): HybridSession => {
+    for (let epoch = 0; epoch < session.epochs; epoch++) {
+      session.shuffle(epoch);
+      const result = session.runShard(epoch, 0, 0, session.positives);
+      if (session.endEpoch(epoch, [result])) break;
+    }
+    return session;
+  };
+  const first = run(HybridSession.prepare(data, options));
+  const refit = first.refitOptions(options);
+  return refit === undefined ? first.finish() : run(HybridSession.prepare(data, refit)).finish(first.validationSummary());
+}
+
+/** What the validation run of a refit found (recorded in the refit model's training info). */
+export interface ValidationSummary {
+  readonly epochsRun: number;
+  readonly bestEpoch: number;
+  readonly validationValue: number | null;
+  readonly validationUsers: number;
+  readonly heldPositives: number;
 }
 
 /** One training run, step by step: prepare, then per epoch shuffle → shards → endEpoch, then finish. */
@@ -258,6 +296,10 @@ export class HybridSession {
   private readonly users: FeatureSpace;
   private readonly items: FeatureSpace;
   private readonly validation: { user: number; held: Int32Array }[];
+  /** Validation pairs held out of training. */
+  private readonly heldPositives: number;
+  /** This run is the refit of a validation run (its epochs are reported as such). */
+  private readonly refitting: boolean;
   private readonly onProgress: ((p: HybridProgress) => void) | undefined;
   private readonly data: HybridTrainingData;
   /** The training positives in (user, item) order, from which each epoch's shuffled copy is gathered. */
@@ -286,6 +328,8 @@ export class HybridSession {
     params: KernelParams;
     order: Int32Array;
     validation: { user: number; held: Int32Array }[];
+    heldPositives: number;
+    refitting: boolean;
     arena: WasmArena | undefined;
   }) {
     this.arena = init.arena;
@@ -299,6 +343,8 @@ export class HybridSession {
     this.params = init.params;
     this.order = init.order;
     this.validation = init.validation;
+    this.heldPositives = init.heldPositives;
+    this.refitting = init.refitting;
     this.positives = init.order.length;
     this.epochs = init.options.epochs;
     this.scratch = makeScratch(init.options.dim);
@@ -394,6 +440,8 @@ export class HybridSession {
       params: initialParams(users, items, o, rng, paramRegion?.alloc ?? alloc),
       order,
       validation: split.users,
+      heldPositives: split.users.reduce((n, v) => n + v.held.length, 0),
+      refitting: (options as RefitOptions)[REFIT] === true,
       arena,
     });
   }
@@ -511,6 +559,7 @@ export class HybridSession {
       metric,
       bestEpoch: bestEpoch + 1,
       samples,
+      ...(this.refitting ? { refit: true } : {}),
     });
     if (metric === undefined) return false;
     // Patience counts epochs since the last improvement of at least minImprovement over the metric of
@@ -519,8 +568,35 @@ export class HybridSession {
     return epoch + 1 >= this.options.minEpochs && epoch - this.progress.epoch >= this.options.patience;
   }
 
-  /** Builds the recommender from the best (or last) parameters. */
-  finish(): HybridRecommender {
+  /**
+   * The options of the refit on all positives (HybridOptions.refit), given the options this run was
+   * prepared with, or undefined when no refit is due: no validation, or 'auto' and the validation pairs
+   * under REFIT_MIN_HELD_SHARE of the positives.
+   */
+  refitOptions(options: HybridOptions): HybridOptions | undefined {
+    const { refit } = this.options;
+    if (this.best === undefined || refit === false) return undefined;
+    if (refit === 'auto' && this.heldPositives < REFIT_MIN_HELD_SHARE * this.positives) return undefined;
+    const refitting: RefitOptions = { ...options, epochs: this.best.epoch + 1, validationShare: 0, refit: false, [REFIT]: true };
+    return refitting;
+  }
+
+  /** This run's validation figures, for the training info of its refit. */
+  validationSummary(): ValidationSummary {
+    return {
+      epochsRun: this.epochsRun,
+      bestEpoch: this.best !== undefined ? this.best.epoch + 1 : this.epochsRun,
+      validationValue: this.best?.metric ?? this.lastMetric ?? null,
+      validationUsers: this.validation.length,
+      heldPositives: this.heldPositives,
+    };
+  }
+
+  /**
+   * Builds the recommender from the best (or last) parameters. `validated`: this run is the refit of
+   * a validation run, whose figures the training info records (with refitEpochs: this run's epochs).
+   */
+  finish(validated?: ValidationSummary): HybridRecommender {
     const o = this.options;
     const d = o.dim;
     const userEmb = this.best?.userEmb ?? this.params.userEmb;
@@ -563,11 +639,22 @@ export class HybridSession {
         trainedAt: this.data.cutoff,
         seed: o.seed,
         training: {
-          epochsRun: this.epochsRun,
-          bestEpoch: this.best !== undefined ? this.best.epoch + 1 : this.epochsRun,
-          validationMetric: `ndcg@${METRIC_K}`,
-          validationValue: this.best?.metric ?? this.lastMetric ?? null,
-          validationUsers: this.validation.length,
+          ...(validated === undefined
+            ? {
+                epochsRun: this.epochsRun,
+                bestEpoch: this.best !== undefined ? this.best.epoch + 1 : this.epochsRun,
+                validationMetric: `ndcg@${METRIC_K}`,
+                validationValue: this.best?.metric ?? this.lastMetric ?? null,
+                validationUsers: this.validation.length,
+              }
+            : {
+                epochsRun: validated.epochsRun,
+                bestEpoch: validated.bestEpoch,
+                validationMetric: `ndcg@${METRIC_K}`,
+                validationValue: validated.validationValue,
+                validationUsers: validated.validationUsers,
+                refitEpochs: this.epochsRun,
+              }),
           trainPositives: this.positives,
           kernel: this.kernel,
         },
@@ -738,6 +825,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     minImprovement: options.minImprovement ?? 0,
     validationShare: options.validationShare ?? 0.1,
     validationHoldout: options.validationHoldout ?? 'recent',
+    refit: options.refit ?? 'auto',
     validationUserShare: options.validationUserShare ?? 1,
     maxValidationUsers: options.maxValidationUsers,
     maxSampled: options.maxSampled ?? 10,
@@ -760,6 +848,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
   c.number('minImprovement', r.minImprovement, 0, 1);
   c.number('validationShare', r.validationShare, 0, 0.5);
   c.oneOf('validationHoldout', r.validationHoldout, ['recent', 'random']);
+  if (typeof r.refit !== 'boolean') c.oneOf('refit', r.refit, ['auto']);
   c.number('validationUserShare', r.validationUserShare, 0, 1, true);
   if (r.maxValidationUsers !== undefined) c.int('maxValidationUsers', r.maxValidationUsers, 1);
   c.int('maxSampled', r.maxSampled, 1);

@@ -122,6 +122,7 @@ describe('fitHybrid', () => {
       patience: 2,
       minEpochs: 1,
       minImprovement: 1,
+      refit: false,
       onProgress: (p) => seen.push(p),
     });
     const training = model.save().manifest.extra.training as { epochsRun: number; bestEpoch: number; validationValue: number };
@@ -133,7 +134,7 @@ describe('fitHybrid', () => {
 
   it('keeps the best epoch and stops after `patience` epochs without improvement', () => {
     const seen: HybridProgress[] = [];
-    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minEpochs: 1, onProgress: (p) => seen.push(p) });
+    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minEpochs: 1, refit: false, onProgress: (p) => seen.push(p) });
     const last = seen.at(-1) as HybridProgress;
     const training = model.save().manifest.extra.training as { bestEpoch: number; epochsRun: number; validationValue: number };
     expect(training.epochsRun).toBe(seen.length);
@@ -179,7 +180,7 @@ describe('fitHybrid', () => {
 
   it('runs at least minEpochs epochs before early stopping may stop, and still keeps the best epoch', () => {
     // A rate so low that validation NDCG cannot move: with patience 1 the run would stop after 2 epochs.
-    const flat = { ...FAST, epochs: 40, patience: 1, minImprovement: 1, learningRate: 1e-9 };
+    const flat = { ...FAST, epochs: 40, patience: 1, minImprovement: 1, learningRate: 1e-9, refit: false };
     const training = (m: ReturnType<typeof fitHybrid>) =>
       m.save().manifest.extra.training as { epochsRun: number; bestEpoch: number; validationValue: number };
     expect(training(fitHybrid(world.data, { ...flat, minEpochs: 1 })).epochsRun).toBe(2);
@@ -191,6 +192,58 @@ describe('fitHybrid', () => {
     // Past the minimum, patience decides as before; a minimum above `epochs` runs them all.
     expect(training(fitHybrid(world.data, { ...flat, minEpochs: 7, patience: 9 })).epochsRun).toBe(10);
     expect(training(fitHybrid(world.data, { ...flat, epochs: 4, minEpochs: 7 })).epochsRun).toBe(4);
+  });
+
+  describe('refit on all positives after early stopping', () => {
+    type Training = {
+      epochsRun: number;
+      bestEpoch: number;
+      validationValue: number;
+      validationUsers: number;
+      refitEpochs?: number;
+      trainPositives: number;
+    };
+    const training = (m: HybridRecommender) => m.save().manifest.extra.training as Training;
+    const options = { ...FAST, epochs: 12, patience: 2, minEpochs: 1 } as const;
+
+    it('trains again on every positive for the best epoch count when the validation split holds out a material share (auto)', () => {
+      const seen: HybridProgress[] = [];
+      const model = fitHybrid(world.data, { ...options, onProgress: (p) => seen.push(p) });
+      const validating = seen.filter((p) => p.refit !== true);
+      const refitting = seen.filter((p) => p.refit === true);
+      const t = training(model);
+      // The validation run's figures are kept; the refit ran bestEpoch epochs, after the validation epochs.
+      expect(t.epochsRun).toBe(validating.length);
+      expect(t.refitEpochs).toBe(t.bestEpoch);
+      expect(refitting.map((p) => p.epoch)).toEqual(Array.from({ length: t.bestEpoch }, (_, e) => e + 1));
+      expect(seen.indexOf(refitting[0] as HybridProgress)).toBe(validating.length);
+      expect(refitting.every((p) => p.metric === undefined)).toBe(true);
+      // The refit is the no-validation fit of that many epochs, to the bit, on more positives than the validation run's.
+      const plain = fitHybrid(world.data, { ...options, epochs: t.bestEpoch, validationShare: 0 });
+      expect(Buffer.from(model.save().payload).equals(Buffer.from(plain.save().payload))).toBe(true);
+      const validated = fitHybrid(world.data, { ...options, refit: false });
+      expect(t.trainPositives).toBeGreaterThan(training(validated).trainPositives);
+      expect(t.validationValue).toBe(training(validated).validationValue);
+    });
+
+    it('keeps the validation run when refit is false, or when auto and the held-out pairs are under 1% of the positives', () => {
+      const off = training(fitHybrid(world.data, { ...options, refit: false }));
+      expect(off.refitEpochs).toBeUndefined();
+      const few = training(fitHybrid(world.data, { ...options, maxValidationUsers: 1 }));
+      expect(few.validationUsers).toBe(1);
+      expect(few.refitEpochs).toBeUndefined();
+      const forced = training(fitHybrid(world.data, { ...options, maxValidationUsers: 1, refit: true }));
+      expect(forced.refitEpochs).toBe(forced.bestEpoch);
+    });
+
+    it("holds out a seeded random sample of each validation user's items with validationHoldout random", () => {
+      const a = fitHybrid(world.data, { ...options, validationHoldout: 'random', refit: false });
+      const b = fitHybrid(world.data, { ...options, validationHoldout: 'random', refit: false });
+      const recent = fitHybrid(world.data, { ...options, refit: false });
+      expect(training(a)).toEqual(training(b));
+      expect(training(a).validationValue).not.toBe(training(recent).validationValue);
+      expect(() => fitHybrid(world.data, { ...options, validationHoldout: 'oldest' as 'recent' })).toThrow(OptionError);
+    });
   });
 
   it.each([

@@ -9,11 +9,16 @@ const users = [...world.groupOf.keys()].filter((id) => id.startsWith('u'));
 const OPTIONS = { dim: 16, epochs: 15, seed: 3 } as const;
 
 describe('trainHybrid', () => {
-  it('with one thread is the deterministic single-threaded fit', async () => {
-    const threaded = (await trainHybrid(world.data, { ...OPTIONS, threads: 1 })).save();
+  it('with one thread is the deterministic single-threaded fit, its refit on all positives included', async () => {
+    const progress: TrainProgress[] = [];
+    const threaded = (await trainHybrid(world.data, { ...OPTIONS, threads: 1, onProgress: (p) => progress.push(p) })).save();
     const pure = fitHybrid(world.data, { ...OPTIONS, threads: 1 }).save();
     expect(manifestJson(threaded.manifest)).toBe(manifestJson(pure.manifest));
     expect(Buffer.from(threaded.payload).equals(Buffer.from(pure.payload))).toBe(true);
+    // Every planted user validates, so the default refit runs: its epochs are reported after the validation run's.
+    const refitEpochs = (threaded.manifest.extra as { training: { refitEpochs?: number } }).training.refitEpochs;
+    expect(refitEpochs).toBeGreaterThan(0);
+    expect(progress.filter((p) => p.refit === true).map((p) => p.epoch)).toEqual(Array.from({ length: refitEpochs ?? 0 }, (_, e) => e + 1));
   });
 
   it.each([
