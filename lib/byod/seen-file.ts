@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { sortIds } from '../core/models/hybrid/features.ts';
 import { type InteractionColumns, interactionColumns } from '../core/models/hybrid/problem.ts';
 import type { Interaction } from '../core/models/recommender.ts';
 
@@ -51,13 +52,23 @@ export function seenFileText(c: InteractionColumns, extraUsers: Iterable<string>
  * digits straight into one buffer (a string per list cost 0.3 s for a million rows).
  */
 export function seenFileBytes(c: InteractionColumns, extraUsers: Iterable<string> = []): Buffer {
-  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  const users = [...new Set([...c.userIds, ...extraUsers])].sort(cmp);
-  const items = [...c.itemIds].sort(cmp);
-  const userPos = new Map(users.map((u, k) => [u, k]));
-  const itemPos = new Map(items.map((id, k) => [id, k]));
-  const userOf = Int32Array.from(c.userIds, (u) => userPos.get(u) as number);
-  const itemOf = Int32Array.from(c.itemIds, (id) => itemPos.get(id) as number);
+  // Extra users not in the interactions join the end of the list; a Set only when there are extras.
+  let listed: readonly string[] = c.userIds;
+  const extras = [...extraUsers];
+  if (extras.length > 0) {
+    const known = new Set(c.userIds);
+    const added: string[] = [];
+    for (const u of extras) {
+      if (known.has(u)) continue;
+      known.add(u);
+      added.push(u);
+    }
+    if (added.length > 0) listed = [...c.userIds, ...added];
+  }
+  // Sorted without a comparator call per pair or a Map of strings (see sortIds); userOf[k] is the
+  // position of vocabulary user k.
+  const { sorted: users, rank: userOf } = sortIds(listed);
+  const { sorted: items, rank: itemOf } = sortIds(c.itemIds);
   const n = c.user.length;
   const start = new Int32Array(users.length + 1);
   for (let r = 0; r < n; r++) {

@@ -1,7 +1,8 @@
 /** The interactions reader of `shelves train`: columns, the fast plain-CSV path and the general RFC 4180 path agree. */
 import { describe, expect, it } from 'vitest';
 import { interactionsOf, parseInteractionColumns, readRecords } from '../../lib/byod/formats.ts';
-import { seenFileText } from '../../lib/byod/seen-file.ts';
+import { seenFileBytes, seenFileText } from '../../lib/byod/seen-file.ts';
+import { Rng } from '../../lib/core/rng.ts';
 import { interactionColumns } from '../../lib/core/models/hybrid/problem.ts';
 
 const plain = [
@@ -78,5 +79,38 @@ describe('seenFileText', () => {
     expect(text).toBe(
       `${JSON.stringify({ format: 'home-shelves/byod-seen@1', users: ['a', 'b', 'c'], items: ['x', 'y'], seen: [[0], [0, 1], []] })}\n`,
     );
+  });
+});
+
+describe('seenFileBytes', () => {
+  /** seen.json as the plain code would write it: sorted ids, JSON.stringify, each user's distinct item positions. */
+  const reference = (rows: [string, string][], extra: string[]): string => {
+    const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    const users = [...new Set([...rows.map(([u]) => u), ...extra])].sort(cmp);
+    const items = [...new Set(rows.map(([, i]) => i))].sort(cmp);
+    const seen = users.map((u) => [...new Set(rows.filter(([v]) => v === u).map(([, i]) => items.indexOf(i)))].sort((a, b) => a - b));
+    return `${JSON.stringify({ format: 'home-shelves/byod-seen@1', users, items, seen })}\n`;
+  };
+
+  it('writes the same bytes as the plain code for ids of every shape (digits, prefixes, mixed), with extra users', () => {
+    const rng = new Rng(5);
+    const shapes: ((k: number) => string)[] = [
+      (k) => `u${k}`,
+      (k) => `${k}`,
+      (k) => `u${String(k).padStart(3, '0')}`,
+      (k) => (k % 3 === 0 ? `x${k}` : `u${k}`),
+      (k) => `name ${k} "é"`,
+    ];
+    for (const userId of shapes) {
+      for (const itemId of shapes) {
+        const rows: [string, string][] = [];
+        for (let r = 0; r < 300; r++) rows.push([userId(rng.int(60)), itemId(rng.int(1200))]);
+        const interactions = rows.map(([u, i], r) => ({ userId: u, itemId: i, ts: r, weight: 1 }));
+        const extra = [userId(7), userId(1000), 'zz', userId(1000)];
+        const columns = interactionColumns(interactions);
+        expect(seenFileBytes(columns, extra).toString('utf8')).toBe(reference(rows, extra));
+        expect(seenFileBytes(columns).toString('utf8')).toBe(reference(rows, []));
+      }
+    }
   });
 });

@@ -54,23 +54,34 @@ export const sharedAlloc: Alloc = <T extends Int32Array | Float32Array>(kind: 'i
  * weighs 1 like each feature value, so 1 / (1 + k) with k unit features).
  */
 export function buildFeatureSpace(
-  interactionIds: ReadonlySet<string>,
+  interactionIds: ReadonlySet<string> | readonly string[],
   rows: FeatureRows | undefined,
   alloc: Alloc = heapAlloc,
   identityShare?: number,
 ): FeatureSpace {
-  const all = new Set(interactionIds);
+  // The interaction ids as a list (the CSV reader's vocabulary comes as one): a Set of them is made
+  // only when feature rows are given, to find the ids those add.
+  const listed = isIdList(interactionIds) ? interactionIds : [...interactionIds];
+  let all: readonly string[] = listed;
   const names = new Set<string>();
   if (rows !== undefined) {
+    const known = new Set(listed);
+    const added: string[] = [];
     for (const [id, features] of rows) {
-      all.add(id);
+      if (!known.has(id)) {
+        known.add(id);
+        added.push(id);
+      }
       for (const [name, value] of features) {
         if (!Number.isFinite(value)) throw new InputError(`feature "${name}" of "${id}" has value ${value}, expected a finite number`);
         names.add(name);
       }
     }
+    if (added.length > 0) all = [...listed, ...added];
   }
-  const ids = [...all].sort(compareIds);
+  const { sorted: ids, rank } = sortIds(all);
+  const fromInteractions = new Uint8Array(ids.length);
+  for (let k = 0; k < listed.length; k++) fromInteractions[rank[k] as number] = 1;
   const metaNames = [...names].sort(compareIds);
   const metaIndex = new Map<string, number>();
   metaNames.forEach((name, i) => {
@@ -79,9 +90,20 @@ export function buildFeatureSpace(
 
   const identity = alloc<Int32Array>('int32', ids.length);
   let nIdentity = 0;
-  for (let r = 0; r < ids.length; r++) identity[r] = interactionIds.has(ids[r] as string) ? nIdentity++ : -1;
+  for (let r = 0; r < ids.length; r++) identity[r] = fromInteractions[r] === 1 ? nIdentity++ : -1;
 
   const ptr = alloc<Int32Array>('int32', ids.length + 1);
+  if (rows === undefined) {
+    // Identity only (no feature file): row r is its identity feature r with weight 1.
+    const feat = alloc<Int32Array>('int32', ids.length);
+    const weight = alloc<Float32Array>('float32', ids.length);
+    for (let r = 0; r < ids.length; r++) {
+      feat[r] = r;
+      weight[r] = 1;
+      ptr[r + 1] = r + 1;
+    }
+    return { ids, identity, nIdentity, metaNames, matrix: { ptr, feat, weight } };
+  }
   const featList: number[] = [];
   const weightList: number[] = [];
   for (let r = 0; r < ids.length; r++) {
@@ -145,6 +167,131 @@ export function knownFeatures(features: readonly Feature[], metaIndex: ReadonlyM
     }
   }
   return { index, weight };
+}
+
+function isIdList(ids: ReadonlySet<string> | readonly string[]): ids is readonly string[] {
+  return Array.isArray(ids);
+}
+
+/** Ids sorted by compareIds without repeats, and where each id of the input went. */
+export interface SortedIds {
+  /** The distinct ids in compareIds order. */
+  readonly sorted: string[];
+  /** rank[k] is the position of ids[k] in `sorted`. */
+  readonly rank: Int32Array;
+}
+
+/** Digits after a common prefix up to which an id's number is exact in a double (11^15 < 2^53). */
+const KEY_DIGITS = 15;
+
+/**
+ * The ids in compareIds order (repeats once) and each input id's position in it. Why not
+ * `[...ids].sort(compareIds)` and a Map from id to position: at 50k ids the comparator calls and the
+ * Map of strings cost ~100 ms each, and `shelves train` needs this for users and items three times
+ * (feature spaces, model rows, seen.json). Ids that are one common prefix followed by 1-15 digits
+ * (`u12345`, `4711`: what exports mostly hold) are sorted as numbers that order them exactly as
+ * their strings (each digit d as d + 1 in base 11, shorter digit strings padded with 0, so "u1" <
+ * "u10" < "u2" as strings compare); other ids by an index sort with compareIds.
+ */
+export function sortIds(ids: readonly string[]): SortedIds {
+  const keys = digitKeys(ids);
+  return keys !== undefined ? sortByKeys(ids, keys) : sortByCompare(ids);
+}
+
+/** Each id's order key when every id is the first id's non-digit prefix followed by 1..KEY_DIGITS digits. */
+function digitKeys(ids: readonly string[]): Float64Array | undefined {
+  const n = ids.length;
+  if (n === 0) return undefined;
+  const first = ids[0] as string;
+  let p = 0;
+  while (p < first.length && !isDigit(first.charCodeAt(p))) p++;
+  const prefix = first.slice(0, p);
+  const keys = new Float64Array(n);
+  const widths = new Uint8Array(n);
+  let widest = 0;
+  for (let k = 0; k < n; k++) {
+    const id = ids[k] as string;
+    const width = id.length - p;
+    if (width < 1 || width > KEY_DIGITS || (p > 0 && !id.startsWith(prefix))) return undefined;
+    let key = 0;
+    for (let x = p; x < id.length; x++) {
+      const c = id.charCodeAt(x);
+      if (!isDigit(c)) return undefined;
+      key = key * 11 + (c - 47);
+    }
+    keys[k] = key;
+    widths[k] = width;
+    if (width > widest) widest = width;
+  }
+  // Pad every key to the widest digit string (0 sorts below every digit, as a shorter string does).
+  const scale = new Float64Array(widest + 1);
+  scale[widest] = 1;
+  for (let w = widest - 1; w >= 1; w--) scale[w] = (scale[w + 1] as number) * 11;
+  for (let k = 0; k < n; k++) keys[k] = (keys[k] as number) * (scale[widths[k] as number] as number);
+  return keys;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Sorted by keys that order the ids as compareIds does (equal keys: equal ids). */
+function sortByKeys(ids: readonly string[], keys: Float64Array): SortedIds {
+  const n = ids.length;
+  const order = keys.slice().sort();
+  // The distinct keys, in order.
+  let m = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || order[k] !== order[m - 1]) order[m++] = order[k] as number;
+  const rank = new Int32Array(n);
+  const sorted = new Array<string>(m);
+  for (let k = 0; k < n; k++) {
+    const key = keys[k] as number;
+    let lo = 0;
+    let hi = m - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((order[mid] as number) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    rank[k] = lo;
+    sorted[lo] = ids[k] as string;
+  }
+  return { sorted, rank };
+}
+
+/** Sorted by an index sort with compareIds (any ids). */
+function sortByCompare(ids: readonly string[]): SortedIds {
+  const n = ids.length;
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => compareIds(ids[a] as string, ids[b] as string) || a - b);
+  const rank = new Int32Array(n);
+  const sorted: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const at = order[k] as number;
+    const id = ids[at] as string;
+    if (k === 0 || id !== sorted[sorted.length - 1]) sorted.push(id);
+    rank[at] = sorted.length - 1;
+  }
+  return { sorted, rank };
+}
+
+/**
+ * For each id of `vocabulary`, its position in `sortedIds` (compareIds order, holding every id of
+ * the vocabulary): both lists are walked in order once, with no Map of strings.
+ */
+export function rowsOfIds(vocabulary: readonly string[], sortedIds: readonly string[]): Int32Array {
+  const { sorted, rank } = sortIds(vocabulary);
+  const at = new Int32Array(sorted.length);
+  let j = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    const id = sorted[k] as string;
+    while (j < sortedIds.length && sortedIds[j] !== id) j++;
+    if (j === sortedIds.length)
+      throw new RangeError(`id "${id}" is not among the ${sortedIds.length} sorted ids, expected every id of the vocabulary there`);
+    at[k] = j;
+  }
+  const rows = new Int32Array(vocabulary.length);
+  for (let k = 0; k < vocabulary.length; k++) rows[k] = at[rank[k] as number] as number;
+  return rows;
 }
 
 /** Ordinal string order (code units), the tie-break order of item ids everywhere in the model. */

@@ -19,7 +19,7 @@
 import { InputError } from '../../errors.ts';
 import { Rng } from '../../rng.ts';
 import { OptionChecker } from '../option-error.ts';
-import { buildFeatureSpace, heapAlloc, type Alloc, type FeatureSpace } from './features.ts';
+import { buildFeatureSpace, heapAlloc, rowsOfIds, type Alloc, type FeatureSpace } from './features.ts';
 import {
   LOSS_BPR,
   LOSS_WARP,
@@ -380,8 +380,8 @@ export class HybridSession {
     if (interactionCount(data.interactions) === 0) throw new InputError('no interactions to train on');
     const columns = interactionColumns(data.interactions);
     const share = identityShareOf(options);
-    const users = buildFeatureSpace(new Set(columns.userIds), data.userFeatures, alloc, share);
-    const items = buildFeatureSpace(new Set(columns.itemIds), data.itemFeatures, alloc, share);
+    const users = buildFeatureSpace(columns.userIds, data.userFeatures, alloc, share);
+    const items = buildFeatureSpace(columns.itemIds, data.itemFeatures, alloc, share);
     const o = resolve(options, users.metaNames.length + items.metaNames.length > 0);
     // With the wasm kernel, the parameters' place in its memory is reserved now and lent to the
     // pairs' temporaries until the parameters are initialised there (after trainingArrays, the pairs'
@@ -389,8 +389,8 @@ export class HybridSession {
     const paramRegion = arena?.region(arenaBytes(paramLengths(users, items, o)));
     const pairs = distinctPairs(
       columns,
-      rowsOf(columns.userIds, users.ids),
-      rowsOf(columns.itemIds, items.ids),
+      rowsOfIds(columns.userIds, users.ids),
+      rowsOfIds(columns.itemIds, items.ids),
       users.ids.length,
       items.ids.length,
       paramRegion,
@@ -922,12 +922,6 @@ function initialParams(users: FeatureSpace, items: FeatureSpace, o: Resolved, rn
   };
 }
 
-/** For each id of a vocabulary, its row among the model's sorted ids. */
-function rowsOf(vocabulary: readonly string[], sortedIds: readonly string[]): Int32Array {
-  const row = rowIndex(sortedIds);
-  return Int32Array.from(vocabulary, (id) => row.get(id) as number);
-}
-
 /**
  * Each item's row without its identity feature, weights renormalised to absolute sum 1 (what an item
  * known only from its metadata looks like); rows with nothing left keep their full row.
@@ -960,14 +954,6 @@ function metadataRows(items: FeatureSpace, alloc: Alloc): Pick<KernelData, 'item
   const coldWeight = alloc<Float32Array>('float32', weights.length);
   coldWeight.set(weights);
   return { itemColdPtr: coldPtr, itemColdFeat: coldFeat, itemColdWeight: coldWeight };
-}
-
-function rowIndex(ids: readonly string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  ids.forEach((id, i) => {
-    m.set(id, i);
-  });
-  return m;
 }
 
 function mix(seed: number, epoch: number, salt: number): number {
