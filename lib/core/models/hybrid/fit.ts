@@ -385,8 +385,9 @@ export class HybridSession {
     const o = resolve(options, users.metaNames.length + items.metaNames.length > 0);
     // With the wasm kernel, the parameters' place in its memory is reserved now and lent to the
     // pairs' temporaries until the parameters are initialised there (after trainingArrays, the pairs'
-    // last reader): those pages are faulted once instead of twice (20 MB at 1M rows).
-    const paramRegion = arena?.region(arenaBytes(paramLengths(users, items, o)));
+    // last reader): those pages are faulted once instead of twice (20 MB at 1M rows). At least the
+    // pairs' size (20 bytes a row): row-wise Adagrad's parameters (half of per-dim's) are smaller.
+    const paramRegion = arena?.region(Math.max(arenaBytes(paramLengths(users, items, o)), 20 * columns.user.length));
     const pairs = distinctPairs(
       columns,
       rowsOfIds(columns.userIds, users.ids),
