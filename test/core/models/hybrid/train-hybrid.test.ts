@@ -33,4 +33,12 @@ describe('trainHybrid', () => {
     expect(progress.every((p) => p.threads === 2 && p.samplesPerSecond > 0)).toBe(true);
     expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);
   });
+
+  it('with two worker threads and row-wise Adagrad (one accumulator per row, shared by the threads) learns them too', async () => {
+    const model = await trainHybrid(world.data, { ...OPTIONS, optimizer: 'adagrad-rowwise', threads: 2 });
+    const manifest = model.save().manifest;
+    expect((manifest.extra as { training: { kernel: string } }).training.kernel).toBe('wasm');
+    expect((manifest.hyperparameters as { optimizer: string }).optimizer).toBe('adagrad-rowwise');
+    expect(groupPrecision((u) => model.recommend({ userId: u, now: 0 }, 5), users, world.groupOf)).toBeGreaterThan(0.9);
+  });
 });
