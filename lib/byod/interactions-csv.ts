@@ -116,13 +116,20 @@ export class InteractionsCsvParser {
       let uTo = 0;
       let uHash = 0;
       let uQuoted = false;
+      let uLead = 0;
+      let uDigits = 0;
+      let uValue = 0;
       let iFrom = 0;
       let iTo = 0;
       let iHash = 0;
       let iQuoted = false;
+      let iLead = 0;
+      let iDigits = 0;
+      let iValue = 0;
       let tFrom = 0;
       let tTo = 0;
       let tQuoted = false;
+      let tLead = 0;
       let tDigits = 0;
       let tValue = 0;
       let wFrom = 0;
@@ -137,6 +144,9 @@ export class InteractionsCsvParser {
         let from = at;
         let to = at;
         let hash = FNV_OFFSET;
+        // The field's digits after its last non-digit byte (`lead` bytes before them): a timestamp
+        // is all digits (lead 0); an id like u12345 is a prefix and a number (see Interner.numbered).
+        let lead = 0;
         let digits = 0;
         let value = 0;
         let quoted = false;
@@ -195,13 +205,17 @@ export class InteractionsCsvParser {
           if (c !== COMMA && c !== CR && c !== LF)
             throw new InputError('malformed CSV: text after a closing quote', { file, line: startLine });
         } else {
-          // The common field: hashed and read as a whole number in the same pass.
+          // The common field: hashed and its trailing digits read as a whole number in the same pass.
           while (c !== COMMA && c !== CR && c !== LF) {
             hash = Math.imul(hash ^ c, FNV_PRIME);
             if (c >= 48 && c <= 57) {
               value = value * 10 + (c - 48);
               digits++;
-            } else digits = -1_000_000; // an int, not -Infinity: keeps the loop's arithmetic in small integers
+            } else {
+              value = 0;
+              digits = 0;
+              lead = at + 1 - from;
+            }
             c = ++at < eol ? (bytes[at] as number) : LF;
           }
           to = at;
@@ -219,15 +233,22 @@ export class InteractionsCsvParser {
           uTo = to;
           uHash = hash;
           uQuoted = quoted;
+          uLead = lead;
+          uDigits = digits;
+          uValue = value;
         } else if (field === cItem) {
           iFrom = from;
           iTo = to;
           iHash = hash;
           iQuoted = quoted;
+          iLead = lead;
+          iDigits = digits;
+          iValue = value;
         } else if (field === cTime) {
           tFrom = from;
           tTo = to;
           tQuoted = quoted;
+          tLead = lead;
           tDigits = digits;
           tValue = value;
         } else if (field === cWeight) {
@@ -258,7 +279,7 @@ export class InteractionsCsvParser {
       if (uTo === uFrom) requireId('', file, startLine, 'user_id');
       if (iTo === iFrom) requireId('', file, startLine, 'item_id');
       const time =
-        tDigits > 0 && tDigits <= EXACT_DIGITS
+        tLead === 0 && tDigits > 0 && tDigits <= EXACT_DIGITS
           ? tValue < EPOCH_SECONDS_BELOW
             ? tValue * 1000
             : tValue
@@ -274,8 +295,14 @@ export class InteractionsCsvParser {
       }
       const n = this.n;
       if (n === this.capacity) this.resize(Math.max(1024, this.capacity * 2));
-      this.user[n] = users.intern(uQuoted ? scratch : bytes, uFrom, uTo, uHash);
-      this.item[n] = items.intern(iQuoted ? scratch : bytes, iFrom, iTo, iHash);
+      this.user[n] =
+        uDigits > 0 && !uQuoted
+          ? users.numbered(bytes, uFrom, uTo, uHash, uLead, uDigits, uValue)
+          : users.intern(uQuoted ? scratch : bytes, uFrom, uTo, uHash);
+      this.item[n] =
+        iDigits > 0 && !iQuoted
+          ? items.numbered(bytes, iFrom, iTo, iHash, iLead, iDigits, iValue)
+          : items.intern(iQuoted ? scratch : bytes, iFrom, iTo, iHash);
       this.ts[n] = time;
       this.weight[n] = w;
       this.n = n + 1;
@@ -379,6 +406,11 @@ function fileCall<T>(file: string, call: () => T): T {
   }
 }
 
+/** Digits of the number of an id found by Interner.numbered (at most 999,999,999: an int). */
+const NUMBERED_DIGITS = 9;
+/** Numbers up to which Interner.numbered keeps an array (4 MB at most); larger ones take the table. */
+const NUMBERED_MAX = 1 << 20;
+
 /** Numbers distinct ids in order of first appearance, by an open-addressing table over a hash of their bytes. */
 class Interner {
   readonly ids: string[] = [];
@@ -387,6 +419,42 @@ class Interner {
   private starts = new Int32Array(1025);
   private hashes = new Int32Array(1024);
   private slots = new Int32Array(1 << 12).fill(-1);
+  /** The prefix (bytes before the digits) of the first id that was a prefix and a number. */
+  private prefix: Uint8Array | undefined;
+  /** byNumber[v]: the number of the id `prefix` + v (v in decimal, no leading zero), or -1 when not met yet. */
+  private byNumber = new Int32Array(0);
+
+  /**
+   * The number of the id bytes[from .. to) that ends in `digits` digits worth `value` after `lead`
+   * other bytes. Ids like u12345 (one prefix and a number, the common export) are found by their
+   * number in an array, without the hash table's probe and byte comparison; the table stays the
+   * only place where ids are numbered (an id is put in the array after the table gave its number),
+   * so every id gets the same number whichever way it is found.
+   */
+  numbered(bytes: Buffer, from: number, to: number, fnv: number, lead: number, digits: number, value: number): number {
+    // No leading zero (u012 and u12 are different ids with one value), and exact in an int.
+    if (digits > NUMBERED_DIGITS || (digits > 1 && bytes[from + lead] === 48) || value >= NUMBERED_MAX)
+      return this.intern(bytes, from, to, fnv);
+    let prefix = this.prefix;
+    if (prefix === undefined) prefix = this.prefix = Uint8Array.from(bytes.subarray(from, from + lead));
+    if (prefix.length !== lead) return this.intern(bytes, from, to, fnv);
+    for (let x = 0; x < lead; x++) if (prefix[x] !== bytes[from + x]) return this.intern(bytes, from, to, fnv);
+    const byNumber = this.byNumber;
+    if (value < byNumber.length) {
+      const known = byNumber[value] as number;
+      if (known >= 0) return known;
+    }
+    const k = this.intern(bytes, from, to, fnv);
+    if (value >= this.byNumber.length) {
+      let size = Math.max(1024, this.byNumber.length);
+      while (size <= value) size *= 2;
+      const bigger = new Int32Array(size).fill(-1);
+      bigger.set(this.byNumber);
+      this.byNumber = bigger;
+    }
+    this.byNumber[value] = k;
+    return k;
+  }
 
   /** The number of the id bytes[from .. to), whose FNV-1a hash is `fnv`. */
   intern(bytes: Buffer, from: number, to: number, fnv: number): number {

@@ -123,6 +123,37 @@ describe('InteractionsCsvParser', () => {
     expect(parsed.columns.userIds).not.toContain('u\nwith a line break');
   });
 
+  it('numbers ids that are a prefix and a number as the table does: leading zeros, other prefixes, quoted and padded twins, large numbers', () => {
+    const rng = new Rng(9);
+    const shapes = [
+      (k: number): string => `u${k}`,
+      (k: number): string => `u0${k}`,
+      (k: number): string => `${k}`,
+      (k: number): string => `v${k}`,
+      (k: number): string => `uu${k}`,
+      (k: number): string => `"u${k}"`,
+      (k: number): string => ` u${k} `,
+      (k: number): string => `u${k}x`,
+      (k: number): string => `u${k + 1_048_570}`, // around the array's limit
+      (k: number): string => `u${k + 999_999_990}`, // 9 and 10 digits
+      (k: number): string => `u${k}0000000000`,
+    ];
+    const lines = ['user_id,item_id,timestamp'];
+    for (let r = 0; r < 3000; r++) {
+      const user = (shapes[rng.int(shapes.length)] as (k: number) => string)(rng.int(25));
+      const item = (shapes[rng.int(shapes.length)] as (k: number) => string)(rng.int(25));
+      lines.push(`${user},${item},${1_700_000_000 + r}`);
+    }
+    const text = lines.join('\n');
+    const expected = reference(text);
+    for (const size of [13, text.length + 1]) {
+      const parsed = parseInChunks(text, size);
+      expect(parsed.columns.userIds).toEqual(expected.userIds);
+      expect(parsed.columns.itemIds).toEqual(expected.itemIds);
+      expect(rowsOf(parsed)).toEqual(expected.rows);
+    }
+  });
+
   it('gives the same columns whatever the chunk size, byte by byte up to the whole file', () => {
     const whole = parseInteractionColumns(tricky, 'f.csv');
     const length = new TextEncoder().encode(tricky).length;
