@@ -239,7 +239,7 @@ describe('fitHybrid', () => {
     it("holds out a seeded random sample of each validation user's items with validationHoldout random", () => {
       const a = fitHybrid(world.data, { ...options, validationHoldout: 'random', refit: false });
       const b = fitHybrid(world.data, { ...options, validationHoldout: 'random', refit: false });
-      const recent = fitHybrid(world.data, { ...options, refit: false });
+      const recent = fitHybrid(world.data, { ...options, validationHoldout: 'recent', refit: false });
       expect(training(a)).toEqual(training(b));
       expect(training(a).validationValue).not.toBe(training(recent).validationValue);
       expect(() => fitHybrid(world.data, { ...options, validationHoldout: 'oldest' as 'recent' })).toThrow(OptionError);

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench -- tune-validation`: how early stopping validates, chosen on validation data only.
+ * Variants: which of a validation user's items are held out (HybridOptions.validationHoldout: the most
+ * recent, or a seeded random sample) and whether the model is then refit on all positives for the
+ * best epoch count (HybridOptions.refit: false, or 'auto'), for WARP and BPR, with item features.
+ * Data: the simulator shelves' validation windows (Podcasts, Playlists: a temporal protocol, the
+ * pipeline's), the four generated tuning sets (per-item random splits) and, when MOVIELENS_100K names
+ * the ml-100k folder, MovieLens 100k's inner split (80/20 of its training part; never its test split).
+ *
+ * Env: BENCH_TV_SEEDS (default 1,2,3), BENCH_TV_PARTS (default podcasts,playlists,generated,movielens),
+ * BENCH_TV_VARIANTS (names below; default all), BENCH_TV_EPOCHS (generated and MovieLens cap, default 40).
+ */
+import type { Shelf } from '../lib/core/contract.ts';
+import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
+import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
+import type { HybridRecommender } from '../lib/core/models/hybrid/model.ts';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { movieLens100k } from './_movielens.ts';
+import { publicLikeNdcg, tuningSets } from './_public-like.ts';
+import { defaultWorld, validationData } from './_world.ts';
+
+const SEEDS = (process.env.BENCH_TV_SEEDS ?? '1,2,3').split(',').map(Number);
+const PARTS = (process.env.BENCH_TV_PARTS ?? 'podcasts,playlists,generated,movielens').split(',');
+const CAP = Number(process.env.BENCH_TV_EPOCHS ?? 40);
+
+const VARIANTS: Record<string, HybridOptions> = {
+  'warp.recent': { loss: 'warp', validationHoldout: 'recent', refit: false },
+  'warp.recent.refit': { loss: 'warp', validationHoldout: 'recent', refit: 'auto' },
+  'warp.random': { loss: 'warp', validationHoldout: 'random', refit: false },
+  'warp.random.refit': { loss: 'warp', validationHoldout: 'random', refit: 'auto' },
+  'bpr.recent': { loss: 'bpr', validationHoldout: 'recent', refit: false },
+  'bpr.recent.refit': { loss: 'bpr', validationHoldout: 'recent', refit: 'auto' },
+  'bpr.random': { loss: 'bpr', validationHoldout: 'random', refit: false },
+  'bpr.random.refit': { loss: 'bpr', validationHoldout: 'random', refit: 'auto' },
+};
+
+const training = (m: HybridRecommender): { bestEpoch: number; refitEpochs?: number } =>
+  m.save().manifest.extra.training as { bestEpoch: number; refitEpochs?: number };
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export default async function bench(): Promise<Record<string, number | string>> {
+  const figures: Record<string, number | string> = {};
+  const picked = process.env.BENCH_TV_VARIANTS?.split(',');
+  const names = Object.keys(VARIANTS).filter((n) => picked === undefined || picked.includes(n));
+  const log = (line: string): void => {
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  };
+  const record = (part: string, name: string, values: number[], epochs: string): void => {
+    figures[`${part}.${name}`] = Number(mean(values).toFixed(4));
+    figures[`${part}.${name}.perSeed`] = `${values.map((x) => x.toFixed(4)).join(' / ')} (best/refit epochs ${epochs})`;
+    log(`${part} ${name} ${mean(values).toFixed(4)} [${values.map((x) => x.toFixed(4)).join(' ')}] epochs ${epochs}`);
+  };
+  const epochsOf = (m: HybridRecommender): string => {
+    const t = training(m);
+    return `${t.bestEpoch}${t.refitEpochs !== undefined ? 'r' : ''}`;
+  };
+
+  const world = PARTS.includes('podcasts') || PARTS.includes('playlists') ? await defaultWorld() : undefined;
+  for (const shelf of ['podcasts', 'playlists'] as Shelf[]) {
+    if (world === undefined || !PARTS.includes(shelf)) continue;
+    const { k, hyperparameters } = SHELF_CONFIG[shelf];
+    const data = validationData(world, shelf, 'tune');
+    for (const name of names) {
+      const models = SEEDS.map((seed) =>
+        fitHybrid(data.train, {
+          ...VARIANTS[name],
+          seed,
+          epochs: Number(hyperparameters.epochs ?? 40),
+          identityDropout: Number(hyperparameters.identityDropout ?? 0),
+        }),
+      );
+      for (const m of models) if (data.itemFeatures !== undefined) m.indexItems(data.itemFeatures);
+      const report = evaluateRuns(
+        data.eval,
+        models.map((recommender, s) => ({ name: `seed${SEEDS[s]}`, role: 'candidate' as const, recommender })),
+        { k, resamples: 20 },
+      );
+      record(
+        shelf,
+        name,
+        report.runs.map((r) => r.metrics[`ndcg@${k}`]?.mean ?? 0),
+        models.map(epochsOf).join(','),
+      );
+    }
+  }
+  if (PARTS.includes('generated')) {
+    const sets = tuningSets();
+    for (const name of names) {
+      const values: number[] = [];
+      const epochs: string[] = [];
+      for (const [, split] of sets)
+        for (const seed of SEEDS.slice(0, 2)) {
+          const m = fitHybrid({ ...split.train, itemFeatures: split.itemFeatures }, { ...VARIANTS[name], seed, epochs: CAP });
+          values.push(publicLikeNdcg(m, split));
+          epochs.push(epochsOf(m));
+        }
+      record('generated', name, values, epochs.join(','));
+    }
+  }
+  const ml = PARTS.includes('movielens') ? movieLens100k() : undefined;
+  if (ml !== undefined) {
+    for (const name of names) {
+      const models = SEEDS.map((seed) =>
+        fitHybrid({ ...ml.inner.train, itemFeatures: ml.inner.itemFeatures }, { ...VARIANTS[name], seed, epochs: CAP }),
+      );
+      record(
+        'movielens.inner',
+        name,
+        models.map((m) => publicLikeNdcg(m, ml.inner)),
+        models.map(epochsOf).join(','),
+      );
+    }
+  } else figures['movielens.inner'] = 'skipped (set MOVIELENS_100K to the ml-100k folder)';
+  return figures;
+}
