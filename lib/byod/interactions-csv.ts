@@ -6,8 +6,8 @@
  *
  * One reader serves every file: fields are RFC 4180 (quoted fields with "" escapes and line breaks;
  * blanks around fields trimmed; a byte-order mark and blank lines skipped; LF, CRLF or CR line ends),
- * with a fast path for the common unquoted field (one pass over its bytes that hashes it and reads
- * it as a whole number at the same time). Ids are interned by a hash of their bytes (a string is made
+ * with a fast path for the common unquoted field (one pass over its bytes that finds its end and
+ * reads its trailing digits as a whole number). Ids are interned by a hash of their bytes (a string is made
  * once per distinct id). A chunk may end anywhere: the parser consumes the complete records and the
  * caller hands the rest back with the next chunk. Every bad row is an InputError naming the file, the
  * row's first line and the field; the only rows left out are weight-0 rows, counted as a warning.
@@ -114,14 +114,12 @@ export class InteractionsCsvParser {
       // The spans of the wanted fields: [from, to) of `bytes`, or of `scratch` when quoted.
       let uFrom = 0;
       let uTo = 0;
-      let uHash = 0;
       let uQuoted = false;
       let uLead = 0;
       let uDigits = 0;
       let uValue = 0;
       let iFrom = 0;
       let iTo = 0;
-      let iHash = 0;
       let iQuoted = false;
       let iLead = 0;
       let iDigits = 0;
@@ -143,7 +141,6 @@ export class InteractionsCsvParser {
         while (c === SPACE || c === TAB) c = ++at < eol ? (bytes[at] as number) : LF;
         let from = at;
         let to = at;
-        let hash = FNV_OFFSET;
         // The field's digits after its last non-digit byte (`lead` bytes before them): a timestamp
         // is all digits (lead 0); an id like u12345 is a prefix and a number (see Interner.numbered).
         let lead = 0;
@@ -181,7 +178,6 @@ export class InteractionsCsvParser {
             }
             b = bytes[k] as number;
             scratch[scratchTop++] = b;
-            hash = Math.imul(hash ^ b, FNV_PRIME);
             k++;
           }
           to = scratchTop;
@@ -205,9 +201,9 @@ export class InteractionsCsvParser {
           if (c !== COMMA && c !== CR && c !== LF)
             throw new InputError('malformed CSV: text after a closing quote', { file, line: startLine });
         } else {
-          // The common field: hashed and its trailing digits read as a whole number in the same pass.
+          // The common field: its trailing digits read as a whole number on the way to its end (an
+          // id's hash is taken only when the table is asked, see Interner.numbered).
           while (c !== COMMA && c !== CR && c !== LF) {
-            hash = Math.imul(hash ^ c, FNV_PRIME);
             if (c >= 48 && c <= 57) {
               value = value * 10 + (c - 48);
               digits++;
@@ -221,8 +217,6 @@ export class InteractionsCsvParser {
           to = at;
           if (to > from && (bytes[to - 1] === SPACE || bytes[to - 1] === TAB)) {
             while (to > from && (bytes[to - 1] === SPACE || bytes[to - 1] === TAB)) to--;
-            hash = FNV_OFFSET;
-            for (let k = from; k < to; k++) hash = Math.imul(hash ^ (bytes[k] as number), FNV_PRIME);
             digits = -1;
           }
           if (to > from) blank = false;
@@ -231,7 +225,6 @@ export class InteractionsCsvParser {
         else if (field === cUser) {
           uFrom = from;
           uTo = to;
-          uHash = hash;
           uQuoted = quoted;
           uLead = lead;
           uDigits = digits;
@@ -239,7 +232,6 @@ export class InteractionsCsvParser {
         } else if (field === cItem) {
           iFrom = from;
           iTo = to;
-          iHash = hash;
           iQuoted = quoted;
           iLead = lead;
           iDigits = digits;
@@ -297,12 +289,12 @@ export class InteractionsCsvParser {
       if (n === this.capacity) this.resize(Math.max(1024, this.capacity * 2));
       this.user[n] =
         uDigits > 0 && !uQuoted
-          ? users.numbered(bytes, uFrom, uTo, uHash, uLead, uDigits, uValue)
-          : users.intern(uQuoted ? scratch : bytes, uFrom, uTo, uHash);
+          ? users.numbered(bytes, uFrom, uTo, uLead, uDigits, uValue)
+          : users.intern(uQuoted ? scratch : bytes, uFrom, uTo);
       this.item[n] =
         iDigits > 0 && !iQuoted
-          ? items.numbered(bytes, iFrom, iTo, iHash, iLead, iDigits, iValue)
-          : items.intern(iQuoted ? scratch : bytes, iFrom, iTo, iHash);
+          ? items.numbered(bytes, iFrom, iTo, iLead, iDigits, iValue)
+          : items.intern(iQuoted ? scratch : bytes, iFrom, iTo);
       this.ts[n] = time;
       this.weight[n] = w;
       this.n = n + 1;
@@ -431,20 +423,19 @@ class Interner {
    * only place where ids are numbered (an id is put in the array after the table gave its number),
    * so every id gets the same number whichever way it is found.
    */
-  numbered(bytes: Buffer, from: number, to: number, fnv: number, lead: number, digits: number, value: number): number {
+  numbered(bytes: Buffer, from: number, to: number, lead: number, digits: number, value: number): number {
     // No leading zero (u012 and u12 are different ids with one value), and exact in an int.
-    if (digits > NUMBERED_DIGITS || (digits > 1 && bytes[from + lead] === 48) || value >= NUMBERED_MAX)
-      return this.intern(bytes, from, to, fnv);
+    if (digits > NUMBERED_DIGITS || (digits > 1 && bytes[from + lead] === 48) || value >= NUMBERED_MAX) return this.intern(bytes, from, to);
     let prefix = this.prefix;
     if (prefix === undefined) prefix = this.prefix = Uint8Array.from(bytes.subarray(from, from + lead));
-    if (prefix.length !== lead) return this.intern(bytes, from, to, fnv);
-    for (let x = 0; x < lead; x++) if (prefix[x] !== bytes[from + x]) return this.intern(bytes, from, to, fnv);
+    if (prefix.length !== lead) return this.intern(bytes, from, to);
+    for (let x = 0; x < lead; x++) if (prefix[x] !== bytes[from + x]) return this.intern(bytes, from, to);
     const byNumber = this.byNumber;
     if (value < byNumber.length) {
       const known = byNumber[value] as number;
       if (known >= 0) return known;
     }
-    const k = this.intern(bytes, from, to, fnv);
+    const k = this.intern(bytes, from, to);
     if (value >= this.byNumber.length) {
       let size = Math.max(1024, this.byNumber.length);
       while (size <= value) size *= 2;
@@ -456,8 +447,10 @@ class Interner {
     return k;
   }
 
-  /** The number of the id bytes[from .. to), whose FNV-1a hash is `fnv`. */
-  intern(bytes: Buffer, from: number, to: number, fnv: number): number {
+  /** The number of the id bytes[from .. to). */
+  intern(bytes: Buffer, from: number, to: number): number {
+    let fnv = FNV_OFFSET;
+    for (let k = from; k < to; k++) fnv = Math.imul(fnv ^ (bytes[k] as number), FNV_PRIME);
     // FNV-1a's low bits depend only on the low bits of the bytes ("user-1".."user-7000" fill a
     // fraction of the slots, and probing took 30 us an id); mixing the high bits down spreads them.
     let hash = fnv ^ (fnv >>> 16);
