@@ -19,7 +19,11 @@ export function register(program: Command): void {
     .option('--item-features <file>', 'item features CSV: item_id,feature[,value] (hybrid models)')
     .option('--user-features <file>', 'user features CSV: user_id,feature[,value] (hybrid models)')
     .option('--seed <n>', 'random seed', integer(0), 1)
-    .option('--epochs <n>', 'maximum epochs (hybrid; default 20, early stopping on a validation split)', integer(1))
+    .option(
+      '--epochs <n>',
+      'maximum epochs (hybrid; default 40, early stopping on a validation split, then a refit on all the data when that split is a material share of it)',
+      integer(1),
+    )
     .option('--dim <n>', 'embedding size (hybrid; default 64)', integer(1))
     .option('--threads <n>', 'worker threads (hybrid; 1 = deterministic)', integer(1), 1)
     .option(

@@ -63,7 +63,11 @@ export interface HybridOptions {
   readonly optimizer?: HybridOptimizer;
   /** Embedding size, 1..1024; default 64. */
   readonly dim?: number;
-  /** Maximum number of epochs; default 20. */
+  /**
+   * Maximum number of epochs; default 40 (the shelves' setting). Why not 20: with early stopping on
+   * random held-out items WARP's best epoch on MovieLens 100k's inner split was 19 / 28 / 26 for seeds
+   * 1-3, and the cap at 20 cost it 0.0019 NDCG@10 on average; BPR stopped by epoch 13 either way.
+   */
   readonly epochs?: number;
   /**
    * Default 0.05 for WARP with Adagrad, 0.1 for BPR with Adagrad (chosen together with bprNegatives;
@@ -825,7 +829,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     loss: options.loss ?? 'warp',
     optimizer,
     dim: options.dim ?? 64,
-    epochs: options.epochs ?? 20,
+    epochs: options.epochs ?? 40,
     learningRate: options.learningRate ?? defaultLearningRate(options, withFeatures),
     l2: options.l2 ?? 1e-6,
     seed: options.seed ?? 1,
