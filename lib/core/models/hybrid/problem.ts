@@ -109,12 +109,17 @@ export function distinctPairs(
   const item = lend ? new Int32Array(scratch.buffer, scratch.byteOffset + 16 * n, n) : new Int32Array(n);
   const weight = lend ? new Float64Array(scratch.buffer, scratch.byteOffset, n) : new Float64Array(n);
   const ts = lend ? new Float64Array(scratch.buffer, scratch.byteOffset + 8 * n, n) : new Float64Array(n);
+  // Every weight 1 (a file without a weight column): the weights are not carried through the
+  // grouping (a third of its random writes); a pair's weight is then its count of rows, the same
+  // bits as summing its ones.
+  let unit = true;
+  for (let r = 0; r < n && unit; r++) unit = colWeight[r] === 1;
   for (let r = 0; r < n; r++) {
     const u = userRow[colUser[r] as number] as number;
     const p = fill[u] as number;
     fill[u] = p + 1;
     item[p] = itemRow[colItem[r] as number] as number;
-    weight[p] = colWeight[r] as number;
+    if (!unit) weight[p] = colWeight[r] as number;
     ts[p] = colTs[r] as number;
   }
   // Per user: sort by item (stable), merge repeats, and compact the pairs to the front in place.
@@ -123,14 +128,14 @@ export function distinctPairs(
   let lo = 0;
   for (let u = 0; u < nUsers; u++) {
     const hi = userStart[u + 1] as number;
-    sortByItem(item, weight, ts, lo, hi);
+    sortByItem(item, unit ? undefined : weight, ts, lo, hi);
     let at = lo;
     while (at < hi) {
       const i = item[at] as number;
       let w = 0;
       let t = Number.NEGATIVE_INFINITY;
       for (; at < hi && item[at] === i; at++) {
-        w += weight[at] as number;
+        w += unit ? 1 : (weight[at] as number);
         t = Math.max(t, ts[at] as number);
       }
       if (w > 0) {
@@ -152,23 +157,23 @@ export function distinctPairs(
 /** Rows of one user up to which insertion sort is cheaper than sorting keys. */
 const INSERTION_SORT_MAX = 32;
 
-/** Sorts rows lo..hi-1 of the three parallel arrays by item, keeping the order of equal items. */
-function sortByItem(item: Int32Array, weight: Float64Array, ts: Float64Array, lo: number, hi: number): void {
+/** Sorts rows lo..hi-1 of the parallel arrays by item, keeping the order of equal items (weights: not carried when undefined). */
+function sortByItem(item: Int32Array, weight: Float64Array | undefined, ts: Float64Array, lo: number, hi: number): void {
   if (hi - lo <= INSERTION_SORT_MAX) {
     for (let k = lo + 1; k < hi; k++) {
       const i = item[k] as number;
       if ((item[k - 1] as number) <= i) continue;
-      const w = weight[k] as number;
+      const w = weight === undefined ? 0 : (weight[k] as number);
       const t = ts[k] as number;
       let j = k - 1;
       while (j >= lo && (item[j] as number) > i) {
         item[j + 1] = item[j] as number;
-        weight[j + 1] = weight[j] as number;
+        if (weight !== undefined) weight[j + 1] = weight[j] as number;
         ts[j + 1] = ts[j] as number;
         j--;
       }
       item[j + 1] = i;
-      weight[j + 1] = w;
+      if (weight !== undefined) weight[j + 1] = w;
       ts[j + 1] = t;
     }
     return;
@@ -178,13 +183,13 @@ function sortByItem(item: Int32Array, weight: Float64Array, ts: Float64Array, lo
   const keys = new Float64Array(length);
   for (let k = 0; k < length; k++) keys[k] = (item[lo + k] as number) * length + k;
   keys.sort();
-  const w = weight.slice(lo, hi);
+  const w = weight?.slice(lo, hi);
   const t = ts.slice(lo, hi);
   for (let k = 0; k < length; k++) {
     const key = keys[k] as number;
     const from = key % length;
     item[lo + k] = (key - from) / length;
-    weight[lo + k] = w[from] as number;
+    if (weight !== undefined && w !== undefined) weight[lo + k] = w[from] as number;
     ts[lo + k] = t[from] as number;
   }
 }

@@ -59,6 +59,34 @@ describe('distinctPairs', () => {
     expect(user.filter((u) => u === 0).length).toBeGreaterThan(32);
   });
 
+  it.each([1, 2, 3])(
+    'matches the reference when every weight is 1 (weights not carried; counts), in lent memory full of garbage (seed %i)',
+    (seed) => {
+      const rng = new Rng(seed);
+      const nUsers = 1 + rng.int(12);
+      const nItems = 1 + rng.int(40);
+      const n = 100 + rng.int(500);
+      const user = Int32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : rng.int(nUsers)));
+      const item = Int32Array.from({ length: n }, () => rng.int(nItems));
+      const ts = Float64Array.from({ length: n }, () => rng.int(1000));
+      const columns: InteractionColumns = { userIds: [], itemIds: [], user, item, ts, weight: new Float64Array(n).fill(1) };
+      const userRow = Int32Array.from({ length: nUsers }, (_, k) => nUsers - 1 - k);
+      const itemRow = Int32Array.from({ length: nItems }, (_, k) => k);
+      const buffer = new ArrayBuffer(20 * n);
+      new Uint8Array(buffer).fill(0xab);
+      const pairs = distinctPairs(columns, userRow, itemRow, nUsers, nItems, { buffer, byteOffset: 0, byteLength: 20 * n });
+      expect({
+        userStart: [...pairs.userStart],
+        item: [...pairs.item],
+        weight: [...pairs.weight],
+        ts: [...pairs.ts],
+        meanWeight: pairs.meanWeight,
+      }).toEqual(reference(columns, userRow, itemRow, nUsers));
+      // Repeats were merged (a weight above 1) on both paths (few rows, and the heavy user's sorted keys).
+      expect(Math.max(...pairs.weight)).toBeGreaterThan(1);
+    },
+  );
+
   it('builds the same pairs in lent memory, and in its own when the lent memory is too small', () => {
     const rng = new Rng(9);
     const n = 400;
