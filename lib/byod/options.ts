@@ -15,6 +15,8 @@ export interface TrainCommandOptions {
   readonly dim?: number;
   readonly threads: number;
   readonly identityDropout?: number;
+  /** EASE's λ, or 'auto' (the default here: chosen on a validation split of the data). */
+  readonly lambda?: number | 'auto';
 }
 
 /** The options of `shelves recommend`. */

@@ -98,7 +98,7 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
     // Imported when chosen: every module costs start-up time (tsx loads each one on demand).
     case 'ease': {
       const { fitEase } = await import('../core/models/ease/index.ts');
-      return fitEase(withObjects(data));
+      return fitEase(withObjects(data), { lambda: options.lambda ?? 'auto' });
     }
     case 'popularity': {
       const { fitPopularity } = await import('../core/models/baselines/popularity.ts');

@@ -31,10 +31,24 @@ export function register(program: Command): void {
       'hybrid: share of training steps that see items through their features only, so items without interactions rank on the same scale (0..0.9; default 0.2 when --item-features names items without interactions, else 0)',
       fraction(0.9),
     )
+    .option(
+      '--lambda <n|auto>',
+      "ease: the L2 weight λ, or 'auto' (default): the best of 25, 100, 400 and 1600 on a validation split of your data, then fitted on all of it",
+      lambdaValue,
+    )
     .action(async (options: TrainCommandOptions) => {
       const { runTrain } = await import('../byod/train-command.ts');
       await runTrain(options);
     });
+}
+
+/** A commander argument parser for EASE's λ: a number > 0 or 'auto'. */
+export function lambdaValue(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a number > 0 or "auto", got "${value}"`);
+  return n;
 }
 
 /** A commander argument parser for numbers in [0, max]. */

@@ -37,6 +37,44 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+describe('shelves train --algo ease --lambda', () => {
+  const manifest = (dir: string): { hyperparameters: { lambda: number; lambdaSearch?: Record<string, number> } } =>
+    JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+
+  it('chooses λ on a validation split by default and records the search; a number fixes it; anything else is refused', async () => {
+    const chosen = manifest(modelDir('ease')).hyperparameters;
+    expect(Object.keys(chosen.lambdaSearch ?? {}).map(Number)).toEqual([25, 100, 400, 1600]);
+    expect(Object.keys(chosen.lambdaSearch ?? {})).toContain(String(chosen.lambda));
+    const fixed = await shelves(
+      'train',
+      '--interactions',
+      join(FIX, 'interactions.csv'),
+      '--algo',
+      'ease',
+      '--lambda',
+      '50',
+      '--out',
+      join(work, 'ease-50'),
+    );
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(manifest(join(work, 'ease-50')).hyperparameters).toMatchObject({ lambda: 50 });
+    expect(manifest(join(work, 'ease-50')).hyperparameters.lambdaSearch).toBeUndefined();
+    const bad = await shelves(
+      'train',
+      '--interactions',
+      join(FIX, 'interactions.csv'),
+      '--algo',
+      'ease',
+      '--lambda',
+      'big',
+      '--out',
+      join(work, 'ease-bad'),
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--lambda.*expected a number > 0 or "auto", got "big"/s);
+  });
+});
+
 describe('shelves recommend --user-features', () => {
   it.each(['ease', 'hybrid-warp'])('ranks listeners absent from training by their features (%s)', async (algo) => {
     const out = join(work, `${algo}-new.jsonl`);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../lib/core/errors.ts';
 import { manifestJson, type ModelArtifact } from '../../../../lib/core/models/artifact.ts';
-import { EaseSizeError, fitEase, invertSpdInPlace, loadEase, NotPositiveDefiniteError } from '../../../../lib/core/models/ease/index.ts';
+import {
+  EASE_LAMBDA_GRID,
+  EaseSizeError,
+  fitEase,
+  invertSpdInPlace,
+  loadEase,
+  NotPositiveDefiniteError,
+} from '../../../../lib/core/models/ease/index.ts';
 import { loadRecommender } from '../../../../lib/core/models/load.ts';
 import type { Feature, Interaction, TrainingData } from '../../../../lib/core/models/recommender.ts';
 
@@ -166,6 +173,31 @@ describe('fitEase', () => {
     expect(() => fitEase(data(pairs), { maxItems: 5, onTooManyItems: 'error' })).toThrow(/8 items, at most 5/);
     expect(() => fitEase(data(pairs), { lambda: 0 })).toThrow(ConfigError);
     expect(() => fitEase(data(pairs), { maxItems: 100_000 })).toThrow('ease option maxItems is 100000, expected an integer 1..8000');
+  });
+
+  it("chooses λ from the grid on a validation split with lambda 'auto', and fits all the data with it", () => {
+    // A larger community world, with noise plays across communities, so λ matters.
+    const pairs: [string, string][] = [];
+    let s = 11;
+    const r = (): number => {
+      s = (s * 16807) % 2147483647;
+      return s / 2147483647;
+    };
+    for (let u = 0; u < 60; u++)
+      for (let i = 0; i < 12; i++) {
+        if (r() < 0.55) pairs.push([`u${u}`, `${u % 2 === 0 ? 'a' : 'b'}${i}`]);
+        if (r() < 0.08) pairs.push([`u${u}`, `${u % 2 === 0 ? 'b' : 'a'}${i}`]);
+      }
+    const model = fitEase(data(pairs), { lambda: 'auto' });
+    const hp = model.save().manifest.hyperparameters as { lambda: number; lambdaSearch: Record<string, number> };
+    expect(Object.keys(hp.lambdaSearch).map(Number)).toEqual([...EASE_LAMBDA_GRID]);
+    const best = Math.max(...Object.values(hp.lambdaSearch));
+    // The chosen λ is the first with the best validation NDCG, and the model is the plain fit with it.
+    expect(hp.lambda).toBe(EASE_LAMBDA_GRID.find((l) => hp.lambdaSearch[String(l)] === best));
+    const plain = fitEase(data(pairs), { lambda: hp.lambda }).save();
+    expect(Buffer.from(model.save().payload).equals(Buffer.from(plain.payload))).toBe(true);
+    expect(bytes(fitEase(data(pairs), { lambda: 'auto' }).save())).toBe(bytes(model.save()));
+    expect(() => fitEase(data(pairs), { lambda: 'best' as 'auto' })).toThrow(/lambda/);
   });
 
   it('is deterministic: the same data gives the same bytes', () => {
