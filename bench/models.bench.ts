@@ -15,7 +15,7 @@ import { fitHybrid } from '../lib/core/models/hybrid/index.ts';
 import type { Recommender } from '../lib/core/models/recommender.ts';
 import { fitShortcutsRanker } from '../lib/core/models/shortcuts/model.ts';
 import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
-import { publicLikeSpread, shelfSpread } from './_seed-spread.ts';
+import { movieLensSpread, publicLikeSpread, shelfSpread } from './_seed-spread.ts';
 import diversityCurve from './diversity.bench.ts';
 import { defaultWorld } from './_world.ts';
 
@@ -74,6 +74,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
   }
   // The generated public-like set (MovieLens-100k-like protocol), seeds 1-3 per variant.
   Object.assign(figures, publicLikeSpread());
+  Object.assign(figures, movieLensSpread());
   // The diversity trade-off curve of the Podcasts shelf (bench/diversity.bench.ts), on the same world;
   // BENCH_MODELS_DIVERSITY=0 leaves it out (`npm run bench -- diversity` runs it alone).
   if (process.env.BENCH_MODELS_DIVERSITY !== '0')
