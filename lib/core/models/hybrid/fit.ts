@@ -48,6 +48,7 @@ import {
 import { TopK } from './top-k.ts';
 import { arenaBytes, WasmArena, WasmMemoryLimitError, WasmShardRunner, wasmKernelFits, wasmKernelSupported } from './wasm/runner.ts';
 import { dotAt } from './dot.ts';
+import { coldItemsOf } from './cold-items.ts';
 
 export type HybridOptimizer = 'adagrad' | 'adagrad-rowwise' | 'adam';
 
@@ -159,6 +160,12 @@ export interface HybridOptions {
    * buildFeatureSpace.
    */
   readonly identityShare?: number | 'lightfm';
+  /**
+   * How items known only by metadata features are represented: 'least-squares' (default; a closed-form
+   * fit of the interactions over item features and trained user vectors, see cold-items.ts) or
+   * 'embeddings' (the trained feature embeddings summed, LightFM's way).
+   */
+  readonly coldItems?: 'least-squares' | 'embeddings';
   /** Called after each epoch. */
   readonly onProgress?: (progress: HybridProgress) => void;
 }
@@ -201,6 +208,8 @@ interface Resolved {
   identityDropout: number;
   /** Absent under LightFM's normalisation (so the artifact's hyperparameters of a default WARP fit are unchanged). */
   identityShare?: number;
+  /** Absent for the default 'least-squares' (so a default fit's hyperparameters are unchanged). */
+  coldItems?: 'embeddings';
   kernel: 'wasm' | 'js';
 }
 
@@ -631,6 +640,23 @@ export class HybridSession {
       itemBias[i] = b;
       itemFromFeatures[i] = (items.identity[i] as number) < 0 ? 1 : 0;
     }
+    // Feature-only items from a least-squares map of the warm items' interactions (cold-items.ts).
+    const cold =
+      o.coldItems === 'embeddings'
+        ? undefined
+        : coldItemsOf({
+            ...this.byUser,
+            items,
+            itemFeatures: this.data.itemFeatures,
+            userRep,
+            nUsers: users.ids.length,
+            itemRep,
+            itemBias,
+            itemFromFeatures,
+            featureEmb: itemEmb.subarray(items.nIdentity * d),
+            featureBias: itemBiasF.subarray(items.nIdentity),
+            dim: d,
+          });
     const kind: HybridKind = o.loss === 'warp' ? 'hybrid-warp' : 'hybrid-bpr';
     return new HybridRecommender({
       kind,
@@ -646,6 +672,7 @@ export class HybridSession {
       itemFeatureNames: items.metaNames,
       itemFeatureEmb: itemEmb.slice(items.nIdentity * d),
       itemFeatureBias: itemBiasF.slice(items.nIdentity),
+      ...(cold !== undefined ? { coldItems: cold } : {}),
       info: {
         hyperparameters: { ...o },
         transformVersion: this.data.transformVersion,
@@ -847,6 +874,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
     identityDropout: options.identityDropout ?? 0,
     kernel: options.kernel ?? 'wasm',
     ...(share !== undefined ? { identityShare: share } : {}),
+    ...(options.coldItems === 'embeddings' ? { coldItems: 'embeddings' as const } : {}),
   };
   const c = new OptionChecker('hybrid');
   c.oneOf('loss', r.loss, ['warp', 'bpr']);
@@ -869,6 +897,7 @@ function resolve(options: HybridOptions, withFeatures = true): Resolved {
   c.int('bprNegatives', r.bprNegatives, 1, 100);
   c.oneOf('kernel', r.kernel, ['wasm', 'js']);
   c.number('identityDropout', r.identityDropout, 0, 0.9);
+  if (options.coldItems !== undefined) c.oneOf('coldItems', options.coldItems, ['least-squares', 'embeddings']);
   return r;
 }
 

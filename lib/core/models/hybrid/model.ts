@@ -3,8 +3,9 @@
  *
  * score(user, item) = userRep · itemRep + itemBias. Representations of trained entities are
  * computed once after training (identity + metadata features, weights normalised to sum 1); a cold
- * user's representation, and that of an item added by indexItems(), is the normalised sum of its
- * known metadata feature embeddings (unknown names ignored). A user with no known feature gets the
+ * user's representation is the normalised sum of its known metadata feature embeddings (unknown names
+ * ignored); an item known only by its features (held out of training, or added by indexItems()) is
+ * scored by the fit's cold-item map (cold-items.ts), or, in artifacts without one, like a cold user. A user with no known feature gets the
  * zero vector, which ranks items by bias alone (a popularity-like order).
  *
  * Ties are broken by item id (ordinal string order). Artifact sections are float32 views of the
@@ -17,6 +18,7 @@ import { compareIds, knownFeatures } from './features.ts';
 import { TopK } from './top-k.ts';
 import { bestLists, buildIvf, extendIvf, packIvf, restrictIvf, unpackIvf, type IvfIndex } from './ivf.ts';
 import { dotAt } from './dot.ts';
+import { type ColdItemModel, coldItemVector } from './cold-items.ts';
 
 /** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
 export const ANN_MIN_ITEMS = 20_000;
@@ -51,6 +53,11 @@ export interface HybridState {
   readonly itemFeatureNames: readonly string[];
   readonly itemFeatureEmb: Float32Array;
   readonly itemFeatureBias: Float32Array;
+  /**
+   * The map that scores items from their features alone (cold-items.ts), when the fit made one
+   * (artifacts of older versions have none: such items then sum their feature embeddings).
+   */
+  readonly coldItems?: ColdItemModel;
   /** The IVF index over the items, when the artifact carried one (models of ANN_MIN_ITEMS items or more). */
   readonly ivf?: IvfIndex;
   readonly info: {
@@ -121,6 +128,16 @@ export class HybridRecommender implements Recommender {
     ) {
       throw new ArtifactError('itemFeatureEmb/itemFeatureBias do not match itemFeatureNames');
     }
+    const cold = state.coldItems;
+    // One row per feature (or two: raw and normalised, see cold-items.ts) and the intercept.
+    const nf = state.itemFeatureNames.length;
+    if (
+      cold !== undefined &&
+      ((cold.bias.length !== nf + 1 && cold.bias.length !== 2 * nf + 1) || cold.emb.length !== cold.bias.length * this.dim)
+    )
+      throw new ArtifactError(
+        `coldItemEmb/coldItemBias have ${cold.emb.length}/${cold.bias.length} values, expected rows × dim ${this.dim} and rows, rows ${nf + 1} or ${2 * nf + 1} (${nf} item features)`,
+      );
   }
 
   /** Candidate lists seen before, as row indices: serving passes the same list on every request. */
@@ -250,7 +267,8 @@ export class HybridRecommender implements Recommender {
     for (const id of ids) {
       const existing = pos.get(id);
       if (existing !== undefined && this.fromFeatures[existing] !== 1) continue;
-      const { index, weight } = knownFeatures(itemFeatures.get(id) ?? [], names);
+      const features = itemFeatures.get(id) ?? [];
+      const { index, weight } = knownFeatures(features, names);
       if (index.length === 0) continue;
       let at = existing;
       if (at === undefined) {
@@ -263,6 +281,13 @@ export class HybridRecommender implements Recommender {
         this.rank = undefined;
       }
       const base = at * d;
+      const cold = this.state.coldItems;
+      const coldBias = cold === undefined ? undefined : coldItemVector(cold, features, names, this.itemRep, base, d);
+      if (coldBias !== undefined) {
+        this.itemBias[at] = coldBias;
+        this.fromFeatures[at] = 1;
+        continue;
+      }
       let b = 0;
       for (let q = 0; q < d; q++) this.itemRep[base + q] = 0;
       for (let p = 0; p < index.length; p++) {
@@ -277,6 +302,18 @@ export class HybridRecommender implements Recommender {
     let count = 0;
     for (let i = 0; i < this.nItems; i++) count += this.fromFeatures[i] as number;
     return count;
+  }
+
+  /** The model's state as it is now (items added by indexItems() included); the arrays are shared, not copied. */
+  currentState(): HybridState {
+    const n = this.nItems;
+    return {
+      ...this.state,
+      itemIds: this.itemIds.slice(0, n),
+      itemRep: this.itemRep.subarray(0, n * this.dim),
+      itemBias: this.itemBias.subarray(0, n),
+      itemFromFeatures: this.fromFeatures.subarray(0, n),
+    };
   }
 
   knownItems(): readonly string[] {
@@ -300,6 +337,10 @@ export class HybridRecommender implements Recommender {
       itemFeatureEmb: s.itemFeatureEmb,
       itemFeatureBias: s.itemFeatureBias,
     };
+    if (s.coldItems !== undefined) {
+      arrays.coldItemEmb = s.coldItems.emb;
+      arrays.coldItemBias = s.coldItems.bias;
+    }
     if (n >= this.annMinItems) {
       // Large catalogs carry their index, so a serving container does not run k-means on load.
       const { centroids, offsets, members } = packIvf(this.ivfIndex());
@@ -406,6 +447,11 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
   };
   const from = sections.itemFromFeatures;
   if (!(from instanceof Uint8Array)) throw new ArtifactError('section itemFromFeatures missing or not uint8');
+  // Older artifacts have no cold-item map (feature-only items then sum their feature embeddings).
+  const coldItems =
+    sections.coldItemEmb === undefined && sections.coldItemBias === undefined
+      ? undefined
+      : { emb: f32('coldItemEmb'), bias: f32('coldItemBias') };
   let ivf: IvfIndex | undefined;
   if (sections.ivfCentroids !== undefined || sections.ivfOffsets !== undefined || sections.ivfMembers !== undefined) {
     const offsets = sections.ivfOffsets;
@@ -435,6 +481,7 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
       itemFeatureEmb: f32('itemFeatureEmb'),
       itemFeatureBias: f32('itemFeatureBias'),
       ...(ivf ? { ivf } : {}),
+      ...(coldItems ? { coldItems } : {}),
       info: {
         hyperparameters: manifest.hyperparameters,
         transformVersion: manifest.transformVersion,

@@ -14,7 +14,9 @@ const tail = new Map(Array.from({ length: 120 }, (_, n) => [`tail-${n}`, [[`genr
 const data = { ...world.data, itemFeatures: new Map([...(world.data.itemFeatures ?? []), ...tail]) };
 const candidates = [...world.items, 'new-show'];
 const groupZero = [...world.groupOf.keys()].filter((id) => id.startsWith('u') && world.groupOf.get(id) === 0);
-const FAST = { dim: 16, epochs: 15, seed: 3, validationShare: 0 } as const;
+// The trained feature embeddings themselves (coldItems 'embeddings'): dropout is what calibrates them;
+// the default least-squares map (cold-items.ts, tested in cold-items.test.ts) rescores such items after training.
+const FAST = { dim: 16, epochs: 15, seed: 3, validationShare: 0, coldItems: 'embeddings' } as const;
 
 /** Mean 1-based rank of a feature-only genre:0 item among the played items, in group-0 users' rankings. */
 function newItemRank(model: HybridRecommender): number {
