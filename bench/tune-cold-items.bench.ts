@@ -60,7 +60,12 @@ export default async function bench(): Promise<Record<string, number | string>> 
     }
     figures[`${prefix}.fitMs`] = Math.round(fitted);
   };
-  const ml = movieLens100k();
+  const loaded = movieLens100k();
+  // BENCH_COLD_PAIRS=1: every pair of an item's features as one more feature (a probe; not a default).
+  const ml =
+    loaded === undefined || process.env.BENCH_COLD_PAIRS !== '1'
+      ? loaded
+      : { test: withPairs(loaded.test), inner: withPairs(loaded.inner) };
   if (ml !== undefined) {
     const held = heldOutItems(ml.inner, 0.2, 7);
     for (const dropout of dropouts)
@@ -91,4 +96,15 @@ export default async function bench(): Promise<Record<string, number | string>> 
   }
   for (const [key, list] of sums) record(`mean.${key}`, list.reduce((a, b) => a + b, 0) / list.length);
   return figures;
+}
+
+/** The split with each item's feature pairs added as features `pair:a+b`. */
+function withPairs(split: PublicLikeSplit): PublicLikeSplit {
+  const itemFeatures = new Map(
+    [...split.itemFeatures].map(([id, fs]) => [
+      id,
+      [...fs, ...fs.flatMap(([a], k) => fs.slice(k + 1).map(([b]) => [`pair:${a}+${b}`, 1] as const))],
+    ]),
+  );
+  return { ...split, itemFeatures };
 }
