@@ -2,7 +2,8 @@
  * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
- *                                              identityDropout, identityShare, optimizer, shuffle; for algo ease:
+ *                                              identityDropout, identityShare, optimizer, validationHoldout,
+ *                                              shuffle; for algo ease:
  *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
  *   /opt/ml/model/                             the artifact (manifest.json + model.bin), tarred by SageMaker
@@ -42,6 +43,11 @@ export const TrainingHyperparametersSchema = z.object({
    * memory traffic per step) or 'adam'; absent = the model's default (HybridOptions.optimizer).
    */
   optimizer: z.enum(['adagrad', 'adagrad-rowwise', 'adam']).optional(),
+  /**
+   * Hybrid only: which of a validation user's items early stopping holds out, 'recent' or 'random';
+   * absent = the model's default (HybridOptions.validationHoldout).
+   */
+  validationHoldout: z.enum(['recent', 'random']).optional(),
   /**
    * EASE only (lib/core/models/ease/fit.ts): its L2 weight and most items kept; absent = the model's
    * defaults. Numbers here; their ranges are the model's own (an OptionError names a bad one).
@@ -122,9 +128,10 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     identityDropout: hp.identityDropout,
     ...(hp.identityShare !== undefined ? { identityShare: hp.identityShare } : {}),
     ...(hp.optimizer !== undefined ? { optimizer: hp.optimizer } : {}),
+    ...(hp.validationHoldout !== undefined ? { validationHoldout: hp.validationHoldout } : {}),
     onProgress: (p) =>
       log(
-        `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
+        `${p.refit === true ? 'refit on all positives, ' : ''}epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
       ),
   });
 }

@@ -161,6 +161,22 @@ describe('the training entrypoint with a hybrid', () => {
     expect((failure as TrainingJobFailedError).description.FailureReason).toContain('invalid hyperparameters');
   }, 180_000);
 
+  it("passes the shelf's validation holdout to the fit (recorded in the artifact; absent = random) and refuses an unknown one", async () => {
+    const hp = { shelf: 'podcasts', algo: 'hybrid-warp', epochs: '2', dim: '8', seed: '7' };
+    const recent = await runTrainingJob(request('holdout-recent', { ...hp, validationHoldout: 'recent' }), { home, log: () => undefined });
+    const plain = await runTrainingJob(request('holdout-default', hp), { home, log: () => undefined });
+    expect([recent.TrainingJobStatus, plain.TrainingJobStatus]).toEqual(['Completed', 'Completed']);
+    const hyperparameters = async (job: string) =>
+      (await readArtifactDir(join(home, 'sagemaker', job, 'model'))).manifest.hyperparameters as Record<string, unknown>;
+    expect((await hyperparameters('holdout-recent')).validationHoldout).toBe('recent');
+    expect((await hyperparameters('holdout-default')).validationHoldout).toBe('random');
+    const failure = await runTrainingJob(request('holdout-bad', { ...hp, validationHoldout: 'oldest' }), {
+      home,
+      log: () => undefined,
+    }).catch((e: unknown) => e);
+    expect((failure as TrainingJobFailedError).description.FailureReason).toContain('invalid hyperparameters');
+  }, 180_000);
+
   it('passes the optimizer to the fit (row-wise Adagrad recorded in the artifact) and refuses an unknown one', async () => {
     const hp = { shelf: 'podcasts', algo: 'hybrid-bpr', epochs: '1', dim: '8', seed: '7' };
     const rowwise = await runTrainingJob(request('rowwise', { ...hp, optimizer: 'adagrad-rowwise' }), { home, log: () => undefined });
