@@ -57,9 +57,18 @@ export interface HybridOptions {
   /** 'warp' (default) or 'bpr'. */
   readonly loss?: 'warp' | 'bpr';
   /**
-   * 'adagrad' (default; an accumulator per embedding dimension, LightFM's form), 'adagrad-rowwise'
-   * (one accumulator per feature row, as TorchRec / FBGEMM train embedding tables: half the memory
-   * each update touches) or 'adam'.
+   * 'adagrad' (an accumulator per embedding dimension, LightFM's form), 'adagrad-rowwise' (one
+   * accumulator per feature row, as TorchRec / FBGEMM train large embedding tables: half the memory
+   * each update touches) or 'adam'. Default: 'adagrad-rowwise' when the embedding tables reach
+   * ROWWISE_MIN_TABLE_BYTES on one thread, else 'adagrad'. Why by size: the kernel waits on memory
+   * once the tables outgrow the caches, and per-dimension accumulators double what each step reads and
+   * writes (row-wise: kernel epoch -20% CPU at 1M rows, 70k rows × dim 64); below that the tables sit
+   * in cache and per-dimension rates are free. Quality on validation data at the same learning rates
+   * (`npm run bench -- tune-rowwise`): the shelves' windows and the generated tuning sets within seed
+   * noise (mean +0.06%, -1.2% .. +1.1% over 12 cells); MovieLens 100k's inner split WARP with genres
+   * 0.2343 -> 0.2263, BPR 0.2413 -> 0.2417, WARP without 0.2211 -> 0.2275, so small data keeps
+   * per-dimension. Several threads keep per-dimension too: 16 row-wise accumulators share a cache line,
+   * which Hogwild threads would write at once (not yet measured on an idle machine).
    */
   readonly optimizer?: HybridOptimizer;
   /** Embedding size, 1..1024; default 64. */
@@ -404,7 +413,11 @@ export class HybridSession {
     const share = identityShareOf(options);
     const users = buildFeatureSpace(columns.userIds, data.userFeatures, alloc, share);
     const items = buildFeatureSpace(columns.itemIds, data.itemFeatures, alloc, share);
-    const o = resolve(options, users.metaNames.length + items.metaNames.length > 0);
+    const o = resolve(
+      options,
+      users.metaNames.length + items.metaNames.length > 0,
+      users.nIdentity + users.metaNames.length + items.nIdentity + items.metaNames.length,
+    );
     // With the wasm kernel, the parameters' place in its memory is reserved now and lent to the
     // pairs' temporaries until the parameters are initialised there (after trainingArrays, the pairs'
     // last reader): those pages are faulted once instead of twice (20 MB at 1M rows). At least the
@@ -845,12 +858,18 @@ export function defaultLearningRate(options: Pick<HybridOptions, 'loss' | 'optim
   return options.optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? (withFeatures ? 0.1 : BPR_RATE_WITHOUT_FEATURES) : 0.05;
 }
 
+/** Embedding-table size from which one-thread fits default to row-wise Adagrad (see HybridOptions.optimizer). */
+const ROWWISE_MIN_TABLE_BYTES = 8 << 20;
+
 /**
  * The options with their defaults. `withFeatures`: the data has metadata features (BPR's default rate
- * depends on it, see BPR_RATE_WITHOUT_FEATURES); before the data is read it does not matter.
+ * depends on it, see BPR_RATE_WITHOUT_FEATURES); `tableRows`: the feature rows of both embedding
+ * tables, users' and items' (the optimizer's default depends on it); before the data is read neither
+ * matters.
  */
-function resolve(options: HybridOptions, withFeatures = true): Resolved {
-  const optimizer = options.optimizer ?? 'adagrad';
+function resolve(options: HybridOptions, withFeatures = true, tableRows = 0): Resolved {
+  const big = tableRows * (options.dim ?? 64) * 4 >= ROWWISE_MIN_TABLE_BYTES && (options.threads ?? 1) <= 1;
+  const optimizer = options.optimizer ?? (big ? 'adagrad-rowwise' : 'adagrad');
   const share = identityShareOf(options);
   const r: Resolved = {
     loss: options.loss ?? 'warp',
