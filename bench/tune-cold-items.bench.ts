@@ -11,12 +11,16 @@
  * Warm: publicLikeNdcg on the inner split with genres, the map off against the default (the map only
  * rewrites feature-only items, so warm figures move only through items without training interactions).
  * `npm run bench -- tune-cold-items`; BENCH_COLD_SEEDS=1,2,3, BENCH_COLD_DROPOUTS=0.2,0,
- * BENCH_COLD_GENERATED=1 (0: skip the generated sets), BENCH_COLD_TEST=1 reports the test split's
+ * BENCH_COLD_GENERATED=1 (0: skip the generated sets), BENCH_COLD_PODCASTS=1 adds the Podcasts shelf's
+ * validation window (NDCG and new-item recall, map off against the default), BENCH_COLD_TEST=1 reports the test split's
  * held-out items once (after the choice; never used to choose).
  */
 import { fitHybrid, HybridRecommender, type HybridOptions, type HybridState } from '../lib/core/models/hybrid/index.ts';
 import { withColdItems } from '../lib/core/models/hybrid/cold-items.ts';
+import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
+import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { movieLens100k } from './_movielens.ts';
+import { defaultWorld, validationData } from './_world.ts';
 import { heldOutItems, heldOutNdcg, publicLikeNdcg, tuningSets, type HeldOutItemsSplit, type PublicLikeSplit } from './_public-like.ts';
 
 const LAMBDAS = (process.env.BENCH_COLD_LAMBDAS ?? '10,30').split(',').map(Number);
@@ -90,6 +94,33 @@ export default async function bench(): Promise<Record<string, number | string>> 
       }
     }
   } else process.stderr.write('MOVIELENS_100K unset: MovieLens skipped\n');
+  if (process.env.BENCH_COLD_PODCASTS === '1') {
+    // The Podcasts shelf's validation window (tune.bench.ts' protocol; never its test window), its
+    // settings (dropout, epochs): NDCG@k and new-item recall@k, the map off against the default.
+    const world = await defaultWorld();
+    const { k, hyperparameters } = SHELF_CONFIG.podcasts;
+    const data = validationData(world, 'podcasts', 'tune');
+    for (const [name, coldItems] of [
+      ['trained', 'embeddings'],
+      ['default', 'least-squares'],
+    ] as const) {
+      const runs = seeds.slice(0, 2).map((seed) => {
+        const model = fitHybrid(data.train, {
+          seed,
+          epochs: Number(hyperparameters.epochs ?? 40),
+          identityDropout: Number(hyperparameters.identityDropout ?? 0),
+          coldItems,
+        });
+        model.indexItems(data.itemFeatures);
+        return { name: `seed${seed}`, role: 'candidate' as const, recommender: model };
+      });
+      const report = evaluateRuns(data.eval, runs, { k, resamples: 20 });
+      report.runs.forEach((r, n) => {
+        record(`podcasts.${name}.s${seeds[n]}.ndcg@${k}`, r.metrics[`ndcg@${k}`]?.mean ?? 0);
+        record(`podcasts.${name}.s${seeds[n]}.newItemRecall@${k}`, r.beyond.newItemRecall ?? 0);
+      });
+    }
+  }
   if (process.env.BENCH_COLD_GENERATED !== '0') {
     for (const [kind, split] of tuningSets())
       scoreAll('gen', `gen.${kind}`, split, heldOutItems(split), { seed: seeds[0] ?? 1, identityDropout: 0.2 });
