@@ -131,7 +131,9 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     ...(hp.validationHoldout !== undefined ? { validationHoldout: hp.validationHoldout } : {}),
     onProgress: (p) =>
       log(
-        `${p.refit === true ? 'refit on all positives, ' : ''}epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
+        p.refit === true
+          ? `refit on all positives, epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} (${Math.round(p.samplesPerSecond)} samples/s)`
+          : `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
       ),
   });
 }
