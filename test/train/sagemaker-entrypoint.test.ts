@@ -194,10 +194,16 @@ describe('the training entrypoint with a hybrid', () => {
       const { algo, hyperparameters } = SHELF_CONFIG[shelf];
       const parsed = TrainingHyperparametersSchema.parse({ shelf, algo, ...hyperparameters });
       const settings = shelfHybridSettings(shelf);
-      expect({ identityDropout: parsed.identityDropout, identityShare: parsed.identityShare }).toEqual({
+      expect({
+        identityDropout: parsed.identityDropout,
+        identityShare: parsed.identityShare,
+        validationHoldout: parsed.validationHoldout,
+      }).toEqual({
         identityShare: undefined,
+        validationHoldout: undefined,
         ...settings,
       });
+      expect(settings.validationHoldout).toBe('recent');
     }
   });
 });
