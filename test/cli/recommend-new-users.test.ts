@@ -45,31 +45,23 @@ describe('shelves train --algo ease --lambda', () => {
     const chosen = manifest(modelDir('ease')).hyperparameters;
     expect(Object.keys(chosen.lambdaSearch ?? {}).map(Number)).toEqual([25, 100, 400, 1600]);
     expect(Object.keys(chosen.lambdaSearch ?? {})).toContain(String(chosen.lambda));
-    const fixed = await shelves(
-      'train',
-      '--interactions',
-      join(FIX, 'interactions.csv'),
-      '--algo',
-      'ease',
-      '--lambda',
-      '50',
-      '--out',
-      join(work, 'ease-50'),
-    );
+    const easeWith = (lambda: string): Promise<Run> =>
+      shelves(
+        'train',
+        '--interactions',
+        join(FIX, 'interactions.csv'),
+        '--algo',
+        'ease',
+        '--lambda',
+        lambda,
+        '--out',
+        join(work, `ease-${lambda}`),
+      );
+    const fixed = await easeWith('50');
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(manifest(join(work, 'ease-50')).hyperparameters).toMatchObject({ lambda: 50 });
     expect(manifest(join(work, 'ease-50')).hyperparameters.lambdaSearch).toBeUndefined();
-    const bad = await shelves(
-      'train',
-      '--interactions',
-      join(FIX, 'interactions.csv'),
-      '--algo',
-      'ease',
-      '--lambda',
-      'big',
-      '--out',
-      join(work, 'ease-bad'),
-    );
+    const bad = await easeWith('big');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--lambda.*expected a number > 0 or "auto", got "big"/s);
   });

@@ -30,18 +30,33 @@ function reference(c: InteractionColumns, userRow: Int32Array, itemRow: Int32Arr
   };
 }
 
+/**
+ * Random interaction columns (weights 1): 1-12 users, 1-40 items, 100-599 rows, half of them user 0's,
+ * so one user has hundreds of rows (the sorted-keys path) and others few.
+ */
+function randomRows(seed: number) {
+  const rng = new Rng(seed);
+  const nUsers = 1 + rng.int(12);
+  const nItems = 1 + rng.int(40);
+  const n = 100 + rng.int(500);
+  const user = Int32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : rng.int(nUsers)));
+  const item = Int32Array.from({ length: n }, () => rng.int(nItems));
+  const ts = Float64Array.from({ length: n }, () => rng.int(1000));
+  const columns: { -readonly [K in keyof InteractionColumns]: InteractionColumns[K] } = {
+    userIds: [],
+    itemIds: [],
+    user,
+    item,
+    ts,
+    weight: new Float64Array(n).fill(1),
+  };
+  return { rng, nUsers, nItems, n, user, columns };
+}
+
 describe('distinctPairs', () => {
   it.each([1, 2, 3, 4, 5, 6])('matches the reference bit for bit, heavy users and repeats included (seed %i)', (seed) => {
-    const rng = new Rng(seed);
-    const nUsers = 1 + rng.int(12);
-    const nItems = 1 + rng.int(40);
-    const n = 100 + rng.int(500);
-    // Half the rows go to user 0, so one user has hundreds of rows (the sorted-keys path) and others few.
-    const user = Int32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : rng.int(nUsers)));
-    const item = Int32Array.from({ length: n }, () => rng.int(nItems));
-    const ts = Float64Array.from({ length: n }, () => rng.int(1000));
-    const weight = Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? 0 : rng.next() * 3));
-    const columns: InteractionColumns = { userIds: [], itemIds: [], user, item, ts, weight };
+    const { rng, nUsers, nItems, user, columns } = randomRows(seed);
+    columns.weight = Float64Array.from({ length: user.length }, () => (rng.next() < 0.1 ? 0 : rng.next() * 3));
     // Model rows in another order than the vocabulary's.
     const userRow = Int32Array.from({ length: nUsers }, (_, k) => nUsers - 1 - k);
     const coprime = nItems % 7 === 0 ? 1 : 7;
@@ -62,14 +77,7 @@ describe('distinctPairs', () => {
   it.each([1, 2, 3])(
     'matches the reference when every weight is 1 (weights not carried; counts), in lent memory full of garbage (seed %i)',
     (seed) => {
-      const rng = new Rng(seed);
-      const nUsers = 1 + rng.int(12);
-      const nItems = 1 + rng.int(40);
-      const n = 100 + rng.int(500);
-      const user = Int32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : rng.int(nUsers)));
-      const item = Int32Array.from({ length: n }, () => rng.int(nItems));
-      const ts = Float64Array.from({ length: n }, () => rng.int(1000));
-      const columns: InteractionColumns = { userIds: [], itemIds: [], user, item, ts, weight: new Float64Array(n).fill(1) };
+      const { nUsers, nItems, n, columns } = randomRows(seed);
       const userRow = Int32Array.from({ length: nUsers }, (_, k) => nUsers - 1 - k);
       const itemRow = Int32Array.from({ length: nItems }, (_, k) => k);
       const buffer = new ArrayBuffer(20 * n);
