@@ -2,7 +2,7 @@
  * The training entrypoint of the SageMaker container (Dockerfile ENTRYPOINT), and of the local
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
- *                                              identityDropout, identityShare, optimizer, validationHoldout,
+ *                                              identityDropout, identityShare, optimizer, validationHoldout, coldItems,
  *                                              shuffle; for algo ease:
  *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
@@ -48,6 +48,8 @@ export const TrainingHyperparametersSchema = z.object({
    * absent = the model's default (HybridOptions.validationHoldout).
    */
   validationHoldout: z.enum(['recent', 'random']).optional(),
+  /** Hybrid only: how items known only by features are scored; absent = the model's default (HybridOptions.coldItems). */
+  coldItems: z.enum(['least-squares', 'embeddings']).optional(),
   /**
    * EASE only (lib/core/models/ease/fit.ts): its L2 weight and most items kept; absent = the model's
    * defaults. Numbers here; their ranges are the model's own (an OptionError names a bad one).
@@ -129,6 +131,7 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     ...(hp.identityShare !== undefined ? { identityShare: hp.identityShare } : {}),
     ...(hp.optimizer !== undefined ? { optimizer: hp.optimizer } : {}),
     ...(hp.validationHoldout !== undefined ? { validationHoldout: hp.validationHoldout } : {}),
+    ...(hp.coldItems !== undefined ? { coldItems: hp.coldItems } : {}),
     onProgress: (p) =>
       log(
         p.refit === true

@@ -161,14 +161,20 @@ describe('the training entrypoint with a hybrid', () => {
     expect((failure as TrainingJobFailedError).description.FailureReason).toContain('invalid hyperparameters');
   }, 180_000);
 
-  it("passes the shelf's validation holdout to the fit (recorded in the artifact; absent = random) and refuses an unknown one", async () => {
+  it("passes the shelf's validation holdout and cold-item scoring to the fit (recorded in the artifact; absent = random) and refuses an unknown one", async () => {
     const hp = { shelf: 'podcasts', algo: 'hybrid-warp', epochs: '2', dim: '8', seed: '7' };
-    const recent = await runTrainingJob(request('holdout-recent', { ...hp, validationHoldout: 'recent' }), { home, log: () => undefined });
+    const recent = await runTrainingJob(request('holdout-recent', { ...hp, validationHoldout: 'recent', coldItems: 'embeddings' }), {
+      home,
+      log: () => undefined,
+    });
     const plain = await runTrainingJob(request('holdout-default', hp), { home, log: () => undefined });
     expect([recent.TrainingJobStatus, plain.TrainingJobStatus]).toEqual(['Completed', 'Completed']);
     const hyperparameters = async (job: string) =>
       (await readArtifactDir(join(home, 'sagemaker', job, 'model'))).manifest.hyperparameters as Record<string, unknown>;
     expect((await hyperparameters('holdout-recent')).validationHoldout).toBe('recent');
+    expect((await hyperparameters('holdout-recent')).coldItems).toBe('embeddings');
+    expect((await hyperparameters('holdout-default')).coldItems).toBeUndefined();
+    expect(shelfHybridSettings('podcasts').coldItems).toBe('embeddings');
     expect((await hyperparameters('holdout-default')).validationHoldout).toBe('random');
     const failure = await runTrainingJob(request('holdout-bad', { ...hp, validationHoldout: 'oldest' }), {
       home,
@@ -198,9 +204,11 @@ describe('the training entrypoint with a hybrid', () => {
         identityDropout: parsed.identityDropout,
         identityShare: parsed.identityShare,
         validationHoldout: parsed.validationHoldout,
+        coldItems: parsed.coldItems,
       }).toEqual({
         identityShare: undefined,
         validationHoldout: undefined,
+        coldItems: undefined,
         ...settings,
       });
       expect(settings.validationHoldout).toBe('recent');
