@@ -40,9 +40,9 @@ export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
   // `tune`): the same NDCG@10 as 0 within noise, and shows published after training get recommended.
   // strongBaselines 'true' evaluates ease beside the heuristics (lib/core/models/fit.ts). The gate policy
   // lists it as advisory: on the default world ease outranks the hybrid on Podcasts (NDCG@10 0.3002 vs
-  // 0.2556) and ties it on Playlists, and the decision says so ("not worth its cost on this metric"),
+  // 0.2605) and trails it on Playlists (0.4326 vs 0.4424), and the decision says so ("not worth its cost on this metric"),
   // but it does not block a deploy, because ease cannot rank a show published after training (new-item
-  // recall 0, against the hybrid's 0.11) and the shelf exists to surface new shows.
+  // recall 0, against the hybrid's 0.152) and the shelf exists to surface new shows.
   podcasts: {
     algo: 'hybrid-warp',
     // No identity share (HybridOptions.identityShare): 0.5 raised NDCG@10 on this validation window
