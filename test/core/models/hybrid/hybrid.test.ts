@@ -152,7 +152,7 @@ describe('fitHybrid', () => {
     expect(rate(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'warp' }))).toBe(0.05);
   });
 
-  it("gives BPR with metadata features an identity share of 0.5 and 15 minimum epochs; WARP, BPR without features and 'lightfm' keep LightFM's weights", () => {
+  it("gives BPR with metadata features an identity share of 0.5 and 15 minimum epochs, WARP 0.7; 'lightfm' keeps LightFM's weights", () => {
     const hp = (m: ReturnType<typeof fitHybrid>) => m.save().manifest.hyperparameters as { identityShare?: number; minEpochs: number };
     const bare = { ...world.data, userFeatures: undefined, itemFeatures: undefined };
     const bpr = fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'bpr' });
@@ -160,7 +160,7 @@ describe('fitHybrid', () => {
     expect(hp(fitHybrid(bare, { ...FAST, epochs: 1, loss: 'bpr' })).minEpochs).toBe(8);
     const warp = hp(fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'warp' }));
     expect(warp.minEpochs).toBe(8);
-    expect(warp.identityShare).toBeUndefined();
+    expect(warp.identityShare).toBe(0.7);
     const lightfm = fitHybrid(world.data, { ...FAST, epochs: 1, loss: 'bpr', identityShare: 'lightfm' });
     expect(hp(lightfm).identityShare).toBeUndefined();
     // The share changes the representation where it differs from LightFM's weight (one unit feature
