@@ -52,8 +52,9 @@ function featuresHelp(withFeatures: readonly number[], without: readonly number[
 export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, string> {
   const figures: Record<string, string> = {};
   const k = SHELF_CONFIG[shelf].k;
-  // The shelf's identity share applies to every variant (it changes nothing without features).
-  const { identityDropout: dropout, ...share } = shelfHybridSettings(shelf);
+  // The shelf's settings apply to every variant, except its identity share, which is the choice for its
+  // algorithm (WARP, LightFM's weights): BPR keeps its own default share (BPR_IDENTITY_SHARE).
+  const { identityDropout: dropout, identityShare, ...share } = shelfHybridSettings(shelf);
   const bySeed: Record<string, number[]> = {};
   // With the shelf's identity dropout (Podcasts: 0.2, for its new shows) and, beside it, features
   // without dropout: the comparison of features with no features is then not mixed with dropout's cost.
@@ -65,7 +66,14 @@ export function shelfSpread(shelf: Shelf, data: ShelfData): Record<string, strin
   if (dropout > 0) variants.push(['warp', true, 0], ['bpr', true, 0]);
   for (const [loss, features, identityDropout] of variants) {
     const runs = SEEDS.map((seed) => {
-      const options: HybridOptions = { loss, seed, epochs: 40, identityDropout, ...share };
+      const options: HybridOptions = {
+        loss,
+        seed,
+        epochs: 40,
+        identityDropout,
+        ...share,
+        ...(loss === 'warp' && identityShare !== undefined ? { identityShare } : {}),
+      };
       const model = fitHybrid(withoutFeatures(data.train, features), options);
       if (features) model.indexItems(data.itemFeatures);
       return { name: `seed${seed}`, role: 'candidate' as const, recommender: model };
