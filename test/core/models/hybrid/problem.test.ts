@@ -53,6 +53,17 @@ function randomRows(seed: number) {
   return { rng, nUsers, nItems, n, user, columns };
 }
 
+/** The pairs as plain arrays, the shape reference() returns. */
+function plain(pairs: ReturnType<typeof distinctPairs>) {
+  return {
+    userStart: [...pairs.userStart],
+    item: [...pairs.item],
+    weight: [...pairs.weight],
+    ts: [...pairs.ts],
+    meanWeight: pairs.meanWeight,
+  };
+}
+
 describe('distinctPairs', () => {
   it.each([1, 2, 3, 4, 5, 6])('matches the reference bit for bit, heavy users and repeats included (seed %i)', (seed) => {
     const { rng, nUsers, nItems, user, columns } = randomRows(seed);
@@ -62,14 +73,7 @@ describe('distinctPairs', () => {
     const coprime = nItems % 7 === 0 ? 1 : 7;
     const itemRow = Int32Array.from({ length: nItems }, (_, k) => (k * coprime) % nItems);
     const pairs = distinctPairs(columns, userRow, itemRow, nUsers, nItems);
-    const expected = reference(columns, userRow, itemRow, nUsers);
-    expect({
-      userStart: [...pairs.userStart],
-      item: [...pairs.item],
-      weight: [...pairs.weight],
-      ts: [...pairs.ts],
-      meanWeight: pairs.meanWeight,
-    }).toEqual(expected);
+    expect(plain(pairs)).toEqual(reference(columns, userRow, itemRow, nUsers));
     // The heavy user took the sorted-keys path (more than 32 rows).
     expect(user.filter((u) => u === 0).length).toBeGreaterThan(32);
   });
@@ -83,13 +87,7 @@ describe('distinctPairs', () => {
       const buffer = new ArrayBuffer(20 * n);
       new Uint8Array(buffer).fill(0xab);
       const pairs = distinctPairs(columns, userRow, itemRow, nUsers, nItems, { buffer, byteOffset: 0, byteLength: 20 * n });
-      expect({
-        userStart: [...pairs.userStart],
-        item: [...pairs.item],
-        weight: [...pairs.weight],
-        ts: [...pairs.ts],
-        meanWeight: pairs.meanWeight,
-      }).toEqual(reference(columns, userRow, itemRow, nUsers));
+      expect(plain(pairs)).toEqual(reference(columns, userRow, itemRow, nUsers));
       // Repeats were merged (a weight above 1) on both paths (few rows, and the heavy user's sorted keys).
       expect(Math.max(...pairs.weight)).toBeGreaterThan(1);
     },
