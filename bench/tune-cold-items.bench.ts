@@ -16,7 +16,7 @@
  * held-out items once (after the choice; never used to choose).
  */
 import { fitHybrid, HybridRecommender, type HybridOptions, type HybridState } from '../lib/core/models/hybrid/index.ts';
-import { withColdItems } from '../lib/core/models/hybrid/cold-items.ts';
+import { type ColdItemOptions, withColdItems } from '../lib/core/models/hybrid/cold-items.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
 import { movieLens100k } from './_movielens.ts';
@@ -25,6 +25,30 @@ import { heldOutItems, heldOutNdcg, publicLikeNdcg, tuningSets, type HeldOutItem
 
 const LAMBDAS = (process.env.BENCH_COLD_LAMBDAS ?? '10,30').split(',').map(Number);
 const BLENDS = (process.env.BENCH_COLD_BLENDS ?? '0,0.3,0.5,0.7').split(',').map(Number);
+/**
+ * Probes (BENCH_COLD_PROBES=probe,...) beside the λ × blend grid: each a `+`-joined list of map
+ * options, e.g. `pairs=10+split+blend=0.3` (pairs=λ: feature pairs at that ridge; split: separate
+ * calibration slopes; uw=e: user weights; lambda=, norm=, blend=, mu=); `default` is the default.
+ */
+function probeOptions(probe: string): ColdItemOptions {
+  const o: Record<string, unknown> = {};
+  for (const part of probe.split('+')) {
+    const [key, value] = part.split('=');
+    const x = Number(value);
+    if (key === 'default') continue;
+    else if (key === 'split') o.calibration = 'split';
+    else if (key === 'pairs') Object.assign(o, { pairs: true, lambdaPairs: x });
+    else if (key === 'nopairs') o.pairs = false;
+    else if (key === 'uw') o.userWeight = x;
+    else if (key === 'lambda') o.lambda = x;
+    else if (key === 'norm') o.lambdaNorm = x;
+    else if (key === 'blend') o.blend = x;
+    else if (key === 'mu') o.mu = x;
+    else throw new Error(`BENCH_COLD_PROBES: unknown part ${part} in ${probe}`);
+  }
+  return o as ColdItemOptions;
+}
+const probes = (process.env.BENCH_COLD_PROBES ?? '').split(',').filter((p) => p !== '');
 
 export default async function bench(): Promise<Record<string, number | string>> {
   const seeds = (process.env.BENCH_COLD_SEEDS ?? '1,2,3').split(',').map(Number);
@@ -51,6 +75,10 @@ export default async function bench(): Promise<Record<string, number | string>> 
             ] as [string, () => HybridState],
         ),
       ),
+      ...probes.map((probe): [string, () => HybridState] => {
+        const options = probeOptions(probe);
+        return [probe, () => withColdItems(state, split.itemFeatures, held.train.interactions, options)];
+      }),
     ];
     for (const [name, variant] of variants) {
       const t1 = performance.now();

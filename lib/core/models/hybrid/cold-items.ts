@@ -44,6 +44,9 @@ import type { HybridState } from './model.ts';
  * 0.2395 with the map and without; with the calibration sample of 64 users, the default measures
  * 0.1438 / 0.2037). Regressing the warm items' representations instead (the trained
  * vectors as targets) lost on MovieLens (0.105 at λ 1): identities dominate them.
+ *
+ * Session 7 (WARP's identity share 0.7; same protocol, seeds 1-3 on MovieLens): the default above
+ * measures 0.1439 / 0.2052; with feature pairs (COLD_ITEMS_PAIRS, ridge λ on them too) 0.1499 / 0.2071.
  */
 export const COLD_ITEMS_LAMBDA = 10;
 /** The regression's feature space (ColdItemOptions.space); see COLD_ITEMS_LAMBDA. */
@@ -57,6 +60,14 @@ export const COLD_ITEMS_MU = 1;
  * too much (about 0.3 s at 512); the model keeps its feature embeddings' sum.
  */
 export const COLD_ITEMS_MAX_FEATURES = 512;
+/**
+ * Products of two features as more regression features (ColdItemOptions.pairs): on when the features
+ * are few (at most COLD_ITEMS_MAX_PAIR_FEATURES names) and the warm rows short enough that their
+ * expanded Gram matrix costs at most PAIR_BUDGET multiply-adds.
+ */
+export const COLD_ITEMS_PAIRS = true;
+export const COLD_ITEMS_MAX_PAIR_FEATURES = 32;
+const PAIR_BUDGET = 50_000_000;
 /** Fewer warm items with features than this: nothing is fitted (too little to learn from). */
 export const COLD_ITEMS_MIN_WARM = 20;
 /** Users whose vectors and positives enter the fit, at most (a strided sample beyond): bounds its cost. */
@@ -75,7 +86,17 @@ export interface ColdItemModel {
 
 export interface ColdItemOptions {
   readonly lambda?: number;
+  /** Ridge on the normalised rows ('both'); default lambda. */
+  readonly lambdaNorm?: number;
+  /** Ridge on the feature pairs (pairs); default lambda. */
+  readonly lambdaPairs?: number;
   readonly mu?: number;
+  /** Products of two raw features as more regression features (space 'both' only); default COLD_ITEMS_PAIRS. */
+  readonly pairs?: boolean;
+  /** Users weighted by (positives / mean positives)^-userWeight (0: every pair counts the same). */
+  readonly userWeight?: number;
+  /** 'split': the user part and the bias part of the map calibrated by separate slopes. */
+  readonly calibration?: 'joint' | 'split';
   /**
    * The regression's item features: 'raw' (values as given) or 'both' (those and the same row
    * normalised to absolute sum 1, as the model's rows, side by side; the ridge weighs them).
@@ -117,8 +138,10 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
   const mu = options.mu ?? COLD_ITEMS_MU;
   const { dim: d, userRep, nUsers, warm, nFeatures: given } = input;
   if (given === 0 || given > COLD_ITEMS_MAX_FEATURES || nUsers === 0) return undefined;
-  const rows = (options.space ?? COLD_ITEMS_SPACE) === 'both' ? withNormalised(input.rows, given) : input.rows;
-  const F = rows === input.rows ? given : 2 * given;
+  const both = (options.space ?? COLD_ITEMS_SPACE) === 'both';
+  const layout = { normalised: both, pairs: both && (options.pairs ?? COLD_ITEMS_PAIRS) && pairsAffordable(input, given) };
+  const rows = expandRows(input.rows, given, layout);
+  const F = rowsOf(given, layout) - 1;
   const { ptr, feat, weight } = rows;
   const nItems = warm.length;
   const P = F + 1;
@@ -142,17 +165,22 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
     gx[F * P + F] = (gx[F * P + F] as number) + 1;
   }
   if (examples < COLD_ITEMS_MIN_WARM) return undefined;
-  for (let f = 0; f < F; f++) gx[f * P + f] = (gx[f * P + f] as number) + lambda;
+  const lambdaNorm = options.lambdaNorm ?? lambda;
+  const lambdaPairs = options.lambdaPairs ?? lambda;
+  for (let f = 0; f < F; f++)
+    gx[f * P + f] = (gx[f * P + f] as number) + (f < given ? lambda : f < 2 * given && layout.normalised ? lambdaNorm : lambdaPairs);
   gx[F * P + F] = (gx[F * P + F] as number) + 1e-6;
-  // UᵀU over the (sampled) users.
+  // UᵀDU over the (sampled) users, D their weights.
   const stride = Math.max(1, Math.ceil(nUsers / MAX_USERS));
+  const uw = userWeights(input, options.userWeight ?? 0);
   const gu = new Float64Array(w * w);
   const aug = new Float64Array(w);
   for (let u = 0; u < nUsers; u += stride) {
+    const wu = uw === undefined ? 1 : (uw[u] as number);
     for (let q = 0; q < d; q++) aug[q] = userRep[u * d + q] as number;
     aug[d] = 1;
     for (let p = 0; p < w; p++) {
-      const a = aug[p] as number;
+      const a = wu * (aug[p] as number);
       for (let q = 0; q < w; q++) gu[p * w + q] = (gu[p * w + q] as number) + a * (aug[q] as number);
     }
   }
@@ -171,8 +199,9 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
     lastItem = i;
     if (u % stride !== 0 || warm[i] !== 1) continue;
     const base = i * w;
-    for (let q = 0; q < d; q++) sums[base + q] = (sums[base + q] as number) + (userRep[u * d + q] as number);
-    sums[base + d] = (sums[base + d] as number) + 1;
+    const wu = uw === undefined ? 1 : (uw[u] as number);
+    for (let q = 0; q < d; q++) sums[base + q] = (sums[base + q] as number) + wu * (userRep[u * d + q] as number);
+    sums[base + d] = (sums[base + d] as number) + wu;
   }
   const z = new Float64Array(P * w);
   for (let i = 0; i < nItems; i++) {
@@ -196,9 +225,9 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
     for (let q = 0; q < d; q++) emb[f * d + q] = zt[q * P + f] as number;
     bias[f] = zt[d * P + f] as number;
   }
-  const calibrated = calibrate({ ...input, rows }, { emb, bias });
+  const calibrated = calibrate({ ...input, rows }, { emb, bias }, options.calibration ?? 'joint');
   const alpha = options.blend ?? COLD_ITEMS_BLEND;
-  if (calibrated === undefined || !(alpha > 0) || F !== 2 * given || input.featureEmb === undefined || input.featureBias === undefined)
+  if (calibrated === undefined || !(alpha > 0) || !layout.normalised || input.featureEmb === undefined || input.featureBias === undefined)
     return calibrated;
   // α × Σ n_f E_f + (1 - α) × map: the trained sum joins the normalised rows (given + f).
   const e = calibrated.emb.map((x) => (1 - alpha) * x);
@@ -211,75 +240,186 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
   return { emb: e, bias: b };
 }
 
-/** Rows with their normalised copy appended (feature f + nFeatures: value / row's absolute sum). */
-function withNormalised(rows: FeatureMatrix, nFeatures: number): FeatureMatrix {
+/** Which feature blocks a map has beside the raw rows (see rowsOf). */
+interface Layout {
+  readonly normalised: boolean;
+  readonly pairs: boolean;
+}
+
+/** The map's row count for a layout: raw, normalised, pairs (a < b), intercept. */
+function rowsOf(given: number, layout: Layout): number {
+  return given + (layout.normalised ? given : 0) + (layout.pairs ? (given * (given - 1)) / 2 : 0) + 1;
+}
+
+/** The layout of a map with this many rows (raw; raw and normalised; those and pairs), or undefined. */
+export function coldItemLayout(mapRows: number, given: number): Layout | undefined {
+  for (const layout of [
+    { normalised: false, pairs: false },
+    { normalised: true, pairs: false },
+    { normalised: true, pairs: true },
+  ])
+    if (rowsOf(given, layout) === mapRows) return layout;
+  return undefined;
+}
+
+/** Whether the pairs of `given` features fit COLD_ITEMS_MAX_PAIR_FEATURES and PAIR_BUDGET (see COLD_ITEMS_PAIRS). */
+function pairsAffordable(input: ColdItemInput, given: number): boolean {
+  if (given < 2 || given > COLD_ITEMS_MAX_PAIR_FEATURES) return false;
+  let cost = 0;
+  for (let i = 0; i < input.warm.length; i++) {
+    if (input.warm[i] !== 1) continue;
+    const k = (input.rows.ptr[i + 1] as number) - (input.rows.ptr[i] as number);
+    cost += (2 * k + (k * (k - 1)) / 2) ** 2;
+  }
+  return cost <= PAIR_BUDGET;
+}
+
+/** Index of the pair (a, b), a < b, among the pairs of `given` features. */
+function pairIndex(a: number, b: number, given: number): number {
+  return a * given - (a * (a + 1)) / 2 + (b - a - 1);
+}
+
+/**
+ * Rows with the layout's blocks appended: the normalised copy (feature f + given: value / row's
+ * absolute sum), then the products of two raw values (2 × given + pairIndex).
+ */
+function expandRows(rows: FeatureMatrix, given: number, layout: Layout): FeatureMatrix {
+  if (!layout.normalised && !layout.pairs) return rows;
   const n = rows.ptr.length - 1;
   const ptr = new Int32Array(n + 1);
-  const feat = new Int32Array(2 * rows.feat.length);
-  const weight = new Float32Array(2 * rows.feat.length);
-  let at = 0;
+  const feat: number[] = [];
+  const weight: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = rows.ptr[i] as number;
     const end = rows.ptr[i + 1] as number;
-    let total = 0;
-    for (let p = start; p < end; p++) total += Math.abs(rows.weight[p] as number);
-    for (let p = start; p < end; p++) {
-      feat[at] = rows.feat[p] as number;
-      weight[at++] = rows.weight[p] as number;
+    const row: [number, number][] = [];
+    for (let p = start; p < end; p++) row.push([rows.feat[p] as number, rows.weight[p] as number]);
+    for (const [f, v] of expandRow(row, given, layout)) {
+      feat.push(f);
+      weight.push(v);
     }
-    for (let p = start; p < end; p++) {
-      feat[at] = (rows.feat[p] as number) + nFeatures;
-      weight[at++] = (rows.weight[p] as number) / total;
-    }
-    ptr[i + 1] = at;
+    ptr[i + 1] = feat.length;
   }
-  return { ptr, feat, weight };
+  return { ptr, feat: Int32Array.from(feat), weight: Float32Array.from(weight) };
+}
+
+/** One raw row (features ascending) with the layout's blocks appended. */
+function expandRow(raw: readonly (readonly [number, number])[], given: number, layout: Layout): [number, number][] {
+  const out: [number, number][] = raw.map(([f, v]) => [f, v]);
+  if (layout.normalised) {
+    let total = 0;
+    for (const [, v] of raw) total += Math.abs(v);
+    for (const [f, v] of raw) out.push([f + given, v / total]);
+  }
+  if (layout.pairs) {
+    const base = layout.normalised ? 2 * given : given;
+    for (let k = 0; k < raw.length; k++)
+      for (let l = k + 1; l < raw.length; l++) {
+        const [a, va] = raw[k] as readonly [number, number];
+        const [b, vb] = raw[l] as readonly [number, number];
+        out.push([base + (a < b ? pairIndex(a, b, given) : pairIndex(b, a, given)), va * vb]);
+      }
+  }
+  return out;
+}
+
+/** Per user: (positives / mean positives)^-exponent, or undefined for exponent 0. */
+function userWeights(input: ColdItemInput, exponent: number): Float64Array | undefined {
+  if (exponent === 0) return undefined;
+  const counts = new Float64Array(input.nUsers);
+  let lastUser = -1;
+  let lastItem = -1;
+  let total = 0;
+  for (let k = 0; k < input.posUser.length; k++) {
+    const u = input.posUser[k] as number;
+    const i = input.posItem[k] as number;
+    if (u === lastUser && i === lastItem) continue;
+    lastUser = u;
+    lastItem = i;
+    if (input.warm[i] !== 1) continue;
+    counts[u] = (counts[u] as number) + 1;
+    total++;
+  }
+  const mean = total / Math.max(1, input.nUsers);
+  return counts.map((c) => (c > 0 ? (c / mean) ** -exponent : 0));
 }
 
 /**
  * The affine map a·s + c of the fitted scores s that best matches the model's scores of warm items
  * (least squares over a strided sample of users × warm items); undefined when a <= 0 (the fit does
- * not follow the model's ranking of the warm items).
+ * not follow the model's ranking of the warm items). 'split': a₁·(user part) + a₂·(bias part) + c.
  */
-function calibrate(input: ColdItemInput, model: ColdItemModel): ColdItemModel | undefined {
+function calibrate(input: ColdItemInput, model: ColdItemModel, mode: 'joint' | 'split'): ColdItemModel | undefined {
   const { dim: d, userRep, nUsers, itemRep, itemBias, warm, rows } = input;
   const warmRows: number[] = [];
   for (let i = 0; i < warm.length; i++) if (warm[i] === 1 && (rows.ptr[i + 1] as number) > (rows.ptr[i] as number)) warmRows.push(i);
   const itemStride = Math.max(1, Math.ceil(warmRows.length / CALIBRATION_ITEMS));
   const userStride = Math.max(1, Math.ceil(nUsers / CALIBRATION_USERS));
   const rep = new Float64Array(d);
-  let n = 0;
-  let ss = 0;
-  let st = 0;
-  let sss = 0;
-  let sst = 0;
+  // Normal equations of t ≈ a₁ s₁ + a₂ s₂ + c (s₁ user part, s₂ bias part), accumulated.
+  const m = new Float64Array(9);
+  const r = new Float64Array(3);
   for (let k = 0; k < warmRows.length; k += itemStride) {
     const i = warmRows[k] as number;
     const b = predictInto(model, rows, i, d, rep);
     for (let u = 0; u < nUsers; u += userStride) {
-      let s = b;
+      let s = 0;
       let t = itemBias[i] as number;
       for (let q = 0; q < d; q++) {
         const x = userRep[u * d + q] as number;
         s += x * (rep[q] as number);
         t += x * (itemRep[i * d + q] as number);
       }
-      n++;
-      ss += s;
-      st += t;
-      sss += s * s;
-      sst += s * t;
+      const v = [s, b, 1];
+      for (let p = 0; p < 3; p++) {
+        r[p] = (r[p] as number) + (v[p] as number) * t;
+        for (let q = 0; q < 3; q++) m[p * 3 + q] = (m[p * 3 + q] as number) + (v[p] as number) * (v[q] as number);
+      }
     }
   }
-  const varS = sss / n - (ss / n) ** 2;
-  const a = (sst / n - (ss / n) * (st / n)) / varS;
-  if (!(varS > 0) || !(a > 0) || !Number.isFinite(a)) return undefined;
-  const c = st / n - a * (ss / n);
-  const emb = model.emb.map((x) => a * x);
-  const bias = model.bias.map((x) => a * x);
+  let a1: number;
+  let a2: number;
+  let c: number;
+  if (mode === 'split') {
+    const x = solve3(m, r);
+    if (x === undefined) return undefined;
+    [a1, a2, c] = x;
+  } else {
+    // One slope: s = s₁ + s₂.
+    const n = m[8] as number;
+    const ss = (m[2] as number) + (m[5] as number);
+    const sss = (m[0] as number) + 2 * (m[1] as number) + (m[4] as number);
+    const sst = (r[0] as number) + (r[1] as number);
+    const st = r[2] as number;
+    const varS = sss / n - (ss / n) ** 2;
+    a1 = (sst / n - (ss / n) * (st / n)) / varS;
+    a2 = a1;
+    c = st / n - a1 * (ss / n);
+    if (!(varS > 0)) return undefined;
+  }
+  if (!(a1 > 0) || !Number.isFinite(a1) || !Number.isFinite(a2) || !Number.isFinite(c)) return undefined;
+  const emb = model.emb.map((x) => a1 * x);
+  const bias = model.bias.map((x) => a2 * x);
   const F = bias.length - 1;
   bias[F] = (bias[F] as number) + c;
   return { emb, bias };
+}
+
+/** Solves the 3 × 3 system m x = r (Cramer), undefined when singular. */
+function solve3(m: Float64Array, r: Float64Array): [number, number, number] | undefined {
+  const det = (a: readonly number[]): number =>
+    (a[0] as number) * ((a[4] as number) * (a[8] as number) - (a[5] as number) * (a[7] as number)) -
+    (a[1] as number) * ((a[3] as number) * (a[8] as number) - (a[5] as number) * (a[6] as number)) +
+    (a[2] as number) * ((a[3] as number) * (a[7] as number) - (a[4] as number) * (a[6] as number));
+  const base = Array.from(m);
+  const D = det(base);
+  if (!(Math.abs(D) > 1e-12)) return undefined;
+  const column = (j: number): number => {
+    const a = base.slice();
+    for (let p = 0; p < 3; p++) a[p * 3 + j] = r[p] as number;
+    return det(a) / D;
+  };
+  return [column(0), column(1), column(2)];
 }
 
 /** Writes row i's representation into `out` (length dim) and returns its bias. */
@@ -310,14 +450,10 @@ export function coldItemVector(
 ): number | undefined {
   const F = model.bias.length - 1;
   const raw = rawRow(features, names);
-  if (raw.length === 0) return undefined;
-  // A map fitted on raw and normalised rows side by side has 2 × names + 1 rows (see withNormalised).
-  let known = raw;
-  if (F === 2 * names.size) {
-    let total = 0;
-    for (const [, v] of raw) total += Math.abs(v);
-    known = [...raw, ...raw.map(([f, v]): [number, number] => [f + names.size, v / total])];
-  }
+  const layout = coldItemLayout(F + 1, names.size);
+  if (raw.length === 0 || layout === undefined) return undefined;
+  // The map's rows: raw, then (by its size, see rowsOf) the normalised copy and the pairs.
+  const known = expandRow(raw, names.size, layout);
   for (let q = 0; q < dim; q++) rep[offset + q] = model.emb[F * dim + q] as number;
   let b = model.bias[F] as number;
   for (const [f, v] of known) {
@@ -397,7 +533,7 @@ export function coldItemsOf(
     options,
   );
   if (model === undefined) return undefined;
-  const expanded = model.bias.length === 2 * F + 1 ? withNormalised(rows, F) : rows;
+  const expanded = expandRows(rows, F, coldItemLayout(model.bias.length, F) ?? { normalised: false, pairs: false });
   const out = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     if (warm[i] === 1 || (rows.ptr[i + 1] as number) === (rows.ptr[i] as number)) continue;

@@ -11,14 +11,14 @@
  * Ties are broken by item id (ordinal string order). Artifact sections are float32 views of the
  * payload; ids and vocabularies travel in the manifest (itemIndex, extra).
  */
-import { z } from 'zod';
-import { ArtifactError, makeArtifact, unpackSections, type ModelArtifact, type TypedArray } from '../artifact.ts';
+import { ArtifactError, type ArtifactParts, makeArtifact, unpackSections, type ModelArtifact, type TypedArray } from '../artifact.ts';
 import type { Feature, FeatureRows, RecommendOptions, Recommender, ScoredItem, UserContext } from '../recommender.ts';
 import { compareIds, knownFeatures } from './features.ts';
 import { TopK } from './top-k.ts';
 import { bestLists, buildIvf, extendIvf, packIvf, restrictIvf, unpackIvf, type IvfIndex } from './ivf.ts';
 import { dotAt } from './dot.ts';
-import { type ColdItemModel, coldItemVector } from './cold-items.ts';
+import { parseHybridExtra } from './hybrid-extra.ts';
+import { type ColdItemModel, coldItemLayout, coldItemVector } from './cold-items.ts';
 
 /** From this many items (or candidates) on, recommend() scans an IVF index instead of every item. */
 export const ANN_MIN_ITEMS = 20_000;
@@ -71,14 +71,6 @@ export interface HybridState {
   };
 }
 
-const ExtraSchema = z.looseObject({
-  dim: z.number().int().positive(),
-  userIds: z.array(z.string()),
-  userFeatureNames: z.array(z.string()),
-  itemFeatureNames: z.array(z.string()),
-  training: z.record(z.string(), z.unknown()).optional(),
-});
-
 /** A fitted hybrid model. */
 export class HybridRecommender implements Recommender {
   readonly kind: HybridKind;
@@ -129,14 +121,11 @@ export class HybridRecommender implements Recommender {
       throw new ArtifactError('itemFeatureEmb/itemFeatureBias do not match itemFeatureNames');
     }
     const cold = state.coldItems;
-    // One row per feature (or two: raw and normalised, see cold-items.ts) and the intercept.
+    // One row per feature (or two: raw and normalised; and feature pairs, see cold-items.ts) and the intercept.
     const nf = state.itemFeatureNames.length;
-    if (
-      cold !== undefined &&
-      ((cold.bias.length !== nf + 1 && cold.bias.length !== 2 * nf + 1) || cold.emb.length !== cold.bias.length * this.dim)
-    )
+    if (cold !== undefined && (coldItemLayout(cold.bias.length, nf) === undefined || cold.emb.length !== cold.bias.length * this.dim))
       throw new ArtifactError(
-        `coldItemEmb/coldItemBias have ${cold.emb.length}/${cold.bias.length} values, expected rows × dim ${this.dim} and rows, rows ${nf + 1} or ${2 * nf + 1} (${nf} item features)`,
+        `coldItemEmb/coldItemBias have ${cold.emb.length}/${cold.bias.length} values, expected rows × dim ${this.dim} and rows, rows ${nf + 1}, ${2 * nf + 1} or ${2 * nf + (nf * (nf - 1)) / 2 + 1} (${nf} item features)`,
       );
   }
 
@@ -326,6 +315,12 @@ export class HybridRecommender implements Recommender {
   }
 
   save(): ModelArtifact {
+    const { manifest, arrays } = this.artifactParts();
+    return makeArtifact(manifest, arrays);
+  }
+
+  /** What save() packs, unpacked: the arrays are the model's own (views, not copies). */
+  artifactParts(): ArtifactParts {
     const s = this.state;
     const n = this.nItems;
     const arrays: Record<string, TypedArray> = {
@@ -348,8 +343,8 @@ export class HybridRecommender implements Recommender {
       arrays.ivfOffsets = offsets;
       arrays.ivfMembers = members;
     }
-    return makeArtifact(
-      {
+    return {
+      manifest: {
         kind: this.kind,
         hyperparameters: s.info.hyperparameters,
         transformVersion: s.info.transformVersion,
@@ -366,7 +361,7 @@ export class HybridRecommender implements Recommender {
         },
       },
       arrays,
-    );
+    };
   }
 
   private userVector(context: UserContext): Float32Array | Float64Array {
@@ -437,8 +432,9 @@ export function loadHybrid(artifact: ModelArtifact): HybridRecommender {
   if (!(HYBRID_KINDS as readonly string[]).includes(manifest.kind)) {
     throw new ArtifactError(`artifact kind is "${manifest.kind}", expected one of ${HYBRID_KINDS.join(', ')}`);
   }
-  const extra = ExtraSchema.safeParse(manifest.extra);
-  if (!extra.success) throw new ArtifactError(`hybrid artifact extra is invalid: ${extra.error.issues[0]?.message ?? 'unknown'}`);
+  // Checked by hand, not by a zod schema: training loads this module and never this check (hybrid-extra.ts).
+  const extra = parseHybridExtra(manifest.extra);
+  if (!extra.success) throw new ArtifactError(`hybrid artifact extra is invalid: ${extra.message}`);
   const sections = unpackSections(artifact);
   const f32 = (name: string): Float32Array => {
     const s = sections[name];

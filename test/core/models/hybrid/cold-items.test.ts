@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../lib/core/errors.ts';
 import { ArtifactError, makeArtifact, unpackSections, type TypedArray } from '../../../../lib/core/models/artifact.ts';
-import { COLD_ITEMS_MIN_WARM, fitColdItemModel } from '../../../../lib/core/models/hybrid/cold-items.ts';
+import { COLD_ITEMS_MIN_WARM, coldItemVector, fitColdItemModel } from '../../../../lib/core/models/hybrid/cold-items.ts';
 import { fitHybrid, HybridRecommender, loadHybrid } from '../../../../lib/core/models/hybrid/index.ts';
 import type { Feature } from '../../../../lib/core/models/recommender.ts';
 import { plantedWorld } from './planted.ts';
@@ -157,5 +157,79 @@ describe('fitColdItemModel', () => {
   it('fits nothing when the fitted scores run against the model (no calibration with a negative slope)', () => {
     const flipped = itemRep.map((x) => -x);
     expect(fitColdItemModel({ ...input, itemRep: flipped })).toBeUndefined();
+  });
+});
+
+describe('fitColdItemModel: feature pairs', () => {
+  // Four genres; users along +x play the pairs {0,1} and {2,3}, users along -x the pairs {0,2} and
+  // {1,3}. Summed per user, both halves cover the same genres once each, so no model additive in the
+  // genres (raw or normalised) can tell them apart; the products of two genres can.
+  const dim = 2;
+  const nUsers = 40;
+  const userRep = new Float32Array(nUsers * dim);
+  for (let u = 0; u < nUsers; u++) userRep[u * dim] = u % 2 === 0 ? 1 : -1;
+  const kinds = [
+    [0, 1],
+    [2, 3],
+    [0, 2],
+    [1, 3],
+  ] as const;
+  const nItems = 80;
+  const ptr = new Int32Array(nItems + 1);
+  const feat: number[] = [];
+  const itemRep = new Float32Array(nItems * dim);
+  const posUser: number[] = [];
+  const posItem: number[] = [];
+  for (let i = 0; i < nItems; i++) {
+    const kind = i % 4;
+    feat.push(...(kinds[kind] as readonly number[]));
+    ptr[i + 1] = feat.length;
+    const side = kind < 2 ? 1 : -1;
+    itemRep[i * dim] = 2 * side;
+    for (let u = 0; u < nUsers; u++)
+      if ((u % 2 === 0 ? 1 : -1) === side && (u + i) % 3 !== 0) {
+        posUser.push(u);
+        posItem.push(i);
+      }
+  }
+  const order = posUser.map((u, k) => [u, posItem[k] as number] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const input = {
+    dim,
+    userRep,
+    nUsers,
+    itemRep,
+    itemBias: new Float32Array(nItems),
+    warm: new Uint8Array(nItems).fill(1),
+    rows: { ptr, feat: Int32Array.from(feat), weight: new Float32Array(feat.length).fill(1) },
+    nFeatures: 4,
+    posUser: Int32Array.from(order, (p) => p[0]),
+    posItem: Int32Array.from(order, (p) => p[1]),
+  };
+  const names = new Map([0, 1, 2, 3].map((g) => [`genre:${g}`, g]));
+
+  it("ranks the pairs a user's kind plays above the others with pairs; without them nothing tracks the model", () => {
+    const map = fitColdItemModel(input, { pairs: true, blend: 0 });
+    expect(map?.bias.length).toBe(2 * 4 + 6 + 1);
+    const m = map as NonNullable<typeof map>;
+    const rep = new Float32Array(dim);
+    // A +x user's score of a feature-only item of each pair kind.
+    const [ab, cd, ac, bd] = kinds.map(([a, b]) => {
+      const bias = coldItemVector(
+        m,
+        [
+          [`genre:${a}`, 1],
+          [`genre:${b}`, 1],
+        ],
+        names,
+        rep,
+        0,
+        dim,
+      ) as number;
+      return (rep[0] as number) + bias;
+    }) as [number, number, number, number];
+    expect(Math.min(ab, cd)).toBeGreaterThan(Math.max(ac, bd) + 1);
+    // Additive in the genres, the fit's scores carry nothing of the model's ranking of the warm items:
+    // the calibration finds no positive slope and no map is kept.
+    expect(fitColdItemModel(input, { pairs: false, blend: 0 })).toBeUndefined();
   });
 });
