@@ -5,7 +5,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
 import { sortIds } from '../core/models/hybrid/features.ts';
 import { type InteractionColumns, interactionColumns } from '../core/models/hybrid/problem.ts';
@@ -14,15 +13,19 @@ import type { Interaction } from '../core/models/recommender.ts';
 export const SEEN_FILE = 'seen.json';
 const FORMAT = 'home-shelves/byod-seen@1';
 
-const SeenFileSchema = z.strictObject({
-  format: z.literal(FORMAT),
-  /** Every user of the training files (interactions and user features), sorted. */
-  users: z.array(z.string()),
-  /** Items referenced by `seen`, sorted. */
-  items: z.array(z.string()),
-  /** Per user (same order as `users`): indices into `items` of the items they interacted with. */
-  seen: z.array(z.array(z.number().int().nonnegative())),
-});
+/** seen.json's schema; zod is imported by the reader only (`shelves train` writes the file, never reads one). */
+async function seenFileSchema() {
+  const { z } = await import('zod');
+  return z.strictObject({
+    format: z.literal(FORMAT),
+    /** Every user of the training files (interactions and user features), sorted. */
+    users: z.array(z.string()),
+    /** Items referenced by `seen`, sorted. */
+    items: z.array(z.string()),
+    /** Per user (same order as `users`): indices into `items` of the items they interacted with. */
+    seen: z.array(z.array(z.number().int().nonnegative())),
+  });
+}
 
 export interface SeenIndex {
   /** Every user the training files named. */
@@ -131,7 +134,7 @@ export async function readSeenFile(dir: string): Promise<SeenIndex> {
   } catch {
     throw new InputError(`no ${SEEN_FILE} here: the model directory must come from \`shelves train\``, { file: dir });
   }
-  const parsed = SeenFileSchema.safeParse(JSON.parse(raw));
+  const parsed = (await seenFileSchema()).safeParse(JSON.parse(raw));
   if (!parsed.success) throw new InputError(`invalid ${SEEN_FILE}: ${parsed.error.issues[0]?.message ?? 'unknown'}`, { file: path });
   const { users, items, seen } = parsed.data;
   const userPos = new Map(users.map((u, i) => [u, i]));

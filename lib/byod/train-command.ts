@@ -4,7 +4,7 @@ import { InputError } from '../core/errors.ts';
 import { HybridRecommender } from '../core/models/hybrid/model.ts';
 import { type HybridTrainingData, isColumns } from '../core/models/hybrid/problem.ts';
 import type { FeatureRows, Recommender, TrainingData } from '../core/models/recommender.ts';
-import { writeArtifactDir } from '../io/artifact-files.ts';
+import { writeArtifactDir, writeArtifactPartsDir } from '../io/artifact-files.ts';
 import type { TrainCommandOptions } from './options.ts';
 import { count, interactionsOf, parseFeaturesCsv, type Warnings } from './formats.ts';
 import { readInteractionsFile } from './interactions-csv.ts';
@@ -61,8 +61,11 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
   const model = await fitChosen(options, data, phase);
   // No IVF index in the artifact: `shelves recommend` builds one when it scans a catalog that large
   // (serving's artifacts carry one, built by the pipeline); training does not pay for it.
-  if (model instanceof HybridRecommender) model.annMinItems = Number.POSITIVE_INFINITY;
-  await writeArtifactDir(options.out, model.save());
+  if (model instanceof HybridRecommender) {
+    model.annMinItems = Number.POSITIVE_INFINITY;
+    // The same bytes as model.save(), written from the model's arrays without packing a copy first.
+    await writeArtifactPartsDir(options.out, model.artifactParts());
+  } else await writeArtifactDir(options.out, model.save());
   phase('save');
   await writeSeenFile(options.out, columns, hybrid && userFeatures !== undefined ? userFeatures.keys() : []);
   phase('seen');
