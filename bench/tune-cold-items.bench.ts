@@ -11,7 +11,7 @@
  * Warm: publicLikeNdcg on the inner split with genres, the map off against the default (the map only
  * rewrites feature-only items, so warm figures move only through items without training interactions).
  * `npm run bench -- tune-cold-items`; BENCH_COLD_SEEDS=1,2,3, BENCH_COLD_DROPOUTS=0.2,0,
- * BENCH_COLD_GENERATED=1 (0: skip the generated sets), BENCH_COLD_PODCASTS=1 adds the Podcasts shelf's
+ * BENCH_COLD_GENERATED=1 (0: skip the generated sets), BENCH_COLD_LOSS=bpr (BPR fits), BENCH_COLD_PODCASTS=1 adds the Podcasts shelf's
  * validation window (NDCG and new-item recall, map off against the default), BENCH_COLD_TEST=1 reports the test split's
  * held-out items once (after the choice; never used to choose).
  */
@@ -44,10 +44,14 @@ function probeOptions(probe: string): ColdItemOptions {
     else if (key === 'norm') o.lambdaNorm = x;
     else if (key === 'blend') o.blend = x;
     else if (key === 'mu') o.mu = x;
+    else if (key === 'iw') o.itemWeight = x;
+    else if (key === 'bs') o.biasScale = x;
     else throw new Error(`BENCH_COLD_PROBES: unknown part ${part} in ${probe}`);
   }
   return o as ColdItemOptions;
 }
+/** BENCH_COLD_LOSS=bpr: every fit with BPR (default WARP). */
+const LOSS = process.env.BENCH_COLD_LOSS === 'bpr' ? 'bpr' : 'warp';
 const probes = (process.env.BENCH_COLD_PROBES ?? '').split(',').filter((p) => p !== '');
 
 export default async function bench(): Promise<Record<string, number | string>> {
@@ -101,23 +105,23 @@ export default async function bench(): Promise<Record<string, number | string>> 
   if (ml !== undefined) {
     const held = heldOutItems(ml.inner, 0.2, 7);
     for (const dropout of dropouts)
-      for (const seed of seeds) scoreAll('ml', `ml.d${dropout}.s${seed}`, ml.inner, held, { seed, identityDropout: dropout });
+      for (const seed of seeds) scoreAll('ml', `ml.d${dropout}.s${seed}`, ml.inner, held, { loss: LOSS, seed, identityDropout: dropout });
     // Warm: the map off against the default, with genres, no item held out.
     const withGenres: PublicLikeSplit['train'] = { ...ml.inner.train, itemFeatures: ml.inner.itemFeatures };
     for (const seed of seeds.slice(0, 1)) {
       record(
         `ml.warm.s${seed}.trained`,
-        publicLikeNdcg(fitHybrid(withGenres, { seed, identityDropout: 0.2, coldItems: 'embeddings' }), ml.inner),
+        publicLikeNdcg(fitHybrid(withGenres, { loss: LOSS, seed, identityDropout: 0.2, coldItems: 'embeddings' }), ml.inner),
       );
-      record(`ml.warm.s${seed}.default`, publicLikeNdcg(fitHybrid(withGenres, { seed, identityDropout: 0.2 }), ml.inner));
+      record(`ml.warm.s${seed}.default`, publicLikeNdcg(fitHybrid(withGenres, { loss: LOSS, seed, identityDropout: 0.2 }), ml.inner));
     }
     if (process.env.BENCH_COLD_TEST === '1') {
       const heldTest = heldOutItems(ml.test, 0.2, 7);
       for (const seed of seeds) {
-        record(`ml.test.s${seed}.default`, heldOutNdcg(fitHybrid(heldTest.train, { seed, identityDropout: 0.2 }), heldTest));
+        record(`ml.test.s${seed}.default`, heldOutNdcg(fitHybrid(heldTest.train, { loss: LOSS, seed, identityDropout: 0.2 }), heldTest));
         record(
           `ml.test.s${seed}.trained`,
-          heldOutNdcg(fitHybrid(heldTest.train, { seed, identityDropout: 0.2, coldItems: 'embeddings' }), heldTest),
+          heldOutNdcg(fitHybrid(heldTest.train, { loss: LOSS, seed, identityDropout: 0.2, coldItems: 'embeddings' }), heldTest),
         );
       }
     }
@@ -151,7 +155,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
   }
   if (process.env.BENCH_COLD_GENERATED !== '0') {
     for (const [kind, split] of tuningSets())
-      scoreAll('gen', `gen.${kind}`, split, heldOutItems(split), { seed: seeds[0] ?? 1, identityDropout: 0.2 });
+      scoreAll('gen', `gen.${kind}`, split, heldOutItems(split), { loss: LOSS, seed: seeds[0] ?? 1, identityDropout: 0.2 });
   }
   for (const [key, list] of sums) record(`mean.${key}`, list.reduce((a, b) => a + b, 0) / list.length);
   return figures;

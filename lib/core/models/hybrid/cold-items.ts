@@ -95,6 +95,10 @@ export interface ColdItemOptions {
   readonly pairs?: boolean;
   /** Users weighted by (positives / mean positives)^-userWeight (0: every pair counts the same). */
   readonly userWeight?: number;
+  /** Items weighted by (positives / mean positives)^-itemWeight (0: every item counts the same). */
+  readonly itemWeight?: number;
+  /** Probe: the calibrated map's feature bias rows times this. */
+  readonly biasScale?: number;
   /** 'split': the user part and the bias part of the map calibrated by separate slopes. */
   readonly calibration?: 'joint' | 'split';
   /**
@@ -148,21 +152,23 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
   const w = d + 1;
   // XᵀX over warm items with features (intercept column F).
   const gx = new Float64Array(P * P);
+  const iw = itemWeights(input, options.itemWeight ?? 0);
   let examples = 0;
   for (let i = 0; i < nItems; i++) {
     const start = ptr[i] as number;
     const end = ptr[i + 1] as number;
     if (warm[i] !== 1 || end === start) continue;
     examples++;
+    const c = iw === undefined ? 1 : (iw[i] as number);
     for (let p = start; p < end; p++) {
       const f = feat[p] as number;
-      const v = weight[p] as number;
+      const v = c * (weight[p] as number);
       for (let p2 = start; p2 < end; p2++)
         gx[f * P + (feat[p2] as number)] = (gx[f * P + (feat[p2] as number)] as number) + v * (weight[p2] as number);
       gx[f * P + F] = (gx[f * P + F] as number) + v;
       gx[F * P + f] = (gx[F * P + f] as number) + v;
     }
-    gx[F * P + F] = (gx[F * P + F] as number) + 1;
+    gx[F * P + F] = (gx[F * P + F] as number) + c;
   }
   if (examples < COLD_ITEMS_MIN_WARM) return undefined;
   const lambdaNorm = options.lambdaNorm ?? lambda;
@@ -207,10 +213,11 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
   for (let i = 0; i < nItems; i++) {
     if (warm[i] !== 1 || (ptr[i + 1] as number) === (ptr[i] as number)) continue;
     const base = i * w;
+    const c = iw === undefined ? 1 : (iw[i] as number);
     for (let p = ptr[i] as number; p <= (ptr[i + 1] as number); p++) {
       const last = p === (ptr[i + 1] as number);
       const f = last ? F : (feat[p] as number);
-      const v = last ? 1 : (weight[p] as number);
+      const v = c * (last ? 1 : (weight[p] as number));
       for (let q = 0; q < w; q++) z[f * w + q] = (z[f * w + q] as number) + v * (sums[base + q] as number);
     }
   }
@@ -226,6 +233,8 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
     bias[f] = zt[d * P + f] as number;
   }
   const calibrated = calibrate({ ...input, rows }, { emb, bias }, options.calibration ?? 'joint');
+  if (calibrated !== undefined && options.biasScale !== undefined)
+    for (let f = 0; f < F; f++) calibrated.bias[f] = (calibrated.bias[f] as number) * options.biasScale;
   const alpha = options.blend ?? COLD_ITEMS_BLEND;
   if (calibrated === undefined || !(alpha > 0) || !layout.normalised || input.featureEmb === undefined || input.featureBias === undefined)
     return calibrated;
@@ -321,6 +330,31 @@ function expandRow(raw: readonly (readonly [number, number])[], given: number, l
       }
   }
   return out;
+}
+
+/** Per item: (positives / mean positives of warm items)^-exponent, or undefined for exponent 0. */
+function itemWeights(input: ColdItemInput, exponent: number): Float64Array | undefined {
+  if (exponent === 0) return undefined;
+  const counts = new Float64Array(input.warm.length);
+  let lastUser = -1;
+  let lastItem = -1;
+  for (let k = 0; k < input.posUser.length; k++) {
+    const u = input.posUser[k] as number;
+    const i = input.posItem[k] as number;
+    if (u === lastUser && i === lastItem) continue;
+    lastUser = u;
+    lastItem = i;
+    counts[i] = (counts[i] as number) + 1;
+  }
+  let total = 0;
+  let n = 0;
+  for (let i = 0; i < counts.length; i++)
+    if (input.warm[i] === 1) {
+      total += counts[i] as number;
+      n++;
+    }
+  const mean = total / Math.max(1, n);
+  return counts.map((c) => (Math.max(1, c) / mean) ** -exponent);
 }
 
 /** Per user: (positives / mean positives)^-exponent, or undefined for exponent 0. */
