@@ -27,8 +27,10 @@ const LAMBDAS = (process.env.BENCH_COLD_LAMBDAS ?? '10,30').split(',').map(Numbe
 const BLENDS = (process.env.BENCH_COLD_BLENDS ?? '0,0.3,0.5,0.7').split(',').map(Number);
 /**
  * Probes (BENCH_COLD_PROBES=probe,...) beside the λ × blend grid: each a `+`-joined list of map
- * options, e.g. `pairs=10+split+blend=0.3` (pairs=λ: feature pairs at that ridge; split: separate
- * calibration slopes; uw=e: user weights; lambda=, norm=, blend=, mu=); `default` is the default.
+ * options, e.g. `pairs=10+blend=0.3` (pairs=λ: feature pairs at that ridge; nopairs; lambda=, blend=,
+ * mu=); `default` is the default. Probes measured and removed (user and item weights, split
+ * calibration, confidence-weighted positives, per-fit choice on a slice of warm items): see
+ * COLD_ITEMS_LAMBDA in cold-items.ts.
  */
 function probeOptions(probe: string): ColdItemOptions {
   const o: Record<string, unknown> = {};
@@ -36,16 +38,11 @@ function probeOptions(probe: string): ColdItemOptions {
     const [key, value] = part.split('=');
     const x = Number(value);
     if (key === 'default') continue;
-    else if (key === 'split') o.calibration = 'split';
     else if (key === 'pairs') Object.assign(o, { pairs: true, lambdaPairs: x });
     else if (key === 'nopairs') o.pairs = false;
-    else if (key === 'uw') o.userWeight = x;
     else if (key === 'lambda') o.lambda = x;
-    else if (key === 'norm') o.lambdaNorm = x;
     else if (key === 'blend') o.blend = x;
     else if (key === 'mu') o.mu = x;
-    else if (key === 'iw') o.itemWeight = x;
-    else if (key === 'bs') o.biasScale = x;
     else throw new Error(`BENCH_COLD_PROBES: unknown part ${part} in ${probe}`);
   }
   return o as ColdItemOptions;

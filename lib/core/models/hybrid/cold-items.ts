@@ -7,7 +7,9 @@
  * (LightFM's way). Those embeddings are trained as parts of the warm items' sums, beside each item's
  * identity embedding, which absorbs most of what the item is; their sum alone ranks feature-only
  * items poorly, even with identity dropout. Instead, with X the warm items' features as given (0/1
- * genres stay 1 each, so an item's genres add up; plus a constant 1 as intercept), U the trained user
+ * genres stay 1 each, so an item's genres add up), the same rows normalised, the products of two
+ * features (when the features are few: a film that is a comedy AND a romance is not the sum of the
+ * two) and a constant 1 as intercept, U the trained user
  * vectors with a constant 1 appended, and Y the users × warm items 0/1 interaction matrix,
  *
  *   W = argmin ||Y - U Wᵀ Xᵀ||² + λ||W_features||² + μ||W||²-ish  =  (XᵀX + λ)⁻¹ XᵀYᵀU (UᵀU + μ)⁻¹
@@ -45,8 +47,31 @@ import type { HybridState } from './model.ts';
  * 0.1438 / 0.2037). Regressing the warm items' representations instead (the trained
  * vectors as targets) lost on MovieLens (0.105 at λ 1): identities dominate them.
  *
- * Session 7 (WARP's identity share 0.7; same protocol, seeds 1-3 on MovieLens): the default above
- * measures 0.1439 / 0.2052; with feature pairs (COLD_ITEMS_PAIRS, ridge λ on them too) 0.1499 / 0.2071.
+ * Session 7, after WARP's identity share became 0.7 (same protocol; BENCH_COLD_PROBES names each row):
+ *
+ * | variant (both spaces, λ 10, blend 0.5 unless said)             | MovieLens inner | generated |
+ * | trained feature embeddings (map off)                           | 0.1200          | 0.2055    |
+ * | no pairs (the session-6 default)                               | 0.1439          | 0.2052    |
+ * | **pairs, λ 10 on them (default)**                              | **0.1499**      | **0.2071**|
+ * | pairs λ 1 / 3 / 5 / 20 / 30 / 100                              | 0.1495 / 0.1506 / 0.1508 / 0.1485 / 0.1472 / 0.1458 | 0.1966 / 0.2042 / 0.2063 / 0.2064 / 0.2067 / 0.2059 |
+ * | pairs, blend 0.3 / 0.4 / 0.6 / 0.7                             | 0.1447 / 0.1470 / 0.1491 / 0.1456 | 0.2024 / 0.2048 / 0.2081 / 0.2082 |
+ * | pairs, λ 5 / 20 on all blocks                                  | 0.1509 / 0.1476 | 0.2059 / 0.2072 |
+ * | pairs, raw and normalised λ 3 / 30 (pairs 10)                  | 0.1490 / 0.1485 | 0.2064 / 0.2066 |
+ * | pairs, raw λ 5 / 20 (normalised and pairs 10)                  | 0.1504 / 0.1494 | 0.2066 / 0.2070 |
+ * | pairs, μ 0.1 / 3 / 10                                          | 0.1480 / 0.1496 / 0.1484 | 0.2067 / 0.2066 / 0.2067 |
+ * | no pairs / pairs: users weighted n^-0.5; no pairs: n^-1        | 0.1439 / 0.1500; 0.1433 | 0.2046 / 0.2065; 0.2035 |
+ * | no pairs / pairs: separate calibration slopes, user and bias parts | 0.1465 / 0.1317 | 0.2041 / 0.2053 |
+ * | pairs: items weighted n^-0.5 / n^-1 / n^+0.5                   | 0.1412 / 0.1359 / 0.1474 | 0.2056 / 0.2036 / 0.2025 |
+ * | pairs: the map's bias part × 0 / 0.5 / 1.25 / 2.5              | 0.1496 / 0.1502 / 0.1488 / 0.1394 | 0.2040 / 0.2057 / 0.2070 / 0.2045 |
+ * | pairs: positives weighted 1 + c (implicit ALS, seed 1), c 1 / 3 / 10 | 0.1508 / 0.1482 / 0.1438 against 0.1518 | |
+ * | pairs and blend chosen per fit on a fifth of the warm items scored as feature-only | 0.1434 | 0.2080 |
+ *
+ * Pairs carry what additive genres cannot (a genre's appeal depends on the genre beside it); on
+ * MovieLens they gain 4.2% (each seed: 0.1440 / 0.1431 / 0.1446 -> 0.1518 / 0.1498 / 0.1481), with BPR
+ * 3.8% (0.1363 -> 0.1415; generated 0.1988 -> 0.1986), and the generated sets' mean is level or better
+ * (usual -2%, steep +7%). Weights (users, items, positives), a separate slope and a per-fit choice
+ * measured no better and were removed; the map's bias part hardly matters (the trained sum's bias and
+ * the user part carry the ranking among feature-only items).
  */
 export const COLD_ITEMS_LAMBDA = 10;
 /** The regression's feature space (ColdItemOptions.space); see COLD_ITEMS_LAMBDA. */
@@ -86,21 +111,11 @@ export interface ColdItemModel {
 
 export interface ColdItemOptions {
   readonly lambda?: number;
-  /** Ridge on the normalised rows ('both'); default lambda. */
-  readonly lambdaNorm?: number;
   /** Ridge on the feature pairs (pairs); default lambda. */
   readonly lambdaPairs?: number;
   readonly mu?: number;
   /** Products of two raw features as more regression features (space 'both' only); default COLD_ITEMS_PAIRS. */
   readonly pairs?: boolean;
-  /** Users weighted by (positives / mean positives)^-userWeight (0: every pair counts the same). */
-  readonly userWeight?: number;
-  /** Items weighted by (positives / mean positives)^-itemWeight (0: every item counts the same). */
-  readonly itemWeight?: number;
-  /** Probe: the calibrated map's feature bias rows times this. */
-  readonly biasScale?: number;
-  /** 'split': the user part and the bias part of the map calibrated by separate slopes. */
-  readonly calibration?: 'joint' | 'split';
   /**
    * The regression's item features: 'raw' (values as given) or 'both' (those and the same row
    * normalised to absolute sum 1, as the model's rows, side by side; the ridge weighs them).
@@ -152,41 +167,37 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
   const w = d + 1;
   // XᵀX over warm items with features (intercept column F).
   const gx = new Float64Array(P * P);
-  const iw = itemWeights(input, options.itemWeight ?? 0);
   let examples = 0;
   for (let i = 0; i < nItems; i++) {
     const start = ptr[i] as number;
     const end = ptr[i + 1] as number;
     if (warm[i] !== 1 || end === start) continue;
     examples++;
-    const c = iw === undefined ? 1 : (iw[i] as number);
     for (let p = start; p < end; p++) {
       const f = feat[p] as number;
-      const v = c * (weight[p] as number);
+      const v = weight[p] as number;
       for (let p2 = start; p2 < end; p2++)
         gx[f * P + (feat[p2] as number)] = (gx[f * P + (feat[p2] as number)] as number) + v * (weight[p2] as number);
       gx[f * P + F] = (gx[f * P + F] as number) + v;
       gx[F * P + f] = (gx[F * P + f] as number) + v;
     }
-    gx[F * P + F] = (gx[F * P + F] as number) + c;
+    gx[F * P + F] = (gx[F * P + F] as number) + 1;
   }
   if (examples < COLD_ITEMS_MIN_WARM) return undefined;
-  const lambdaNorm = options.lambdaNorm ?? lambda;
+  // Pairs (after the raw and normalised blocks) have their own ridge.
   const lambdaPairs = options.lambdaPairs ?? lambda;
-  for (let f = 0; f < F; f++)
-    gx[f * P + f] = (gx[f * P + f] as number) + (f < given ? lambda : f < 2 * given && layout.normalised ? lambdaNorm : lambdaPairs);
+  const pairsFrom = layout.normalised ? 2 * given : given;
+  for (let f = 0; f < F; f++) gx[f * P + f] = (gx[f * P + f] as number) + (f < pairsFrom ? lambda : lambdaPairs);
   gx[F * P + F] = (gx[F * P + F] as number) + 1e-6;
-  // UᵀDU over the (sampled) users, D their weights.
+  // UᵀU over the (sampled) users.
   const stride = Math.max(1, Math.ceil(nUsers / MAX_USERS));
-  const uw = userWeights(input, options.userWeight ?? 0);
   const gu = new Float64Array(w * w);
   const aug = new Float64Array(w);
   for (let u = 0; u < nUsers; u += stride) {
-    const wu = uw === undefined ? 1 : (uw[u] as number);
     for (let q = 0; q < d; q++) aug[q] = userRep[u * d + q] as number;
     aug[d] = 1;
     for (let p = 0; p < w; p++) {
-      const a = wu * (aug[p] as number);
+      const a = aug[p] as number;
       for (let q = 0; q < w; q++) gu[p * w + q] = (gu[p * w + q] as number) + a * (aug[q] as number);
     }
   }
@@ -205,19 +216,17 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
     lastItem = i;
     if (u % stride !== 0 || warm[i] !== 1) continue;
     const base = i * w;
-    const wu = uw === undefined ? 1 : (uw[u] as number);
-    for (let q = 0; q < d; q++) sums[base + q] = (sums[base + q] as number) + wu * (userRep[u * d + q] as number);
-    sums[base + d] = (sums[base + d] as number) + wu;
+    for (let q = 0; q < d; q++) sums[base + q] = (sums[base + q] as number) + (userRep[u * d + q] as number);
+    sums[base + d] = (sums[base + d] as number) + 1;
   }
   const z = new Float64Array(P * w);
   for (let i = 0; i < nItems; i++) {
     if (warm[i] !== 1 || (ptr[i + 1] as number) === (ptr[i] as number)) continue;
     const base = i * w;
-    const c = iw === undefined ? 1 : (iw[i] as number);
     for (let p = ptr[i] as number; p <= (ptr[i + 1] as number); p++) {
       const last = p === (ptr[i + 1] as number);
       const f = last ? F : (feat[p] as number);
-      const v = c * (last ? 1 : (weight[p] as number));
+      const v = last ? 1 : (weight[p] as number);
       for (let q = 0; q < w; q++) z[f * w + q] = (z[f * w + q] as number) + v * (sums[base + q] as number);
     }
   }
@@ -232,9 +241,7 @@ export function fitColdItemModel(input: ColdItemInput, options: ColdItemOptions 
     for (let q = 0; q < d; q++) emb[f * d + q] = zt[q * P + f] as number;
     bias[f] = zt[d * P + f] as number;
   }
-  const calibrated = calibrate({ ...input, rows }, { emb, bias }, options.calibration ?? 'joint');
-  if (calibrated !== undefined && options.biasScale !== undefined)
-    for (let f = 0; f < F; f++) calibrated.bias[f] = (calibrated.bias[f] as number) * options.biasScale;
+  const calibrated = calibrate({ ...input, rows }, { emb, bias });
   const alpha = options.blend ?? COLD_ITEMS_BLEND;
   if (calibrated === undefined || !(alpha > 0) || !layout.normalised || input.featureEmb === undefined || input.featureBias === undefined)
     return calibrated;
@@ -332,128 +339,50 @@ function expandRow(raw: readonly (readonly [number, number])[], given: number, l
   return out;
 }
 
-/** Per item: (positives / mean positives of warm items)^-exponent, or undefined for exponent 0. */
-function itemWeights(input: ColdItemInput, exponent: number): Float64Array | undefined {
-  if (exponent === 0) return undefined;
-  const counts = new Float64Array(input.warm.length);
-  let lastUser = -1;
-  let lastItem = -1;
-  for (let k = 0; k < input.posUser.length; k++) {
-    const u = input.posUser[k] as number;
-    const i = input.posItem[k] as number;
-    if (u === lastUser && i === lastItem) continue;
-    lastUser = u;
-    lastItem = i;
-    counts[i] = (counts[i] as number) + 1;
-  }
-  let total = 0;
-  let n = 0;
-  for (let i = 0; i < counts.length; i++)
-    if (input.warm[i] === 1) {
-      total += counts[i] as number;
-      n++;
-    }
-  const mean = total / Math.max(1, n);
-  return counts.map((c) => (Math.max(1, c) / mean) ** -exponent);
-}
-
-/** Per user: (positives / mean positives)^-exponent, or undefined for exponent 0. */
-function userWeights(input: ColdItemInput, exponent: number): Float64Array | undefined {
-  if (exponent === 0) return undefined;
-  const counts = new Float64Array(input.nUsers);
-  let lastUser = -1;
-  let lastItem = -1;
-  let total = 0;
-  for (let k = 0; k < input.posUser.length; k++) {
-    const u = input.posUser[k] as number;
-    const i = input.posItem[k] as number;
-    if (u === lastUser && i === lastItem) continue;
-    lastUser = u;
-    lastItem = i;
-    if (input.warm[i] !== 1) continue;
-    counts[u] = (counts[u] as number) + 1;
-    total++;
-  }
-  const mean = total / Math.max(1, input.nUsers);
-  return counts.map((c) => (c > 0 ? (c / mean) ** -exponent : 0));
-}
-
 /**
  * The affine map a·s + c of the fitted scores s that best matches the model's scores of warm items
  * (least squares over a strided sample of users × warm items); undefined when a <= 0 (the fit does
- * not follow the model's ranking of the warm items). 'split': a₁·(user part) + a₂·(bias part) + c.
+ * not follow the model's ranking of the warm items).
  */
-function calibrate(input: ColdItemInput, model: ColdItemModel, mode: 'joint' | 'split'): ColdItemModel | undefined {
+function calibrate(input: ColdItemInput, model: ColdItemModel): ColdItemModel | undefined {
   const { dim: d, userRep, nUsers, itemRep, itemBias, warm, rows } = input;
   const warmRows: number[] = [];
   for (let i = 0; i < warm.length; i++) if (warm[i] === 1 && (rows.ptr[i + 1] as number) > (rows.ptr[i] as number)) warmRows.push(i);
   const itemStride = Math.max(1, Math.ceil(warmRows.length / CALIBRATION_ITEMS));
   const userStride = Math.max(1, Math.ceil(nUsers / CALIBRATION_USERS));
   const rep = new Float64Array(d);
-  // Normal equations of t ≈ a₁ s₁ + a₂ s₂ + c (s₁ user part, s₂ bias part), accumulated.
-  const m = new Float64Array(9);
-  const r = new Float64Array(3);
+  let n = 0;
+  let ss = 0;
+  let st = 0;
+  let sss = 0;
+  let sst = 0;
   for (let k = 0; k < warmRows.length; k += itemStride) {
     const i = warmRows[k] as number;
     const b = predictInto(model, rows, i, d, rep);
     for (let u = 0; u < nUsers; u += userStride) {
-      let s = 0;
+      let s = b;
       let t = itemBias[i] as number;
       for (let q = 0; q < d; q++) {
         const x = userRep[u * d + q] as number;
         s += x * (rep[q] as number);
         t += x * (itemRep[i * d + q] as number);
       }
-      const v = [s, b, 1];
-      for (let p = 0; p < 3; p++) {
-        r[p] = (r[p] as number) + (v[p] as number) * t;
-        for (let q = 0; q < 3; q++) m[p * 3 + q] = (m[p * 3 + q] as number) + (v[p] as number) * (v[q] as number);
-      }
+      n++;
+      ss += s;
+      st += t;
+      sss += s * s;
+      sst += s * t;
     }
   }
-  let a1: number;
-  let a2: number;
-  let c: number;
-  if (mode === 'split') {
-    const x = solve3(m, r);
-    if (x === undefined) return undefined;
-    [a1, a2, c] = x;
-  } else {
-    // One slope: s = s₁ + s₂.
-    const n = m[8] as number;
-    const ss = (m[2] as number) + (m[5] as number);
-    const sss = (m[0] as number) + 2 * (m[1] as number) + (m[4] as number);
-    const sst = (r[0] as number) + (r[1] as number);
-    const st = r[2] as number;
-    const varS = sss / n - (ss / n) ** 2;
-    a1 = (sst / n - (ss / n) * (st / n)) / varS;
-    a2 = a1;
-    c = st / n - a1 * (ss / n);
-    if (!(varS > 0)) return undefined;
-  }
-  if (!(a1 > 0) || !Number.isFinite(a1) || !Number.isFinite(a2) || !Number.isFinite(c)) return undefined;
-  const emb = model.emb.map((x) => a1 * x);
-  const bias = model.bias.map((x) => a2 * x);
+  const varS = sss / n - (ss / n) ** 2;
+  const a = (sst / n - (ss / n) * (st / n)) / varS;
+  if (!(varS > 0) || !(a > 0) || !Number.isFinite(a)) return undefined;
+  const c = st / n - a * (ss / n);
+  const emb = model.emb.map((x) => a * x);
+  const bias = model.bias.map((x) => a * x);
   const F = bias.length - 1;
   bias[F] = (bias[F] as number) + c;
   return { emb, bias };
-}
-
-/** Solves the 3 × 3 system m x = r (Cramer), undefined when singular. */
-function solve3(m: Float64Array, r: Float64Array): [number, number, number] | undefined {
-  const det = (a: readonly number[]): number =>
-    (a[0] as number) * ((a[4] as number) * (a[8] as number) - (a[5] as number) * (a[7] as number)) -
-    (a[1] as number) * ((a[3] as number) * (a[8] as number) - (a[5] as number) * (a[6] as number)) +
-    (a[2] as number) * ((a[3] as number) * (a[7] as number) - (a[4] as number) * (a[6] as number));
-  const base = Array.from(m);
-  const D = det(base);
-  if (!(Math.abs(D) > 1e-12)) return undefined;
-  const column = (j: number): number => {
-    const a = base.slice();
-    for (let p = 0; p < 3; p++) a[p * 3 + j] = r[p] as number;
-    return det(a) / D;
-  };
-  return [column(0), column(1), column(2)];
 }
 
 /** Writes row i's representation into `out` (length dim) and returns its bias. */
