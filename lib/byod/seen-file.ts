@@ -5,13 +5,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.ts';
 import { sortIds } from '../core/models/hybrid/features.ts';
 import { type InteractionColumns, interactionColumns } from '../core/models/hybrid/problem.ts';
 import type { Interaction } from '../core/models/recommender.ts';
-import { startModuleWorker } from '../io/module-worker.ts';
-import type { SeenWorkerInit } from './seen-worker.ts';
 
 export const SEEN_FILE = 'seen.json';
 const FORMAT = 'home-shelves/byod-seen@1';
@@ -47,61 +44,8 @@ export async function writeSeenFile(
   await writeFile(join(dir, SEEN_FILE), seenFileBytes(interactionColumns(interactions), extraUsers));
 }
 
-/** The columns seen.json is made from. */
-export type SeenColumns = Pick<InteractionColumns, 'userIds' | 'itemIds' | 'user' | 'item'>;
-
-/** seen.json's bytes being built aside (seenFileBytesAside). */
-export interface SeenBytesAside {
-  /** The bytes: the worker's, or built here when the worker failed. */
-  bytes(): Promise<Uint8Array>;
-  /** Where the bytes came from (for tests). */
-  readonly builtBy: Promise<'worker' | 'this thread'>;
-  /** Stops the worker (when the bytes are no longer wanted: training failed). */
-  cancel(): void;
-}
-
-/**
- * Starts building seen.json's bytes in a worker thread, so that they are ready when training ends
- * (`shelves train`: ~0.2 s of a run at 1M rows, on the other core). The same bytes as seenFileBytes:
- * the worker runs it; if the worker cannot start or fails, bytes() builds them in this thread, as it
- * does for fewer than `minRows` rows (a worker takes ~0.1 s to start: more than the work it saves there).
- */
-export function seenFileBytesAside(c: SeenColumns, extraUsers: Iterable<string> = [], minRows = 0): SeenBytesAside {
-  const extras = [...extraUsers];
-  const columns: SeenColumns = { userIds: c.userIds, itemIds: c.itemIds, user: c.user, item: c.item };
-  const here = (): Uint8Array => seenFileBytes(columns, extras);
-  const { worker, result } =
-    c.user.length < minRows ? { worker: undefined, result: Promise.resolve(undefined) } : startSeenWorker(columns, extras);
-  return {
-    bytes: async () => (await result) ?? here(),
-    builtBy: result.then((bytes) => (bytes === undefined ? 'this thread' : 'worker')),
-    cancel: () => {
-      void worker?.terminate();
-    },
-  };
-}
-
-/** The worker of seenFileBytesAside, and its bytes: `undefined` when it could not start or failed (never a rejection, so none goes unhandled while training runs). */
-function startSeenWorker(
-  columns: SeenColumns,
-  extraUsers: readonly string[],
-): { worker?: Worker; result: Promise<Uint8Array | undefined> } {
-  try {
-    const init: SeenWorkerInit = { columns, extraUsers };
-    const worker = startModuleWorker(import.meta.url, 'seen-worker', { workerData: init });
-    const result = new Promise<Uint8Array | undefined>((resolve) => {
-      worker.once('message', (bytes: Uint8Array) => resolve(bytes));
-      worker.once('error', () => resolve(undefined));
-      worker.once('exit', () => resolve(undefined));
-    });
-    return { worker, result };
-  } catch {
-    return { result: Promise.resolve(undefined) };
-  }
-}
-
 /** The text of seen.json (see seenFileBytes). */
-export function seenFileText(c: SeenColumns, extraUsers: Iterable<string> = []): string {
+export function seenFileText(c: InteractionColumns, extraUsers: Iterable<string> = []): string {
   return seenFileBytes(c, extraUsers).toString('utf8');
 }
 
@@ -110,7 +54,7 @@ export function seenFileText(c: SeenColumns, extraUsers: Iterable<string> = []):
  * sort, each user's item positions sorted and deduplicated in place, and the lists written as ASCII
  * digits straight into one buffer (a string per list cost 0.3 s for a million rows).
  */
-export function seenFileBytes(c: SeenColumns, extraUsers: Iterable<string> = []): Buffer {
+export function seenFileBytes(c: InteractionColumns, extraUsers: Iterable<string> = []): Buffer {
   // Extra users not in the interactions join the end of the list; a Set only when there are extras.
   let listed: readonly string[] = c.userIds;
   const extras = [...extraUsers];

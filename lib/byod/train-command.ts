@@ -1,7 +1,5 @@
 /** The work of `shelves train` (lib/cli/train.ts holds only the option definitions). */
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { HybridRecommender } from '../core/models/hybrid/model.ts';
 import { type HybridTrainingData, isColumns } from '../core/models/hybrid/problem.ts';
@@ -11,10 +9,7 @@ import type { TrainCommandOptions } from './options.ts';
 import { count, interactionsOf, parseFeaturesCsv, type Warnings } from './formats.ts';
 import { readInteractionsFile } from './interactions-csv.ts';
 import { printWarnings, readText } from './read-input.ts';
-import { SEEN_FILE, seenFileBytesAside } from './seen-file.ts';
-
-/** Interactions from which seen.json is built in a worker thread while training runs (see seenFileBytesAside). */
-const SEEN_ASIDE_MIN_ROWS = 100_000;
+import { writeSeenFile } from './seen-file.ts';
 
 /** Version of the BYOD "transforms" (none: features are used as given). */
 export const BYOD_TRANSFORM_VERSION = 'byod@1';
@@ -61,18 +56,9 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
   process.stderr.write(
     `training ${options.algo} on ${columns.user.length} interactions (${columns.userIds.length} users, ${columns.itemIds.length} items)\n`,
   );
-  // seen.json depends on the input only: a worker thread builds it while this one trains (from
-  // SEEN_ASIDE_MIN_ROWS rows; below, this thread builds it after training, as the worker would cost more).
-  const seen = seenFileBytesAside(columns, hybrid && userFeatures !== undefined ? userFeatures.keys() : [], SEEN_ASIDE_MIN_ROWS);
   phase('features');
 
-  let model: Recommender;
-  try {
-    model = await fitChosen(options, data, phase);
-  } catch (error) {
-    seen.cancel();
-    throw error;
-  }
+  const model = await fitChosen(options, data, phase);
   // No IVF index in the artifact: `shelves recommend` builds one when it scans a catalog that large
   // (serving's artifacts carry one, built by the pipeline); training does not pay for it.
   if (model instanceof HybridRecommender) {
@@ -81,7 +67,7 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
     await writeArtifactPartsDir(options.out, model.artifactParts());
   } else await writeArtifactDir(options.out, model.save());
   phase('save');
-  await writeFile(join(options.out, SEEN_FILE), await seen.bytes());
+  await writeSeenFile(options.out, columns, hybrid && userFeatures !== undefined ? userFeatures.keys() : []);
   phase('seen');
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(`wrote ${options.algo} model (${model.knownItems().length} items) to ${options.out} in ${seconds}s\n`);

@@ -54,8 +54,6 @@ export const BYOD_BUNDLE = {
     'byod-cli': 'lib/cli-bundle/byod-cli.ts',
     // train-hybrid.ts starts `./hybrid-worker.mjs` beside its own (bundled) module for --threads > 1.
     'hybrid-worker': 'lib/train/hybrid-worker.ts',
-    // seen-file.ts starts `./seen-worker.mjs` beside its own (bundled) module (seen.json built while training runs).
-    'seen-worker': 'lib/byod/seen-worker.ts',
   },
   entry: 'byod-cli',
 };
