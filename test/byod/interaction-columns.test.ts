@@ -1,7 +1,10 @@
 /** The interactions reader of `shelves train`: columns, the fast plain-CSV path and the general RFC 4180 path agree. */
 import { describe, expect, it } from 'vitest';
 import { interactionsOf, parseInteractionColumns, readRecords } from '../../lib/byod/formats.ts';
-import { seenFileBytes, seenFileText } from '../../lib/byod/seen-file.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSeenFile, SEEN_FILE, seenFileBytes, seenFileText, writeSeenFile } from '../../lib/byod/seen-file.ts';
 import { Rng } from '../../lib/core/rng.ts';
 import { interactionColumns } from '../../lib/core/models/hybrid/problem.ts';
 
@@ -111,6 +114,41 @@ describe('seenFileBytes', () => {
         expect(seenFileBytes(columns, extra).toString('utf8')).toBe(reference(rows, extra));
         expect(seenFileBytes(columns).toString('utf8')).toBe(reference(rows, []));
       }
+    }
+  });
+
+  it('writes seen.json piece by piece (any piece size, a list longer than a piece) as the same bytes', async () => {
+    const rng = new Rng(9);
+    // One heavy user (a list of ~4 KB) among light ones, and an extra user with no list.
+    const interactions = Array.from({ length: 3_000 }, (_, r) => ({
+      userId: r % 3 === 0 ? 'heavy' : `u${rng.int(400)}`,
+      itemId: `i${rng.int(1_500)}`,
+      ts: r,
+      weight: 1,
+    }));
+    const columns = interactionColumns(interactions);
+    const expected = seenFileBytes(columns, ['extra']);
+    const dir = mkdtempSync(join(tmpdir(), 'seen-file-'));
+    try {
+      for (const chunkBytes of [1, 7, 64, 1_000, 1 << 20]) {
+        await writeSeenFile(dir, columns, ['extra'], chunkBytes);
+        expect(readFileSync(join(dir, SEEN_FILE)).equals(expected), `pieces of ${chunkBytes}`).toBe(true);
+      }
+      // Every position one digit wide, and a user with all of them: lists exactly as long as their bound.
+      const full = interactionColumns(
+        Array.from({ length: 40 }, (_, r) => ({ userId: r < 10 ? 'all' : `u${r % 4}`, itemId: `i${r % 10}`, ts: r, weight: 1 })),
+      );
+      for (let chunkBytes = 1; chunkBytes <= 40; chunkBytes++) {
+        await writeSeenFile(dir, full, [], chunkBytes);
+        expect(readFileSync(join(dir, SEEN_FILE)).equals(seenFileBytes(full)), `pieces of ${chunkBytes}`).toBe(true);
+      }
+      await writeSeenFile(dir, columns, ['extra']);
+      // Read back as `shelves recommend` reads it.
+      const seen = await readSeenFile(dir);
+      expect(seen.users).toContain('extra');
+      expect(seen.seenBy('heavy').size).toBeGreaterThan(500);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
