@@ -2,7 +2,9 @@
  * `npm run bench -- tune-validation`: how early stopping validates, chosen on validation data only.
  * Variants: which of a validation user's items are held out (HybridOptions.validationHoldout: the most
  * recent, or a seeded random sample) and whether the model is then refit on all positives for the
- * best epoch count (HybridOptions.refit: false, or 'auto'), for WARP and BPR, with item features.
+ * best epoch count (HybridOptions.refit: false, or 'auto'), for WARP and BPR, with item features;
+ * then, on today's default, early stopping's patience (p5), the exact best epoch instead of the last
+ * within 1% of it (tol0: HybridOptions.validationTolerance 0) and WARP's maxSampled (ms20/30/50).
  * Data: the simulator shelves' validation windows (Podcasts, Playlists: a temporal protocol, the
  * pipeline's), the four generated tuning sets (per-item random splits) and, when MOVIELENS_100K names
  * the ml-100k folder, MovieLens 100k's inner split (80/20 of its training part; never its test split).
@@ -32,6 +34,17 @@ const VARIANTS: Record<string, HybridOptions> = {
   'bpr.recent.refit': { loss: 'bpr', validationHoldout: 'recent', refit: 'auto' },
   'bpr.random': { loss: 'bpr', validationHoldout: 'random', refit: false },
   'bpr.random.refit': { loss: 'bpr', validationHoldout: 'random', refit: 'auto' },
+  // Patience and WARP's negative sampling on today's default (random holdout, refit).
+  'warp.p5': { loss: 'warp', patience: 5 },
+  'warp.ms20': { loss: 'warp', maxSampled: 20 },
+  'warp.p5.ms20': { loss: 'warp', patience: 5, maxSampled: 20 },
+  'bpr.p5': { loss: 'bpr', patience: 5 },
+  'warp.tol0': { loss: 'warp', validationTolerance: 0 },
+  'warp.p5.tol0': { loss: 'warp', patience: 5, validationTolerance: 0 },
+  'warp.ms20.tol0': { loss: 'warp', maxSampled: 20, validationTolerance: 0 },
+  'bpr.tol0': { loss: 'bpr', validationTolerance: 0 },
+  'warp.ms30': { loss: 'warp', maxSampled: 30 },
+  'warp.ms50': { loss: 'warp', maxSampled: 50 },
 };
 
 const training = (m: HybridRecommender): { bestEpoch: number; refitEpochs?: number } =>

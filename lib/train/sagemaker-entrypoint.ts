@@ -3,6 +3,7 @@
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
  *                                              identityDropout, identityShare, optimizer, validationHoldout, coldItems,
+ *                                              patience, validationTolerance,
  *                                              shuffle; for algo ease:
  *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
@@ -48,6 +49,12 @@ export const TrainingHyperparametersSchema = z.object({
    * absent = the model's default (HybridOptions.validationHoldout).
    */
   validationHoldout: z.enum(['recent', 'random']).optional(),
+  /**
+   * Hybrid only: early stopping's patience (epochs) and the relative tolerance of the epoch kept;
+   * absent = the model's defaults (HybridOptions.patience, HybridOptions.validationTolerance).
+   */
+  patience: Int.positive().optional(),
+  validationTolerance: z.coerce.number().min(0).max(0.5).optional(),
   /** Hybrid only: how items known only by features are scored; absent = the model's default (HybridOptions.coldItems). */
   coldItems: z.enum(['least-squares', 'embeddings']).optional(),
   /**
@@ -132,6 +139,8 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     ...(hp.optimizer !== undefined ? { optimizer: hp.optimizer } : {}),
     ...(hp.validationHoldout !== undefined ? { validationHoldout: hp.validationHoldout } : {}),
     ...(hp.coldItems !== undefined ? { coldItems: hp.coldItems } : {}),
+    ...(hp.patience !== undefined ? { patience: hp.patience } : {}),
+    ...(hp.validationTolerance !== undefined ? { validationTolerance: hp.validationTolerance } : {}),
     onProgress: (p) =>
       log(
         p.refit === true

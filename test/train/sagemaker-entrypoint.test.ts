@@ -205,13 +205,18 @@ describe('the training entrypoint with a hybrid', () => {
         identityShare: parsed.identityShare,
         validationHoldout: parsed.validationHoldout,
         coldItems: parsed.coldItems,
+        patience: parsed.patience,
+        validationTolerance: parsed.validationTolerance,
       }).toEqual({
         identityShare: undefined,
         validationHoldout: undefined,
         coldItems: undefined,
+        patience: undefined,
+        validationTolerance: undefined,
         ...settings,
       });
       expect(settings.validationHoldout).toBe('recent');
+      expect([settings.patience, settings.validationTolerance]).toEqual([3, 0]);
     }
   });
 });

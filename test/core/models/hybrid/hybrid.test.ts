@@ -134,13 +134,56 @@ describe('fitHybrid', () => {
 
   it('keeps the best epoch and stops after `patience` epochs without improvement', () => {
     const seen: HybridProgress[] = [];
-    const model = fitHybrid(world.data, { ...FAST, epochs: 40, patience: 2, minEpochs: 1, refit: false, onProgress: (p) => seen.push(p) });
+    const model = fitHybrid(world.data, {
+      ...FAST,
+      epochs: 40,
+      patience: 2,
+      minEpochs: 1,
+      refit: false,
+      validationTolerance: 0,
+      onProgress: (p) => seen.push(p),
+    });
     const last = seen.at(-1) as HybridProgress;
     const training = model.save().manifest.extra.training as { bestEpoch: number; epochsRun: number; validationValue: number };
     expect(training.epochsRun).toBe(seen.length);
     expect(training.bestEpoch).toBe(last.bestEpoch);
     expect(training.validationValue).toBe(Math.max(...seen.map((p) => p.metric as number)));
     if (seen.length < 40) expect(seen.length - training.bestEpoch).toBe(2);
+  });
+
+  it('keeps the last epoch within validationTolerance of the best (default 1%, patience 5)', () => {
+    // The same run (same seed, same epochs) kept under three tolerances: which epoch is kept follows
+    // from its validation curve alone.
+    const kept = (tolerance?: number): { bestEpoch: number; curve: number[]; params: string } => {
+      const curve: number[] = [];
+      const m = fitHybrid(world.data, {
+        ...FAST,
+        epochs: 9,
+        minEpochs: 9,
+        refit: false,
+        ...(tolerance !== undefined ? { validationTolerance: tolerance } : {}),
+        onProgress: (p) => curve.push(p.metric as number),
+      });
+      const t = m.save().manifest.extra.training as { bestEpoch: number };
+      return { bestEpoch: t.bestEpoch, curve, params: JSON.stringify(m.recommend({ userId: users[0] as string, now: 0 }, 5)) };
+    };
+    const lastWithin = (curve: number[], tol: number): number => {
+      const top = Math.max(...curve);
+      return Math.max(...curve.map((v, e) => (v >= top * (1 - tol) ? e + 1 : 0)));
+    };
+    const exact = kept(0);
+    const loose = kept(0.2);
+    const byDefault = kept();
+    expect(exact.curve).toEqual(loose.curve);
+    expect(exact.bestEpoch).toBe(exact.curve.lastIndexOf(Math.max(...exact.curve)) + 1);
+    expect(loose.bestEpoch).toBe(lastWithin(loose.curve, 0.2));
+    expect(byDefault.bestEpoch).toBe(lastWithin(byDefault.curve, 0.01));
+    // This curve's top is not its last epoch (else the tolerance could not show): a looser tolerance
+    // keeps a later epoch, and that epoch's model, not the best one's.
+    expect(exact.bestEpoch).toBeLessThan(loose.bestEpoch);
+    expect(loose.params).not.toBe(exact.params);
+    const resolved = fitHybrid(world.data, { ...FAST, epochs: 1 }).save().manifest.hyperparameters as Record<string, unknown>;
+    expect([resolved.patience, resolved.validationTolerance]).toEqual([5, 0.01]);
   });
 
   it('defaults BPR to rate 0.1 on data with metadata features and 0.07 without; WARP to 0.05 either way', () => {
