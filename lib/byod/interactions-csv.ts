@@ -21,6 +21,11 @@ import { count, EPOCH_SECONDS_BELOW, headerColumns, parseNumber, parseTimestamp,
 export interface ParsedInteractionColumns {
   readonly columns: InteractionColumns;
   readonly warnings: Warnings;
+  /**
+   * The latest time of the columns (their largest ts, found while reading: a pass over the column
+   * afterwards ran cold and boxed a number per row until optimized, ~50 ms at 1M rows).
+   */
+  readonly latest: number;
 }
 
 const LF = 10;
@@ -56,6 +61,7 @@ export class InteractionsCsvParser {
   private ts = new Float64Array(0);
   private weight = new Float64Array(0);
   private n = 0;
+  private latest = Number.NEGATIVE_INFINITY;
   /** The unescaped bytes of the current record's quoted fields. */
   private scratch = Buffer.alloc(256);
 
@@ -90,6 +96,7 @@ export class InteractionsCsvParser {
     }
     let line = this.line;
     let scratch = this.scratch;
+    let latest = this.latest;
     // The header's column positions, in locals for the per-field tests (-1 until the header is read).
     let cUser = this.cUser;
     let cItem = this.cItem;
@@ -296,11 +303,13 @@ export class InteractionsCsvParser {
           ? items.numbered(bytes, iFrom, iTo, iLead, iDigits, iValue)
           : items.intern(iQuoted ? scratch : bytes, iFrom, iTo);
       this.ts[n] = time;
+      if (time > latest) latest = time;
       this.weight[n] = w;
       this.n = n + 1;
     }
     this.line = line;
     this.scratch = scratch;
+    this.latest = latest;
     return Math.min(at, len);
   }
 
@@ -323,6 +332,7 @@ export class InteractionsCsvParser {
         weight: trimmed(this.weight),
       },
       warnings: this.warnings,
+      latest: this.latest,
     };
   }
 

@@ -30,19 +30,17 @@ export async function runTrain(options: TrainCommandOptions): Promise<void> {
   };
   // The file streams through the parser and the hash 1 MiB at a time (never whole in memory).
   const hash = createHash('sha256');
-  const { columns, warnings } = readInteractionsFile(options.interactions, (chunk) => hash.update(chunk));
+  const { columns, warnings, latest } = readInteractionsFile(options.interactions, (chunk) => hash.update(chunk));
   printWarnings(options.interactions, warnings);
   phase('read');
 
   const userFeatures = await readFeatures(options.userFeatures, 'user', () => new Set(columns.userIds), hash);
   const itemFeatures = await readFeatures(options.itemFeatures, 'item', () => new Set(columns.itemIds), hash);
-  let cutoff = Number.NEGATIVE_INFINITY;
-  for (let r = 0; r < columns.ts.length; r++) if ((columns.ts[r] as number) > cutoff) cutoff = columns.ts[r] as number;
   const data: HybridTrainingData = {
     interactions: columns,
     ...(userFeatures !== undefined ? { userFeatures } : {}),
     ...(itemFeatures !== undefined ? { itemFeatures } : {}),
-    cutoff,
+    cutoff: latest,
     snapshot: `sha256:${hash.digest('hex').slice(0, 16)}`,
     transformVersion: BYOD_TRANSFORM_VERSION,
   };

@@ -168,10 +168,24 @@ describe('InteractionsCsvParser', () => {
       expect(rowsOf(parsed), `chunks of ${size}`).toEqual(expected.rows);
       expect(parsed.columns.userIds).toEqual(expected.userIds);
       expect(parsed.columns.itemIds).toEqual(expected.itemIds);
+      // The latest time is the largest of the column's (a weight-0 row's time counts for nothing).
+      expect(parsed.latest).toBe(parsed.columns.ts.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY));
       // Nothing dropped silently: every data row is a column row or a counted weight-0 row.
       expect(parsed.columns.user.length + (parsed.warnings.get('rows with weight 0 skipped') ?? 0)).toBe(
         expected.rows.length + expected.skipped,
       );
+    }
+  });
+
+  it('gives the latest time of the rows kept, not of a skipped weight-0 row, in any chunking', () => {
+    const text =
+      'user_id,item_id,timestamp,weight\nu1,i1,1714550400,1\nu2,i1,2024-05-01T00:00:00Z,2\nu3,i2,1900000000,0\nu1,i2,1714550400123,\n';
+    for (const size of [1, 5, 64, text.length + 1]) {
+      const parsed = parseInChunks(text, size);
+      expect([...parsed.columns.ts]).toEqual([1714550400_000, 1714521600_000, 1714550400123]);
+      expect(parsed.latest, `chunks of ${size}`).toBe(1714550400123);
+      // The first row's time when it is the latest.
+      expect(parseInChunks('user_id,item_id,timestamp\nu,i,50\nu,j,7\n', size).latest).toBe(50_000);
     }
   });
 
@@ -233,6 +247,7 @@ describe('readInteractionsFile', () => {
     expect(firstDifference(streamed, parseInteractionColumns(text, file))).toBe('none');
     expect(streamed.columns.userIds).toHaveLength(9973);
     expect(streamed.columns.user).toHaveLength(80_000);
+    expect(streamed.latest).toBe(1_700_000_000_000 + 79_999_000);
   });
 
   it('reads a quoted field longer than its buffer', () => {
