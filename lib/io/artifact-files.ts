@@ -12,7 +12,7 @@ export async function writeArtifactDir(dir: string, artifact: ModelArtifact): Pr
 
 /**
  * Writes the artifact makeArtifact(parts) would give, the same bytes, streaming the payload from the
- * arrays themselves: no packed copy of it in memory (`shelves train`: 36 MB at 1M interactions).
+ * arrays themselves: no packed copy of it in memory (`shelves train`: 18 MB at 1M interactions, 50k users and 20k items).
  */
 export async function writeArtifactPartsDir(dir: string, parts: ArtifactParts): Promise<void> {
   const { manifest, pieces } = artifactPieces(parts);

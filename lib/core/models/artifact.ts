@@ -116,7 +116,7 @@ export function makeArtifact(manifest: ArtifactParts['manifest'], arrays: Artifa
  * The artifact makeArtifact would build, as its manifest and its payload in pieces: views of the
  * arrays' own memory and the zero padding between them, in order (concatenated, they are the payload
  * byte for byte). For a writer that streams the payload to a file: the packed copy of a large model
- * (36 MB for 50k users and 20k items at dim 64) costs fresh memory and a pass over it. The pieces are
+ * (18 MB for 50k users and 20k items at dim 64) costs fresh memory and a pass over it. The pieces are
  * views: write them before the arrays change.
  */
 export function artifactPieces(parts: ArtifactParts): { manifest: ModelManifest; pieces: Uint8Array[] } {
