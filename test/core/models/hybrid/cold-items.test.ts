@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../lib/core/errors.ts';
 import { ArtifactError, makeArtifact, unpackSections, type TypedArray } from '../../../../lib/core/models/artifact.ts';
-import { COLD_ITEMS_MIN_WARM, coldItemVector, fitColdItemModel } from '../../../../lib/core/models/hybrid/cold-items.ts';
+import {
+  COLD_ITEMS_MIN_WARM,
+  type ColdItemInput,
+  coldItemVector,
+  fitColdItemModel,
+} from '../../../../lib/core/models/hybrid/cold-items.ts';
 import { fitHybrid, HybridRecommender, loadHybrid } from '../../../../lib/core/models/hybrid/index.ts';
 import type { Feature } from '../../../../lib/core/models/recommender.ts';
 import { plantedWorld } from './planted.ts';
@@ -121,18 +126,16 @@ describe('fitColdItemModel', () => {
         posUser.push(u);
         posItem.push(i);
       }
-  const input = {
+  const input = allWarm({
     dim,
     userRep,
     nUsers,
     itemRep,
-    itemBias: new Float32Array(nItems),
-    warm: new Uint8Array(nItems).fill(1),
     rows,
     nFeatures: 2,
     posUser: Int32Array.from(posUser),
     posItem: Int32Array.from(posItem),
-  };
+  });
 
   it("learns each genre's direction and matches the model's scale", () => {
     const map = fitColdItemModel(input, { space: 'raw' });
@@ -193,18 +196,16 @@ describe('fitColdItemModel: feature pairs', () => {
       }
   }
   const order = posUser.map((u, k) => [u, posItem[k] as number] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const input = {
+  const input = allWarm({
     dim,
     userRep,
     nUsers,
     itemRep,
-    itemBias: new Float32Array(nItems),
-    warm: new Uint8Array(nItems).fill(1),
     rows: { ptr, feat: Int32Array.from(feat), weight: new Float32Array(feat.length).fill(1) },
     nFeatures: 4,
     posUser: Int32Array.from(order, (p) => p[0]),
     posItem: Int32Array.from(order, (p) => p[1]),
-  };
+  });
   const names = new Map([0, 1, 2, 3].map((g) => [`genre:${g}`, g]));
 
   it("ranks the pairs a user's kind plays above the others with pairs; without them nothing tracks the model", () => {
@@ -233,3 +234,9 @@ describe('fitColdItemModel: feature pairs', () => {
     expect(fitColdItemModel(input, { pairs: false, blend: 0 })).toBeUndefined();
   });
 });
+
+/** A fit's input where every item is warm with zero bias (the cases differ in users, rows and positives). */
+function allWarm(input: Omit<ColdItemInput, 'itemBias' | 'warm'>): ColdItemInput {
+  const nItems = input.itemRep.length / input.dim;
+  return { ...input, itemBias: new Float32Array(nItems), warm: new Uint8Array(nItems).fill(1) };
+}
