@@ -61,15 +61,19 @@ export interface HybridOptions {
    * 'adagrad' (an accumulator per embedding dimension, LightFM's form), 'adagrad-rowwise' (one
    * accumulator per feature row, as TorchRec / FBGEMM train large embedding tables: half the memory
    * each update touches) or 'adam'. Default: 'adagrad-rowwise' when the embedding tables reach
-   * ROWWISE_MIN_TABLE_BYTES on one thread, else 'adagrad'. Why by size: the kernel waits on memory
+   * ROWWISE_MIN_TABLE_BYTES, else 'adagrad'. Why by size: the kernel waits on memory
    * once the tables outgrow the caches, and per-dimension accumulators double what each step reads and
    * writes (row-wise: kernel epoch -20% CPU at 1M rows, 70k rows × dim 64); below that the tables sit
    * in cache and per-dimension rates are free. Quality on validation data at the same learning rates
    * (`npm run bench -- tune-rowwise`): the shelves' windows and the generated tuning sets within seed
    * noise (mean +0.06%, -1.2% .. +1.1% over 12 cells); MovieLens 100k's inner split WARP with genres
    * 0.2343 -> 0.2263, BPR 0.2413 -> 0.2417, WARP without 0.2211 -> 0.2275, so small data keeps
-   * per-dimension. Several threads keep per-dimension too: 16 row-wise accumulators share a cache line,
-   * which Hogwild threads would write at once (not yet measured on an idle machine).
+   * per-dimension. On two Hogwild threads too, though 16 row-wise accumulators share a cache line
+   * that both threads write: measured on an idle machine (1M positives, 50k × 20k, dim 64, WARP, 4
+   * alternating pairs of trainHybrid with threads 2 on bench/train.bench.ts's world), epochs 2-3 ran at 1.37-1.58M
+   * positives/s row-wise against 1.17-1.37M per-dimension (faster in 4 of 4 pairs), 5.1-5.5 against
+   * 5.6-6.9 CPU seconds for 3 epochs, and validation NDCG@10 over 8 epochs was level (best 0.112 / 0.113
+   * against 0.105 / 0.111; two threads are not deterministic).
    */
   readonly optimizer?: HybridOptimizer;
   /** Embedding size, 1..1024; default 64. */
@@ -900,7 +904,7 @@ export function defaultLearningRate(options: Pick<HybridOptions, 'loss' | 'optim
   return options.optimizer === 'adam' ? 0.005 : options.loss === 'bpr' ? (withFeatures ? 0.1 : BPR_RATE_WITHOUT_FEATURES) : 0.05;
 }
 
-/** Embedding-table size from which one-thread fits default to row-wise Adagrad (see HybridOptions.optimizer). */
+/** Embedding-table size from which fits default to row-wise Adagrad (see HybridOptions.optimizer). */
 const ROWWISE_MIN_TABLE_BYTES = 8 << 20;
 
 /**
@@ -910,7 +914,7 @@ const ROWWISE_MIN_TABLE_BYTES = 8 << 20;
  * matters.
  */
 function resolve(options: HybridOptions, withFeatures = true, tableRows = 0): Resolved {
-  const big = tableRows * (options.dim ?? 64) * 4 >= ROWWISE_MIN_TABLE_BYTES && (options.threads ?? 1) <= 1;
+  const big = tableRows * (options.dim ?? 64) * 4 >= ROWWISE_MIN_TABLE_BYTES;
   const optimizer = options.optimizer ?? (big ? 'adagrad-rowwise' : 'adagrad');
   const share = identityShareOf(options);
   const r: Resolved = {

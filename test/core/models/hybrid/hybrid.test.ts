@@ -237,14 +237,14 @@ describe('fitHybrid', () => {
     expect(training(fitHybrid(world.data, { ...flat, epochs: 4, minEpochs: 7 })).epochsRun).toBe(4);
   });
 
-  it('defaults to row-wise Adagrad on one thread once the embedding tables reach 8 MB, per-dimension below or on several threads', () => {
+  it('defaults to row-wise Adagrad once the embedding tables reach 8 MB (on any number of threads), per-dimension below', () => {
     const optimizer = (m: HybridRecommender) => (m.save().manifest.hyperparameters as { optimizer: string }).optimizer;
     const one = { epochs: 1, validationShare: 0, seed: 3 } as const;
     // 32,768 feature rows × 64 dims × 4 bytes = 8 MB: planted users and items plus the two genre features.
     const large = plantedWorld({ users: 32_800, items: 60, perUser: 2 });
     expect(optimizer(fitHybrid(large.data, { ...one, dim: 64 }))).toBe('adagrad-rowwise');
     expect(optimizer(fitHybrid(large.data, { ...one, dim: 32 }))).toBe('adagrad');
-    expect(optimizer(fitHybrid(large.data, { ...one, dim: 64, threads: 2 }))).toBe('adagrad');
+    expect(optimizer(fitHybrid(large.data, { ...one, dim: 64, threads: 2 }))).toBe('adagrad-rowwise');
     expect(optimizer(fitHybrid(large.data, { ...one, dim: 64, optimizer: 'adagrad' }))).toBe('adagrad');
     expect(optimizer(fitHybrid(world.data, { ...one, dim: 64 }))).toBe('adagrad');
   });
