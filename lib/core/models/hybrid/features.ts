@@ -29,6 +29,12 @@ export interface FeatureSpace {
   readonly matrix: FeatureMatrix;
 }
 
+/** A feature space as buildFeatureSpace makes it: with the row of each interaction id it was given. */
+export interface BuiltFeatureSpace extends FeatureSpace {
+  /** inputRows[k]: the row (position in `ids`) of the k-th interaction id, in the order given. */
+  readonly inputRows: Int32Array;
+}
+
 /** Allocates a typed array, optionally over a SharedArrayBuffer (for the multi-threaded trainer). */
 export type Alloc = <T extends Int32Array | Float32Array>(kind: 'int32' | 'float32', length: number) => T;
 
@@ -58,7 +64,7 @@ export function buildFeatureSpace(
   rows: FeatureRows | undefined,
   alloc: Alloc = heapAlloc,
   identityShare?: number,
-): FeatureSpace {
+): BuiltFeatureSpace {
   // The interaction ids as a list (the CSV reader's vocabulary comes as one): a Set of them is made
   // only when feature rows are given, to find the ids those add.
   const listed = isIdList(interactionIds) ? interactionIds : [...interactionIds];
@@ -82,6 +88,8 @@ export function buildFeatureSpace(
   const { sorted: ids, rank } = sortIds(all);
   const fromInteractions = new Uint8Array(ids.length);
   for (let k = 0; k < listed.length; k++) fromInteractions[rank[k] as number] = 1;
+  // The interaction ids come first in `all`: their ranks are their rows.
+  const inputRows = rank.subarray(0, listed.length);
   const metaNames = [...names].sort(compareIds);
   const metaIndex = new Map<string, number>();
   metaNames.forEach((name, i) => {
@@ -102,7 +110,7 @@ export function buildFeatureSpace(
       weight[r] = 1;
       ptr[r + 1] = r + 1;
     }
-    return { ids, identity, nIdentity, metaNames, matrix: { ptr, feat, weight } };
+    return { ids, identity, nIdentity, metaNames, matrix: { ptr, feat, weight }, inputRows };
   }
   const featList: number[] = [];
   const weightList: number[] = [];
@@ -147,7 +155,7 @@ export function buildFeatureSpace(
   feat.set(featList);
   const weight = alloc<Float32Array>('float32', weightList.length);
   weight.set(weightList);
-  return { ids, identity, nIdentity, metaNames, matrix: { ptr, feat, weight } };
+  return { ids, identity, nIdentity, metaNames, matrix: { ptr, feat, weight }, inputRows };
 }
 
 /**
@@ -187,8 +195,8 @@ const KEY_DIGITS = 15;
 /**
  * The ids in compareIds order (repeats once) and each input id's position in it. Why not
  * `[...ids].sort(compareIds)` and a Map from id to position: at 50k ids the comparator calls and the
- * Map of strings cost ~100 ms each, and `shelves train` needs this for users and items three times
- * (feature spaces, model rows, seen.json). Ids that are one common prefix followed by 1-15 digits
+ * Map of strings cost ~100 ms each, and `shelves train` needs this for users and items twice
+ * (feature spaces, which also give the model rows of the interactions' ids, and seen.json). Ids that are one common prefix followed by 1-15 digits
  * (`u12345`, `4711`: what exports mostly hold) are sorted as numbers that order them exactly as
  * their strings (each digit d as d + 1 in base 11, shorter digit strings padded with 0, so "u1" <
  * "u10" < "u2" as strings compare); other ids by an index sort with compareIds.
@@ -272,26 +280,6 @@ function sortByCompare(ids: readonly string[]): SortedIds {
     rank[at] = sorted.length - 1;
   }
   return { sorted, rank };
-}
-
-/**
- * For each id of `vocabulary`, its position in `sortedIds` (compareIds order, holding every id of
- * the vocabulary): both lists are walked in order once, with no Map of strings.
- */
-export function rowsOfIds(vocabulary: readonly string[], sortedIds: readonly string[]): Int32Array {
-  const { sorted, rank } = sortIds(vocabulary);
-  const at = new Int32Array(sorted.length);
-  let j = 0;
-  for (let k = 0; k < sorted.length; k++) {
-    const id = sorted[k] as string;
-    while (j < sortedIds.length && sortedIds[j] !== id) j++;
-    if (j === sortedIds.length)
-      throw new RangeError(`id "${id}" is not among the ${sortedIds.length} sorted ids, expected every id of the vocabulary there`);
-    at[k] = j;
-  }
-  const rows = new Int32Array(vocabulary.length);
-  for (let k = 0; k < vocabulary.length; k++) rows[k] = at[rank[k] as number] as number;
-  return rows;
 }
 
 /** Ordinal string order (code units), the tie-break order of item ids everywhere in the model. */

@@ -22,7 +22,7 @@
 import { InputError } from '../../errors.ts';
 import { Rng } from '../../rng.ts';
 import { OptionChecker } from '../option-error.ts';
-import { buildFeatureSpace, heapAlloc, rowsOfIds, type Alloc, type FeatureSpace } from './features.ts';
+import { buildFeatureSpace, heapAlloc, type Alloc, type FeatureSpace } from './features.ts';
 import {
   LOSS_BPR,
   LOSS_WARP,
@@ -468,14 +468,7 @@ export class HybridSession {
     // last reader): those pages are faulted once instead of twice (20 MB at 1M rows). At least the
     // pairs' size (20 bytes a row): row-wise Adagrad's parameters (half of per-dim's) are smaller.
     const paramRegion = arena?.region(Math.max(arenaBytes(paramLengths(users, items, o)), 20 * columns.user.length));
-    const pairs = distinctPairs(
-      columns,
-      rowsOfIds(columns.userIds, users.ids),
-      rowsOfIds(columns.itemIds, items.ids),
-      users.ids.length,
-      items.ids.length,
-      paramRegion,
-    );
+    const pairs = distinctPairs(columns, users.inputRows, items.inputRows, users.ids.length, items.ids.length, paramRegion);
     const rng = new Rng(o.seed);
     const split = splitValidation(
       pairs,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFeatureSpace, compareIds, knownFeatures, rowsOfIds, sortIds } from '../../../../lib/core/models/hybrid/features.ts';
+import { buildFeatureSpace, compareIds, knownFeatures, sortIds } from '../../../../lib/core/models/hybrid/features.ts';
 import { InputError } from '../../../../lib/core/errors.ts';
 
 describe('buildFeatureSpace with identityShare', () => {
@@ -162,14 +162,21 @@ describe('sortIds', () => {
   });
 });
 
-describe('rowsOfIds', () => {
-  it('gives each vocabulary id its position among sorted ids that hold more ids', () => {
-    const rows = rowsOfIds(['u3', 'u10', 'u1'], ['u0', 'u1', 'u10', 'u2', 'u3']);
-    expect([...rows]).toEqual([4, 2, 1]);
+describe('buildFeatureSpace inputRows', () => {
+  it("gives each interaction id its row among sorted ids that hold more ids (the feature rows')", () => {
+    const rows = new Map<string, [string, number][]>([
+      ['u0', [['genre:rock', 1]]],
+      ['u2', [['genre:jazz', 1]]],
+    ]);
+    const space = buildFeatureSpace(['u3', 'u10', 'u1'], rows);
+    expect(space.ids).toEqual(['u0', 'u1', 'u10', 'u2', 'u3']);
+    expect([...space.inputRows]).toEqual([4, 2, 1]);
   });
 
-  it('refuses a vocabulary id missing from the sorted ids, naming it', () => {
-    expect(() => rowsOfIds(['u3', 'u7'], ['u1', 'u3'])).toThrow(/"u7" is not among the 2 sorted ids/);
+  it('is each id of a Set, in its order, found in ids', () => {
+    const given = new Set(['b7', 'a', 'b10', 'z']);
+    const space = buildFeatureSpace(given, undefined);
+    expect([...space.inputRows]).toEqual([...given].map((id) => space.ids.indexOf(id)));
   });
 });
 
