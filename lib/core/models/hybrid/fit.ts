@@ -710,6 +710,8 @@ export class HybridSession {
             dim: d,
           });
     const kind: HybridKind = o.loss === 'warp' ? 'hybrid-warp' : 'hybrid-bpr';
+    // A refit records its validation run's figures; any other run its own.
+    const validation = validated ?? this.validationSummary();
     return new HybridRecommender({
       kind,
       dim: d,
@@ -732,22 +734,12 @@ export class HybridSession {
         trainedAt: this.data.cutoff,
         seed: o.seed,
         training: {
-          ...(validated === undefined
-            ? {
-                epochsRun: this.epochsRun,
-                bestEpoch: this.best !== undefined ? this.best.epoch + 1 : this.epochsRun,
-                validationMetric: `ndcg@${METRIC_K}`,
-                validationValue: this.best?.metric ?? this.lastMetric ?? null,
-                validationUsers: this.validation.length,
-              }
-            : {
-                epochsRun: validated.epochsRun,
-                bestEpoch: validated.bestEpoch,
-                validationMetric: `ndcg@${METRIC_K}`,
-                validationValue: validated.validationValue,
-                validationUsers: validated.validationUsers,
-                refitEpochs: this.epochsRun,
-              }),
+          epochsRun: validation.epochsRun,
+          bestEpoch: validation.bestEpoch,
+          validationMetric: `ndcg@${METRIC_K}`,
+          validationValue: validation.validationValue,
+          validationUsers: validation.validationUsers,
+          ...(validated !== undefined ? { refitEpochs: this.epochsRun } : {}),
           trainPositives: this.positives,
           kernel: this.kernel,
         },
