@@ -397,13 +397,31 @@ function calibrate(input: ColdItemInput, model: ColdItemModel): ColdItemModel | 
 
 /** Writes row i's representation into `out` (length dim) and returns its bias. */
 function predictInto(model: ColdItemModel, rows: FeatureMatrix, i: number, d: number, out: Float64Array): number {
+  return applyMap(model, rows.feat, rows.weight, rows.ptr[i] as number, rows.ptr[i + 1] as number, d, out, 0);
+}
+
+/**
+ * The map applied to features feat[p] with values weight[p], p in start..end-1: the intercept row
+ * plus each feature's row times its value, written into `out` at `offset` (summed in `out`'s own
+ * precision), and the bias likewise, returned.
+ */
+function applyMap(
+  model: ColdItemModel,
+  feat: ArrayLike<number>,
+  weight: ArrayLike<number>,
+  start: number,
+  end: number,
+  d: number,
+  out: Float32Array | Float64Array,
+  offset: number,
+): number {
   const F = model.bias.length - 1;
-  for (let q = 0; q < d; q++) out[q] = model.emb[F * d + q] as number;
+  for (let q = 0; q < d; q++) out[offset + q] = model.emb[F * d + q] as number;
   let b = model.bias[F] as number;
-  for (let p = rows.ptr[i] as number; p < (rows.ptr[i + 1] as number); p++) {
-    const f = rows.feat[p] as number;
-    const v = rows.weight[p] as number;
-    for (let q = 0; q < d; q++) out[q] = (out[q] as number) + v * (model.emb[f * d + q] as number);
+  for (let p = start; p < end; p++) {
+    const f = feat[p] as number;
+    const v = weight[p] as number;
+    for (let q = 0; q < d; q++) out[offset + q] = (out[offset + q] as number) + v * (model.emb[f * d + q] as number);
     b += v * (model.bias[f] as number);
   }
   return b;
@@ -421,19 +439,21 @@ export function coldItemVector(
   offset: number,
   dim: number,
 ): number | undefined {
-  const F = model.bias.length - 1;
   const raw = rawRow(features, names);
-  const layout = coldItemLayout(F + 1, names.size);
+  const layout = coldItemLayout(model.bias.length, names.size);
   if (raw.length === 0 || layout === undefined) return undefined;
   // The map's rows: raw, then (by its size, see rowsOf) the normalised copy and the pairs.
   const known = expandRow(raw, names.size, layout);
-  for (let q = 0; q < dim; q++) rep[offset + q] = model.emb[F * dim + q] as number;
-  let b = model.bias[F] as number;
-  for (const [f, v] of known) {
-    for (let q = 0; q < dim; q++) rep[offset + q] = (rep[offset + q] as number) + v * (model.emb[f * dim + q] as number);
-    b += v * (model.bias[f] as number);
-  }
-  return b;
+  return applyMap(
+    model,
+    known.map(([f]) => f),
+    known.map(([, v]) => v),
+    0,
+    known.length,
+    dim,
+    rep,
+    offset,
+  );
 }
 
 /** Known features of a row with their values as given (duplicates summed, zeros and non-finite dropped), by index. */
