@@ -37,8 +37,8 @@ export interface EaseOptions {
    * validation windows (before the evaluation cut-off) NDCG@10 is within 0.5% of the best λ of
    * {5, 20, 50, 100, 200, 500, 1000, 3000} on both Podcasts (best 50) and Playlists (best 200).
    * 'auto': chosen from EASE_LAMBDA_GRID on a validation split of the data (see chooseLambda), then
-   * fitted on all of it; costs one fit per grid value more (seconds for a few hundred items, about
-   * ten seconds each at 1,700 items). `shelves train --algo ease` uses 'auto': a user's own data has
+   * fitted on all of it; costs one fit per grid value more (under a second for a few hundred items,
+   * about 3.4 s each at 3,000 items with the wasm inverse: 17 s in all). `shelves train --algo ease` uses 'auto': a user's own data has
    * its own best λ (MovieLens 100k's inner split: 0.2337 at 100, 0.2466 at 400).
    */
   readonly lambda?: number | 'auto';
@@ -48,6 +48,8 @@ export interface EaseOptions {
   readonly maxItems?: number;
   /** What to do when the data has more items than maxItems: keep the most popular ('prune', default) or throw ('error'). */
   readonly onTooManyItems?: 'prune' | 'error';
+  /** The inverse's kernel (inverse.ts): 'wasm' (default; JS where WebAssembly SIMD is unavailable) or 'js'. Same model. */
+  readonly kernel?: 'wasm' | 'js';
 }
 
 export const EASE_DEFAULTS = { lambda: 100, maxItems: 3000 } as const;
@@ -77,6 +79,7 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
   const lambda = check.number('lambda', options.lambda ?? EASE_DEFAULTS.lambda, 0, Number.POSITIVE_INFINITY, true);
   const maxItems = check.int('maxItems', options.maxItems ?? EASE_DEFAULTS.maxItems, 1, EASE_HARD_MAX_COLUMNS);
   const onTooManyItems = check.oneOf('onTooManyItems', options.onTooManyItems ?? 'prune', ['prune', 'error']);
+  const kernel = check.oneOf('kernel', options.kernel ?? 'wasm', ['wasm', 'js']);
   if (options.userFeatures !== undefined && typeof options.userFeatures !== 'boolean')
     throw new OptionError('ease', 'userFeatures', options.userFeatures, 'true or false');
 
@@ -154,7 +157,7 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
     }
   }
   for (let i = 0; i < m; i++) g[i * m + i] = (g[i * m + i] as number) + lambda;
-  const p = invertSpdInPlace(g, m);
+  const p = invertSpdInPlace(g, m, { kernel: kernel === 'js' ? 'js' : 'auto' });
 
   // B's item columns: B_ij = −P_ij / P_jj, B_jj = 0; every row (items and features) is kept.
   const weights = new Float32Array(m * n);
