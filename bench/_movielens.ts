@@ -54,13 +54,72 @@ export function movieLens100k(dir: string | undefined = process.env.MOVIELENS_10
         flags.flatMap((f, g) => (f === '1' ? [[`genre:${g}`, 1] as const] : [])),
       );
     });
-  const test = stratified(rows, 0.25, new Rng(42), itemFeatures);
-  const inner = stratified(test.train.interactions, 0.2, new Rng(4242), itemFeatures);
+  return protocolSplits(rows, itemFeatures, 'ml-100k');
+}
+
+/**
+ * MovieLens "latest-small" (the 2016 edition: 100,004 ratings, 671 users, 9,066 films, 20 genres; much
+ * sparser than 100k: most films have a handful of ratings), read from the directory MOVIELENS_SMALL
+ * names, in the official zip's format: ratings.csv (userId,movieId,rating,timestamp, with a header)
+ * and movies.csv (movieId,title,genres; genres separated by |, "(no genres listed)" for none). The
+ * same protocol and splits as movieLens100k. A second public dataset to choose defaults on (its inner
+ * split) beside 100k, and to report on (its test split). R's dslabs package ships this edition
+ * (`apt-get install r-cran-dslabs`; README, "Public data", shows the export).
+ */
+export function movieLensLatestSmall(dir: string | undefined = process.env.MOVIELENS_SMALL): MovieLensSets | undefined {
+  if (dir === undefined || dir === '') return undefined;
+  const ratingsFile = join(dir, 'ratings.csv');
+  const moviesFile = join(dir, 'movies.csv');
+  for (const f of [ratingsFile, moviesFile]) if (!existsSync(f)) throw new InputError(`MOVIELENS_SMALL: ${f} not found`, { file: f });
+  const rows: Interaction[] = [];
+  readFileSync(ratingsFile, 'utf8')
+    .split('\n')
+    .forEach((line, k) => {
+      if (k === 0 || line.trim() === '') return;
+      const [user, item, rating, ts] = line.trim().split(',');
+      if (item === undefined || ts === undefined || !Number.isFinite(Number(ts)) || !Number.isFinite(Number(rating)))
+        throw new InputError(`expected userId,movieId,rating,timestamp, got ${JSON.stringify(line)}`, { file: ratingsFile, line: k + 1 });
+      rows.push({ userId: `u${user}`, itemId: `m${item}`, ts: Number(ts) * 1000, weight: 1 });
+    });
+  const itemFeatures = new Map<string, (readonly [string, number])[]>();
+  readFileSync(moviesFile, 'utf8')
+    .split('\n')
+    .forEach((line, k) => {
+      if (k === 0 || line.trim() === '') return;
+      // The title may hold commas (quoted); the id is the first field and the genres the last.
+      const first = line.indexOf(',');
+      const last = line.lastIndexOf(',');
+      const id = line.slice(0, first);
+      if (first <= 0 || last <= first || !/^\d+$/.test(id))
+        throw new InputError(`expected movieId,title,genres, got ${JSON.stringify(line)}`, { file: moviesFile, line: k + 1 });
+      const genres = line.slice(last + 1).trim().replace(/^"|"$/g, '');
+      itemFeatures.set(
+        `m${id}`,
+        genres === '(no genres listed)' || genres === '' ? [] : genres.split('|').map((g) => [`genre:${g}`, 1] as const),
+      );
+    });
+  return protocolSplits(rows, itemFeatures, 'ml-latest-small');
+}
+
+/** Issue 15's protocol: per-item stratified 75/25 (seed 42), and its inner 80/20 of the training part (seed 4242). */
+function protocolSplits(rows: readonly Interaction[], itemFeatures: FeatureRows, snapshot: string): MovieLensSets {
+  const test = stratified(rows, 0.25, new Rng(42), itemFeatures, snapshot);
+  const inner = stratified(test.train.interactions, 0.2, new Rng(4242), itemFeatures, snapshot);
   return { test, inner };
 }
 
+/** The public datasets that are set (MOVIELENS_100K, MOVIELENS_SMALL), each with the prefix its figures take. */
+export function publicDatasets(): { readonly prefix: string; readonly sets: MovieLensSets }[] {
+  const out: { prefix: string; sets: MovieLensSets }[] = [];
+  const ml = movieLens100k();
+  if (ml !== undefined) out.push({ prefix: 'movielens', sets: ml });
+  const small = movieLensLatestSmall();
+  if (small !== undefined) out.push({ prefix: 'mlSmall', sets: small });
+  return out;
+}
+
 /** Per-item stratified split: floor(share × n) of each item's rows (seeded) go to test. */
-function stratified(rows: readonly Interaction[], share: number, rng: Rng, itemFeatures: FeatureRows): PublicLikeSplit {
+function stratified(rows: readonly Interaction[], share: number, rng: Rng, itemFeatures: FeatureRows, snapshot: string): PublicLikeSplit {
   const byItem = new Map<string, number[]>();
   rows.forEach((x, k) => {
     let list = byItem.get(x.itemId);
@@ -84,5 +143,5 @@ function stratified(rows: readonly Interaction[], share: number, rng: Rng, itemF
     set.add(x.itemId);
   });
   const cutoff = rows.reduce((m, x) => Math.max(m, x.ts), 0) + 1;
-  return { train: { interactions: train, cutoff, snapshot: 'ml-100k', transformVersion: 'bench' }, test, itemFeatures };
+  return { train: { interactions: train, cutoff, snapshot, transformVersion: 'bench' }, test, itemFeatures };
 }
