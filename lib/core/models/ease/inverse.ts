@@ -20,12 +20,13 @@
  * the matrix is copied into a WebAssembly memory (rows padded to whole 4-column tiles), and the two
  * products, W = P·S and the rank-b update, run in wasm/inverse.wat, f64x2, 4 rows × 4 columns of
  * accumulators per tile (see sweepBlockedWasm); the rest (the panel, the small block's sweep, the
- * block's row and column, O(n²) in all) is the JS below. 'js': everything in the JS below, the
- * readable reference and the fallback. Both form each element as the same sum in the same order
- * (multiply then add, no fused multiply-add; wasm's padding adds zeros), so on finite input they
+ * block's row and column: O(n²) work against the products' n³/2) is the JS below. 'js': everything
+ * in the JS below, the readable reference and the fallback. Both form each element as the same sum
+ * in the same order (multiply then add, no fused multiply-add; wasm's padding adds zeros), so on finite input they
  * agree to the bit up to the sign of a zero (identical at every size measured). `npm run bench --
  * ease-inverse`, random Gram matrices, alternating pairs on the 2-core machine: 1,000 columns JS
- * 0.52-0.74 s, wasm 0.10-0.18 s; 2,000: 3.8-8.3 s, 0.48-1.46 s; 3,000: 11.8-17.3 s, 1.34-1.57 s.
+ * 0.27-0.39 s, wasm 0.05-0.15 s; 2,000: 1.92-1.99 s, 0.42-0.55 s; 3,000: 6.6-8.4 s, 1.68-1.87 s
+ * (1.34-1.57 s when the machine was quieter); 8,000 columns (EASE_HARD_MAX_COLUMNS) wasm 31 s, 1.1 GB.
  *
  * The matrix is dense, row-major, n×n, in a Float64Array overwritten with its inverse. Deterministic:
  * a fixed order of operations gives the same bits on every run.
