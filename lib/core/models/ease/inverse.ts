@@ -286,7 +286,9 @@ function sweepBlockedWasm(a: Float64Array, n: number, block: number): boolean {
   const kernel = inverseKernel((S + bp * bp) * 8);
   if (kernel === undefined) return false;
   const m = kernel.f64;
-  for (let i = 0; i < n; i++) m.set(a.subarray(i * n, i * n + n), i * ld);
+  // Only the upper triangle is copied in and out: the lower one is never read, and pages of the
+  // memory that are never touched cost no page fault (about 0.2 s per fresh 72 MB here).
+  for (let i = 0; i < n; i++) m.set(a.subarray(i * n + i, i * n + n), i * ld + i);
   const ldBytes = ld * 8;
   const tileBytes = tileDoubles * 8;
   for (let k0 = 0; k0 < n; k0 += block) {
@@ -338,7 +340,7 @@ function sweepBlockedWasm(a: Float64Array, n: number, block: number): boolean {
     }
     for (let u = 0; u < b; u++) for (let t = u; t < b; t++) m[(k0 + u) * ld + k0 + t] = -(s[u * b + t] as number);
   }
-  for (let i = 0; i < n; i++) a.set(m.subarray(i * ld, i * ld + n), i * n);
+  for (let i = 0; i < n; i++) a.set(m.subarray(i * ld + i, i * ld + n), i * n + i);
   negateAndMirror(a, n);
   return true;
 }
