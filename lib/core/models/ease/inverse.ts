@@ -38,6 +38,11 @@ export class NotPositiveDefiniteError extends Error {
   override readonly name = 'NotPositiveDefiniteError';
 }
 
+/** kernel 'wasm' was asked for where it cannot run (no WebAssembly SIMD, or no memory for the matrix). */
+export class WasmInverseUnavailableError extends Error {
+  override readonly name = 'WasmInverseUnavailableError';
+}
+
 /** Pivots swept together; the panel (n × BLOCK doubles) stays in cache while the trailing matrix streams once. */
 const BLOCK = 48;
 /** Pivots swept together by the wasm kernel (a multiple of 4, its tile). */
@@ -59,7 +64,10 @@ export function invertSpdInPlace(a: Float64Array, n: number, options: InverseOpt
     if (!Number.isInteger(block) || block < 4 || block % 4 !== 0)
       throw new RangeError(`wasm block is ${block}, expected a positive multiple of 4`);
     if (sweepBlockedWasm(a, n, block)) return a;
-    if (kernel === 'wasm') throw new Error(`the wasm inverse cannot run here (no WebAssembly SIMD, or no memory for ${n}x${n})`);
+    if (kernel === 'wasm')
+      throw new WasmInverseUnavailableError(
+        `kernel is 'wasm' for a ${n}x${n} matrix, but WebAssembly SIMD or the memory is unavailable; expected 'auto' or 'js' here`,
+      );
   }
   const block = options.block ?? BLOCK;
   if (!Number.isInteger(block) || block < 1) throw new RangeError(`block is ${block}, expected a positive integer`);
