@@ -4,10 +4,13 @@
  * recent, or a seeded random sample) and whether the model is then refit on all positives for the
  * best epoch count (HybridOptions.refit: false, or 'auto'), for WARP and BPR, with item features;
  * then, on today's default, early stopping's patience (p5), the exact best epoch instead of the last
- * within 1% of it (tol0: HybridOptions.validationTolerance 0) and WARP's maxSampled (ms20/30/50).
+ * within 1% of it (tol0: HybridOptions.validationTolerance 0) and WARP's maxSampled (ms20/30/50); then
+ * the validation metric's cut-off (k10 / k20: HybridOptions.validationCutoff; `warp` and `bpr` alone
+ * are the defaults).
  * Data: the simulator shelves' validation windows (Podcasts, Playlists: a temporal protocol, the
  * pipeline's), the four generated tuning sets (per-item random splits) and, when MOVIELENS_100K names
- * the ml-100k folder, MovieLens 100k's inner split (80/20 of its training part; never its test split).
+ * the ml-100k folder (MOVIELENS_SMALL the ml-latest-small one), MovieLens' inner split (80/20 of its
+ * training part; never its test split).
  *
  * Env: BENCH_TV_SEEDS (default 1,2,3), BENCH_TV_PARTS (default podcasts,playlists,generated,movielens),
  * BENCH_TV_VARIANTS (names below; default all), BENCH_TV_EPOCHS (generated and MovieLens cap, default 40).
@@ -17,7 +20,7 @@ import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
 import type { HybridRecommender } from '../lib/core/models/hybrid/model.ts';
 import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
-import { movieLens100k } from './_movielens.ts';
+import { publicDatasets } from './_movielens.ts';
 import { publicLikeNdcg, tuningSets } from './_public-like.ts';
 import { defaultWorld, validationData } from './_world.ts';
 
@@ -45,6 +48,15 @@ const VARIANTS: Record<string, HybridOptions> = {
   'bpr.tol0': { loss: 'bpr', validationTolerance: 0 },
   'warp.ms30': { loss: 'warp', maxSampled: 30 },
   'warp.ms50': { loss: 'warp', maxSampled: 50 },
+  // The validation metric's cut-off (HybridOptions.validationCutoff), session 8: today's defaults
+  // (NDCG@50; WARP within 1% of the best, BPR the best itself) against the earlier NDCG@10 ones.
+  warp: { loss: 'warp' },
+  bpr: { loss: 'bpr' },
+  'warp.k10': { loss: 'warp', validationCutoff: 10 },
+  'bpr.k10.tol1': { loss: 'bpr', validationCutoff: 10, validationTolerance: 0.01 },
+  'warp.k20': { loss: 'warp', validationCutoff: 20 },
+  'bpr.k20': { loss: 'bpr', validationCutoff: 20 },
+  'bpr.tol1': { loss: 'bpr', validationTolerance: 0.01 },
 };
 
 const training = (m: HybridRecommender): { bestEpoch: number; refitEpochs?: number } =>
@@ -111,19 +123,21 @@ export default async function bench(): Promise<Record<string, number | string>> 
       record('generated', name, values, epochs.join(','));
     }
   }
-  const ml = PARTS.includes('movielens') ? movieLens100k() : undefined;
-  if (ml !== undefined) {
+  const datasets = PARTS.includes('movielens') ? publicDatasets() : [];
+  for (const { prefix, sets } of datasets) {
+    const inner = sets.inner;
     for (const name of names) {
       const models = SEEDS.map((seed) =>
-        fitHybrid({ ...ml.inner.train, itemFeatures: ml.inner.itemFeatures }, { ...VARIANTS[name], seed, epochs: CAP }),
+        fitHybrid({ ...inner.train, itemFeatures: inner.itemFeatures }, { ...VARIANTS[name], seed, epochs: CAP }),
       );
       record(
-        'movielens.inner',
+        `${prefix}.inner`,
         name,
-        models.map((m) => publicLikeNdcg(m, ml.inner)),
+        models.map((m) => publicLikeNdcg(m, inner)),
         models.map(epochsOf).join(','),
       );
     }
-  } else figures['movielens.inner'] = 'skipped (set MOVIELENS_100K to the ml-100k folder)';
+  }
+  if (datasets.length === 0) figures['movielens.inner'] = 'skipped (set MOVIELENS_100K to the ml-100k folder, MOVIELENS_SMALL to ml-latest-small)';
   return figures;
 }

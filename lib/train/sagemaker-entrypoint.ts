@@ -3,7 +3,7 @@
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
  *                                              identityDropout, identityShare, optimizer, validationHoldout, coldItems,
- *                                              patience, validationTolerance,
+ *                                              patience, validationTolerance, validationCutoff,
  *                                              shuffle; for algo ease:
  *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
@@ -18,6 +18,7 @@ import { ShelfSchema } from '../core/contract.ts';
 import { buildShelfData } from '../core/transforms/protocol.ts';
 import { shuffleInteractions, shuffleLabels } from '../core/negative-control.ts';
 import { EASE_DEFAULTS, fitEase, type EaseOptions } from '../core/models/ease/index.ts';
+import { VALIDATION_CUTOFF } from '../core/models/hybrid/index.ts';
 import { fitShortcutsRanker } from '../core/models/shortcuts/model.ts';
 import type { Recommender } from '../core/models/recommender.ts';
 import { writeArtifactDir } from '../io/artifact-files.ts';
@@ -50,11 +51,13 @@ export const TrainingHyperparametersSchema = z.object({
    */
   validationHoldout: z.enum(['recent', 'random']).optional(),
   /**
-   * Hybrid only: early stopping's patience (epochs) and the relative tolerance of the epoch kept;
-   * absent = the model's defaults (HybridOptions.patience, HybridOptions.validationTolerance).
+   * Hybrid only: early stopping's patience (epochs), the relative tolerance of the epoch kept and k of
+   * its validation NDCG@k; absent = the model's defaults (HybridOptions.patience,
+   * HybridOptions.validationTolerance, HybridOptions.validationCutoff).
    */
   patience: Int.positive().optional(),
   validationTolerance: z.coerce.number().min(0).max(0.5).optional(),
+  validationCutoff: Int.positive().max(1000).optional(),
   /** Hybrid only: how items known only by features are scored; absent = the model's default (HybridOptions.coldItems). */
   coldItems: z.enum(['least-squares', 'embeddings']).optional(),
   /**
@@ -141,11 +144,12 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     ...(hp.coldItems !== undefined ? { coldItems: hp.coldItems } : {}),
     ...(hp.patience !== undefined ? { patience: hp.patience } : {}),
     ...(hp.validationTolerance !== undefined ? { validationTolerance: hp.validationTolerance } : {}),
+    ...(hp.validationCutoff !== undefined ? { validationCutoff: hp.validationCutoff } : {}),
     onProgress: (p) =>
       log(
         p.refit === true
           ? `refit on all positives, epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} (${Math.round(p.samplesPerSecond)} samples/s)`
-          : `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@10 ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
+          : `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} val-ndcg@${hp.validationCutoff ?? VALIDATION_CUTOFF} ${(p.metric ?? Number.NaN).toFixed(4)} (best epoch ${p.bestEpoch}, ${Math.round(p.samplesPerSecond)} samples/s)`,
       ),
   });
 }

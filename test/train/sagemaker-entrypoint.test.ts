@@ -207,16 +207,18 @@ describe('the training entrypoint with a hybrid', () => {
         coldItems: parsed.coldItems,
         patience: parsed.patience,
         validationTolerance: parsed.validationTolerance,
+        validationCutoff: parsed.validationCutoff,
       }).toEqual({
         identityShare: undefined,
         validationHoldout: undefined,
         coldItems: undefined,
         patience: undefined,
         validationTolerance: undefined,
+        validationCutoff: undefined,
         ...settings,
       });
       expect(settings.validationHoldout).toBe('recent');
-      expect([settings.patience, settings.validationTolerance]).toEqual([3, 0]);
+      expect([settings.patience, settings.validationTolerance, settings.validationCutoff]).toEqual([3, 0, 10]);
     }
   });
 });

@@ -186,6 +186,30 @@ describe('fitHybrid', () => {
     expect([resolved.patience, resolved.validationTolerance]).toEqual([5, 0.01]);
   });
 
+  it('compares epochs by validation NDCG@50 by default (BPR: its best epoch itself), NDCG@k with validationCutoff', () => {
+    // The same run (same seed, same epochs: the same parameters at every epoch) measured at three cut-offs.
+    const run = (options: HybridOptions) => {
+      const curve: number[] = [];
+      const m = fitHybrid(world.data, { ...FAST, epochs: 4, minEpochs: 4, refit: false, ...options, onProgress: (p) => curve.push(p.metric as number) });
+      const { hyperparameters, extra } = m.save().manifest;
+      return { curve, hp: hyperparameters as Record<string, unknown>, training: extra.training as { validationMetric: string; validationUsers: number } };
+    };
+    const byDefault = run({});
+    expect([byDefault.hp.validationCutoff, byDefault.hp.validationTolerance, byDefault.training.validationMetric]).toEqual([50, 0.01, 'ndcg@50']);
+    const bpr = run({ loss: 'bpr', epochs: 1, minEpochs: 1 });
+    expect([bpr.hp.validationCutoff, bpr.hp.validationTolerance]).toEqual([50, 0]);
+    const at10 = run({ validationCutoff: 10 });
+    expect(at10.training.validationMetric).toBe('ndcg@10');
+    expect(at10.curve).not.toEqual(byDefault.curve);
+    // NDCG@1 with binary relevance is 1 or 0 per user: the mean times the users is a whole number.
+    const at1 = run({ validationCutoff: 1 });
+    for (const v of at1.curve) {
+      const hits = v * at1.training.validationUsers;
+      expect(Math.abs(hits - Math.round(hits))).toBeLessThan(1e-9);
+    }
+    expect(() => fitHybrid(world.data, { ...FAST, validationCutoff: 0 })).toThrow(/validationCutoff/);
+  });
+
   it('defaults BPR to rate 0.1 on data with metadata features and 0.07 without; WARP to 0.05 either way', () => {
     const rate = (m: ReturnType<typeof fitHybrid>) => (m.save().manifest.hyperparameters as { learningRate: number }).learningRate;
     const bare = { ...world.data, userFeatures: undefined, itemFeatures: undefined };
