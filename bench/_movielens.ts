@@ -92,7 +92,10 @@ export function movieLensLatestSmall(dir: string | undefined = process.env.MOVIE
       const id = line.slice(0, first);
       if (first <= 0 || last <= first || !/^\d+$/.test(id))
         throw new InputError(`expected movieId,title,genres, got ${JSON.stringify(line)}`, { file: moviesFile, line: k + 1 });
-      const genres = line.slice(last + 1).trim().replace(/^"|"$/g, '');
+      const genres = line
+        .slice(last + 1)
+        .trim()
+        .replace(/^"|"$/g, '');
       itemFeatures.set(
         `m${id}`,
         genres === '(no genres listed)' || genres === '' ? [] : genres.split('|').map((g) => [`genre:${g}`, 1] as const),

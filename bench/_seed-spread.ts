@@ -137,8 +137,7 @@ export function publicLikeSpread(): Record<string, string | number> {
  */
 export function movieLensSpread(): Record<string, string | number> {
   const datasets = publicDatasets();
-  if (datasets.length === 0)
-    return { movielens: 'skipped (set MOVIELENS_100K to the ml-100k folder, MOVIELENS_SMALL to ml-latest-small)' };
+  if (datasets.length === 0) return { movielens: 'skipped (set MOVIELENS_100K to the ml-100k folder, MOVIELENS_SMALL to ml-latest-small)' };
   const figures: Record<string, string | number> = {};
   for (const { prefix, sets } of datasets) {
     const split = sets.test;

@@ -19,7 +19,7 @@ import type { Shelf } from '../lib/core/contract.ts';
 import { evaluateRuns } from '../lib/core/eval/evaluate.ts';
 import { fitHybrid, type HybridOptions } from '../lib/core/models/hybrid/index.ts';
 import type { HybridRecommender } from '../lib/core/models/hybrid/model.ts';
-import { SHELF_CONFIG } from '../lib/core/shelf-settings.ts';
+import { SHELF_CONFIG, shelfHybridSettings } from '../lib/core/shelf-settings.ts';
 import { publicDatasets } from './_movielens.ts';
 import { publicLikeNdcg, tuningSets } from './_public-like.ts';
 import { defaultWorld, validationData } from './_world.ts';
@@ -57,7 +57,24 @@ const VARIANTS: Record<string, HybridOptions> = {
   'warp.k20': { loss: 'warp', validationCutoff: 20 },
   'bpr.k20': { loss: 'bpr', validationCutoff: 20 },
   'bpr.tol1': { loss: 'bpr', validationTolerance: 0.01 },
+  // Shelves only: the shelf's own settings (shelfHybridSettings), with its pinned early stopping
+  // (patience 3, the best epoch, NDCG@10), or with the model's (shelf.modelStopping), or the model's
+  // NDCG@50 alone (shelf.k50).
+  shelf: {},
+  'shelf.modelStopping': {},
+  'shelf.k50': { validationCutoff: 50 },
 };
+
+/** The options a variant trains a shelf with: `shelf*` variants start from the shelf's own settings. */
+function shelfVariant(shelf: Shelf, name: string): HybridOptions {
+  if (!name.startsWith('shelf')) return VARIANTS[name] as HybridOptions;
+  const own: HybridOptions = shelfHybridSettings(shelf);
+  if (name === 'shelf.modelStopping') {
+    const { patience: _p, validationTolerance: _t, validationCutoff: _c, ...rest } = own;
+    return rest;
+  }
+  return { ...own, ...VARIANTS[name] };
+}
 
 const training = (m: HybridRecommender): { bestEpoch: number; refitEpochs?: number } =>
   m.save().manifest.extra.training as { bestEpoch: number; refitEpochs?: number };
@@ -89,7 +106,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
     for (const name of names) {
       const models = SEEDS.map((seed) =>
         fitHybrid(data.train, {
-          ...VARIANTS[name],
+          ...shelfVariant(shelf, name),
           seed,
           epochs: Number(hyperparameters.epochs ?? 40),
           identityDropout: Number(hyperparameters.identityDropout ?? 0),
@@ -138,6 +155,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
       );
     }
   }
-  if (datasets.length === 0) figures['movielens.inner'] = 'skipped (set MOVIELENS_100K to the ml-100k folder, MOVIELENS_SMALL to ml-latest-small)';
+  if (datasets.length === 0)
+    figures['movielens.inner'] = 'skipped (set MOVIELENS_100K to the ml-100k folder, MOVIELENS_SMALL to ml-latest-small)';
   return figures;
 }

@@ -37,7 +37,11 @@ export const DEFAULT_EVAL_SAMPLE_USERS = 100_000;
  * lib/core/models/hybrid/fit.ts PATIENCE and VALIDATION_CUTOFF). Why the shelves keep
  * theirs: their validation is temporal ('recent'), every setting above was chosen with these (the
  * console's repetition check among them), and a longer patience costs the scheduled pipeline up to two
- * more epochs per shelf at a million listeners, for no measured gain on their windows yet.
+ * more epochs per shelf at a million listeners. Measured again with the model's rule of session 8
+ * (`BENCH_TV_PARTS=podcasts,playlists BENCH_TV_VARIANTS=shelf,shelf.modelStopping,shelf.k50 npm run bench
+ * -- tune-validation`, validation windows, 3 seeds, NDCG@10): Podcasts 0.2627 pinned / 0.2683 the
+ * model's / 0.2649 NDCG@50 alone, Playlists 0.4699 / 0.4682 / 0.4681. Mixed (+2.1% and -0.4%), and the
+ * model's rule ran every Podcasts seed to the 40-epoch cap (pinned: 17-40): kept.
  */
 const PIPELINE_STOPPING = { patience: '3', validationTolerance: '0', validationCutoff: '10' } as const;
 

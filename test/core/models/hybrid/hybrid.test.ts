@@ -190,12 +190,27 @@ describe('fitHybrid', () => {
     // The same run (same seed, same epochs: the same parameters at every epoch) measured at three cut-offs.
     const run = (options: HybridOptions) => {
       const curve: number[] = [];
-      const m = fitHybrid(world.data, { ...FAST, epochs: 4, minEpochs: 4, refit: false, ...options, onProgress: (p) => curve.push(p.metric as number) });
+      const m = fitHybrid(world.data, {
+        ...FAST,
+        epochs: 4,
+        minEpochs: 4,
+        refit: false,
+        ...options,
+        onProgress: (p) => curve.push(p.metric as number),
+      });
       const { hyperparameters, extra } = m.save().manifest;
-      return { curve, hp: hyperparameters as Record<string, unknown>, training: extra.training as { validationMetric: string; validationUsers: number } };
+      return {
+        curve,
+        hp: hyperparameters as Record<string, unknown>,
+        training: extra.training as { validationMetric: string; validationUsers: number },
+      };
     };
     const byDefault = run({});
-    expect([byDefault.hp.validationCutoff, byDefault.hp.validationTolerance, byDefault.training.validationMetric]).toEqual([50, 0.01, 'ndcg@50']);
+    expect([byDefault.hp.validationCutoff, byDefault.hp.validationTolerance, byDefault.training.validationMetric]).toEqual([
+      50,
+      0.01,
+      'ndcg@50',
+    ]);
     const bpr = run({ loss: 'bpr', epochs: 1, minEpochs: 1 });
     expect([bpr.hp.validationCutoff, bpr.hp.validationTolerance]).toEqual([50, 0]);
     const at10 = run({ validationCutoff: 10 });
