@@ -5,9 +5,11 @@
  * (JS, wasm, JS, wasm, ...) per size, every time reported, and the largest difference between the
  * two inverses relative to the largest entry (0 when they agree to the bit).
  *
- * Then fitEase with lambda 'auto' (4 fits on the validation split + the final fit) on a generated
+ * Then fitEase with lambda 'auto' (the validation split solved for 4 λ, then the final fit) on a generated
  * data set of FIT_ITEMS items (users of about ITEMS_PER_USER items drawn with a Zipf-like popularity),
  * kernel 'js' then 'wasm', FIT_PAIRS pairs; the two models must be the same (weights to 1e-9, same λ).
+ * Each pair also times one wasm fit with the fixed λ that 'auto' chose (the price of 'auto' is the
+ * ratio: the validation split is prepared once and solved for the 4 λ, plus the final fit).
  *
  * `npm run bench -- ease-inverse` (EASE_INVERSE_SIZES=1000,2000, EASE_INVERSE_PAIRS=2 and
  * EASE_INVERSE_FIT_PAIRS=0 to shorten).
@@ -17,7 +19,10 @@ import { invertSpdInPlace } from '../lib/core/models/ease/inverse.ts';
 import type { Interaction, TrainingData } from '../lib/core/models/recommender.ts';
 import { Rng } from '../lib/core/rng.ts';
 
-const SIZES = (process.env.EASE_INVERSE_SIZES ?? '1000,2000,3000').split(',').map(Number).filter((n) => n > 0);
+const SIZES = (process.env.EASE_INVERSE_SIZES ?? '1000,2000,3000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const PAIRS = Number(process.env.EASE_INVERSE_PAIRS ?? 3);
 const FIT_PAIRS = Number(process.env.EASE_INVERSE_FIT_PAIRS ?? 1);
 const FIT_ITEMS = 3000;
@@ -107,6 +112,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
     const data = fitData();
     const js: number[] = [];
     const wasm: number[] = [];
+    const fixed: number[] = [];
     let models: ReturnType<typeof fitEase>[] = [];
     for (let pair = 0; pair < FIT_PAIRS; pair++) {
       models = [];
@@ -115,7 +121,11 @@ export default async function bench(): Promise<Record<string, number | string>> 
         ['wasm', wasm],
       ] as const)
         times.push(seconds(() => models.push(fitEase(data, { lambda: 'auto', kernel }))));
-      process.stdout.write(`  fitEase lambda 'auto' pair ${pair + 1}: js ${js.at(-1)?.toFixed(2)} s, wasm ${wasm.at(-1)?.toFixed(2)} s\n`);
+      const lambda = models[1]?.state.hyperparameters.lambda as number;
+      fixed.push(seconds(() => fitEase(data, { lambda })));
+      process.stdout.write(
+        `  fitEase lambda 'auto' pair ${pair + 1}: js ${js.at(-1)?.toFixed(2)} s, wasm ${wasm.at(-1)?.toFixed(2)} s; fixed λ ${lambda} wasm ${fixed.at(-1)?.toFixed(2)} s\n`,
+      );
     }
     const [a, b] = models as [ReturnType<typeof fitEase>, ReturnType<typeof fitEase>];
     let largest = 0;
@@ -129,6 +139,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
     figures['fitAuto.js.seconds'] = js.map((s) => s.toFixed(2)).join(' ');
     figures['fitAuto.wasm.seconds'] = wasm.map((s) => s.toFixed(2)).join(' ');
     figures['fitAuto.maxWeightDifferenceRelative'] = diff / largest;
+    figures['fitFixed.wasm.seconds'] = fixed.map((s) => s.toFixed(2)).join(' ');
   }
   return figures;
 }

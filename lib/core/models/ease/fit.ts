@@ -37,9 +37,11 @@ export interface EaseOptions {
    * validation windows (before the evaluation cut-off) NDCG@10 is within 0.5% of the best λ of
    * {5, 20, 50, 100, 200, 500, 1000, 3000} on both Podcasts (best 50) and Playlists (best 200).
    * 'auto': chosen from EASE_LAMBDA_GRID on a validation split of the data (see chooseLambda), then
-   * fitted on all of it; costs one fit per grid value more (under a second for a few hundred items,
-   * about 3.4 s each at 3,000 items with the wasm inverse: 17 s in all). `shelves train --algo ease` uses 'auto': a user's own data has
-   * its own best λ (MovieLens 100k's inner split: 0.2337 at 100, 0.2466 at 400).
+   * fitted on all of it. The split's rows and Gram matrix are built once and solved for every λ
+   * (a copy of XᵀX + λI, inverted), so 'auto' costs about four fixed fits: 3,000 generated items
+   * (bench ease-inverse) 10.1-14.9 s against 2.4-2.8 s for one fit, and 13.1-18.2 s when each λ
+   * was a separate fit. `shelves train --algo ease` uses 'auto': a user's own data has its own best
+   * λ (MovieLens 100k's inner split: 0.2337 at 100, 0.2466 at 400).
    */
   readonly lambda?: number | 'auto';
   /** Use data.userFeatures as extra columns; default true when the data has user features. */
@@ -69,20 +71,62 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Fits EASE on the data's interactions (binary: an item a user interacted with at all counts 1). */
 export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseRecommender {
-  if (options.lambda === 'auto') {
-    const { lambda, search } = chooseLambda(data, options);
-    const model = fitEase(data, { ...options, lambda });
+  const settings = checkOptions(options);
+  if (settings.lambda === 'auto') {
+    const { lambda, search } = chooseLambda(data, settings);
+    const model = solveEase(prepareEase(data, settings), lambda, settings.kernel);
     return new EaseRecommender({ ...model.state, hyperparameters: { ...model.state.hyperparameters, lambdaSearch: search } });
   }
-  // Out-of-range options are OptionErrors, as for every model (option-error.ts): nothing is clamped.
+  return solveEase(prepareEase(data, settings), settings.lambda, settings.kernel);
+}
+
+/** EaseOptions checked, with their defaults. */
+interface EaseSettings {
+  readonly lambda: number | 'auto';
+  readonly maxItems: number;
+  readonly onTooManyItems: 'prune' | 'error';
+  readonly kernel: 'wasm' | 'js';
+  readonly userFeatures: boolean;
+}
+
+// Out-of-range options are OptionErrors, as for every model (option-error.ts): nothing is clamped.
+function checkOptions(options: EaseOptions): EaseSettings {
   const check = new OptionChecker('ease');
-  const lambda = check.number('lambda', options.lambda ?? EASE_DEFAULTS.lambda, 0, Number.POSITIVE_INFINITY, true);
+  const lambda =
+    options.lambda === 'auto' ? 'auto' : check.number('lambda', options.lambda ?? EASE_DEFAULTS.lambda, 0, Number.POSITIVE_INFINITY, true);
   const maxItems = check.int('maxItems', options.maxItems ?? EASE_DEFAULTS.maxItems, 1, EASE_HARD_MAX_COLUMNS);
   const onTooManyItems = check.oneOf('onTooManyItems', options.onTooManyItems ?? 'prune', ['prune', 'error']);
   const kernel = check.oneOf('kernel', options.kernel ?? 'wasm', ['wasm', 'js']);
   if (options.userFeatures !== undefined && typeof options.userFeatures !== 'boolean')
     throw new OptionError('ease', 'userFeatures', options.userFeatures, 'true or false');
+  return { lambda, maxItems, onTooManyItems, kernel, userFeatures: options.userFeatures ?? true };
+}
 
+/**
+ * Everything a fit needs that does not depend on λ: the kept columns, the users' rows and the Gram
+ * matrix XᵀX. lambda 'auto' prepares its validation split once and solves it for every λ of the
+ * grid (only the diagonal differs), instead of rebuilding the rows and the m² Gram matrix per λ.
+ */
+interface EaseProblem {
+  readonly itemIds: string[];
+  readonly featureNames: string[];
+  readonly userIds: string[];
+  readonly rowPtr: Int32Array;
+  readonly rowCols: Int32Array;
+  readonly rowVals: Float32Array;
+  readonly popularity: Float64Array;
+  /** XᵀX, m×m row-major, upper triangle only (the inverse reads only that; the lower one is 0). */
+  readonly gram: Float64Array;
+  /** Items in the data before pruning to maxItems. */
+  readonly totalItems: number;
+  readonly maxItems: number;
+  readonly useFeatures: boolean;
+  readonly data: Pick<TrainingData, 'transformVersion' | 'snapshot' | 'cutoff'>;
+}
+
+/** Selects the columns, builds the users' CSR rows and the Gram matrix XᵀX (without λ). */
+function prepareEase(data: TrainingData, settings: EaseSettings): EaseProblem {
+  const { maxItems, onTooManyItems } = settings;
   // Users per item, counting each (user, item) pair once.
   const itemsByUser = new Map<string, Set<string>>();
   for (const x of data.interactions) {
@@ -109,7 +153,7 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
 
   // User feature columns: names seen on training users that have at least one kept item.
   const users = [...itemsByUser.keys()].filter((u) => [...(itemsByUser.get(u) ?? [])].some((i) => itemCol.has(i))).sort(byId);
-  const useFeatures = (options.userFeatures ?? true) && data.userFeatures !== undefined;
+  const useFeatures = settings.userFeatures && data.userFeatures !== undefined;
   const featureNames = useFeatures
     ? [...new Set(users.flatMap((u) => (data.userFeatures?.get(u) ?? []).filter(([, v]) => v !== 0).map(([name]) => name)))].sort(byId)
     : [];
@@ -144,8 +188,8 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
   const rowCols = Int32Array.from(cols);
   const rowVals = Float32Array.from(vals);
 
-  // Gram matrix XᵀX + λI (upper triangle: the inverse reads only that).
-  const g = new Float64Array(m * m);
+  // Gram matrix XᵀX (upper triangle: the inverse reads only that).
+  const gram = new Float64Array(m * m);
   for (let r = 0; r < users.length; r++) {
     const start = rowPtr[r] as number;
     const end = rowPtr[r + 1] as number;
@@ -153,34 +197,72 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
       const ci = (rowCols[p] as number) * m;
       const vi = rowVals[p] as number;
       for (let q = p; q < end; q++)
-        g[ci + (rowCols[q] as number)] = (g[ci + (rowCols[q] as number)] as number) + vi * (rowVals[q] as number);
+        gram[ci + (rowCols[q] as number)] = (gram[ci + (rowCols[q] as number)] as number) + vi * (rowVals[q] as number);
     }
   }
-  for (let i = 0; i < m; i++) g[i * m + i] = (g[i * m + i] as number) + lambda;
-  const p = invertSpdInPlace(g, m, { kernel: kernel === 'js' ? 'js' : 'auto' });
-
-  // B's item columns: B_ij = −P_ij / P_jj, B_jj = 0; every row (items and features) is kept.
-  const weights = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) {
-    const ri = i * m;
-    const wi = i * n;
-    for (let j = 0; j < n; j++) weights[wi + j] = i === j ? 0 : -(p[ri + j] as number) / (p[j * m + j] as number);
-  }
   const popularity = Float64Array.from(itemIds, (id) => usersPerItem.get(id) ?? 0);
-
-  const state: EaseState = {
+  return {
     itemIds,
     featureNames,
     userIds: users,
     rowPtr,
     rowCols,
     rowVals,
-    weights,
     popularity,
-    hyperparameters: { lambda, maxItems, userFeatures: useFeatures, itemsInData: totalItems },
-    transformVersion: data.transformVersion,
-    dataSnapshot: data.snapshot,
-    trainedAt: data.cutoff,
+    gram,
+    totalItems,
+    maxItems,
+    useFeatures,
+    data: { transformVersion: data.transformVersion, snapshot: data.snapshot, cutoff: data.cutoff },
+  };
+}
+
+/** Arrays reused by successive solves of one problem (lambda 'auto's grid). */
+interface EaseWork {
+  /** m², receives a copy of the Gram matrix, then its inverse. */
+  readonly gram: Float64Array;
+  /** m × n, the weights of the model returned, which is valid only until the next solve with this work. */
+  readonly weights: Float32Array;
+}
+
+/**
+ * Solves the prepared problem for one λ: P = (XᵀX + λI)⁻¹, then B's item columns. The inverse
+ * overwrites its input: with `work` the Gram matrix is copied into work.gram and the problem stays
+ * reusable; without, the problem's own Gram matrix is consumed (a last or only solve).
+ */
+function solveEase(problem: EaseProblem, lambda: number, kernel: 'wasm' | 'js', work?: EaseWork): EaseRecommender {
+  const { itemIds, featureNames, gram } = problem;
+  const n = itemIds.length;
+  const m = n + featureNames.length;
+  // Copying is cheaper than rebuilding from the rows (3,000 columns: 5 ms, plus 290 ms of page faults
+  // on the first copy into fresh memory, against 150-210 ms per rebuild); it costs a second m² array
+  // while 'auto' runs. Reused arrays also skip the page faults of fresh ones (weights: ~170 ms a solve).
+  const g = work === undefined ? gram : work.gram;
+  if (work !== undefined) g.set(gram);
+  for (let i = 0; i < m; i++) g[i * m + i] = (g[i * m + i] as number) + lambda;
+  const p = invertSpdInPlace(g, m, { kernel: kernel === 'js' ? 'js' : 'auto' });
+
+  // B's item columns: B_ij = −P_ij / P_jj, B_jj = 0; every row (items and features) is kept.
+  const weights = work?.weights ?? new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const ri = i * m;
+    const wi = i * n;
+    for (let j = 0; j < n; j++) weights[wi + j] = i === j ? 0 : -(p[ri + j] as number) / (p[j * m + j] as number);
+  }
+
+  const state: EaseState = {
+    itemIds,
+    featureNames,
+    userIds: problem.userIds,
+    rowPtr: problem.rowPtr,
+    rowCols: problem.rowCols,
+    rowVals: problem.rowVals,
+    weights,
+    popularity: problem.popularity,
+    hyperparameters: { lambda, maxItems: problem.maxItems, userFeatures: problem.useFeatures, itemsInData: problem.totalItems },
+    transformVersion: problem.data.transformVersion,
+    dataSnapshot: problem.data.snapshot,
+    trainedAt: problem.data.cutoff,
   };
   return new EaseRecommender(state);
 }
@@ -191,7 +273,7 @@ export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseReco
  * EASE_LAMBDA_GRID and scored by NDCG@10 (binary) on the held-out items, training items excluded. The
  * best λ wins (ties: the smaller). `search` records each λ's NDCG, for the manifest.
  */
-function chooseLambda(data: TrainingData, options: EaseOptions): { lambda: number; search: Record<string, number> } {
+function chooseLambda(data: TrainingData, settings: EaseSettings): { lambda: number; search: Record<string, number> } {
   const itemsByUser = new Map<string, Set<string>>();
   for (const x of data.interactions) {
     let set = itemsByUser.get(x.userId);
@@ -217,10 +299,15 @@ function chooseLambda(data: TrainingData, options: EaseOptions): { lambda: numbe
     if (set === undefined) seen.set(x.userId, (set = new Set()));
     set.add(x.itemId);
   }
+  const problem = prepareEase(train, settings);
+  const items = problem.itemIds.length;
+  const columns = items + problem.featureNames.length;
+  // Each λ's model is scored before the next solve overwrites its weights.
+  const work: EaseWork = { gram: new Float64Array(columns * columns), weights: new Float32Array(columns * items) };
   const search: Record<string, number> = {};
   let best: { lambda: number; ndcg: number } | undefined;
   for (const lambda of EASE_LAMBDA_GRID) {
-    const model = fitEase(train, { ...options, lambda });
+    const model = solveEase(problem, lambda, settings.kernel, work);
     let total = 0;
     for (const [u, relevant] of held) {
       const context = { userId: u, now: data.cutoff, ...(data.userFeatures?.has(u) ? { features: data.userFeatures.get(u) } : {}) };

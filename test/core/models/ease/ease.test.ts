@@ -191,6 +191,9 @@ describe('fitEase', () => {
     const model = fitEase(data(pairs), { lambda: 'auto' });
     const hp = model.save().manifest.hyperparameters as { lambda: number; lambdaSearch: Record<string, number> };
     expect(Object.keys(hp.lambdaSearch).map(Number)).toEqual([...EASE_LAMBDA_GRID]);
+    // The validation NDCGs that four separate fits gave (before the split was prepared once and
+    // solved per λ in reused arrays): each λ's solve starts again from XᵀX.
+    expect(hp.lambdaSearch).toEqual({ '25': 0.519631, '100': 0.512934, '400': 0.509381, '1600': 0.509381 });
     const best = Math.max(...Object.values(hp.lambdaSearch));
     // The chosen λ is the first with the best validation NDCG, and the model is the plain fit with it.
     expect(hp.lambda).toBe(EASE_LAMBDA_GRID.find((l) => hp.lambdaSearch[String(l)] === best));
