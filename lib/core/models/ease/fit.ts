@@ -73,8 +73,11 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function fitEase(data: TrainingData, options: EaseOptions = {}): EaseRecommender {
   const settings = checkOptions(options);
   if (settings.lambda === 'auto') {
-    const { lambda, search } = chooseLambda(data, settings);
-    const model = solveEase(prepareEase(data, settings), lambda, settings.kernel);
+    const { lambda, search, work } = chooseLambda(data, settings);
+    // The validation's arrays are free now: the final fit builds its Gram matrix and weights in them
+    // when the sizes match (the usual case once pruned to maxItems), instead of faulting in new ones.
+    const problem = prepareEase(data, settings, work.gram);
+    const model = solveEase(problem, lambda, settings.kernel, { weights: work.weights });
     return new EaseRecommender({ ...model.state, hyperparameters: { ...model.state.hyperparameters, lambdaSearch: search } });
   }
   return solveEase(prepareEase(data, settings), settings.lambda, settings.kernel);
@@ -124,8 +127,8 @@ interface EaseProblem {
   readonly data: Pick<TrainingData, 'transformVersion' | 'snapshot' | 'cutoff'>;
 }
 
-/** Selects the columns, builds the users' CSR rows and the Gram matrix XᵀX (without λ). */
-function prepareEase(data: TrainingData, settings: EaseSettings): EaseProblem {
+/** Selects the columns, builds the users' CSR rows and the Gram matrix XᵀX (without λ; in `reuse` when it is m² long). */
+function prepareEase(data: TrainingData, settings: EaseSettings, reuse?: Float64Array): EaseProblem {
   const { maxItems, onTooManyItems } = settings;
   // Users per item, counting each (user, item) pair once.
   const itemsByUser = new Map<string, Set<string>>();
@@ -189,7 +192,7 @@ function prepareEase(data: TrainingData, settings: EaseSettings): EaseProblem {
   const rowVals = Float32Array.from(vals);
 
   // Gram matrix XᵀX (upper triangle: the inverse reads only that).
-  const gram = new Float64Array(m * m);
+  const gram = reuse?.length === m * m ? reuse.fill(0) : new Float64Array(m * m);
   for (let r = 0; r < users.length; r++) {
     const start = rowPtr[r] as number;
     const end = rowPtr[r + 1] as number;
@@ -217,33 +220,33 @@ function prepareEase(data: TrainingData, settings: EaseSettings): EaseProblem {
   };
 }
 
-/** Arrays reused by successive solves of one problem (lambda 'auto's grid). */
+/** Arrays a solve writes into instead of allocating (lambda 'auto' reuses them across its grid). */
 interface EaseWork {
   /** m², receives a copy of the Gram matrix, then its inverse. */
-  readonly gram: Float64Array;
-  /** m × n, the weights of the model returned, which is valid only until the next solve with this work. */
-  readonly weights: Float32Array;
+  readonly gram?: Float64Array;
+  /** m × n, used when that long: the returned model's weights, valid until the next solve with these arrays. */
+  readonly weights?: Float32Array;
 }
 
 /**
  * Solves the prepared problem for one λ: P = (XᵀX + λI)⁻¹, then B's item columns. The inverse
- * overwrites its input: with `work` the Gram matrix is copied into work.gram and the problem stays
+ * overwrites its input: with work.gram the Gram matrix is copied into it and the problem stays
  * reusable; without, the problem's own Gram matrix is consumed (a last or only solve).
  */
-function solveEase(problem: EaseProblem, lambda: number, kernel: 'wasm' | 'js', work?: EaseWork): EaseRecommender {
+function solveEase(problem: EaseProblem, lambda: number, kernel: 'wasm' | 'js', work: EaseWork = {}): EaseRecommender {
   const { itemIds, featureNames, gram } = problem;
   const n = itemIds.length;
   const m = n + featureNames.length;
   // Copying is cheaper than rebuilding from the rows (3,000 columns: 5 ms, plus 290 ms of page faults
   // on the first copy into fresh memory, against 150-210 ms per rebuild); it costs a second m² array
   // while 'auto' runs. Reused arrays also skip the page faults of fresh ones (weights: ~170 ms a solve).
-  const g = work === undefined ? gram : work.gram;
-  if (work !== undefined) g.set(gram);
+  const g = work.gram === undefined ? gram : work.gram;
+  if (work.gram !== undefined) g.set(gram);
   for (let i = 0; i < m; i++) g[i * m + i] = (g[i * m + i] as number) + lambda;
   const p = invertSpdInPlace(g, m, { kernel: kernel === 'js' ? 'js' : 'auto' });
 
   // B's item columns: B_ij = −P_ij / P_jj, B_jj = 0; every row (items and features) is kept.
-  const weights = work?.weights ?? new Float32Array(m * n);
+  const weights = work.weights?.length === m * n ? work.weights : new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     const ri = i * m;
     const wi = i * n;
@@ -273,7 +276,10 @@ function solveEase(problem: EaseProblem, lambda: number, kernel: 'wasm' | 'js', 
  * EASE_LAMBDA_GRID and scored by NDCG@10 (binary) on the held-out items, training items excluded. The
  * best λ wins (ties: the smaller). `search` records each λ's NDCG, for the manifest.
  */
-function chooseLambda(data: TrainingData, settings: EaseSettings): { lambda: number; search: Record<string, number> } {
+function chooseLambda(
+  data: TrainingData,
+  settings: EaseSettings,
+): { lambda: number; search: Record<string, number>; work: Required<EaseWork> } {
   const itemsByUser = new Map<string, Set<string>>();
   for (const x of data.interactions) {
     let set = itemsByUser.get(x.userId);
@@ -303,7 +309,7 @@ function chooseLambda(data: TrainingData, settings: EaseSettings): { lambda: num
   const items = problem.itemIds.length;
   const columns = items + problem.featureNames.length;
   // Each λ's model is scored before the next solve overwrites its weights.
-  const work: EaseWork = { gram: new Float64Array(columns * columns), weights: new Float32Array(columns * items) };
+  const work: Required<EaseWork> = { gram: new Float64Array(columns * columns), weights: new Float32Array(columns * items) };
   const search: Record<string, number> = {};
   let best: { lambda: number; ndcg: number } | undefined;
   for (const lambda of EASE_LAMBDA_GRID) {
@@ -318,5 +324,5 @@ function chooseLambda(data: TrainingData, settings: EaseSettings): { lambda: num
     search[String(lambda)] = Number(ndcg.toFixed(6));
     if (best === undefined || ndcg > best.ndcg) best = { lambda, ndcg };
   }
-  return { lambda: best?.lambda ?? EASE_DEFAULTS.lambda, search };
+  return { lambda: best?.lambda ?? EASE_DEFAULTS.lambda, search, work };
 }
