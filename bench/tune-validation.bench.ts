@@ -57,6 +57,9 @@ const VARIANTS: Record<string, HybridOptions> = {
   'warp.k20': { loss: 'warp', validationCutoff: 20 },
   'bpr.k20': { loss: 'bpr', validationCutoff: 20 },
   'bpr.tol1': { loss: 'bpr', validationTolerance: 0.01 },
+  // Negatives by catalog size (negativesFor) against the earlier fixed 10 / 5.
+  'warp.ms10': { loss: 'warp', maxSampled: 10 },
+  'bpr.neg5': { loss: 'bpr', bprNegatives: 5 },
   // Shelves only: the shelf's own settings (shelfHybridSettings), with its pinned early stopping
   // (patience 3, the best epoch, NDCG@10), or with the model's (shelf.modelStopping), or the model's
   // NDCG@50 alone (shelf.k50).

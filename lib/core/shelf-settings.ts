@@ -44,6 +44,13 @@ export const DEFAULT_EVAL_SAMPLE_USERS = 100_000;
  * model's rule ran every Podcasts seed to the 40-epoch cap (pinned: 17-40): kept.
  */
 const PIPELINE_STOPPING = { patience: '3', validationTolerance: '0', validationCutoff: '10' } as const;
+/**
+ * WARP's negatives as the shelves were tuned: 10 draws (the model's default now grows with the catalog,
+ * see lib/core/models/hybrid/fit.ts negativesFor). Why the shelves keep 10: their settings were chosen
+ * with it, and at a million listeners (137k items) the scaled default, 100 draws, would lengthen the
+ * scheduled Train step, unmeasured against its 30-minute budget.
+ */
+const PIPELINE_NEGATIVES = { maxSampled: '10' } as const;
 
 export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
   // maxDecisionPoints bounds the ranker's examples (beyond it, a seeded sample of users; the model's
@@ -82,6 +89,7 @@ export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
       // the map's 0.038, for the same NDCG@10 (0.2605 / 0.2609); the shelf exists to surface new shows.
       coldItems: 'embeddings',
       ...PIPELINE_STOPPING,
+      ...PIPELINE_NEGATIVES,
       strongBaselines: 'true',
     },
     testDays: 7,
@@ -107,6 +115,7 @@ export const SHELF_CONFIG: Readonly<Record<Shelf, ShelfConfig>> = {
       // LightFM's weights (the model's WARP default is a share of 0.7): see the Podcasts note above.
       identityShare: 'lightfm',
       ...PIPELINE_STOPPING,
+      ...PIPELINE_NEGATIVES,
       strongBaselines: 'true',
     },
     testDays: 14,
@@ -130,14 +139,16 @@ export function shelfHybridSettings(shelf: Shelf): {
   patience?: number;
   validationTolerance?: number;
   validationCutoff?: number;
+  maxSampled?: number;
 } {
-  const { identityDropout, identityShare, validationHoldout, coldItems, patience, validationTolerance, validationCutoff } =
+  const { identityDropout, identityShare, validationHoldout, coldItems, patience, validationTolerance, validationCutoff, maxSampled } =
     SHELF_CONFIG[shelf].hyperparameters;
   return {
     identityDropout: Number(identityDropout ?? 0),
     ...(patience !== undefined ? { patience: Number(patience) } : {}),
     ...(validationTolerance !== undefined ? { validationTolerance: Number(validationTolerance) } : {}),
     ...(validationCutoff !== undefined ? { validationCutoff: Number(validationCutoff) } : {}),
+    ...(maxSampled !== undefined ? { maxSampled: Number(maxSampled) } : {}),
     ...(coldItems === 'least-squares' || coldItems === 'embeddings' ? { coldItems } : {}),
     ...(validationHoldout === 'recent' || validationHoldout === 'random' ? { validationHoldout } : {}),
     ...(identityShare === undefined ? {} : { identityShare: identityShare === 'lightfm' ? 'lightfm' : Number(identityShare) }),

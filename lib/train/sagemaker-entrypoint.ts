@@ -3,7 +3,7 @@
  * training runner, which points SM_ROOT at a job folder instead of /opt/ml. Contract:
  *   /opt/ml/input/config/hyperparameters.json  string values: shelf, algo, seed, epochs, dim, threads,
  *                                              identityDropout, identityShare, optimizer, validationHoldout, coldItems,
- *                                              patience, validationTolerance, validationCutoff,
+ *                                              patience, validationTolerance, validationCutoff, maxSampled,
  *                                              shuffle; for algo ease:
  *                                              lambda, maxItems
  *   /opt/ml/input/data/train/                  the run's training channel (lib/pipeline/channel.ts)
@@ -58,6 +58,8 @@ export const TrainingHyperparametersSchema = z.object({
   patience: Int.positive().optional(),
   validationTolerance: z.coerce.number().min(0).max(0.5).optional(),
   validationCutoff: Int.positive().max(1000).optional(),
+  /** Hybrid WARP only: negatives drawn per positive at most; absent = the model's default (by catalog size, HybridOptions.maxSampled). */
+  maxSampled: Int.positive().optional(),
   /** Hybrid only: how items known only by features are scored; absent = the model's default (HybridOptions.coldItems). */
   coldItems: z.enum(['least-squares', 'embeddings']).optional(),
   /**
@@ -145,6 +147,7 @@ export async function trainFromChannel(channelDir: string, hp: TrainingHyperpara
     ...(hp.patience !== undefined ? { patience: hp.patience } : {}),
     ...(hp.validationTolerance !== undefined ? { validationTolerance: hp.validationTolerance } : {}),
     ...(hp.validationCutoff !== undefined ? { validationCutoff: hp.validationCutoff } : {}),
+    ...(hp.maxSampled !== undefined ? { maxSampled: hp.maxSampled } : {}),
     onProgress: (p) =>
       log(
         p.refit === true

@@ -208,6 +208,7 @@ describe('the training entrypoint with a hybrid', () => {
         patience: parsed.patience,
         validationTolerance: parsed.validationTolerance,
         validationCutoff: parsed.validationCutoff,
+        maxSampled: parsed.maxSampled,
       }).toEqual({
         identityShare: undefined,
         validationHoldout: undefined,
@@ -215,10 +216,11 @@ describe('the training entrypoint with a hybrid', () => {
         patience: undefined,
         validationTolerance: undefined,
         validationCutoff: undefined,
+        maxSampled: undefined,
         ...settings,
       });
       expect(settings.validationHoldout).toBe('recent');
-      expect([settings.patience, settings.validationTolerance, settings.validationCutoff]).toEqual([3, 0, 10]);
+      expect([settings.patience, settings.validationTolerance, settings.validationCutoff, settings.maxSampled]).toEqual([3, 0, 10, 10]);
     }
   });
 });

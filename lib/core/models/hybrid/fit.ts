@@ -158,11 +158,11 @@ export interface HybridOptions {
    * several scores per positive).
    */
   readonly maxValidationUsers?: number;
-  /** WARP: maximum negatives drawn per positive; default 10. */
+  /** WARP: maximum negatives drawn per positive; default by catalog size (see negativesFor). */
   readonly maxSampled?: number;
   /**
    * BPR: negatives drawn per positive, of which the highest-scoring is trained against (1 = the
-   * classic uniform negative); default BPR_NEGATIVES. Why: a random negative is mostly one the model
+   * classic uniform negative); default BPR_NEGATIVES, more on large catalogs (see negativesFor). Why: a random negative is mostly one the model
    * already ranks far below, so its gradient is near 0 and BPR learns little per epoch.
    */
   readonly bprNegatives?: number;
@@ -491,6 +491,8 @@ export class HybridSession {
       options,
       users.metaNames.length + items.metaNames.length > 0,
       users.nIdentity + users.metaNames.length + items.nIdentity + items.metaNames.length,
+      items.ids.length,
+      columns.user.length,
     );
     // With the wasm kernel, the parameters' place in its memory is reserved now and lent to the
     // pairs' temporaries until the parameters are initialised there (after trainingArrays, the pairs'
@@ -928,7 +930,40 @@ const ROWWISE_MIN_TABLE_BYTES = 8 << 20;
  * tables, users' and items' (the optimizer's default depends on it); before the data is read neither
  * matters.
  */
-function resolve(options: HybridOptions, withFeatures = true, tableRows = 0): Resolved {
+/**
+ * Default negatives per positive for a catalog of `items` items and `positives` training rows: WARP's
+ * maxSampled round(items / 170), BPR's bprNegatives round(items / 900), each at least its tuned value
+ * (10, BPR_NEGATIVES) and at most 100 / 20 and what the tuned values draw at BUDGET_ROWS rows.
+ * Why by catalog size: WARP estimates a positive's rank as (items - 1) / draws, so M draws tell ranks
+ * apart only down to items / M: 10 draws (LightFM's default) resolve the top 10% of MovieLens 100k's
+ * 1,682 films but only the top 900 of 9,066, and the loss stops pushing positives up long before the
+ * top 10. BPR trains against the hardest of K uniform negatives, a 1/(K+1) quantile of the catalog,
+ * which is as far from the top. Both keep their tuned values up to ~1,700 items, so MovieLens 100k and
+ * the generated tuning sets train as before. Why the budget: draws are most of an epoch's cost once
+ * the model ranks well; at 1M rows and 20k items, 100 draws took `shelves train` (3 epochs) from 4.9 s
+ * to 8.9-10.1 s (`npm run bench -- byod-train`), past its 6 s target, so large data keeps 10 / 5.
+ * Chosen on validation data only (mean NDCG@10, inner splits, 3 seeds, 2 on generated sets; the
+ * latest-small rows: `MOVIELENS_SMALL=... npm run bench -- tune-validation` variants warp / warp.ms10
+ * and bpr / bpr.neg5; the 8,000-item sets are publicLike with items 8000, seeds 301 and 302 (perUser 40)):
+ *
+ * | set (items)                          | WARP M 10 -> 50 / 100 | BPR K 5 -> 10 |
+ * | MovieLens latest-small inner (9,066)  | 0.1524 -> 0.1706 / 0.1726; the default's 53: 0.1654 (each of 3 seeds up) | 0.1637 -> 0.1719 |
+ * | two generated sets of 8,000 items     | 0.3869 -> 0.4019       | 0.4030 -> 0.4077 |
+ * | four generated sets of 1,682 items    | 0.4939 -> 0.4976 (30: 0.4983) | 0.4933 -> 0.4768 |
+ *
+ * At 1,682 items more WARP draws gained 0.8% on the generated sets, but on MovieLens 100k's inner split
+ * (session 7) 15-50 draws were mixed: kept at 10 there. BPR's extra negatives lose at that size.
+ */
+export function negativesFor(items: number, positives = 0): { maxSampled: number; bprNegatives: number } {
+  const pick = (byCatalog: number, least: number, most: number): number =>
+    Math.max(least, Math.min(most, Math.round(byCatalog), Math.floor((least * BUDGET_ROWS) / Math.max(1, positives))));
+  return { maxSampled: pick(items / 170, 10, 100), bprNegatives: pick(items / 900, BPR_NEGATIVES, 20) };
+}
+/** negativesFor's budget: an epoch draws at most what the tuned values (10, 5) draw at this many rows. */
+const BUDGET_ROWS = 1_000_000;
+
+function resolve(options: HybridOptions, withFeatures = true, tableRows = 0, items = 0, positives = 0): Resolved {
+  const negatives = negativesFor(items, positives);
   const big = tableRows * (options.dim ?? 64) * 4 >= ROWWISE_MIN_TABLE_BYTES;
   const optimizer = options.optimizer ?? (big ? 'adagrad-rowwise' : 'adagrad');
   const share = identityShareOf(options);
@@ -951,8 +986,8 @@ function resolve(options: HybridOptions, withFeatures = true, tableRows = 0): Re
     refit: options.refit ?? 'auto',
     validationUserShare: options.validationUserShare ?? 1,
     maxValidationUsers: options.maxValidationUsers,
-    maxSampled: options.maxSampled ?? 10,
-    bprNegatives: options.bprNegatives ?? BPR_NEGATIVES,
+    maxSampled: options.maxSampled ?? negatives.maxSampled,
+    bprNegatives: options.bprNegatives ?? negatives.bprNegatives,
     identityDropout: options.identityDropout ?? 0,
     kernel: options.kernel ?? 'wasm',
     ...(share !== undefined ? { identityShare: share } : {}),

@@ -9,6 +9,7 @@ import {
   type HybridOptions,
   type HybridProgress,
 } from '../../../../lib/core/models/hybrid/index.ts';
+import { negativesFor } from '../../../../lib/core/models/hybrid/fit.ts';
 import { groupPrecision, plantedWorld } from './planted.ts';
 
 const world = plantedWorld();
@@ -223,6 +224,29 @@ describe('fitHybrid', () => {
       expect(Math.abs(hits - Math.round(hits))).toBeLessThan(1e-9);
     }
     expect(() => fitHybrid(world.data, { ...FAST, validationCutoff: 0 })).toThrow(/validationCutoff/);
+  });
+
+  it("draws negatives by catalog size within a budget: WARP's maxSampled 10 and BPR's 5 up to ~1,700 items, more beyond (negativesFor)", () => {
+    expect(negativesFor(1682)).toEqual({ maxSampled: 10, bprNegatives: 5 });
+    expect(negativesFor(9066)).toEqual({ maxSampled: 53, bprNegatives: 10 });
+    expect(negativesFor(1_000_000)).toEqual({ maxSampled: 100, bprNegatives: 20 });
+    // An epoch draws at most what 10 / 5 draw at 1M rows: 1M rows keep them (the speed target's file), 200k rows may take 5 times as many.
+    expect(negativesFor(20_000, 1_000_000)).toEqual({ maxSampled: 10, bprNegatives: 5 });
+    expect(negativesFor(20_000, 200_000)).toEqual({ maxSampled: 50, bprNegatives: 20 });
+    // A fit resolves them from its own catalog (recorded in the artifact), unless set.
+    const catalog = (items: number) => ({
+      interactions: Array.from({ length: items }, (_, i) => ({ userId: `u${i % 50}`, itemId: `i${i}`, ts: i, weight: 1 })),
+      cutoff: items + 1,
+      snapshot: 's',
+      transformVersion: 't',
+    });
+    const hp = (m: ReturnType<typeof fitHybrid>) => m.save().manifest.hyperparameters as { maxSampled: number; bprNegatives: number };
+    expect(hp(fitHybrid(catalog(200), { ...FAST, epochs: 1 }))).toMatchObject({ maxSampled: 10, bprNegatives: 5 });
+    expect(hp(fitHybrid(catalog(5100), { ...FAST, epochs: 1 }))).toMatchObject({ maxSampled: 30, bprNegatives: 6 });
+    expect(hp(fitHybrid(catalog(5100), { ...FAST, epochs: 1, maxSampled: 7, bprNegatives: 2 }))).toMatchObject({
+      maxSampled: 7,
+      bprNegatives: 2,
+    });
   });
 
   it('defaults BPR to rate 0.1 on data with metadata features and 0.07 without; WARP to 0.05 either way', () => {
