@@ -10,15 +10,10 @@ import {
   NotPositiveDefiniteError,
 } from '../../../../lib/core/models/ease/index.ts';
 import { loadRecommender } from '../../../../lib/core/models/load.ts';
-import type { Feature, Interaction, TrainingData } from '../../../../lib/core/models/recommender.ts';
+import type { Feature } from '../../../../lib/core/models/recommender.ts';
+import { easeData } from './ease-data.ts';
 
-const data = (pairs: readonly (readonly [string, string])[], userFeatures?: Map<string, Feature[]>): TrainingData => ({
-  interactions: pairs.map(([userId, itemId], i): Interaction => ({ userId, itemId, ts: i, weight: 1 })),
-  ...(userFeatures ? { userFeatures } : {}),
-  cutoff: 1000,
-  snapshot: 'ease-test',
-  transformVersion: 'test',
-});
+const data = easeData;
 const bytes = (artifact: ModelArtifact): string => manifestJson(artifact.manifest) + Buffer.from(artifact.payload).toString('base64');
 
 /** Two communities: users u0..u5 play items a0..a3, users v0..v5 play b0..b3, each skipping one item. */

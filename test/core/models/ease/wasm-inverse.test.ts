@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fitEase, invertSpdInPlace, NotPositiveDefiniteError } from '../../../../lib/core/models/ease/index.ts';
-import type { Feature, Interaction, TrainingData } from '../../../../lib/core/models/recommender.ts';
 import { Rng } from '../../../../lib/core/rng.ts';
 import { EASE_BYTES_PATH, compileEaseInverse, easeBytesModule } from '../../../../scripts/build-wasm.ts';
+import type { Feature, TrainingData } from '../../../../lib/core/models/recommender.ts';
+import { easeData } from './ease-data.ts';
 
 /** G = XᵀX + λI for a seeded sparse 0/1 X (3n + 5 users, about a fifth of the items each): full and symmetric. */
 function gram(n: number, seed: number, lambda = 2): Float64Array {
@@ -120,13 +121,7 @@ describe('the wasm inverse kernel', () => {
 });
 
 describe('fitEase with the wasm inverse', () => {
-  const data = (pairs: readonly (readonly [string, string])[], userFeatures?: Map<string, Feature[]>): TrainingData => ({
-    interactions: pairs.map(([userId, itemId], i): Interaction => ({ userId, itemId, ts: i, weight: 1 })),
-    ...(userFeatures ? { userFeatures } : {}),
-    cutoff: 1000,
-    snapshot: 'ease-test',
-    transformVersion: 'test',
-  });
+  const data = easeData;
 
   /**
    * The community world of ease.test.ts's lambda 'auto' test, three communities of 40 items (120
