@@ -79,6 +79,8 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
     case 'hybrid-warp':
     case 'hybrid-bpr': {
       const { trainHybrid } = await import('../train/train-hybrid.ts');
+      // Early stopping's validation metric (HybridOptions.validationCutoff: the CLI keeps the default).
+      const { VALIDATION_CUTOFF } = await import('../core/models/hybrid/fit.ts');
       return trainHybrid(data, {
         loss: options.algo === 'hybrid-warp' ? 'warp' : 'bpr',
         seed: options.seed,
@@ -88,7 +90,8 @@ async function fitChosen(options: TrainCommandOptions, data: HybridTrainingData,
         ...(options.dim !== undefined ? { dim: options.dim } : {}),
         onPrepared: () => phase('prepare'),
         onProgress: (p) => {
-          const metric = p.metric === undefined ? '' : ` ndcg@10 ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch})`;
+          const metric =
+            p.metric === undefined ? '' : ` validation ndcg@${VALIDATION_CUTOFF} ${p.metric.toFixed(4)} (best epoch ${p.bestEpoch})`;
           const rate = p.samplesPerSecond > 0 ? ` ${Math.round(p.samplesPerSecond / 1000)}k positives/s` : '';
           const refit = p.refit === true ? 'refit on all positives, ' : '';
           process.stderr.write(`${refit}epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${metric}${rate}\n`);

@@ -45,6 +45,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('shelves train', () => {
   it('trains a hybrid model, reporting progress per epoch on stderr', () => {
     expect(trained.stderr).toMatch(/epoch 1\/30 loss \d/);
+    // Named as the metric early stopping compares (HybridOptions.validationCutoff), as the manifest records it.
+    const { validationMetric } = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')).extra.training;
+    expect(validationMetric).toBe('ndcg@50');
+    expect(trained.stderr).toMatch(new RegExp(`epoch 1/30 loss [\\d.]+ validation ${validationMetric} 0\\.\\d{4} \\(best epoch 1\\)`));
     expect(trained.stderr).toMatch(/items without interactions \(kept/);
     expect(trained.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as { kind: string; itemIndex: string[] };
