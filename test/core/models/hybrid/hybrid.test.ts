@@ -15,6 +15,20 @@ import { groupPrecision, plantedWorld } from './planted.ts';
 const world = plantedWorld();
 const users = [...world.groupOf.keys()].filter((id) => id.startsWith('u'));
 const FAST = { dim: 16, epochs: 15, seed: 3 } as const;
+
+/** A fit of `epochs` epochs that all run (no refit), with its validation curve (one metric an epoch). */
+const fitWithCurve = (epochs: number, options: HybridOptions = {}) => {
+  const curve: number[] = [];
+  const model = fitHybrid(world.data, {
+    ...FAST,
+    epochs,
+    minEpochs: epochs,
+    refit: false,
+    ...options,
+    onProgress: (p) => curve.push(p.metric as number),
+  });
+  return { model, curve };
+};
 const warp = fitHybrid(world.data, { ...FAST, loss: 'warp' });
 
 describe('fitHybrid', () => {
@@ -156,15 +170,7 @@ describe('fitHybrid', () => {
     // The same run (same seed, same epochs) kept under three tolerances: which epoch is kept follows
     // from its validation curve alone.
     const kept = (tolerance?: number): { bestEpoch: number; curve: number[]; params: string } => {
-      const curve: number[] = [];
-      const m = fitHybrid(world.data, {
-        ...FAST,
-        epochs: 9,
-        minEpochs: 9,
-        refit: false,
-        ...(tolerance !== undefined ? { validationTolerance: tolerance } : {}),
-        onProgress: (p) => curve.push(p.metric as number),
-      });
+      const { model: m, curve } = fitWithCurve(9, tolerance !== undefined ? { validationTolerance: tolerance } : {});
       const t = m.save().manifest.extra.training as { bestEpoch: number };
       return { bestEpoch: t.bestEpoch, curve, params: JSON.stringify(m.recommend({ userId: users[0] as string, now: 0 }, 5)) };
     };
@@ -190,15 +196,7 @@ describe('fitHybrid', () => {
   it('compares epochs by validation NDCG@50 by default (BPR: its best epoch itself), NDCG@k with validationCutoff', () => {
     // The same run (same seed, same epochs: the same parameters at every epoch) measured at three cut-offs.
     const run = (options: HybridOptions) => {
-      const curve: number[] = [];
-      const m = fitHybrid(world.data, {
-        ...FAST,
-        epochs: 4,
-        minEpochs: 4,
-        refit: false,
-        ...options,
-        onProgress: (p) => curve.push(p.metric as number),
-      });
+      const { model: m, curve } = fitWithCurve(4, options);
       const { hyperparameters, extra } = m.save().manifest;
       return {
         curve,
