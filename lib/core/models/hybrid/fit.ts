@@ -490,13 +490,12 @@ export class HybridSession {
     const share = identityShareOf(options);
     const users = buildFeatureSpace(columns.userIds, data.userFeatures, alloc, share);
     const items = buildFeatureSpace(columns.itemIds, data.itemFeatures, alloc, share);
-    const o = resolve(
-      options,
-      users.metaNames.length + items.metaNames.length > 0,
-      users.nIdentity + users.metaNames.length + items.nIdentity + items.metaNames.length,
-      items.ids.length,
-      columns.user.length,
-    );
+    const o = resolve(options, {
+      withFeatures: users.metaNames.length + items.metaNames.length > 0,
+      tableRows: users.nIdentity + users.metaNames.length + items.nIdentity + items.metaNames.length,
+      items: items.ids.length,
+      positives: columns.user.length,
+    });
     // With the wasm kernel, the parameters' place in its memory is reserved now and lent to the
     // pairs' temporaries until the parameters are initialised there (after trainingArrays, the pairs'
     // last reader): those pages are faulted once instead of twice (20 MB at 1M rows). At least the
@@ -928,12 +927,6 @@ export function defaultLearningRate(options: Pick<HybridOptions, 'loss' | 'optim
 const ROWWISE_MIN_TABLE_BYTES = 8 << 20;
 
 /**
- * The options with their defaults. `withFeatures`: the data has metadata features (BPR's default rate
- * depends on it, see BPR_RATE_WITHOUT_FEATURES); `tableRows`: the feature rows of both embedding
- * tables, users' and items' (the optimizer's default depends on it); before the data is read neither
- * matters.
- */
-/**
  * Default negatives per positive for a catalog of `items` items and `positives` training rows: WARP's
  * maxSampled round(items / 170), BPR's bprNegatives round(items / 900), each at least its tuned value
  * (10, BPR_NEGATIVES) and at most 100 / 20 and what the tuned values draw at BUDGET_ROWS rows.
@@ -965,7 +958,25 @@ export function negativesFor(items: number, positives = 0): { maxSampled: number
 /** negativesFor's budget: an epoch draws at most what the tuned values (10, 5) draw at this many rows. */
 const BUDGET_ROWS = 1_000_000;
 
-function resolve(options: HybridOptions, withFeatures = true, tableRows = 0, items = 0, positives = 0): Resolved {
+/**
+ * The options with their defaults, given what the data says once it is read (before, none of it
+ * matters): `withFeatures`, the data has metadata features (BPR's default rate depends on it, see
+ * BPR_RATE_WITHOUT_FEATURES); `tableRows`, the feature rows of both embedding tables, users' and
+ * items' (the optimizer's default depends on it); `items` and `positives`, the catalog and the
+ * training rows (the negatives' defaults depend on them, see negativesFor).
+ */
+
+interface DataShape {
+  readonly withFeatures: boolean;
+  readonly tableRows: number;
+  readonly items: number;
+  readonly positives: number;
+}
+
+function resolve(
+  options: HybridOptions,
+  { withFeatures, tableRows, items, positives }: DataShape = { withFeatures: true, tableRows: 0, items: 0, positives: 0 },
+): Resolved {
   const negatives = negativesFor(items, positives);
   const big = tableRows * (options.dim ?? 64) * 4 >= ROWWISE_MIN_TABLE_BYTES;
   const optimizer = options.optimizer ?? (big ? 'adagrad-rowwise' : 'adagrad');
